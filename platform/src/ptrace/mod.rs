@@ -1,0 +1,216 @@
+//! The ptrace platform.
+//!
+//! Each guest address space is a stub process created by the Sentry: a 4 KiB hand-written ELF
+//! executed from a sealed memfd, so it carries no Sentry memory, no libc state and no host file
+//! but the memory file (as its fd 0, which only injected `mmap`s use). Right after its exec stop
+//! the Sentry unmaps everything in it except the stub's code page at [`STUB_BASE`].
+//!
+//! Guest code runs in the stub under `PTRACE_SYSEMU`: every `syscall` instruction stops the stub
+//! before the host executes it, and the Sentry emulates it. Memory operations are performed by
+//! pointing the stopped stub at its `syscall; int3` pair with the wanted registers and letting it
+//! run (`PTRACE_CONT`) to the `int3`.
+//!
+//! The stub is killed when the Sentry dies (`PTRACE_O_EXITKILL`, and `PR_SET_PDEATHSIG` for the
+//! window before the options are set), and lives in its own session so a terminal's signals reach
+//! only the Sentry.
+//!
+//! Lock order: none; a stub is only touched by the thread that created it (ptrace requires it).
+
+mod stub;
+mod sys;
+
+use crate::{AddressSpace, Config, Context, CpuPlacement, Error, Event, Platform, Prot};
+use abi::UserRegs;
+use std::os::fd::{AsRawFd, OwnedFd};
+
+pub use stub::{STUB_BASE, STUB_SIZE};
+
+/// The ptrace platform.
+pub struct Ptrace {
+    memory_file: OwnedFd,
+    stub_elf: OwnedFd,
+    placement: CpuPlacement,
+}
+
+impl Ptrace {
+    /// Creates the platform. Must be called on the thread that will run guests: ptrace binds a
+    /// tracee to the thread that traces it. Pins that thread if `placement` asks for it.
+    pub fn new(config: Config<'_>) -> Result<Self, Error> {
+        let memory_file =
+            config
+                .memory_file
+                .try_clone_to_owned()
+                .map_err(|source| Error::Host {
+                    op: "dup memory file",
+                    source,
+                })?;
+        let stub_elf = stub::stub_memfd()?;
+        if let CpuPlacement::SameCore(cpu) = config.placement {
+            sys::pin_current_thread(cpu).map_err(|source| Error::Host {
+                op: "sched_setaffinity",
+                source,
+            })?;
+        }
+        Ok(Ptrace {
+            memory_file,
+            stub_elf,
+            placement: config.placement,
+        })
+    }
+}
+
+impl Platform for Ptrace {
+    type AddressSpace = PtraceAddressSpace;
+
+    fn name(&self) -> &'static str {
+        "ptrace"
+    }
+
+    fn max_user_address(&self) -> u64 {
+        STUB_BASE
+    }
+
+    fn new_address_space(&self) -> Result<PtraceAddressSpace, Error> {
+        let pid = sys::spawn_stub(
+            self.stub_elf.as_raw_fd(),
+            self.memory_file.as_raw_fd(),
+            self.placement,
+        )?;
+        let mut space = PtraceAddressSpace { pid, contexts: 0 };
+        // Remove everything the exec left (stack, vDSO, vvar): only the stub page stays.
+        space.inject(libc::SYS_munmap, [0, STUB_BASE, 0, 0, 0, 0], "munmap")?;
+        let top = STUB_BASE + STUB_SIZE;
+        space.inject(
+            libc::SYS_munmap,
+            [top, abi::TASK_SIZE - top, 0, 0, 0, 0],
+            "munmap",
+        )?;
+        Ok(space)
+    }
+}
+
+/// A stub process: one guest address space.
+pub struct PtraceAddressSpace {
+    pid: i32,
+    contexts: usize,
+}
+
+impl PtraceAddressSpace {
+    /// The host pid of the stub (for tests and diagnostics).
+    pub fn stub_pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Runs one host syscall in the stopped stub and returns its result.
+    fn inject(&mut self, nr: i64, args: [u64; 6], name: &'static str) -> Result<u64, Error> {
+        let regs = UserRegs {
+            rax: u64::try_from(nr).unwrap_or(u64::MAX),
+            rdi: args[0],
+            rsi: args[1],
+            rdx: args[2],
+            r10: args[3],
+            r8: args[4],
+            r9: args[5],
+            rip: STUB_BASE + stub::SYSCALL_OFFSET,
+            cs: 0x33,
+            ss: 0x2b,
+            eflags: 0x202,
+            ..UserRegs::default()
+        };
+        sys::set_regs(self.pid, &regs)?;
+        sys::resume(self.pid, sys::Resume::Continue, 0)?;
+        match sys::wait_stop(self.pid)? {
+            sys::Stop::Signal(libc::SIGTRAP) => {}
+            other => {
+                return Err(Error::Unexpected {
+                    pid: self.pid,
+                    what: format!("{other:?} while injecting {name}"),
+                })
+            }
+        }
+        let out = sys::get_regs(self.pid)?;
+        // Host syscalls return -errno in [-4095, -1].
+        let ret = out.rax.cast_signed();
+        if (-4095..0).contains(&ret) {
+            let errno = i32::try_from(-ret).unwrap_or(libc::EINVAL);
+            return Err(Error::Injected {
+                pid: self.pid,
+                name,
+                errno,
+            });
+        }
+        Ok(out.rax)
+    }
+}
+
+impl Drop for PtraceAddressSpace {
+    fn drop(&mut self) {
+        sys::kill_and_reap(self.pid);
+    }
+}
+
+impl AddressSpace for PtraceAddressSpace {
+    type Context = PtraceContext;
+
+    fn map_file(&mut self, addr: u64, len: u64, file_offset: u64, prot: Prot) -> Result<(), Error> {
+        let flags = u64::try_from(libc::MAP_SHARED | libc::MAP_FIXED).unwrap_or(0);
+        let got = self.inject(
+            libc::SYS_mmap,
+            [addr, len, prot, flags, stub::MEMORY_FD, file_offset],
+            "mmap",
+        )?;
+        if got != addr {
+            return Err(Error::Unexpected {
+                pid: self.pid,
+                what: format!("mmap at {addr:#x} landed at {got:#x}"),
+            });
+        }
+        Ok(())
+    }
+
+    fn unmap(&mut self, addr: u64, len: u64) -> Result<(), Error> {
+        self.inject(libc::SYS_munmap, [addr, len, 0, 0, 0, 0], "munmap")
+            .map(drop)
+    }
+
+    fn protect(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), Error> {
+        self.inject(libc::SYS_mprotect, [addr, len, prot, 0, 0, 0], "mprotect")
+            .map(drop)
+    }
+
+    fn new_context(&mut self) -> Result<PtraceContext, Error> {
+        // Guest threads come with the tasks issue: each will be a stub thread cloned by injection.
+        if self.contexts > 0 {
+            return Err(Error::Unsupported {
+                platform: "ptrace",
+                what: "more than one thread per address space",
+            });
+        }
+        self.contexts += 1;
+        Ok(PtraceContext { tid: self.pid })
+    }
+}
+
+/// A guest thread: a thread of the stub.
+pub struct PtraceContext {
+    tid: i32,
+}
+
+impl Context for PtraceContext {
+    type AddressSpace = PtraceAddressSpace;
+
+    fn switch(
+        &mut self,
+        _space: &mut PtraceAddressSpace,
+        regs: &mut UserRegs,
+    ) -> Result<Event, Error> {
+        sys::set_regs(self.tid, regs)?;
+        sys::resume(self.tid, sys::Resume::Sysemu, 0)?;
+        let stop = sys::wait_stop(self.tid)?;
+        *regs = sys::get_regs(self.tid)?;
+        match stop {
+            sys::Stop::Syscall => Ok(Event::Syscall),
+            sys::Stop::Signal(_) => Ok(Event::Signal(sys::get_siginfo(self.tid)?)),
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! The unsafe part of the ptrace platform: fork/exec of the stub, ptrace requests, waitpid.
+//! Every function here is safe to call; each `unsafe` block says why it is sound.
+
+use crate::{CpuPlacement, Error, SignalInfo};
+use abi::UserRegs;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+/// How to resume a stopped tracee.
+#[derive(Clone, Copy, Debug)]
+pub enum Resume {
+    /// Run until the next syscall (not executed by the host) or signal.
+    Sysemu,
+    /// Run, executing syscalls, until a signal.
+    Continue,
+}
+
+/// Why a tracee stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// A `PTRACE_SYSEMU` syscall stop.
+    Syscall,
+    /// A signal-delivery stop for this signal.
+    Signal(i32),
+}
+
+fn last_error(op: &'static str) -> Error {
+    Error::Host {
+        op,
+        source: io::Error::last_os_error(),
+    }
+}
+
+/// Pins the calling thread to `cpu`.
+pub fn pin_current_thread(cpu: usize) -> io::Result<()> {
+    // SAFETY: cpu_set_t is plain data; CPU_ZERO/CPU_SET only write inside it.
+    let set = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        set
+    };
+    // SAFETY: the set is a valid cpu_set_t of the size passed; pid 0 is the calling thread.
+    if unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Creates a sealed, close-on-exec memfd holding `data`.
+pub fn sealed_memfd(name: &std::ffi::CStr, data: &[u8]) -> io::Result<OwnedFd> {
+    // SAFETY: name is a valid C string; the flags are valid.
+    let fd =
+        unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: memfd_create returned a new fd that nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let file = std::fs::File::from(fd);
+    std::io::Write::write_all(&mut &file, data)?;
+    let seals = libc::F_SEAL_WRITE | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_SEAL;
+    // SAFETY: F_ADD_SEALS on an fd we own.
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_ADD_SEALS, seals) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(file.into())
+}
+
+/// Forks and execs a stub from `stub_fd`, with `memory_fd` as its fd 0 and nothing else, traced
+/// by the calling thread. Returns its pid, stopped after the exec.
+pub fn spawn_stub(stub_fd: RawFd, memory_fd: RawFd, placement: CpuPlacement) -> Result<i32, Error> {
+    let argv: [*const libc::c_char; 1] = [std::ptr::null()];
+    let empty = c"";
+    // SAFETY: getpid has no preconditions.
+    let parent = unsafe { libc::getpid() };
+    // SAFETY: the child only makes async-signal-safe raw syscalls on memory prepared before the
+    // fork (argv, envp and the empty path), then execs or exits; it touches no Rust state.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(last_error("fork stub"));
+    }
+    if pid == 0 {
+        // SAFETY: in the child; see above. Every call is a thin wrapper over one syscall.
+        unsafe {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            if libc::getppid() != parent {
+                libc::_exit(126);
+            }
+            libc::setsid();
+            if let CpuPlacement::SameCore(cpu) = placement {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(cpu, &mut set);
+                libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+            }
+            let mut empty_set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty_set);
+            libc::sigprocmask(libc::SIG_SETMASK, &empty_set, std::ptr::null_mut());
+            if memory_fd != 0 {
+                libc::dup2(memory_fd, 0);
+            } else {
+                libc::fcntl(0, libc::F_SETFD, 0);
+            }
+            // Everything but fd 0 closes at exec (the stub image fd is already close-on-exec).
+            libc::syscall(
+                libc::SYS_close_range,
+                1u32,
+                u32::MAX,
+                libc::CLOSE_RANGE_CLOEXEC,
+            );
+            if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) != 0 {
+                libc::_exit(125);
+            }
+            libc::syscall(
+                libc::SYS_execveat,
+                stub_fd,
+                empty.as_ptr(),
+                argv.as_ptr(),
+                argv.as_ptr(),
+                libc::AT_EMPTY_PATH,
+            );
+            libc::_exit(127);
+        }
+    }
+    match wait_stop(pid) {
+        Ok(Stop::Signal(libc::SIGTRAP)) => {}
+        Ok(other) => {
+            kill_and_reap(pid);
+            return Err(Error::Unexpected {
+                pid,
+                what: format!("{other:?} instead of the exec stop"),
+            });
+        }
+        Err(e) => return Err(e),
+    }
+    let options = libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD;
+    // SAFETY: PTRACE_SETOPTIONS on our stopped tracee; the data argument is the option bits.
+    if unsafe { libc::ptrace(libc::PTRACE_SETOPTIONS, pid, 0, options) } != 0 {
+        let err = last_error("PTRACE_SETOPTIONS");
+        kill_and_reap(pid);
+        return Err(err);
+    }
+    Ok(pid)
+}
+
+/// Waits for `pid` to stop. A stub that exits or is killed is an error.
+pub fn wait_stop(pid: i32) -> Result<Stop, Error> {
+    let mut status = 0;
+    loop {
+        // SAFETY: status is a valid out pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+        if r == pid {
+            break;
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(Error::Host {
+                op: "waitpid stub",
+                source: err,
+            });
+        }
+    }
+    if libc::WIFSTOPPED(status) {
+        let sig = libc::WSTOPSIG(status);
+        return Ok(if sig == libc::SIGTRAP | 0x80 {
+            Stop::Syscall
+        } else {
+            Stop::Signal(sig)
+        });
+    }
+    let status = if libc::WIFEXITED(status) {
+        format!("exited with {}", libc::WEXITSTATUS(status))
+    } else if libc::WIFSIGNALED(status) {
+        format!("killed by signal {}", libc::WTERMSIG(status))
+    } else {
+        format!("wait status {status:#x}")
+    };
+    Err(Error::StubDied { pid, status })
+}
+
+/// Resumes a stopped tracee, delivering `sig` (0 for none).
+pub fn resume(pid: i32, how: Resume, sig: i32) -> Result<(), Error> {
+    let req = match how {
+        Resume::Sysemu => libc::PTRACE_SYSEMU,
+        Resume::Continue => libc::PTRACE_CONT,
+    };
+    // SAFETY: a resume request on our stopped tracee; data is a signal number.
+    if unsafe { libc::ptrace(req, pid, 0, sig) } != 0 {
+        return Err(last_error("ptrace resume"));
+    }
+    Ok(())
+}
+
+/// Reads a stopped tracee's registers.
+pub fn get_regs(pid: i32) -> Result<UserRegs, Error> {
+    let mut regs = UserRegs::default();
+    // SAFETY: UserRegs has the layout of user_regs_struct (asserted in abi), and is writable.
+    if unsafe { libc::ptrace(libc::PTRACE_GETREGS, pid, 0, &mut regs as *mut UserRegs) } != 0 {
+        return Err(last_error("PTRACE_GETREGS"));
+    }
+    Ok(regs)
+}
+
+/// Writes a stopped tracee's registers.
+pub fn set_regs(pid: i32, regs: &UserRegs) -> Result<(), Error> {
+    // SAFETY: UserRegs has the layout of user_regs_struct; the kernel only reads it.
+    if unsafe { libc::ptrace(libc::PTRACE_SETREGS, pid, 0, regs as *const UserRegs) } != 0 {
+        return Err(last_error("PTRACE_SETREGS"));
+    }
+    Ok(())
+}
+
+/// Reads the siginfo of a tracee in a signal-delivery stop.
+pub fn get_siginfo(pid: i32) -> Result<SignalInfo, Error> {
+    // SAFETY: siginfo_t is plain data; all-zero is a valid value.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: info is a writable siginfo_t.
+    if unsafe {
+        libc::ptrace(
+            libc::PTRACE_GETSIGINFO,
+            pid,
+            0,
+            &mut info as *mut libc::siginfo_t,
+        )
+    } != 0
+    {
+        return Err(last_error("PTRACE_GETSIGINFO"));
+    }
+    // SAFETY: si_addr reads the union member the kernel filled for fault signals; for others the
+    // bytes are still initialised (zeroed above), so the value is merely meaningless.
+    let addr = unsafe { info.si_addr() } as u64;
+    Ok(SignalInfo {
+        signo: info.si_signo,
+        code: info.si_code,
+        addr,
+        synchronous: info.si_code > 0,
+    })
+}
+
+/// Kills a stub and reaps it.
+pub fn kill_and_reap(pid: i32) {
+    // SAFETY: kill and waitpid on our own child; errors (already dead) are fine.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+        let mut status = 0;
+        while libc::waitpid(pid, &mut status, libc::__WALL) < 0
+            && *libc::__errno_location() == libc::EINTR
+        {}
+    }
+}

@@ -1,0 +1,188 @@
+//! The Sentry's own host calls that neither std nor nix wraps: getrandom, clocks of other
+//! processes, terminal ioctls on inherited stdio, auxv queries. Each is a thin, safe wrapper.
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+/// Fills `buf` from the host's CSPRNG (blocking until it is seeded).
+pub fn fill_random(buf: &mut [u8]) {
+    let mut done = 0;
+    while done < buf.len() {
+        let rest = &mut buf[done..];
+        // SAFETY: the kernel writes at most rest.len() bytes into rest.
+        let n = unsafe { libc::getrandom(rest.as_mut_ptr().cast(), rest.len(), 0) };
+        if n > 0 {
+            done += usize::try_from(n).unwrap_or(0);
+        }
+    }
+}
+
+/// A uniformly random page-aligned value below `limit` (for layout randomisation).
+pub fn random_below(limit: u64) -> u64 {
+    let mut b = [0u8; 8];
+    fill_random(&mut b);
+    if limit < abi::PAGE_SIZE {
+        return 0;
+    }
+    (u64::from_le_bytes(b) % limit) & !(abi::PAGE_SIZE - 1)
+}
+
+/// clock_gettime on a host clock id.
+pub fn clock_gettime(id: libc::clockid_t) -> io::Result<abi::Timespec> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid out pointer.
+    if unsafe { libc::clock_gettime(id, &mut ts) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(abi::Timespec {
+        tv_sec: ts.tv_sec,
+        tv_nsec: ts.tv_nsec,
+    })
+}
+
+/// clock_getres on a host clock id.
+pub fn clock_getres(id: libc::clockid_t) -> io::Result<abi::Timespec> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid out pointer.
+    if unsafe { libc::clock_getres(id, &mut ts) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(abi::Timespec {
+        tv_sec: ts.tv_sec,
+        tv_nsec: ts.tv_nsec,
+    })
+}
+
+/// The host clock id of process `pid`'s CPU clock of `kind` (0 PROF, 1 VIRT, 2 SCHED).
+pub fn process_cpu_clock(pid: i32, kind: i32) -> libc::clockid_t {
+    ((!pid) << 3) | kind
+}
+
+/// clock_nanosleep on a host clock (the Sentry thread sleeps for the guest).
+pub fn clock_nanosleep(id: libc::clockid_t, flags: i32, ts: abi::Timespec) -> io::Result<()> {
+    let req = libc::timespec {
+        tv_sec: ts.tv_sec,
+        tv_nsec: ts.tv_nsec,
+    };
+    loop {
+        // SAFETY: req is valid; no remaining-time pointer is passed.
+        let r = unsafe { libc::clock_nanosleep(id, flags, &req, std::ptr::null_mut()) };
+        match r {
+            0 => return Ok(()),
+            // The Sentry's own signals do not interrupt a guest sleep; an absolute sleep resumes
+            // exactly, a relative one is restarted (rare: the Sentry blocks no signals it handles).
+            libc::EINTR if flags & libc::TIMER_ABSTIME != 0 => continue,
+            libc::EINTR => return Ok(()),
+            e => return Err(io::Error::from_raw_os_error(e)),
+        }
+    }
+}
+
+/// An ioctl that reads `N` bytes of a terminal's state (TCGETS, TIOCGWINSZ, FIONREAD).
+pub fn ioctl_read<const N: usize>(fd: BorrowedFd<'_>, req: u64) -> io::Result<[u8; N]> {
+    // Oversized buffer: the kernel writes the full struct, which may be larger than what the
+    // guest ABI exposes (N).
+    let mut buf = [0u8; 128];
+    // SAFETY: buf is larger than any struct these requests write.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), req, buf.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut out = [0u8; N];
+    out.copy_from_slice(&buf[..N]);
+    Ok(out)
+}
+
+/// fstat on a host fd, in the x86-64 `struct stat` layout.
+pub fn fstat(fd: BorrowedFd<'_>) -> io::Result<abi::Stat> {
+    let mut st = abi::Stat::default();
+    // SAFETY: abi::Stat has the kernel's x86-64 struct stat layout (asserted in abi).
+    if unsafe { libc::syscall(libc::SYS_fstat, fd.as_raw_fd(), &mut st as *mut abi::Stat) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(st)
+}
+
+/// fcntl with an integer argument on a host fd.
+pub fn fcntl(fd: BorrowedFd<'_>, cmd: i32, arg: i64) -> io::Result<i32> {
+    // SAFETY: the commands used (F_GETFL, F_SETFL) take an integer argument.
+    let r = unsafe { libc::fcntl(fd.as_raw_fd(), cmd, arg) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(r)
+}
+
+/// lseek on a host fd.
+pub fn lseek(fd: BorrowedFd<'_>, off: i64, whence: i32) -> io::Result<i64> {
+    // SAFETY: lseek takes no pointers.
+    let r = unsafe { libc::lseek(fd.as_raw_fd(), off, whence) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(r)
+}
+
+/// getauxval of the Sentry itself.
+pub fn getauxval(key: u64) -> u64 {
+    // SAFETY: getauxval takes no pointers.
+    unsafe { libc::getauxval(key) }
+}
+
+/// The CPU the calling thread runs on.
+pub fn current_cpu() -> u32 {
+    // SAFETY: sched_getcpu takes no pointers.
+    u32::try_from(unsafe { libc::sched_getcpu() }).unwrap_or(0)
+}
+
+/// The Sentry's affinity as the host reports it to a buffer of `len` bytes: the byte count the
+/// host returns, or its errno. Used to answer the guest with the host's exact size rules.
+pub fn sched_getaffinity(len: usize) -> Result<Vec<u8>, i32> {
+    let mut buf = vec![0u8; len];
+    // SAFETY: the kernel writes at most len bytes into buf.
+    let r = unsafe { libc::syscall(libc::SYS_sched_getaffinity, 0, len, buf.as_mut_ptr()) };
+    if r < 0 {
+        return Err(io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EINVAL));
+    }
+    buf.truncate(usize::try_from(r).unwrap_or(0));
+    Ok(buf)
+}
+
+/// The calling process's supplementary groups.
+pub fn getgroups() -> Vec<u32> {
+    // SAFETY: a zero-sized query writes nothing.
+    let n = unsafe { libc::getgroups(0, std::ptr::null_mut()) };
+    let mut v = vec![0u32; usize::try_from(n).unwrap_or(0)];
+    // SAFETY: v has room for n groups.
+    let n = unsafe { libc::getgroups(n, v.as_mut_ptr()) };
+    v.truncate(usize::try_from(n).unwrap_or(0));
+    v
+}
+
+/// getrlimit of the Sentry (inherited by the guest at start).
+pub fn getrlimit(resource: usize) -> abi::Rlimit {
+    let mut r = libc::rlimit64 {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: r is a valid out pointer; an invalid resource just fails.
+    unsafe {
+        libc::prlimit64(
+            0,
+            resource as libc::__rlimit_resource_t,
+            std::ptr::null(),
+            &mut r,
+        )
+    };
+    abi::Rlimit {
+        cur: r.rlim_cur,
+        max: r.rlim_max,
+    }
+}

@@ -1,0 +1,112 @@
+//! File descriptors: a per-process table of open file descriptions with close-on-exec flags.
+//! Descriptions are shared (`Rc`) between fds made by dup, so they share offsets and status flags.
+//!
+//! The only files so far are host fds inherited for stdio (the caller's stdin, stdout and stderr):
+//! reads and writes go straight to them. The VFS arrives with the files issue.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::rc::Rc;
+
+/// An open file description.
+pub enum File {
+    /// A host fd the Sentry holds for the guest (the inherited stdio).
+    Host(OwnedFd),
+}
+
+impl File {
+    /// The host fd behind this file.
+    pub fn host_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            File::Host(fd) => fd.as_fd(),
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Slot {
+    file: Rc<File>,
+    cloexec: bool,
+}
+
+/// A process's fd table.
+#[derive(Default)]
+pub struct FdTable {
+    slots: Vec<Option<Slot>>,
+}
+
+impl FdTable {
+    /// The file at `fd`, if open.
+    pub fn get(&self, fd: i32) -> Option<&Rc<File>> {
+        let i = usize::try_from(fd).ok()?;
+        self.slots.get(i)?.as_ref().map(|s| &s.file)
+    }
+
+    /// The close-on-exec flag of `fd`, if open.
+    pub fn cloexec(&self, fd: i32) -> Option<bool> {
+        let i = usize::try_from(fd).ok()?;
+        self.slots.get(i)?.as_ref().map(|s| s.cloexec)
+    }
+
+    pub fn set_cloexec(&mut self, fd: i32, cloexec: bool) {
+        if let Some(Some(slot)) = usize::try_from(fd).ok().and_then(|i| self.slots.get_mut(i)) {
+            slot.cloexec = cloexec;
+        }
+    }
+
+    /// Installs `file` at the lowest free fd `>= min` below `limit`; None if there is none.
+    pub fn install(
+        &mut self,
+        file: Rc<File>,
+        cloexec: bool,
+        min: usize,
+        limit: usize,
+    ) -> Option<i32> {
+        let i = (min..limit).find(|&i| self.slots.get(i).is_none_or(|s| s.is_none()))?;
+        self.install_at(i, file, cloexec);
+        i32::try_from(i).ok()
+    }
+
+    /// Installs `file` at `fd`, closing what was there. Returns the replaced file.
+    pub fn install_at(&mut self, i: usize, file: Rc<File>, cloexec: bool) -> Option<Rc<File>> {
+        if self.slots.len() <= i {
+            self.slots.resize(i + 1, None);
+        }
+        self.slots[i]
+            .replace(Slot { file, cloexec })
+            .map(|s| s.file)
+    }
+
+    /// Removes `fd`; returns the file if it was open.
+    pub fn remove(&mut self, fd: i32) -> Option<Rc<File>> {
+        let i = usize::try_from(fd).ok()?;
+        let file = self.slots.get_mut(i)?.take().map(|s| s.file);
+        while self.slots.last().is_some_and(|s| s.is_none()) {
+            self.slots.pop();
+        }
+        file
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn null() -> Rc<File> {
+        Rc::new(File::Host(std::fs::File::open("/dev/null").unwrap().into()))
+    }
+
+    #[test]
+    fn lowest_free_and_limits() {
+        let mut t = FdTable::default();
+        assert_eq!(t.install(null(), false, 0, 10), Some(0));
+        assert_eq!(t.install(null(), true, 0, 10), Some(1));
+        assert_eq!(t.install(null(), false, 5, 10), Some(5));
+        assert_eq!(t.cloexec(1), Some(true));
+        assert!(t.remove(0).is_some());
+        assert!(t.remove(0).is_none());
+        assert_eq!(t.install(null(), false, 0, 10), Some(0));
+        assert_eq!(t.install(null(), false, 9, 10), Some(9));
+        assert_eq!(t.install(null(), false, 9, 10), None);
+        assert!(t.get(-1).is_none());
+    }
+}

@@ -1,0 +1,15 @@
+//! The runrs Sentry: a user-space Linux kernel. It runs a guest program on a [`platform`],
+//! handling every syscall the guest makes: memory ([`mm`]), tasks ([`kernel`]), and the syscall
+//! table ([`syscalls`]).
+//!
+//! unsafe code lives only in `mm::memfile` (the memory file mapping) and `host` (host calls with
+//! out-pointers); everything else is safe Rust over typed guest addresses.
+
+pub mod errors;
+pub mod host;
+pub mod kernel;
+pub mod loader;
+pub mod mm;
+pub mod syscalls;
+
+pub use kernel::{Config, ExitStatus, Program, Sandbox, StraceSink};

@@ -1,0 +1,366 @@
+//! Loading a static or static-PIE x86-64 ELF executable into a fresh [`Mm`], and building the
+//! initial stack (argv, envp, auxv) the way Linux's `load_elf_binary` and `create_elf_tables` do.
+//!
+//! Layout, as Linux with `randomize_va_space = 2`:
+//! - the stack top is [`Mm::max_addr`] minus up to 16 GiB, then the stack pointer moves down by up
+//!   to 8 KiB (`arch_align_stack`);
+//! - `mmap_base` sits below the stack gap (RLIMIT_STACK + guard, clamped to at least 128 MiB) and a
+//!   random offset of up to 2^28 pages;
+//! - ET_EXEC loads at its addresses; an ET_DYN without interpreter (static-PIE) is placed like an
+//!   mmap, top down from `mmap_base`, and its brk starts at `ELF_ET_DYN_BASE`;
+//! - the brk start is moved up by up to 1 GiB.
+//!
+//! Programs with a PT_INTERP (dynamically linked) need files to load the interpreter from, and are
+//! refused until the files issue.
+
+use crate::host;
+use crate::mm::{page_down, page_up, Mm, Role, UserAddr};
+use abi::auxv::*;
+use abi::mman::{PROT_EXEC, PROT_READ, PROT_WRITE};
+use abi::{UserRegs, PAGE_SIZE};
+use goblin::elf::{header, program_header, Elf};
+
+/// Why a program could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0}: not an x86-64 ELF executable")]
+    NotElf(String),
+    #[error("{path}: malformed ELF: {why}")]
+    Malformed { path: String, why: String },
+    #[error("{0}: dynamically linked programs need the interpreter from a filesystem, which arrives with the files issue; use a static build")]
+    Dynamic(String),
+    #[error("{0}: argument list too long")]
+    TooBig(String),
+    #[error("{path}: cannot map the program: {errno}")]
+    Map {
+        path: String,
+        errno: crate::errors::Errno,
+    },
+}
+
+/// Identity written into the auxiliary vector.
+#[derive(Clone, Copy, Debug)]
+pub struct Creds {
+    pub uid: u32,
+    pub euid: u32,
+    pub gid: u32,
+    pub egid: u32,
+}
+
+/// Host CPU facts the guest sees through auxv.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HostAux {
+    pub hwcap: u64,
+    pub hwcap2: u64,
+    pub minsigstksz: u64,
+}
+
+/// What a loaded program starts with.
+pub struct Loaded {
+    pub regs: UserRegs,
+}
+
+/// `ELF_ET_DYN_BASE` on x86-64: 2/3 of the 47-bit address space.
+const ELF_ET_DYN_BASE: u64 = (0x7fff_ffff_f000 / 3 * 2) & !(PAGE_SIZE - 1);
+/// Stack top randomisation range (`STACK_RND_MASK` pages).
+const STACK_RND: u64 = 0x3f_ffff * PAGE_SIZE;
+/// mmap base randomisation (`mmap_rnd_bits` = 28).
+const MMAP_RND: u64 = ((1 << 28) - 1) * PAGE_SIZE;
+/// brk randomisation (`arch_randomize_brk` for 64-bit tasks: 1 GiB).
+const BRK_RND: u64 = 1 << 30;
+
+/// Loads `image` (read from `path`) into `mm` and builds the stack. `execfn` is the name the
+/// program was started as (AT_EXECFN), `argv[0]` included in `argv`.
+pub fn load(
+    mm: &mut Mm,
+    path: &str,
+    image: &[u8],
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+    stack_limit: u64,
+    creds: Creds,
+    aux: HostAux,
+) -> Result<Loaded, LoadError> {
+    let malformed = |why: String| LoadError::Malformed {
+        path: path.to_string(),
+        why,
+    };
+    let map_err = |errno| LoadError::Map {
+        path: path.to_string(),
+        errno,
+    };
+    let elf = Elf::parse(image).map_err(|_| LoadError::NotElf(path.to_string()))?;
+    if !elf.is_64 || elf.header.e_machine != header::EM_X86_64 || !elf.little_endian {
+        return Err(LoadError::NotElf(path.to_string()));
+    }
+    let dyn_image = match elf.header.e_type {
+        header::ET_EXEC => false,
+        header::ET_DYN => true,
+        _ => return Err(LoadError::NotElf(path.to_string())),
+    };
+    if elf.interpreter.is_some() {
+        return Err(LoadError::Dynamic(path.to_string()));
+    }
+    let loads: Vec<_> = elf
+        .program_headers
+        .iter()
+        .filter(|p| p.p_type == program_header::PT_LOAD)
+        .collect();
+    if loads.is_empty() {
+        return Err(malformed("no PT_LOAD segment".into()));
+    }
+
+    // Stack and mmap layout first: a static-PIE image is placed relative to mmap_base.
+    let stack_top = page_down(mm.max_addr() - host::random_below(STACK_RND));
+    let gap = (stack_limit.saturating_add(256 * PAGE_SIZE + STACK_RND))
+        .clamp(128 << 20, mm.max_addr() / 6 * 5);
+    mm.mmap_base = page_down(mm.max_addr() - gap - host::random_below(MMAP_RND));
+
+    let lo = loads
+        .iter()
+        .map(|p| page_down(p.p_vaddr))
+        .min()
+        .unwrap_or(0);
+    let hi = loads
+        .iter()
+        .map(|p| p.p_vaddr.checked_add(p.p_memsz).and_then(page_up))
+        .try_fold(0u64, |acc, e| e.map(|e| acc.max(e)))
+        .ok_or_else(|| malformed("segment end overflows".into()))?;
+    let bias = if dyn_image {
+        let align = loads
+            .iter()
+            .map(|p| p.p_align)
+            .max()
+            .unwrap_or(PAGE_SIZE)
+            .max(PAGE_SIZE);
+        if !align.is_power_of_two() {
+            return Err(malformed(format!("segment alignment {align:#x}")));
+        }
+        let base = mm
+            .find_free(hi - lo, mm.mmap_base, align)
+            .ok_or_else(|| map_err(crate::errno!(ENOMEM, "no room for the image")))?;
+        base - lo
+    } else {
+        0
+    };
+    if hi.checked_add(bias).is_none_or(|end| end > mm.max_addr())
+        || lo.checked_add(bias).is_none_or(|s| s < abi::MMAP_MIN_ADDR)
+    {
+        return Err(malformed(format!(
+            "segments outside the address space ({lo:#x}-{hi:#x})"
+        )));
+    }
+
+    for ph in &loads {
+        let start = page_down(ph.p_vaddr + bias);
+        let end = page_up(ph.p_vaddr + bias + ph.p_memsz)
+            .ok_or_else(|| malformed("segment end".into()))?;
+        if ph.p_filesz > ph.p_memsz
+            || ph
+                .p_offset
+                .checked_add(ph.p_filesz)
+                .is_none_or(|e| e > image.len() as u64)
+        {
+            return Err(malformed(format!(
+                "segment at {:#x} exceeds the file",
+                ph.p_vaddr
+            )));
+        }
+        if ph.p_vaddr % PAGE_SIZE != ph.p_offset % PAGE_SIZE {
+            return Err(malformed(format!(
+                "segment at {:#x} misaligned with its offset",
+                ph.p_vaddr
+            )));
+        }
+        let mut prot = 0;
+        if ph.is_read() {
+            prot |= PROT_READ;
+        }
+        if ph.is_write() {
+            prot |= PROT_WRITE;
+        }
+        if ph.is_executable() {
+            prot |= PROT_EXEC;
+        }
+        // A segment sharing its first page with the previous one keeps that page's contents:
+        // the file bytes before p_offset in the page are the same bytes Linux would map.
+        mm.map_anon(start, end - start, prot, false, Role::Image)
+            .map_err(map_err)?;
+        let pg = ph.p_vaddr % PAGE_SIZE;
+        let file_from = usize::try_from(ph.p_offset - pg).unwrap_or(0);
+        let file_to = usize::try_from(ph.p_offset + ph.p_filesz).unwrap_or(0);
+        write_image(mm, start, &image[file_from..file_to]);
+    }
+
+    let end_of_image = hi + bias;
+    let brk_base = if dyn_image {
+        ELF_ET_DYN_BASE
+    } else {
+        end_of_image
+    };
+    mm.brk_start = page_down(brk_base + host::random_below(BRK_RND)).max(brk_base);
+    mm.brk = mm.brk_start;
+
+    let phdr = elf
+        .program_headers
+        .iter()
+        .find(|p| p.p_type == program_header::PT_PHDR)
+        .map(|p| p.p_vaddr + bias)
+        .or_else(|| {
+            loads
+                .iter()
+                .find(|p| p.p_offset == 0)
+                .map(|p| p.p_vaddr + elf.header.e_phoff + bias)
+        })
+        .unwrap_or(0);
+    let entry = elf.header.e_entry + bias;
+
+    // The stack: its full RLIMIT_STACK-bounded size now, since it does not grow on fault yet.
+    let stack_size = stack_limit.clamp(128 << 10, 8 << 20);
+    mm.map_anon(
+        stack_top - stack_size,
+        stack_size,
+        PROT_READ | PROT_WRITE,
+        false,
+        Role::Stack,
+    )
+    .map_err(map_err)?;
+    let sp = build_stack(
+        mm,
+        stack_top,
+        stack_size,
+        path,
+        argv,
+        envp,
+        &[
+            (AT_MINSIGSTKSZ, aux.minsigstksz),
+            (AT_HWCAP, aux.hwcap),
+            (AT_PAGESZ, PAGE_SIZE),
+            (AT_CLKTCK, 100),
+            (AT_PHDR, phdr),
+            (AT_PHENT, u64::from(elf.header.e_phentsize)),
+            (AT_PHNUM, u64::from(elf.header.e_phnum)),
+            (AT_BASE, 0),
+            (AT_FLAGS, 0),
+            (AT_ENTRY, entry),
+            (AT_UID, u64::from(creds.uid)),
+            (AT_EUID, u64::from(creds.euid)),
+            (AT_GID, u64::from(creds.gid)),
+            (AT_EGID, u64::from(creds.egid)),
+            (AT_SECURE, 0),
+            (AT_HWCAP2, aux.hwcap2),
+        ],
+    )?;
+    let regs = UserRegs {
+        rip: entry,
+        rsp: sp,
+        cs: 0x33,
+        ss: 0x2b,
+        eflags: 0x202,
+        ..UserRegs::default()
+    };
+    Ok(Loaded { regs })
+}
+
+fn write_image(mm: &Mm, start: u64, bytes: &[u8]) {
+    // The segment was just mapped with its own backing; write through the memory file directly,
+    // regardless of the guest protection (a read-only text segment still needs its bytes).
+    let ranges = mm.prefix_ranges(UserAddr(start), bytes.len(), crate::mm::Access::Read);
+    let mut done = 0;
+    for (off, n) in ranges {
+        mm.memory().file.write(off, &bytes[done..done + n]);
+        done += n;
+    }
+}
+
+/// Builds the initial stack below `top` and returns the initial stack pointer.
+#[allow(clippy::too_many_arguments)]
+fn build_stack(
+    mm: &Mm,
+    top: u64,
+    size: u64,
+    path: &str,
+    argv: &[Vec<u8>],
+    envp: &[Vec<u8>],
+    aux: &[(u64, u64)],
+) -> Result<u64, LoadError> {
+    let too_big = || LoadError::TooBig(path.to_string());
+    let mut strings_len = 0usize;
+    for s in argv.iter().chain(envp) {
+        if s.len() + 1 > abi::MAX_ARG_STRLEN {
+            return Err(too_big());
+        }
+        strings_len += s.len() + 1;
+    }
+    // Linux allows argv+envp up to a quarter of the stack limit.
+    if strings_len as u64 + 64 * 1024 > size / 4 * 3 {
+        return Err(too_big());
+    }
+    let mut w = StackWriter { mm, sp: top - 8 };
+    w.push_bytes(&[0; 8]);
+    let execfn = w.push_cstr(path.as_bytes());
+    let mut env_ptrs: Vec<u64> = envp.iter().rev().map(|e| w.push_cstr(e)).collect();
+    env_ptrs.reverse();
+    let mut arg_ptrs: Vec<u64> = argv.iter().rev().map(|a| w.push_cstr(a)).collect();
+    arg_ptrs.reverse();
+    // arch_align_stack: a random shift below the strings, then 16-byte alignment.
+    w.sp = (w.sp - host::random_below(8192)) & !0xf;
+    let platform = w.push_cstr(b"x86_64");
+    let mut random = [0u8; 16];
+    host::fill_random(&mut random);
+    let random_ptr = w.push_bytes(&random);
+
+    let mut auxv: Vec<(u64, u64)> = aux.to_vec();
+    auxv.extend([
+        (AT_RANDOM, random_ptr),
+        (AT_EXECFN, execfn),
+        (AT_PLATFORM, platform),
+        (AT_NULL, 0),
+    ]);
+    let words = 1 + arg_ptrs.len() + 1 + env_ptrs.len() + 1 + auxv.len() * 2;
+    let sp = (w.sp - words as u64 * 8) & !0xf;
+    let mut table = Vec::with_capacity(words * 8);
+    table.extend_from_slice(&(argv.len() as u64).to_le_bytes());
+    for p in arg_ptrs
+        .iter()
+        .chain([&0])
+        .chain(env_ptrs.iter())
+        .chain([&0])
+    {
+        table.extend_from_slice(&p.to_le_bytes());
+    }
+    for (k, v) in auxv {
+        table.extend_from_slice(&k.to_le_bytes());
+        table.extend_from_slice(&v.to_le_bytes());
+    }
+    mm.copy_out(UserAddr(sp), &table)
+        .map_err(|errno| LoadError::Map {
+            path: path.to_string(),
+            errno,
+        })?;
+    Ok(sp)
+}
+
+struct StackWriter<'a> {
+    mm: &'a Mm,
+    sp: u64,
+}
+
+impl StackWriter<'_> {
+    fn push_bytes(&mut self, b: &[u8]) -> u64 {
+        self.sp -= b.len() as u64;
+        // The stack segment was mapped writable just before; sizes were checked against it.
+        let _ = self.mm.copy_out(UserAddr(self.sp), b);
+        self.sp
+    }
+
+    fn push_cstr(&mut self, s: &[u8]) -> u64 {
+        self.push_bytes(&[0]);
+        self.push_bytes(s)
+    }
+}

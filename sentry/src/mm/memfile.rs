@@ -1,0 +1,182 @@
+//! The memory file: one memfd holding all guest memory, mapped once into the Sentry.
+//!
+//! Guest pages are ranges of this file mapped `MAP_SHARED` into stubs; the Sentry reaches the same
+//! pages through its own mapping, so copying to or from the guest is a bounds-checked `memcpy`.
+//! The file is sparse: a range costs host memory only once touched, and punching a hole gives the
+//! memory back.
+//!
+//! This module holds the unsafe code for that mapping. Everything it exposes is safe: offsets are
+//! checked against the file size, and access goes through raw-pointer copies (never references),
+//! since a guest may change the same bytes concurrently.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+/// The memory file and the Sentry's mapping of it.
+pub struct MemoryFile {
+    fd: OwnedFd,
+    base: *mut u8,
+    size: u64,
+}
+
+impl MemoryFile {
+    /// Creates a sparse memory file of `size` bytes and maps it.
+    pub fn new(size: u64) -> io::Result<MemoryFile> {
+        // SAFETY: valid C string and flags.
+        let fd = unsafe { libc::memfd_create(c"runrs-memory".as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: memfd_create returned a fresh fd.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let len = i64::try_from(size).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        // SAFETY: ftruncate on our fd.
+        if unsafe { libc::ftruncate(fd.as_raw_fd(), len) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let map_len =
+            usize::try_from(size).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        // SAFETY: a fresh shared mapping of our own file, at an address the kernel picks.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                map_len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_NORESERVE,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(MemoryFile {
+            fd,
+            base: base.cast::<u8>(),
+            size,
+        })
+    }
+
+    /// The file, for the platform to map into stubs.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    /// The file's size: the most guest memory there can be at once.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// A pointer to `[off, off + len)` in the Sentry's mapping.
+    fn range(&self, off: u64, len: usize) -> *mut u8 {
+        let end = off.checked_add(len as u64);
+        assert!(
+            end.is_some_and(|end| end <= self.size),
+            "memory file range {off:#x}+{len:#x} out of bounds"
+        );
+        // SAFETY: checked above that the range lies inside the mapping.
+        unsafe { self.base.add(usize::try_from(off).unwrap_or(usize::MAX)) }
+    }
+
+    /// Copies `src` into the file at `off`.
+    pub fn write(&self, off: u64, src: &[u8]) {
+        let dst = self.range(off, src.len());
+        // SAFETY: dst is inside our live mapping; src is a distinct Rust buffer.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len()) };
+    }
+
+    /// Copies from the file at `off` into `dst`.
+    pub fn read(&self, off: u64, dst: &mut [u8]) {
+        let src = self.range(off, dst.len());
+        // SAFETY: src is inside our live mapping; dst is a distinct Rust buffer.
+        unsafe { std::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len()) };
+    }
+
+    /// Zeroes `[off, off + len)`.
+    pub fn zero(&self, off: u64, len: usize) {
+        let dst = self.range(off, len);
+        // SAFETY: dst..dst+len is inside our live mapping.
+        unsafe { std::ptr::write_bytes(dst, 0, len) };
+    }
+
+    /// Reads from a host fd straight into the file ranges `ranges` (offset, length) with one
+    /// `readv`: no bounce buffer.
+    pub fn read_from_host(&self, fd: BorrowedFd<'_>, ranges: &[(u64, usize)]) -> io::Result<usize> {
+        let iov = self.iovecs(ranges);
+        let n = i32::try_from(iov.len()).unwrap_or(i32::MAX);
+        // SAFETY: every iovec lies inside our mapping (checked by iovecs).
+        let r = unsafe { libc::readv(fd.as_raw_fd(), iov.as_ptr(), n) };
+        usize::try_from(r).map_err(|_| io::Error::last_os_error())
+    }
+
+    /// Writes the file ranges `ranges` to a host fd with one `writev`.
+    pub fn write_to_host(&self, fd: BorrowedFd<'_>, ranges: &[(u64, usize)]) -> io::Result<usize> {
+        let iov = self.iovecs(ranges);
+        let n = i32::try_from(iov.len()).unwrap_or(i32::MAX);
+        // SAFETY: every iovec lies inside our mapping (checked by iovecs).
+        let r = unsafe { libc::writev(fd.as_raw_fd(), iov.as_ptr(), n) };
+        usize::try_from(r).map_err(|_| io::Error::last_os_error())
+    }
+
+    fn iovecs(&self, ranges: &[(u64, usize)]) -> Vec<libc::iovec> {
+        // Host readv/writev take at most IOV_MAX (1024) entries; callers pass fewer.
+        ranges
+            .iter()
+            .map(|&(off, len)| libc::iovec {
+                iov_base: self.range(off, len).cast(),
+                iov_len: len,
+            })
+            .collect()
+    }
+
+    /// Gives `[off, off + len)` back to the host: it reads as zeroes afterwards.
+    pub fn punch_hole(&self, off: u64, len: u64) -> io::Result<()> {
+        let (Ok(off), Ok(len)) = (i64::try_from(off), i64::try_from(len)) else {
+            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+        };
+        // SAFETY: fallocate on our own fd.
+        let r = unsafe {
+            libc::fallocate(
+                self.fd.as_raw_fd(),
+                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                off,
+                len,
+            )
+        };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}
+
+impl Drop for MemoryFile {
+    fn drop(&mut self) {
+        // SAFETY: base/size are the mapping made in new(); nothing uses it after drop.
+        unsafe { libc::munmap(self.base.cast(), usize::try_from(self.size).unwrap_or(0)) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_read_punch() {
+        let mf = MemoryFile::new(1 << 30).unwrap();
+        mf.write(8192, b"hello");
+        let mut buf = [0u8; 5];
+        mf.read(8192, &mut buf);
+        assert_eq!(&buf, b"hello");
+        mf.punch_hole(8192, 4096).unwrap();
+        mf.read(8192, &mut buf);
+        assert_eq!(buf, [0; 5]);
+    }
+
+    #[test]
+    #[should_panic(expected = "out of bounds")]
+    fn out_of_bounds_panics() {
+        let mf = MemoryFile::new(1 << 20).unwrap();
+        mf.write((1 << 20) - 2, b"abc");
+    }
+}

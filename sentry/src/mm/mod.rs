@@ -1,0 +1,634 @@
+//! The memory manager: a guest address space as a set of segments over the memory file.
+//!
+//! Every mapped page is backed by a range of the [`MemoryFile`]: anonymous memory gets a fresh
+//! range at mmap time (sparse, so untouched pages cost nothing), and the platform maps that range
+//! into the stub. A segment records a virtual range, its protection and sharing, and where its
+//! backing starts in the file. Linux's VMAs are the maximal runs of adjacent segments with equal
+//! attributes; the split between two segments is invisible to the guest (see [`Mm::vma_covering`]).
+//!
+//! Guest memory is hostile input: every access goes through [`Mm::copy_in`]/[`Mm::copy_out`] and
+//! friends, which check each byte's segment and protection and fail with EFAULT, never touching
+//! anything outside the memory file. mremap moves memory by remapping the same file ranges at the
+//! new address: nothing is copied.
+//!
+//! Not yet: file-backed mappings (files issue), copy-on-write sharing across fork (tasks issue),
+//! stack growth on fault (the initial stack segment is its full size from the start).
+//!
+//! Lock order: none; an `Mm` belongs to one task for now.
+
+pub mod memfile;
+mod syscalls;
+
+use crate::errors::Errno;
+use crate::{bail, errno};
+use abi::mman::*;
+use abi::PAGE_SIZE;
+use memfile::MemoryFile;
+use platform::ptrace::PtraceAddressSpace;
+use platform::AddressSpace;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use zerocopy::{FromBytes, Immutable, IntoBytes};
+
+pub use syscalls::MmapArgs;
+
+/// A guest virtual address. Never dereferenced: only translated by the memory manager.
+#[repr(transparent)]
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UserAddr(pub u64);
+
+impl UserAddr {
+    pub const NULL: UserAddr = UserAddr(0);
+
+    pub fn is_null(self) -> bool {
+        self.0 == 0
+    }
+
+    /// `self + off`, or EFAULT on overflow.
+    #[track_caller]
+    pub fn checked_add(self, off: u64) -> Result<UserAddr, Errno> {
+        self.0
+            .checked_add(off)
+            .map(UserAddr)
+            .ok_or_else(|| errno!(EFAULT))
+    }
+}
+
+impl From<u64> for UserAddr {
+    fn from(v: u64) -> UserAddr {
+        UserAddr(v)
+    }
+}
+
+impl fmt::Debug for UserAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#x}", self.0)
+    }
+}
+
+/// Rounds up to a page, or None on overflow.
+pub fn page_up(v: u64) -> Option<u64> {
+    v.checked_add(PAGE_SIZE - 1).map(|v| v & !(PAGE_SIZE - 1))
+}
+
+/// Rounds down to a page.
+pub fn page_down(v: u64) -> u64 {
+    v & !(PAGE_SIZE - 1)
+}
+
+/// Whether `v` is page aligned.
+pub fn is_page_aligned(v: u64) -> bool {
+    v & (PAGE_SIZE - 1) == 0
+}
+
+/// What a range of guest memory is for (shown in diagnostics, kept for /proc/PID/maps later).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Anon,
+    Image,
+    Heap,
+    Stack,
+}
+
+/// A range of guest memory with uniform attributes and contiguous backing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Segment {
+    end: u64,
+    prot: u64,
+    shared: bool,
+    role: Role,
+    /// Offset in the memory file of this segment's first page.
+    file_off: u64,
+}
+
+impl Segment {
+    /// Whether `self` (at `start`) and `next` (at `self.end`) would be one VMA in Linux.
+    fn same_vma(&self, next: &Segment) -> bool {
+        self.prot == next.prot && self.shared == next.shared && self.role == next.role
+    }
+}
+
+/// Which access a copy needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// The memory file and the allocator of its ranges, shared by all address spaces of a sandbox.
+pub struct Memory {
+    pub file: MemoryFile,
+    alloc: Mutex<FileAllocator>,
+}
+
+impl Memory {
+    pub fn new(size: u64) -> std::io::Result<Arc<Memory>> {
+        let file = MemoryFile::new(size)?;
+        Ok(Arc::new(Memory {
+            alloc: Mutex::new(FileAllocator::new(size)),
+            file,
+        }))
+    }
+
+    fn allocate(&self, len: u64) -> Result<u64, Errno> {
+        self.alloc
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .allocate(len)
+            .ok_or_else(|| errno!(ENOMEM))
+    }
+
+    fn release(&self, off: u64, len: u64) {
+        if let Err(e) = self.file.punch_hole(off, len) {
+            tracing::warn!("punching memory file hole at {off:#x}+{len:#x}: {e}");
+        }
+        self.alloc
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .release(off, len);
+    }
+}
+
+/// First-fit allocator of page-aligned ranges of the memory file.
+struct FileAllocator {
+    /// Free ranges below `next`: offset → length, never adjacent.
+    free: BTreeMap<u64, u64>,
+    next: u64,
+    size: u64,
+}
+
+impl FileAllocator {
+    fn new(size: u64) -> Self {
+        FileAllocator {
+            free: BTreeMap::new(),
+            next: 0,
+            size,
+        }
+    }
+
+    fn allocate(&mut self, len: u64) -> Option<u64> {
+        if let Some((&off, &flen)) = self.free.iter().find(|(_, &flen)| flen >= len) {
+            self.free.remove(&off);
+            if flen > len {
+                self.free.insert(off + len, flen - len);
+            }
+            return Some(off);
+        }
+        let off = self.next;
+        let end = off.checked_add(len)?;
+        if end > self.size {
+            return None;
+        }
+        self.next = end;
+        Some(off)
+    }
+
+    fn release(&mut self, mut off: u64, mut len: u64) {
+        if let Some((&poff, &plen)) = self.free.range(..off).next_back() {
+            if poff + plen == off {
+                self.free.remove(&poff);
+                off = poff;
+                len += plen;
+            }
+        }
+        if let Some(&nlen) = self.free.get(&(off + len)) {
+            self.free.remove(&(off + len));
+            len += nlen;
+        }
+        if off + len == self.next {
+            self.next = off;
+        } else {
+            self.free.insert(off, len);
+        }
+    }
+}
+
+/// A guest address space.
+pub struct Mm {
+    memory: Arc<Memory>,
+    space: PtraceAddressSpace,
+    /// start → segment; non-overlapping.
+    segments: BTreeMap<u64, Segment>,
+    /// One past the highest address the guest may use.
+    max_addr: u64,
+    /// Where top-down mmap placement starts.
+    pub mmap_base: u64,
+    pub brk_start: u64,
+    pub brk: u64,
+}
+
+impl Mm {
+    pub fn new(memory: Arc<Memory>, space: PtraceAddressSpace, max_addr: u64) -> Mm {
+        Mm {
+            memory,
+            space,
+            segments: BTreeMap::new(),
+            max_addr,
+            mmap_base: max_addr,
+            brk_start: 0,
+            brk: 0,
+        }
+    }
+
+    /// The platform address space (to run the guest in it).
+    pub fn space_mut(&mut self) -> &mut PtraceAddressSpace {
+        &mut self.space
+    }
+
+    pub fn max_addr(&self) -> u64 {
+        self.max_addr
+    }
+
+    /// The memory file.
+    pub fn memory(&self) -> &Memory {
+        &self.memory
+    }
+
+    // ---- Mapping -------------------------------------------------------------------------------
+
+    /// Maps fresh zeroed memory at `[addr, addr + len)` (page aligned), replacing what was there.
+    pub fn map_anon(
+        &mut self,
+        addr: u64,
+        len: u64,
+        prot: u64,
+        shared: bool,
+        role: Role,
+    ) -> Result<(), Errno> {
+        let file_off = self.memory.allocate(len)?;
+        self.unmap(addr, len)?;
+        if let Err(e) = self.space.map_file(
+            addr,
+            len,
+            file_off,
+            prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
+        ) {
+            self.memory.release(file_off, len);
+            return Err(platform_errno(e));
+        }
+        self.segments.insert(
+            addr,
+            Segment {
+                end: addr + len,
+                prot,
+                shared,
+                role,
+                file_off,
+            },
+        );
+        Ok(())
+    }
+
+    /// Unmaps `[addr, addr + len)` (page aligned); holes are fine.
+    pub fn unmap(&mut self, addr: u64, len: u64) -> Result<(), Errno> {
+        let end = addr + len;
+        if !self.overlaps(addr, end) {
+            return Ok(());
+        }
+        self.space.unmap(addr, len).map_err(platform_errno)?;
+        for (start, seg) in self.take_range(addr, end) {
+            self.memory.release(seg.file_off, seg.end - start);
+        }
+        Ok(())
+    }
+
+    /// Changes the protection of `[addr, addr + len)`; ENOMEM unless it is wholly mapped.
+    pub fn protect(&mut self, addr: u64, len: u64, prot: u64) -> Result<(), Errno> {
+        let end = addr + len;
+        if !self.is_fully_mapped(addr, end) {
+            bail!(ENOMEM, "mprotect range {addr:#x}-{end:#x} not fully mapped");
+        }
+        self.space
+            .protect(addr, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC))
+            .map_err(platform_errno)?;
+        for (start, mut seg) in self.take_range(addr, end) {
+            seg.prot = prot;
+            self.segments.insert(start, seg);
+        }
+        Ok(())
+    }
+
+    /// Frees the pages of `[addr, addr + len)`: private anonymous memory reads as zeroes afterwards.
+    pub fn discard(&mut self, addr: u64, len: u64) -> Result<(), Errno> {
+        let end = addr + len;
+        if !self.is_fully_mapped(addr, end) {
+            bail!(ENOMEM, "range {addr:#x}-{end:#x} not fully mapped");
+        }
+        for (start, seg) in self
+            .segments
+            .range(..end)
+            .rev()
+            .take_while(|(_, s)| s.end > addr)
+        {
+            let from = addr.max(*start);
+            let to = end.min(seg.end);
+            if let Err(e) = self
+                .memory
+                .file
+                .punch_hole(seg.file_off + (from - start), to - from)
+            {
+                tracing::warn!("discarding guest memory: {e}");
+            }
+        }
+        Ok(())
+    }
+
+    /// Finds a free range of `len` bytes, top down below `below`, at or above `MMAP_MIN_ADDR`.
+    pub fn find_free(&self, len: u64, below: u64, align: u64) -> Option<u64> {
+        let mut top = below.min(self.max_addr);
+        for (&start, seg) in self.segments.range(..top).rev() {
+            if seg.end <= top {
+                if let Some(cand) = top.checked_sub(len).map(|c| c & !(align - 1)) {
+                    if cand >= seg.end && cand >= abi::MMAP_MIN_ADDR {
+                        return Some(cand);
+                    }
+                }
+            }
+            top = top.min(start);
+        }
+        let cand = top.checked_sub(len)? & !(align - 1);
+        (cand >= abi::MMAP_MIN_ADDR).then_some(cand)
+    }
+
+    /// Whether any byte of `[start, end)` is mapped.
+    pub fn overlaps(&self, start: u64, end: u64) -> bool {
+        self.segments
+            .range(..end)
+            .next_back()
+            .is_some_and(|(_, s)| s.end > start)
+    }
+
+    /// Whether every byte of `[start, end)` is mapped.
+    pub fn is_fully_mapped(&self, start: u64, end: u64) -> bool {
+        let mut at = start;
+        for (&s, seg) in self
+            .segments
+            .range(..end)
+            .rev()
+            .take_while(|(_, s)| s.end > start)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+        {
+            if s > at {
+                return false;
+            }
+            at = seg.end;
+        }
+        at >= end
+    }
+
+    /// The `[start, end)` of the Linux VMA covering `addr`: adjacent segments with equal attributes.
+    pub fn vma_covering(&self, addr: u64) -> Option<(u64, u64)> {
+        let (&first, seg) = self.segments.range(..=addr).next_back()?;
+        if seg.end <= addr {
+            return None;
+        }
+        let (mut start, mut end) = (first, seg.end);
+        let mut cur = *seg;
+        while let Some((&s, prev)) = self.segments.range(..start).next_back() {
+            if prev.end != start || !prev.same_vma(&cur) {
+                break;
+            }
+            start = s;
+            cur = *prev;
+        }
+        cur = *seg;
+        while let Some(next) = self.segments.get(&end) {
+            if !cur.same_vma(next) {
+                break;
+            }
+            cur = *next;
+            end = next.end;
+        }
+        Some((start, end))
+    }
+
+    /// Splits segments so that `addr` is a boundary.
+    fn split_at(&mut self, addr: u64) {
+        let Some((&start, &seg)) = self.segments.range(..addr).next_back() else {
+            return;
+        };
+        if seg.end <= addr {
+            return;
+        }
+        self.segments.insert(start, Segment { end: addr, ..seg });
+        self.segments.insert(
+            addr,
+            Segment {
+                file_off: seg.file_off + (addr - start),
+                ..seg
+            },
+        );
+    }
+
+    /// Removes and returns the segments inside `[start, end)`, splitting at the edges.
+    fn take_range(&mut self, start: u64, end: u64) -> Vec<(u64, Segment)> {
+        self.split_at(start);
+        self.split_at(end);
+        let keys: Vec<u64> = self.segments.range(start..end).map(|(&k, _)| k).collect();
+        keys.into_iter()
+            .filter_map(|k| self.segments.remove(&k).map(|s| (k, s)))
+            .collect()
+    }
+
+    /// Moves `[old, old + len)` to `new` (free, page aligned) by remapping the same file ranges.
+    fn move_range(&mut self, old: u64, len: u64, new: u64) -> Result<(), Errno> {
+        let segs = self.take_range(old, old + len);
+        for (start, seg) in &segs {
+            let dst = new + (start - old);
+            let slen = seg.end - start;
+            if let Err(e) = self.space.map_file(
+                dst,
+                slen,
+                seg.file_off,
+                seg.prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
+            ) {
+                // Put the old segments back; the new range may be partly mapped: unmap it.
+                let _ = self.space.unmap(new, len);
+                for (s, seg) in segs {
+                    self.segments.insert(s, seg);
+                }
+                return Err(platform_errno(e));
+            }
+        }
+        self.space.unmap(old, len).map_err(platform_errno)?;
+        for (start, seg) in segs {
+            let dst = new + (start - old);
+            self.segments.insert(
+                dst,
+                Segment {
+                    end: dst + (seg.end - start),
+                    ..seg
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Attributes of the segment containing `addr`.
+    fn segment_at(&self, addr: u64) -> Option<(u64, &Segment)> {
+        let (&start, seg) = self.segments.range(..=addr).next_back()?;
+        (seg.end > addr).then_some((start, seg))
+    }
+
+    // ---- Guest memory access -------------------------------------------------------------------
+
+    /// The memory-file ranges backing the longest accessible prefix of `[addr, addr + len)`.
+    pub fn prefix_ranges(&self, addr: UserAddr, len: usize, access: Access) -> Vec<(u64, usize)> {
+        let mut out = Vec::new();
+        let mut at = addr.0;
+        let Some(end) = addr.0.checked_add(len as u64) else {
+            return out;
+        };
+        while at < end {
+            let Some((start, seg)) = self.segment_at(at) else {
+                break;
+            };
+            let ok = match access {
+                Access::Read => seg.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) != 0,
+                Access::Write => seg.prot & PROT_WRITE != 0,
+            };
+            if !ok {
+                break;
+            }
+            let to = end.min(seg.end);
+            let n = usize::try_from(to - at).unwrap_or(usize::MAX);
+            out.push((seg.file_off + (at - start), n));
+            at = to;
+        }
+        out
+    }
+
+    /// The ranges backing all of `[addr, addr + len)`, or EFAULT.
+    #[track_caller]
+    pub fn ranges(
+        &self,
+        addr: UserAddr,
+        len: usize,
+        access: Access,
+    ) -> Result<Vec<(u64, usize)>, Errno> {
+        let ranges = self.prefix_ranges(addr, len, access);
+        if ranges.iter().map(|r| r.1).sum::<usize>() != len {
+            return Err(errno!(EFAULT, "{:?} {addr:?}+{len:#x}", access));
+        }
+        Ok(ranges)
+    }
+
+    /// Copies guest memory at `addr` into `dst`.
+    #[track_caller]
+    pub fn copy_in(&self, addr: UserAddr, dst: &mut [u8]) -> Result<(), Errno> {
+        let mut done = 0;
+        for (off, n) in self.ranges(addr, dst.len(), Access::Read)? {
+            self.memory.file.read(off, &mut dst[done..done + n]);
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Copies `src` to guest memory at `addr`.
+    #[track_caller]
+    pub fn copy_out(&self, addr: UserAddr, src: &[u8]) -> Result<(), Errno> {
+        let mut done = 0;
+        for (off, n) in self.ranges(addr, src.len(), Access::Write)? {
+            self.memory.file.write(off, &src[done..done + n]);
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Copies as much of `src` as is writable at `addr`; returns the number of bytes copied.
+    pub fn copy_out_partial(&self, addr: UserAddr, src: &[u8]) -> usize {
+        let mut done = 0;
+        for (off, n) in self.prefix_ranges(addr, src.len(), Access::Write) {
+            self.memory.file.write(off, &src[done..done + n]);
+            done += n;
+        }
+        done
+    }
+
+    /// Reads a `T` from guest memory.
+    #[track_caller]
+    pub fn read_obj<T: FromBytes + IntoBytes>(&self, addr: UserAddr) -> Result<T, Errno> {
+        let mut v = T::new_zeroed();
+        self.copy_in(addr, v.as_mut_bytes())?;
+        Ok(v)
+    }
+
+    /// Writes a `T` to guest memory.
+    #[track_caller]
+    pub fn write_obj<T: IntoBytes + Immutable>(&self, addr: UserAddr, v: &T) -> Result<(), Errno> {
+        self.copy_out(addr, v.as_bytes())
+    }
+
+    /// Reads `n` consecutive `T`s.
+    #[track_caller]
+    pub fn read_objs<T: FromBytes + IntoBytes + Clone>(
+        &self,
+        addr: UserAddr,
+        n: usize,
+    ) -> Result<Vec<T>, Errno> {
+        let mut v = vec![T::new_zeroed(); n];
+        self.copy_in(addr, v.as_mut_slice().as_mut_bytes())?;
+        Ok(v)
+    }
+
+    /// Reads a NUL-terminated string of at most `max` bytes including the NUL. EFAULT if it runs
+    /// into unreadable memory, ENAMETOOLONG if no NUL comes within `max` bytes.
+    #[track_caller]
+    pub fn read_cstr(&self, addr: UserAddr, max: usize) -> Result<Vec<u8>, Errno> {
+        let mut out = Vec::new();
+        let mut at = addr;
+        while out.len() < max {
+            // Read up to the end of the page, so a string ending just before unmapped memory works.
+            let in_page = usize::try_from(PAGE_SIZE - (at.0 & (PAGE_SIZE - 1))).unwrap_or(1);
+            let n = in_page.min(max - out.len());
+            let mut chunk = vec![0u8; n];
+            self.copy_in(at, &mut chunk)?;
+            if let Some(nul) = chunk.iter().position(|&b| b == 0) {
+                out.extend_from_slice(&chunk[..nul]);
+                return Ok(out);
+            }
+            out.extend_from_slice(&chunk);
+            at = at.checked_add(n as u64)?;
+        }
+        Err(errno!(ENAMETOOLONG))
+    }
+}
+
+/// A platform failure during a memory operation. The stub's state is now unknown: this is a
+/// Sentry-side failure, reported to the guest as ENOMEM and logged.
+fn platform_errno(e: platform::Error) -> Errno {
+    tracing::error!("platform memory operation failed: {e}");
+    errno!(ENOMEM, "platform: {e}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocator_reuses_and_coalesces() {
+        let mut a = FileAllocator::new(1 << 20);
+        let x = a.allocate(4096).unwrap();
+        let y = a.allocate(8192).unwrap();
+        let z = a.allocate(4096).unwrap();
+        assert_eq!((x, y, z), (0, 4096, 12288));
+        a.release(y, 8192);
+        a.release(x, 4096);
+        assert_eq!(a.free.get(&0), Some(&12288));
+        assert_eq!(a.allocate(12288), Some(0));
+        a.release(z, 4096);
+        assert_eq!(a.next, 12288);
+        assert_eq!(a.allocate(1 << 21), None);
+    }
+
+    #[test]
+    fn page_helpers() {
+        assert_eq!(page_up(1), Some(4096));
+        assert_eq!(page_up(u64::MAX), None);
+        assert_eq!(page_down(4097), 4096);
+        assert!(is_page_aligned(8192));
+    }
+}

@@ -1,0 +1,403 @@
+//! mmap, munmap, mprotect, brk, mremap and madvise on an [`Mm`], with Linux's argument checks in
+//! Linux's order (mm/mmap.c, mm/mremap.c, mm/madvise.c).
+
+use super::{is_page_aligned, page_up, Mm, Role};
+use crate::errors::{Errno, SysResult};
+use crate::{bail, errno};
+use abi::mman::*;
+
+/// The arguments of mmap(2), raw.
+#[derive(Clone, Copy, Debug)]
+pub struct MmapArgs {
+    pub addr: u64,
+    pub len: u64,
+    pub prot: u64,
+    pub flags: u64,
+    pub fd: i32,
+    pub offset: u64,
+}
+
+const PROT_VALID: u64 = PROT_READ | PROT_WRITE | PROT_EXEC;
+/// Flags Linux accepts with MAP_SHARED_VALIDATE (LEGACY_MAP_MASK plus MAP_SYNC).
+const MAP_VALIDATE_KNOWN: u64 = MAP_SHARED
+    | MAP_PRIVATE
+    | MAP_FIXED
+    | MAP_ANONYMOUS
+    | MAP_DENYWRITE
+    | MAP_EXECUTABLE
+    | MAP_UNINITIALIZED
+    | MAP_GROWSDOWN
+    | MAP_LOCKED
+    | MAP_NORESERVE
+    | MAP_POPULATE
+    | MAP_NONBLOCK
+    | MAP_STACK
+    | MAP_HUGETLB
+    | MAP_32BIT
+    | MAP_FIXED_NOREPLACE;
+
+impl Mm {
+    /// mmap(2). Only anonymous mappings exist so far: a file mapping's fd is checked by the
+    /// caller (EBADF) and anything else gets ENODEV, as for a file that cannot be mapped.
+    pub fn mmap(&mut self, a: MmapArgs) -> SysResult {
+        if a.offset & (abi::PAGE_SIZE - 1) != 0 {
+            bail!(EINVAL, "offset not page aligned");
+        }
+        if a.len == 0 {
+            bail!(EINVAL, "zero length");
+        }
+        let len = page_up(a.len)
+            .filter(|&l| l != 0 && l <= self.max_addr)
+            .ok_or_else(|| errno!(ENOMEM))?;
+        let shared = match a.flags & MAP_TYPE {
+            MAP_PRIVATE => false,
+            MAP_SHARED => true,
+            MAP_SHARED_VALIDATE => {
+                if a.flags & !MAP_VALIDATE_KNOWN & !MAP_TYPE != 0 {
+                    bail!(
+                        EOPNOTSUPP,
+                        "unknown flags {:#x}",
+                        a.flags & !MAP_VALIDATE_KNOWN
+                    );
+                }
+                true
+            }
+            _ => bail!(EINVAL, "bad mapping type {:#x}", a.flags & MAP_TYPE),
+        };
+        if a.prot & !(PROT_VALID | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
+            bail!(EINVAL, "bad prot {:#x}", a.prot);
+        }
+        if a.flags & MAP_ANONYMOUS == 0 {
+            bail!(ENODEV, "file mappings arrive with the files issue");
+        }
+        if a.flags & MAP_HUGETLB != 0 {
+            // No huge page pool in the sandbox, as on a host with vm.nr_hugepages = 0.
+            bail!(ENOMEM, "no huge pages");
+        }
+        let fixed = a.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+        let addr = if fixed {
+            if !is_page_aligned(a.addr) {
+                bail!(EINVAL, "fixed address not page aligned");
+            }
+            if a.addr
+                .checked_add(len)
+                .is_none_or(|end| end > self.max_addr)
+            {
+                bail!(ENOMEM, "beyond the address space");
+            }
+            if a.addr < abi::MMAP_MIN_ADDR {
+                bail!(EPERM, "below mmap_min_addr");
+            }
+            if a.flags & MAP_FIXED == 0 && self.overlaps(a.addr, a.addr + len) {
+                bail!(EEXIST);
+            }
+            a.addr
+        } else {
+            self.place(a.addr, len, a.flags & MAP_32BIT != 0)?
+        };
+        let role = if a.flags & MAP_GROWSDOWN != 0 {
+            Role::Stack
+        } else {
+            Role::Anon
+        };
+        self.map_anon(addr, len, a.prot & PROT_VALID, shared, role)?;
+        Ok(addr)
+    }
+
+    /// Picks an address for a non-fixed mapping: the hint if it is free, else top down.
+    fn place(&self, hint: u64, len: u64, low_2g: bool) -> Result<u64, Errno> {
+        let hint = page_up(hint).unwrap_or(0);
+        if hint >= abi::MMAP_MIN_ADDR
+            && hint
+                .checked_add(len)
+                .is_some_and(|end| end <= self.max_addr)
+            && !self.overlaps(hint, hint + len)
+        {
+            return Ok(hint);
+        }
+        let below = if low_2g { 0x8000_0000 } else { self.mmap_base };
+        // Linux falls back to a bottom-up search when top-down fails; search the whole space.
+        self.find_free(len, below, abi::PAGE_SIZE)
+            .or_else(|| {
+                if low_2g {
+                    None
+                } else {
+                    self.find_free(len, self.max_addr, abi::PAGE_SIZE)
+                }
+            })
+            .ok_or_else(|| errno!(ENOMEM, "no free range of {len:#x} bytes"))
+    }
+
+    /// munmap(2).
+    pub fn munmap(&mut self, addr: u64, len: u64) -> SysResult {
+        if !is_page_aligned(addr) {
+            bail!(EINVAL, "address not page aligned");
+        }
+        let len = page_up(len).ok_or_else(|| errno!(EINVAL))?;
+        if len == 0 || addr.checked_add(len).is_none_or(|end| end > abi::TASK_SIZE) {
+            bail!(EINVAL);
+        }
+        let end = (addr + len).min(self.max_addr);
+        if addr < end {
+            self.unmap(addr, end - addr)?;
+        }
+        Ok(0)
+    }
+
+    /// mprotect(2). PROT_GROWSDOWN/GROWSUP are refused (stacks do not grow yet).
+    pub fn mprotect(&mut self, addr: u64, len: u64, prot: u64) -> SysResult {
+        if prot & (PROT_GROWSDOWN | PROT_GROWSUP) == PROT_GROWSDOWN | PROT_GROWSUP {
+            bail!(EINVAL);
+        }
+        if !is_page_aligned(addr) {
+            bail!(EINVAL, "address not page aligned");
+        }
+        if prot & !(PROT_VALID | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
+            bail!(EINVAL, "bad prot {prot:#x}");
+        }
+        if len == 0 {
+            return Ok(0);
+        }
+        let len = page_up(len).ok_or_else(|| errno!(ENOMEM))?;
+        let end = addr.checked_add(len).ok_or_else(|| errno!(ENOMEM))?;
+        if end <= addr {
+            bail!(ENOMEM);
+        }
+        if prot & (PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
+            bail!(EINVAL, "PROT_GROWSDOWN/UP: stacks do not grow yet");
+        }
+        self.protect(addr, len, prot)?;
+        Ok(0)
+    }
+
+    /// brk(2): never fails; returns the new break, or the old one if it cannot move.
+    pub fn sys_brk(&mut self, new: u64) -> SysResult {
+        if new < self.brk_start {
+            return Ok(self.brk);
+        }
+        let (Some(old_top), Some(new_top)) = (page_up(self.brk), page_up(new)) else {
+            return Ok(self.brk);
+        };
+        if new_top > old_top {
+            if new_top > self.max_addr || self.overlaps(old_top, new_top) {
+                return Ok(self.brk);
+            }
+            if self
+                .map_anon(
+                    old_top,
+                    new_top - old_top,
+                    PROT_READ | PROT_WRITE,
+                    false,
+                    Role::Heap,
+                )
+                .is_err()
+            {
+                return Ok(self.brk);
+            }
+        } else if new_top < old_top && self.unmap(new_top, old_top - new_top).is_err() {
+            return Ok(self.brk);
+        }
+        self.brk = new;
+        Ok(new)
+    }
+
+    /// mremap(2).
+    pub fn mremap(
+        &mut self,
+        old: u64,
+        old_len: u64,
+        new_len: u64,
+        flags: u64,
+        new_addr: u64,
+    ) -> SysResult {
+        if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) != 0 {
+            bail!(EINVAL, "bad flags {flags:#x}");
+        }
+        if flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0 {
+            bail!(EINVAL, "MREMAP_FIXED without MREMAP_MAYMOVE");
+        }
+        if flags & MREMAP_DONTUNMAP != 0 && (flags & MREMAP_MAYMOVE == 0 || old_len != new_len) {
+            bail!(EINVAL, "MREMAP_DONTUNMAP needs MAYMOVE and equal lengths");
+        }
+        if !is_page_aligned(old) {
+            bail!(EINVAL, "address not page aligned");
+        }
+        let (Some(old_len), Some(new_len)) = (page_up(old_len), page_up(new_len)) else {
+            bail!(EINVAL)
+        };
+        if new_len == 0 {
+            bail!(EINVAL, "zero new length");
+        }
+        if old_len == 0 {
+            // Duplicating a shared mapping (old_len 0) needs shareable objects: not for anonymous
+            // private memory, which is all there is.
+            bail!(EINVAL, "old_len 0 on a private mapping");
+        }
+        if flags & MREMAP_FIXED != 0 {
+            return self.mremap_fixed(old, old_len, new_len, new_addr, flags);
+        }
+        let vma = self.vma_of_range(old, old_len)?;
+        if new_len <= old_len {
+            if new_len < old_len {
+                self.unmap(old + new_len, old_len - new_len)?;
+            }
+            return Ok(old);
+        }
+        // Grow in place if the space after the old range is free and the range is a VMA's tail.
+        let grow_end = old.checked_add(new_len).filter(|&e| e <= self.max_addr);
+        if let Some(grow_end) = grow_end {
+            if vma.1 == old + old_len && !self.overlaps(old + old_len, grow_end) {
+                self.extend(old + old_len, grow_end)?;
+                return Ok(old);
+            }
+        }
+        if flags & MREMAP_MAYMOVE == 0 {
+            bail!(ENOMEM, "cannot grow in place");
+        }
+        let dest = self
+            .find_free(new_len, self.mmap_base, abi::PAGE_SIZE)
+            .ok_or_else(|| errno!(ENOMEM))?;
+        self.move_and_grow(old, old_len, new_len, dest, flags)
+    }
+
+    fn mremap_fixed(
+        &mut self,
+        old: u64,
+        old_len: u64,
+        new_len: u64,
+        new_addr: u64,
+        flags: u64,
+    ) -> SysResult {
+        if !is_page_aligned(new_addr) {
+            bail!(EINVAL, "new address not page aligned");
+        }
+        if new_addr
+            .checked_add(new_len)
+            .is_none_or(|e| e > self.max_addr)
+        {
+            bail!(EINVAL, "new range beyond the address space");
+        }
+        // The ranges may not overlap.
+        if new_addr < old + old_len && old < new_addr + new_len {
+            bail!(EINVAL, "ranges overlap");
+        }
+        self.unmap(new_addr, new_len)?;
+        let mut old_len = old_len;
+        if old_len > new_len {
+            // Linux unmaps the excess of the old range before checking it.
+            self.unmap(old + new_len, old_len - new_len)?;
+            old_len = new_len;
+        }
+        self.vma_of_range(old, old_len)?;
+        self.move_and_grow(old, old_len, new_len, new_addr, flags)
+    }
+
+    /// The VMA containing all of `[addr, addr + len)`, or EFAULT.
+    fn vma_of_range(&self, addr: u64, len: u64) -> Result<(u64, u64), Errno> {
+        let vma = self
+            .vma_covering(addr)
+            .ok_or_else(|| errno!(EFAULT, "{addr:#x} not mapped"))?;
+        if addr + len > vma.1 {
+            bail!(EFAULT, "range spans more than one mapping");
+        }
+        Ok(vma)
+    }
+
+    /// Adds `[from, to)` with the attributes of the segment ending at `from`.
+    fn extend(&mut self, from: u64, to: u64) -> Result<(), Errno> {
+        let (_, seg) = self.segment_at(from - 1).ok_or_else(|| errno!(EFAULT))?;
+        let (prot, shared, role) = (seg.prot, seg.shared, seg.role);
+        self.map_anon(from, to - from, prot, shared, role)
+    }
+
+    fn move_and_grow(
+        &mut self,
+        old: u64,
+        old_len: u64,
+        new_len: u64,
+        dest: u64,
+        flags: u64,
+    ) -> SysResult {
+        let (_, seg) = self.segment_at(old).ok_or_else(|| errno!(EFAULT))?;
+        let (prot, shared, role) = (seg.prot, seg.shared, seg.role);
+        let moved = old_len.min(new_len);
+        self.move_range(old, moved, dest)?;
+        if old_len > moved {
+            self.unmap(old + moved, old_len - moved)?;
+        }
+        if new_len > moved {
+            self.map_anon(dest + moved, new_len - moved, prot, shared, role)?;
+        }
+        if flags & MREMAP_DONTUNMAP != 0 {
+            // The old range stays mapped, with fresh empty pages.
+            self.map_anon(old, old_len, prot, shared, role)?;
+        }
+        Ok(dest)
+    }
+
+    /// madvise(2). MADV_DONTNEED/MADV_FREE/MADV_REMOVE discard pages; hints are accepted.
+    pub fn madvise(&mut self, addr: u64, len: u64, advice: u64) -> SysResult {
+        let known = matches!(
+            advice,
+            MADV_NORMAL
+                | MADV_RANDOM
+                | MADV_SEQUENTIAL
+                | MADV_WILLNEED
+                | MADV_DONTNEED
+                | MADV_FREE
+                | MADV_REMOVE
+                | MADV_DONTFORK
+                | MADV_DOFORK
+                | MADV_MERGEABLE
+                | MADV_UNMERGEABLE
+                | MADV_HUGEPAGE
+                | MADV_NOHUGEPAGE
+                | MADV_DONTDUMP
+                | MADV_DODUMP
+                | MADV_WIPEONFORK
+                | MADV_KEEPONFORK
+                | MADV_COLD
+                | MADV_PAGEOUT
+                | MADV_POPULATE_READ
+                | MADV_POPULATE_WRITE
+                | MADV_DONTNEED_LOCKED
+                | MADV_COLLAPSE
+        );
+        if !known {
+            bail!(EINVAL, "unknown advice {advice}");
+        }
+        if !is_page_aligned(addr) {
+            bail!(EINVAL, "address not page aligned");
+        }
+        let len = page_up(len).ok_or_else(|| errno!(EINVAL))?;
+        if len == 0 {
+            return Ok(0);
+        }
+        let end = addr.checked_add(len).ok_or_else(|| errno!(ENOMEM))?;
+        if !self.is_fully_mapped(addr, end) {
+            bail!(ENOMEM, "range not fully mapped");
+        }
+        match advice {
+            MADV_DONTNEED | MADV_DONTNEED_LOCKED | MADV_FREE | MADV_REMOVE => {
+                self.discard(addr, len)?
+            }
+            MADV_POPULATE_WRITE => {
+                if self
+                    .prefix_ranges(
+                        addr.into(),
+                        usize::try_from(len).unwrap_or(0),
+                        super::Access::Write,
+                    )
+                    .iter()
+                    .map(|r| r.1 as u64)
+                    .sum::<u64>()
+                    != len
+                {
+                    bail!(ENOMEM);
+                }
+            }
+            _ => {}
+        }
+        Ok(0)
+    }
+}
