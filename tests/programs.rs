@@ -1,1 +1,254 @@
+//! End-to-end tests of `runrs do`: real programs (busybox-static), a hostile fuzzing guest,
+//! --strace, the unsupported-syscall log, exit statuses, and cleanup after the Sentry dies.
 
+use runrs_tests::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn guest(name: &str) -> PathBuf {
+    compile(
+        &root().join("tests/guest").join(format!("{name}.c")),
+        Variant::Static,
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+const BUSYBOX: &str = "/bin/busybox";
+
+fn busybox() -> &'static Path {
+    let p = Path::new(BUSYBOX);
+    assert!(
+        p.exists(),
+        "{BUSYBOX} missing: install busybox-static (make deps)"
+    );
+    p
+}
+
+#[test]
+fn busybox_applets_match_native() {
+    let cases: &[&[&str]] = &[
+        &["echo", "hello", "world"],
+        &["true"],
+        &["false"],
+        &["seq", "1", "20"],
+        &["seq", "-s", ",", "5", "-1", "-5"],
+        &["expr", "3", "+", "4"],
+        &["expr", "length", "hello"],
+        &["expr", "1", "=", "2"],
+        &["printf", "%s-%d\\n", "a", "42"],
+        &["basename", "/usr/lib/x.so", ".so"],
+        &["dirname", "/usr/lib/x.so"],
+        &["test", "5", "-gt", "3"],
+        &["[", "a", "=", "b", "]"],
+        &["factor", "360"],
+        &["sleep", "0.05"],
+        &["id", "-u"],
+        &["uname", "-m"],
+        &["nonexistent-applet"],
+    ];
+    let mut failures = Vec::new();
+    for args in cases {
+        if let Err(e) = differential(busybox(), args, None) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn busybox_reads_stdin() {
+    differential(
+        busybox(),
+        &["wc", "-c"],
+        Some(b"some input\nover two lines\n"),
+    )
+    .unwrap();
+    differential(busybox(), &["cat"], Some(b"cat copies stdin to stdout\n")).unwrap();
+}
+
+#[test]
+fn hostile_guest_never_crashes_the_sentry() {
+    let fuzz = guest("fuzz_syscalls");
+    for seed in ["1", "7", "12345"] {
+        let mut cmd = Command::new(runrs_bin());
+        cmd.args(["do", "--"]).arg(&fuzz).args(["2", seed]);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let start = Instant::now();
+        let mut child = cmd.spawn().expect("spawn runrs");
+        let status = loop {
+            if let Some(st) = child.try_wait().expect("wait") {
+                break st;
+            }
+            if start.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("seed {seed}: the sandbox hung");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "seed {seed}: fuzzing guest ended with {status:?}"
+        );
+    }
+}
+
+#[test]
+fn strace_prints_decoded_syscalls() {
+    let prog = guest("nodename");
+    let out = sandboxed(&["--strace", "--hostname", "box"], &prog, &[], None).unwrap();
+    assert_eq!(out.code, 0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("] uname(0x"),
+        "no decoded uname line in:\n{err}"
+    );
+    assert!(
+        err.contains("] write(1, \"box\\n6.1.0\\n\", 10) = 10"),
+        "no decoded write line in:\n{err}"
+    );
+    assert!(
+        err.contains("] exit_group(0) = ?"),
+        "no exit_group line in:\n{err}"
+    );
+}
+
+#[test]
+fn strace_goes_to_the_debug_log_when_given() {
+    let prog = guest("nodename");
+    let log = build_dir().join("strace-debug.log");
+    let out = sandboxed(
+        &["--strace", "--debug-log", log.to_str().unwrap()],
+        &prog,
+        &[],
+        None,
+    )
+    .unwrap();
+    assert_eq!(out.code, 0);
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("uname("),
+        "strace went to stderr"
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.contains("\"target\":\"strace\"") && l.contains("uname(")),
+        "{text}"
+    );
+}
+
+#[test]
+fn unsupported_syscall_is_enosys_and_logged_once() {
+    let prog = guest("enosys");
+    let log = build_dir().join("enosys-debug.log");
+    let out = sandboxed(&["--debug-log", log.to_str().unwrap()], &prog, &[], None).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "acct: -1 ENOSYS\n".repeat(3)
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines = text
+        .lines()
+        .filter(|l| l.contains("unsupported syscall acct"))
+        .count();
+    assert_eq!(lines, 1, "expected one log line for acct in:\n{text}");
+}
+
+#[test]
+fn hostname_option_sets_nodename() {
+    let prog = guest("nodename");
+    let out = sandboxed(&["--hostname", "sandbox-7"], &prog, &[], None).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "sandbox-7\n6.1.0\n");
+    let out = sandboxed(&[], &prog, &[], None).unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "runrs\n6.1.0\n");
+}
+
+#[test]
+fn programs_that_cannot_start_get_shell_statuses() {
+    let out = sandboxed(&[], Path::new("/nonexistent/program"), &[], None).unwrap();
+    assert_eq!(out.code, 127);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/program"));
+    let out = sandboxed(&[], Path::new("no-such-command-anywhere"), &[], None).unwrap();
+    assert_eq!(out.code, 127);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("command not found"));
+    // A dynamically linked program is refused with a reason until the files issue.
+    let out = sandboxed(&[], Path::new("/bin/true"), &[], None).unwrap();
+    assert_eq!(out.code, 126);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("dynamically linked"),
+        "{:?}",
+        out
+    );
+    // Not an ELF file.
+    let out = sandboxed(&[], &root().join("README.md"), &[], None).unwrap();
+    assert_eq!(out.code, 126);
+}
+
+/// Children of `pid`, from /proc.
+fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+        let rest = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
+        if rest.split(' ').nth(1).and_then(|s| s.parse::<u32>().ok()) == Some(pid) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn no_stub_survives_a_killed_sentry() {
+    let prog = guest("sleeper");
+    let mut child = Command::new(runrs_bin())
+        .args(["do", "--"])
+        .arg(&prog)
+        .arg("30")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut buf = [0u8; 6];
+    std::io::Read::read_exact(&mut out, &mut buf).unwrap();
+    assert_eq!(&buf, b"ready\n");
+    let stubs = children(child.id());
+    assert_eq!(stubs.len(), 1, "expected one stub process under the Sentry");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Path::new(&format!("/proc/{}", stubs[0])).exists() {
+        // A zombie reparented to init is gone once reaped; a live stub is a failure.
+        let state = std::fs::read_to_string(format!("/proc/{}/stat", stubs[0])).unwrap_or_default();
+        if state.contains(") Z") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "stub {} outlived the Sentry: {state}",
+            stubs[0]
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn syscall_docs_are_current() {
+    let out = Command::new(runrs_bin()).arg("syscalls").output().unwrap();
+    assert!(out.status.success());
+    let doc = std::fs::read_to_string(root().join("docs/syscalls.md")).unwrap_or_default();
+    assert!(
+        doc == String::from_utf8_lossy(&out.stdout),
+        "docs/syscalls.md is stale: run `make docs`"
+    );
+}

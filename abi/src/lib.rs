@@ -129,6 +129,7 @@ pub const RLIM_INFINITY: u64 = u64::MAX;
 pub const RLIM_NLIMITS: usize = 16;
 pub const RLIMIT_STACK: usize = 3;
 pub const RLIMIT_NOFILE: usize = 7;
+pub const RLIMIT_AS: usize = 9;
 
 /// `struct iovec`.
 #[repr(C)]

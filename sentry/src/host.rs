@@ -186,3 +186,24 @@ pub fn getrlimit(resource: usize) -> abi::Rlimit {
         max: r.rlim_max,
     }
 }
+
+/// A read or write on a host fd with a buffer that is certainly unmapped, so the host kernel
+/// itself decides what a guest's bad buffer gets: 0 at end of file or from /dev/null, the
+/// count from a write to /dev/null, EFAULT where data would have been copied (and none is
+/// consumed). `write` selects write(2), else read(2).
+pub fn io_with_unmapped_buffer(fd: BorrowedFd<'_>, len: usize, write: bool) -> io::Result<usize> {
+    // Address 1 lies below vm.mmap_min_addr (64 KiB), which nothing can map, and so does the
+    // whole range: len is capped at one page.
+    let bad = 1usize as *mut libc::c_void;
+    let len = len.min(abi::PAGE_SIZE as usize);
+    // SAFETY: the kernel validates the pointer and fails with EFAULT instead of touching memory
+    // that is not mapped; nothing in the Sentry can be mapped at [1, 1 + 4096).
+    let r = unsafe {
+        if write {
+            libc::write(fd.as_raw_fd(), bad, len)
+        } else {
+            libc::read(fd.as_raw_fd(), bad, len)
+        }
+    };
+    usize::try_from(r).map_err(|_| io::Error::last_os_error())
+}

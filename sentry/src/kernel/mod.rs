@@ -205,6 +205,8 @@ impl Sandbox {
         }
         let creds = identity();
         let stack_limit = rlimits[abi::RLIMIT_STACK].cur;
+        mm.as_limit = rlimits[abi::RLIMIT_AS].cur;
+        mm.as_limit = rlimits[abi::RLIMIT_AS].cur;
         let loaded = loader::load(
             &mut mm,
             program.path,

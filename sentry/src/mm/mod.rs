@@ -216,6 +216,8 @@ pub struct Mm {
     pub mmap_base: u64,
     pub brk_start: u64,
     pub brk: u64,
+    /// RLIMIT_AS: the most bytes of address space mmap, mremap and brk may map.
+    pub as_limit: u64,
 }
 
 impl Mm {
@@ -228,6 +230,7 @@ impl Mm {
             mmap_base: max_addr,
             brk_start: 0,
             brk: 0,
+            as_limit: u64::MAX,
         }
     }
 
@@ -349,6 +352,22 @@ impl Mm {
         }
         let cand = top.checked_sub(len)? & !(align - 1);
         (cand >= abi::MMAP_MIN_ADDR).then_some(cand)
+    }
+
+    /// Bytes mapped in `[start, end)`.
+    pub fn mapped_in(&self, start: u64, end: u64) -> u64 {
+        self.segments
+            .range(..end)
+            .rev()
+            .take_while(|(_, s)| s.end > start)
+            .map(|(&s, seg)| seg.end.min(end) - s.max(start))
+            .sum()
+    }
+
+    /// Linux's `may_expand_vm`: whether `grow` more bytes fit under RLIMIT_AS.
+    pub fn may_expand(&self, grow: u64) -> bool {
+        self.as_limit == u64::MAX
+            || self.mapped_in(0, u64::MAX).saturating_add(grow) <= self.as_limit
     }
 
     /// Whether any byte of `[start, end)` is mapped.

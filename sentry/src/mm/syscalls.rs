@@ -95,6 +95,9 @@ impl Mm {
         } else {
             self.place(a.addr, len, a.flags & MAP_32BIT != 0)?
         };
+        if !self.may_expand(len - self.mapped_in(addr, addr + len)) {
+            bail!(ENOMEM, "RLIMIT_AS");
+        }
         let role = if a.flags & MAP_GROWSDOWN != 0 {
             Role::Stack
         } else {
@@ -179,7 +182,10 @@ impl Mm {
             return Ok(self.brk);
         };
         if new_top > old_top {
-            if new_top > self.max_addr || self.overlaps(old_top, new_top) {
+            if new_top > self.max_addr
+                || !self.may_expand(new_top - old_top)
+                || self.overlaps(old_top, new_top)
+            {
                 return Ok(self.brk);
             }
             if self
@@ -237,6 +243,9 @@ impl Mm {
             return self.mremap_fixed(old, old_len, new_len, new_addr, flags);
         }
         let vma = self.vma_of_range(old, old_len)?;
+        if new_len > old_len && !self.may_expand(new_len - old_len) {
+            bail!(ENOMEM, "RLIMIT_AS");
+        }
         if new_len <= old_len {
             if new_len < old_len {
                 self.unmap(old + new_len, old_len - new_len)?;
@@ -289,6 +298,9 @@ impl Mm {
             old_len = new_len;
         }
         self.vma_of_range(old, old_len)?;
+        if new_len > old_len && !self.may_expand(new_len - old_len) {
+            bail!(ENOMEM, "RLIMIT_AS");
+        }
         self.move_and_grow(old, old_len, new_len, new_addr, flags)
     }
 

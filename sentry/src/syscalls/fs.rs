@@ -40,7 +40,12 @@ fn transfer(t: &Task, file: &File, iov: &[(u64, usize)], access: Access) -> SysR
         }
     }
     if ranges.is_empty() && faulted {
-        bail!(EFAULT);
+        // The buffer starts unmapped: whether that is EFAULT depends on the file (a read at end
+        // of file returns 0 without touching the buffer). Let the host kernel decide.
+        let len = iov.iter().map(|r| r.1).find(|&l| l > 0).unwrap_or(0);
+        return crate::host::io_with_unmapped_buffer(file.host_fd(), len, access == Access::Read)
+            .map(|n| n as u64)
+            .map_err(host_err);
     }
     // A zero-length transfer still goes to the host once, which checks the fd can do it (EBADF
     // on a write to a read-only fd, as Linux).
@@ -72,6 +77,9 @@ fn transfer(t: &Task, file: &File, iov: &[(u64, usize)], access: Access) -> SysR
 
 pub fn read(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
+    if !access_ok(a[1], a[2]) {
+        bail!(EFAULT, "buffer outside the user address space");
+    }
     transfer(
         t,
         &f,
@@ -82,6 +90,9 @@ pub fn read(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 pub fn write(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
+    if !access_ok(a[1], a[2]) {
+        bail!(EFAULT, "buffer outside the user address space");
+    }
     transfer(
         t,
         &f,
@@ -90,30 +101,36 @@ pub fn write(t: &mut Task, a: [u64; 6]) -> SysResult {
     )
 }
 
-/// Reads and checks an iovec array as Linux's import_iovec does.
+/// `TASK_SIZE_MAX`: `access_ok` refuses ranges reaching beyond it.
+const TASK_SIZE_MAX: u64 = abi::TASK_SIZE;
+
+/// Linux's `access_ok`: the range lies in the user half (mapped or not).
+fn access_ok(addr: u64, len: u64) -> bool {
+    len <= TASK_SIZE_MAX && addr <= TASK_SIZE_MAX - len
+}
+
+/// Reads and checks an iovec array as Linux's `import_iovec` does: a negative length is EINVAL,
+/// a range outside user space EFAULT, and the total is capped at `MAX_RW_COUNT`.
 fn iovecs(t: &Task, addr: u64, count: u64) -> Result<Vec<(u64, usize)>, Errno> {
     let count = usize::try_from(int_arg(count)).map_err(|_| errno!(EINVAL, "negative iovcnt"))?;
     if count > abi::UIO_MAXIOV {
         bail!(EINVAL, "iovcnt {count} > UIO_MAXIOV");
     }
     let vecs: Vec<abi::Iovec> = t.mm.read_objs(UserAddr(addr), count)?;
-    let mut total: u64 = 0;
+    if vecs.iter().any(|v| v.len.cast_signed() < 0) {
+        bail!(EINVAL, "negative iov_len");
+    }
+    let mut total = 0usize;
     let mut out = Vec::with_capacity(count);
     for v in vecs {
-        if v.len > i64::MAX as u64 {
-            bail!(EINVAL, "iov_len too large");
-        }
-        total = total.saturating_add(v.len);
-        if total > i64::MAX as u64 {
-            bail!(EINVAL, "total length overflows ssize_t");
-        }
-        if v.base
-            .checked_add(v.len)
-            .is_none_or(|end| end > abi::TASK_SIZE)
-        {
+        if !access_ok(v.base, v.len) {
             bail!(EFAULT, "iovec outside the user address space");
         }
-        out.push((v.base, usize::try_from(v.len).unwrap_or(usize::MAX)));
+        let len = usize::try_from(v.len)
+            .unwrap_or(usize::MAX)
+            .min(MAX_RW_COUNT - total);
+        total += len;
+        out.push((v.base, len));
     }
     Ok(out)
 }

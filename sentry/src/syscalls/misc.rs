@@ -182,6 +182,9 @@ fn set_limit(t: &mut Task, resource: usize, new: abi::Rlimit) -> Result<(), crat
         bail!(EPERM);
     }
     t.rlimits[resource] = new;
+    if resource == abi::RLIMIT_AS {
+        t.mm.as_limit = new.cur;
+    }
     Ok(())
 }
 

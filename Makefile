@@ -1,0 +1,55 @@
+# runrs: see README.md. `make deps test` is what CI runs.
+CARGO ?= cargo
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Two test threads: the machine has two cores and each guest run is a Sentry plus a stub.
+TEST_THREADS ?= 2
+
+.PHONY: all build release test lint fmt docs deps bench bench-deps conformance demo clean
+
+all: build
+
+build:
+	$(CARGO) build --workspace
+
+release:
+	$(CARGO) build --release --workspace
+
+# Build everything once, then run every suite (unit, differential, end to end).
+test:
+	$(CARGO) build --workspace --all-targets
+	$(CARGO) test --workspace -- --test-threads=$(TEST_THREADS)
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+# Regenerate docs/syscalls.md from the Sentry's syscall table.
+docs: build
+	./target/debug/runrs syscalls > docs/syscalls.md
+
+# What the tests need: a C toolchain with static glibc, busybox-static, strace.
+deps:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gcc libc6-dev make busybox-static strace
+
+# Peers measured next to runrs by `make bench` (optional: missing ones are skipped).
+bench-deps: deps
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq bubblewrap proot
+
+# Ratios against native and against the raw ptrace round trip, medians, in one run.
+bench: release
+	python3 tests/bench/bench.py --runrs ./target/release/runrs
+
+# Long real-program runs, reported in issue notes (not in CI).
+conformance: release
+	python3 tests/bench/conformance.py --runrs ./target/release/runrs
+
+# Build runrs and run a real program in it.
+demo: release
+	./target/release/runrs do /bin/busybox echo hello from runrs
+
+clean:
+	$(CARGO) clean

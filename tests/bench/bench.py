@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""`make bench`: runrs against native and against the raw platform cost, measured side by side in
+one run, medians over repetitions (this machine is noisy; never compare with numbers from another
+run). Prints a Markdown table; docs/performance.md records one such run."""
+import argparse, os, pathlib, shutil, statistics, subprocess, sys, time
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+OUT = ROOT / "target" / "bench"
+
+
+def build(name):
+    OUT.mkdir(parents=True, exist_ok=True)
+    exe = OUT / name
+    subprocess.run(["gcc", "-static", "-O2", "-o", exe, ROOT / "tests/bench" / f"{name}.c"], check=True)
+    return str(exe)
+
+
+def value(cmd, env=None):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    return float(out.split()[-1])
+
+
+def wall(cmd, env=None):
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+    return (time.perf_counter() - t) * 1e6
+
+
+def median(f, reps):
+    # Interleaving would be fairer still; repetitions back to back keep caches comparable.
+    return statistics.median(f() for _ in range(reps))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runrs", default=str(ROOT / "target/release/runrs"))
+    ap.add_argument("--reps", type=int, default=9)
+    ap.add_argument("--calls", type=int, default=20000)
+    a = ap.parse_args()
+    runrs = [a.runrs, "do", "--"]
+    any_env = dict(os.environ, RUNRS_CPU_PLACEMENT="any")
+    getppid, probe, true = build("getppid"), build("ptrace_probe"), build("true")
+    n, reps = str(a.calls), a.reps
+
+    rows = []
+    native = median(lambda: value([getppid, n]), reps)
+    raw_same = median(lambda: value([probe, n, "same"]), reps)
+    raw_cross = median(lambda: value([probe, n, "cross"]), reps)
+    raw_any = median(lambda: value([probe, n, "any"]), reps)
+    r_same = median(lambda: value(runrs + [getppid, n]), reps)
+    r_any = median(lambda: value(runrs + [getppid, n], any_env), reps)
+    rows.append(("getppid, native", native, "", ""))
+    rows.append(("raw PTRACE_SYSEMU round trip, one core", raw_same, f"{raw_same / native:.0f}x", "1.00x"))
+    rows.append(("raw PTRACE_SYSEMU round trip, across cores", raw_cross, f"{raw_cross / native:.0f}x", f"{raw_cross / raw_same:.2f}x"))
+    rows.append(("raw PTRACE_SYSEMU round trip, unpinned", raw_any, f"{raw_any / native:.0f}x", f"{raw_any / raw_same:.2f}x"))
+    rows.append(("getppid under runrs do (pinned, default)", r_same, f"{r_same / native:.0f}x", f"{r_same / raw_same:.2f}x"))
+    rows.append(("getppid under runrs do (--cpu-placement any)", r_any, f"{r_any / native:.0f}x", f"{r_any / raw_any:.2f}x vs unpinned raw"))
+
+    s_reps = max(reps * 3, 21)
+    s_native = median(lambda: wall([true]), s_reps)
+    s_runrs = median(lambda: wall(runrs + [true]), s_reps)
+    start = [("static true, native", s_native, "", ""), ("static true, runrs do", s_runrs, f"{s_runrs / s_native:.1f}x", "")]
+    if shutil.which("bwrap"):
+        b = median(lambda: wall(["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-all", true]), s_reps)
+        start.append(("static true, bwrap --unshare-all", b, f"{b / s_native:.1f}x", f"runrs/bwrap {s_runrs / b:.2f}x"))
+    if shutil.which("proot"):
+        p = median(lambda: wall(["proot", true]), s_reps)
+        start.append(("static true, proot", p, f"{p / s_native:.1f}x", f"runrs/proot {s_runrs / p:.2f}x"))
+
+    print(f"# runrs bench ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, medians of {reps} runs x {n} calls; startup medians of {s_reps})\n")
+    print("| per syscall | ns | vs native | vs raw round trip |\n|---|---:|---:|---:|")
+    for name, v, r1, r2 in rows:
+        print(f"| {name} | {v:,.0f} | {r1} | {r2} |")
+    print("\n| startup + teardown | us | vs native | |\n|---|---:|---:|---|")
+    for name, v, r1, r2 in start:
+        print(f"| {name} | {v:,.0f} | {r1} | {r2} |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
