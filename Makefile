@@ -47,8 +47,10 @@ bench: release
 conformance: release
 	python3 tests/bench/conformance.py --runrs ./target/release/runrs
 
-# Build runrs and run a real program in it.
-demo: release
+# Build runrs and run a real program in it (busybox-static's echo, in a fresh sandbox).
+demo:
+	[ -x /bin/busybox ] || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq busybox-static; }
+	$(CARGO) build --release --workspace
 	./target/release/runrs do /bin/busybox echo hello from runrs
 
 clean:

@@ -65,10 +65,17 @@ impl Variant {
 
 /// Compiles `src` with gcc; returns the binary's path.
 pub fn compile(src: &Path, variant: Variant) -> Result<PathBuf, String> {
-    let stem = src
+    // Named after the source's directory too: tests/c/x.c and tests/guest/x.c are different programs.
+    let dir = src
+        .parent()
+        .and_then(|d| d.file_name())
+        .and_then(|s| s.to_str())
+        .unwrap_or("src");
+    let name = src
         .file_stem()
         .and_then(|s| s.to_str())
         .ok_or("bad file name")?;
+    let stem = format!("{dir}-{name}");
     let out = build_dir().join(format!("{stem}.{}", variant.name()));
     let flag = match variant {
         Variant::Static => "-static",
@@ -83,7 +90,11 @@ pub fn compile(src: &Path, variant: Variant) -> Result<PathBuf, String> {
     if fresh {
         return Ok(out);
     }
-    let tmp = out.with_extension(format!("tmp{}", std::process::id()));
+    let tmp = build_dir().join(format!(
+        "{stem}.{}.tmp{}",
+        variant.name(),
+        std::process::id()
+    ));
     let r = Command::new("gcc")
         .args([flag, "-O1", "-Wall", "-Werror", "-o"])
         .arg(&tmp)

@@ -194,7 +194,7 @@ pub fn getrlimit(resource: usize) -> abi::Rlimit {
 pub fn io_with_unmapped_buffer(fd: BorrowedFd<'_>, len: usize, write: bool) -> io::Result<usize> {
     // Address 1 lies below vm.mmap_min_addr (64 KiB), which nothing can map, and so does the
     // whole range: len is capped at one page.
-    let bad = 1usize as *mut libc::c_void;
+    let bad = std::ptr::without_provenance_mut::<libc::c_void>(1);
     let len = len.min(abi::PAGE_SIZE as usize);
     // SAFETY: the kernel validates the pointer and fails with EFAULT instead of touching memory
     // that is not mapped; nothing in the Sentry can be mapped at [1, 1 + 4096).

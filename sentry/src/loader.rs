@@ -10,6 +10,8 @@
 //!   mmap, top down from `mmap_base`, and its brk starts at `ELF_ET_DYN_BASE`;
 //! - the brk start is moved up by up to 1 GiB.
 //!
+//! The stack segment starts at 256 KiB plus the strings and grows on fault up to RLIMIT_STACK.
+//!
 //! Programs with a PT_INTERP (dynamically linked) need files to load the interpreter from, and are
 //! refused until the files issue.
 
@@ -60,6 +62,18 @@ pub struct HostAux {
     pub minsigstksz: u64,
 }
 
+/// What the program is started with, besides its image.
+#[derive(Clone, Copy)]
+pub struct ExecArgs<'a> {
+    /// argv, `argv[0]` included.
+    pub argv: &'a [Vec<u8>],
+    pub envp: &'a [Vec<u8>],
+    /// RLIMIT_STACK's soft limit.
+    pub stack_limit: u64,
+    pub creds: Creds,
+    pub aux: HostAux,
+}
+
 /// What a loaded program starts with.
 pub struct Loaded {
     pub regs: UserRegs,
@@ -74,18 +88,20 @@ const MMAP_RND: u64 = ((1 << 28) - 1) * PAGE_SIZE;
 /// brk randomisation (`arch_randomize_brk` for 64-bit tasks: 1 GiB).
 const BRK_RND: u64 = 1 << 30;
 
-/// Loads `image` (read from `path`) into `mm` and builds the stack. `execfn` is the name the
-/// program was started as (AT_EXECFN), `argv[0]` included in `argv`.
+/// Loads `image` (read from `path`, which becomes AT_EXECFN) into `mm` and builds the stack.
 pub fn load(
     mm: &mut Mm,
     path: &str,
     image: &[u8],
-    argv: &[Vec<u8>],
-    envp: &[Vec<u8>],
-    stack_limit: u64,
-    creds: Creds,
-    aux: HostAux,
+    exec: &ExecArgs<'_>,
 ) -> Result<Loaded, LoadError> {
+    let ExecArgs {
+        argv,
+        envp,
+        stack_limit,
+        creds,
+        aux,
+    } = *exec;
     let malformed = |why: String| LoadError::Malformed {
         path: path.to_string(),
         why,
@@ -220,8 +236,17 @@ pub fn load(
         .unwrap_or(0);
     let entry = elf.header.e_entry + bias;
 
-    // The stack: its full RLIMIT_STACK-bounded size now, since it does not grow on fault yet.
-    let stack_size = stack_limit.clamp(128 << 10, 8 << 20);
+    // The stack starts small and grows on fault (Mm::grow_stack) up to RLIMIT_STACK.
+    let strings: u64 = argv
+        .iter()
+        .chain(envp)
+        .map(|s| s.len() as u64 + 1)
+        .sum::<u64>()
+        + path.len() as u64;
+    let stack_size = page_up(strings + (256 << 10)).unwrap_or(256 << 10);
+    if strings + (64 << 10) > stack_limit.max(128 << 10) / 4 * 3 {
+        return Err(LoadError::TooBig(path.to_string()));
+    }
     mm.map_anon(
         stack_top - stack_size,
         stack_size,
@@ -230,6 +255,8 @@ pub fn load(
         Role::Stack,
     )
     .map_err(map_err)?;
+    mm.stack_top = stack_top;
+    mm.stack_bottom = stack_top - stack_size;
     let sp = build_stack(
         mm,
         stack_top,
@@ -297,8 +324,7 @@ fn build_stack(
         }
         strings_len += s.len() + 1;
     }
-    // Linux allows argv+envp up to a quarter of the stack limit.
-    if strings_len as u64 + 64 * 1024 > size / 4 * 3 {
+    if strings_len as u64 + 64 * 1024 > size {
         return Err(too_big());
     }
     let mut w = StackWriter { mm, sp: top - 8 };

@@ -211,19 +211,21 @@ impl Sandbox {
             &mut mm,
             program.path,
             program.image,
-            &program.argv,
-            &program.envp,
-            stack_limit,
-            Creds {
-                uid: creds.ruid,
-                euid: creds.euid,
-                gid: creds.rgid,
-                egid: creds.egid,
-            },
-            HostAux {
-                hwcap: host::getauxval(abi::auxv::AT_HWCAP),
-                hwcap2: host::getauxval(abi::auxv::AT_HWCAP2),
-                minsigstksz: host::getauxval(abi::auxv::AT_MINSIGSTKSZ),
+            &loader::ExecArgs {
+                argv: &program.argv,
+                envp: &program.envp,
+                stack_limit,
+                creds: Creds {
+                    uid: creds.ruid,
+                    euid: creds.euid,
+                    gid: creds.rgid,
+                    egid: creds.egid,
+                },
+                aux: HostAux {
+                    hwcap: host::getauxval(abi::auxv::AT_HWCAP),
+                    hwcap2: host::getauxval(abi::auxv::AT_HWCAP2),
+                    minsigstksz: host::getauxval(abi::auxv::AT_MINSIGSTKSZ),
+                },
             },
         )?;
         let mut fds = FdTable::default();
@@ -308,6 +310,15 @@ impl Task {
                 "ignoring host signal {} sent to the stub",
                 signal::name(sig)
             );
+            return;
+        }
+        // A fault just below the stack grows it, invisibly to the guest (SEGV_MAPERR = 1).
+        if sig == signal::SIGSEGV
+            && info.code == 1
+            && self
+                .mm
+                .grow_stack(info.addr, self.rlimits[abi::RLIMIT_STACK].cur)
+        {
             return;
         }
         let action = self

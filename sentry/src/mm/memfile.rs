@@ -19,6 +19,13 @@ pub struct MemoryFile {
     size: u64,
 }
 
+// SAFETY: the mapping is shared memory owned by this struct for its whole life; every access
+// goes through raw-pointer copies of bounds-checked ranges (no references are handed out), so it
+// is as safe from any thread as the guest's own concurrent access to the same pages.
+unsafe impl Send for MemoryFile {}
+// SAFETY: as for Send: &self methods only copy through raw pointers into checked ranges.
+unsafe impl Sync for MemoryFile {}
+
 impl MemoryFile {
     /// Creates a sparse memory file of `size` bytes and maps it.
     pub fn new(size: u64) -> io::Result<MemoryFile> {

@@ -218,6 +218,9 @@ pub struct Mm {
     pub brk: u64,
     /// RLIMIT_AS: the most bytes of address space mmap, mremap and brk may map.
     pub as_limit: u64,
+    /// The initial stack: its top, and the lowest address it has grown to.
+    pub stack_top: u64,
+    pub stack_bottom: u64,
 }
 
 impl Mm {
@@ -231,6 +234,8 @@ impl Mm {
             brk_start: 0,
             brk: 0,
             as_limit: u64::MAX,
+            stack_top: 0,
+            stack_bottom: 0,
         }
     }
 
@@ -297,6 +302,7 @@ impl Mm {
     }
 
     /// Changes the protection of `[addr, addr + len)`; ENOMEM unless it is wholly mapped.
+    /// `prot` holds only PROT_READ/WRITE/EXEC.
     pub fn protect(&mut self, addr: u64, len: u64, prot: u64) -> Result<(), Errno> {
         let end = addr + len;
         if !self.is_fully_mapped(addr, end) {
@@ -312,29 +318,23 @@ impl Mm {
         Ok(())
     }
 
-    /// Frees the pages of `[addr, addr + len)`: private anonymous memory reads as zeroes afterwards.
-    pub fn discard(&mut self, addr: u64, len: u64) -> Result<(), Errno> {
-        let end = addr + len;
-        if !self.is_fully_mapped(addr, end) {
-            bail!(ENOMEM, "range {addr:#x}-{end:#x} not fully mapped");
+    /// Gives the backing of `[file_off, file_off + len)` back: it reads as zeroes afterwards.
+    fn discard_backing(&self, file_off: u64, len: u64) {
+        if let Err(e) = self.memory.file.punch_hole(file_off, len) {
+            tracing::warn!("discarding guest memory: {e}");
         }
-        for (start, seg) in self
-            .segments
-            .range(..end)
-            .rev()
-            .take_while(|(_, s)| s.end > addr)
-        {
-            let from = addr.max(*start);
-            let to = end.min(seg.end);
-            if let Err(e) = self
-                .memory
-                .file
-                .punch_hole(seg.file_off + (from - start), to - from)
-            {
-                tracing::warn!("discarding guest memory: {e}");
+    }
+
+    /// The end of the mapped run starting at `start` (`start` itself if unmapped), at most `end`.
+    pub fn mapped_prefix_end(&self, start: u64, end: u64) -> u64 {
+        let mut at = start;
+        while at < end {
+            match self.segment_at(at) {
+                Some((_, seg)) => at = seg.end,
+                None => return at,
             }
         }
-        Ok(())
+        end
     }
 
     /// Finds a free range of `len` bytes, top down below `below`, at or above `MMAP_MIN_ADDR`.
@@ -368,6 +368,47 @@ impl Mm {
     pub fn may_expand(&self, grow: u64) -> bool {
         self.as_limit == u64::MAX
             || self.mapped_in(0, u64::MAX).saturating_add(grow) <= self.as_limit
+    }
+
+    /// Grows the stack down to cover `addr` after a fault there, as Linux does for a
+    /// `VM_GROWSDOWN` mapping: within `limit` (RLIMIT_STACK) of the stack top, and keeping the
+    /// stack guard gap (256 pages) above the next mapping below. Returns whether it grew.
+    pub fn grow_stack(&mut self, addr: u64, limit: u64) -> bool {
+        const GUARD_GAP: u64 = 256 * PAGE_SIZE;
+        const CHUNK: u64 = 256 << 10;
+        let floor = self.stack_top.saturating_sub(limit);
+        if self.stack_bottom == 0 || addr >= self.stack_bottom || addr < floor {
+            return false;
+        }
+        // Grow in chunks: each growth costs a fault and an injected mmap.
+        let new_bottom = (page_down(addr) & !(CHUNK - 1)).max(page_up(floor).unwrap_or(floor));
+        if self.overlaps(new_bottom.saturating_sub(GUARD_GAP), self.stack_bottom) {
+            return false;
+        }
+        let Some((_, seg)) = self.segment_at(self.stack_bottom) else {
+            return false;
+        };
+        if seg.role != Role::Stack {
+            return false;
+        }
+        let prot = seg.prot;
+        if !self.may_expand(self.stack_bottom - new_bottom) {
+            return false;
+        }
+        if self
+            .map_anon(
+                new_bottom,
+                self.stack_bottom - new_bottom,
+                prot,
+                false,
+                Role::Stack,
+            )
+            .is_err()
+        {
+            return false;
+        }
+        self.stack_bottom = new_bottom;
+        true
     }
 
     /// Whether any byte of `[start, end)` is mapped.
@@ -518,6 +559,18 @@ impl Mm {
             at = to;
         }
         out
+    }
+
+    /// Whether all of `[addr, addr + len)` is mapped writable.
+    pub fn is_writable(&self, addr: u64, len: u64) -> bool {
+        let Ok(len) = usize::try_from(len) else {
+            return false;
+        };
+        self.prefix_ranges(UserAddr(addr), len, Access::Write)
+            .iter()
+            .map(|r| r.1)
+            .sum::<usize>()
+            == len
     }
 
     /// The ranges backing all of `[addr, addr + len)`, or EFAULT.

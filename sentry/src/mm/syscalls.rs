@@ -1,7 +1,7 @@
 //! mmap, munmap, mprotect, brk, mremap and madvise on an [`Mm`], with Linux's argument checks in
 //! Linux's order (mm/mmap.c, mm/mremap.c, mm/madvise.c).
 
-use super::{is_page_aligned, page_up, Mm, Role};
+use super::{is_page_aligned, page_down, page_up, Mm, Role};
 use crate::errors::{Errno, SysResult};
 use crate::{bail, errno};
 use abi::mman::*;
@@ -52,6 +52,10 @@ impl Mm {
         let shared = match a.flags & MAP_TYPE {
             MAP_PRIVATE => false,
             MAP_SHARED => true,
+            // Linux's anonymous path knows only MAP_SHARED and MAP_PRIVATE.
+            MAP_SHARED_VALIDATE if a.flags & MAP_ANONYMOUS != 0 => {
+                bail!(EINVAL, "MAP_SHARED_VALIDATE on anonymous memory")
+            }
             MAP_SHARED_VALIDATE => {
                 if a.flags & !MAP_VALIDATE_KNOWN & !MAP_TYPE != 0 {
                     bail!(
@@ -64,9 +68,7 @@ impl Mm {
             }
             _ => bail!(EINVAL, "bad mapping type {:#x}", a.flags & MAP_TYPE),
         };
-        if a.prot & !(PROT_VALID | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
-            bail!(EINVAL, "bad prot {:#x}", a.prot);
-        }
+        // mmap ignores protection bits it does not know (mprotect does not).
         if a.flags & MAP_ANONYMOUS == 0 {
             bail!(ENODEV, "file mappings arrive with the files issue");
         }
@@ -88,7 +90,8 @@ impl Mm {
             if a.addr < abi::MMAP_MIN_ADDR {
                 bail!(EPERM, "below mmap_min_addr");
             }
-            if a.flags & MAP_FIXED == 0 && self.overlaps(a.addr, a.addr + len) {
+            // MAP_FIXED_NOREPLACE wins over MAP_FIXED.
+            if a.flags & MAP_FIXED_NOREPLACE != 0 && self.overlaps(a.addr, a.addr + len) {
                 bail!(EEXIST);
             }
             a.addr
@@ -109,7 +112,8 @@ impl Mm {
 
     /// Picks an address for a non-fixed mapping: the hint if it is free, else top down.
     fn place(&self, hint: u64, len: u64, low_2g: bool) -> Result<u64, Errno> {
-        let hint = page_up(hint).unwrap_or(0);
+        // x86 rounds an unaligned hint down to its page.
+        let hint = page_down(hint);
         if hint >= abi::MMAP_MIN_ADDR
             && hint
                 .checked_add(len)
@@ -155,7 +159,7 @@ impl Mm {
         if !is_page_aligned(addr) {
             bail!(EINVAL, "address not page aligned");
         }
-        if prot & !(PROT_VALID | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
+        if prot & !(PROT_VALID | PROT_SEM | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
             bail!(EINVAL, "bad prot {prot:#x}");
         }
         if len == 0 {
@@ -169,11 +173,19 @@ impl Mm {
         if prot & (PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
             bail!(EINVAL, "PROT_GROWSDOWN/UP: stacks do not grow yet");
         }
-        self.protect(addr, len, prot)?;
+        // Linux changes the mappings up to the first hole, then fails with ENOMEM.
+        let mapped = self.mapped_prefix_end(addr, end);
+        if mapped > addr {
+            self.protect(addr, mapped - addr, prot & PROT_VALID)?;
+        }
+        if mapped < end {
+            bail!(ENOMEM, "hole at {mapped:#x}");
+        }
         Ok(0)
     }
 
-    /// brk(2): never fails; returns the new break, or the old one if it cannot move.
+    /// brk(2): never fails; returns the new break, or the old one if it cannot move. Like Linux,
+    /// the heap keeps one free page below the next mapping.
     pub fn sys_brk(&mut self, new: u64) -> SysResult {
         if new < self.brk_start {
             return Ok(self.brk);
@@ -184,7 +196,7 @@ impl Mm {
         if new_top > old_top {
             if new_top > self.max_addr
                 || !self.may_expand(new_top - old_top)
-                || self.overlaps(old_top, new_top)
+                || self.overlaps(old_top, new_top + abi::PAGE_SIZE)
             {
                 return Ok(self.brk);
             }
@@ -231,8 +243,8 @@ impl Mm {
         let (Some(old_len), Some(new_len)) = (page_up(old_len), page_up(new_len)) else {
             bail!(EINVAL)
         };
-        if new_len == 0 {
-            bail!(EINVAL, "zero new length");
+        if new_len == 0 || new_len > abi::TASK_SIZE {
+            bail!(EINVAL, "bad new length");
         }
         if old_len == 0 {
             // Duplicating a shared mapping (old_len 0) needs shareable objects: not for anonymous
@@ -246,7 +258,7 @@ impl Mm {
         if new_len > old_len && !self.may_expand(new_len - old_len) {
             bail!(ENOMEM, "RLIMIT_AS");
         }
-        if new_len <= old_len {
+        if new_len <= old_len && flags & MREMAP_DONTUNMAP == 0 {
             if new_len < old_len {
                 self.unmap(old + new_len, old_len - new_len)?;
             }
@@ -254,7 +266,7 @@ impl Mm {
         }
         // Grow in place if the space after the old range is free and the range is a VMA's tail.
         let grow_end = old.checked_add(new_len).filter(|&e| e <= self.max_addr);
-        if let Some(grow_end) = grow_end {
+        if let Some(grow_end) = grow_end.filter(|_| flags & MREMAP_DONTUNMAP == 0) {
             if vma.1 == old + old_len && !self.overlaps(old + old_len, grow_end) {
                 self.extend(old + old_len, grow_end)?;
                 return Ok(old);
@@ -347,7 +359,8 @@ impl Mm {
         Ok(dest)
     }
 
-    /// madvise(2). MADV_DONTNEED/MADV_FREE/MADV_REMOVE discard pages; hints are accepted.
+    /// madvise(2). MADV_DONTNEED/MADV_FREE discard private pages (shared anonymous memory keeps
+    /// its contents, as shmem does), MADV_REMOVE discards shared pages; hints are accepted.
     pub fn madvise(&mut self, addr: u64, len: u64, advice: u64) -> SysResult {
         let known = matches!(
             advice,
@@ -381,34 +394,53 @@ impl Mm {
         if !is_page_aligned(addr) {
             bail!(EINVAL, "address not page aligned");
         }
-        let len = page_up(len).ok_or_else(|| errno!(EINVAL))?;
+        let Some(len) = page_up(len).filter(|&l| l != 0 || len == 0) else {
+            bail!(EINVAL, "length wraps")
+        };
         if len == 0 {
             return Ok(0);
         }
-        let end = addr.checked_add(len).ok_or_else(|| errno!(ENOMEM))?;
-        if !self.is_fully_mapped(addr, end) {
-            bail!(ENOMEM, "range not fully mapped");
-        }
-        match advice {
-            MADV_DONTNEED | MADV_DONTNEED_LOCKED | MADV_FREE | MADV_REMOVE => {
-                self.discard(addr, len)?
-            }
-            MADV_POPULATE_WRITE => {
-                if self
-                    .prefix_ranges(
-                        addr.into(),
-                        usize::try_from(len).unwrap_or(0),
-                        super::Access::Write,
-                    )
-                    .iter()
-                    .map(|r| r.1 as u64)
-                    .sum::<u64>()
-                    != len
-                {
-                    bail!(ENOMEM);
+        let end = addr
+            .checked_add(len)
+            .ok_or_else(|| errno!(EINVAL, "range wraps"))?;
+        // Like Linux's VMA walk: apply to each mapped piece, then report a hole with ENOMEM.
+        let mut at = addr;
+        let mut hole = false;
+        while at < end {
+            let Some((start, seg)) = self.segment_at(at) else {
+                hole = true;
+                match self.segments.range(at..end).next() {
+                    Some((&next, _)) => {
+                        at = next;
+                        continue;
+                    }
+                    None => break,
                 }
+            };
+            let to = end.min(seg.end);
+            let (shared, writable, file_off) = (
+                seg.shared,
+                seg.prot & PROT_WRITE != 0,
+                seg.file_off + (at - start),
+            );
+            match advice {
+                MADV_DONTNEED | MADV_DONTNEED_LOCKED if !shared => {
+                    self.discard_backing(file_off, to - at)
+                }
+                MADV_FREE if shared => bail!(EINVAL, "MADV_FREE on shared memory"),
+                MADV_FREE => self.discard_backing(file_off, to - at),
+                MADV_REMOVE if !shared => bail!(EINVAL, "MADV_REMOVE on private memory"),
+                MADV_REMOVE => self.discard_backing(file_off, to - at),
+                MADV_WIPEONFORK if shared => bail!(EINVAL, "MADV_WIPEONFORK on shared memory"),
+                MADV_POPULATE_WRITE if !writable => {
+                    bail!(ENOMEM, "MADV_POPULATE_WRITE on memory that is not writable")
+                }
+                _ => {}
             }
-            _ => {}
+            at = to;
+        }
+        if hole {
+            bail!(ENOMEM, "range not fully mapped");
         }
         Ok(0)
     }

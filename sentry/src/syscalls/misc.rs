@@ -256,10 +256,6 @@ pub fn sched_yield(_t: &mut Task, _a: [u64; 6]) -> SysResult {
 }
 
 pub fn sched_getaffinity(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let pid = int_arg(a[0]);
-    if pid != 0 && pid != 1 {
-        bail!(ESRCH);
-    }
     // Let the host apply its size rules (EINVAL for a too-small or unaligned length), then answer
     // with the mask the Sentry had before pinning itself.
     let len = usize::try_from(a[1] & 0xffff_ffff)
@@ -269,6 +265,10 @@ pub fn sched_getaffinity(t: &mut Task, a: [u64; 6]) -> SysResult {
         Ok(host_mask) => host_mask.len(),
         Err(e) => return Err(crate::errors::Errno::new(e)),
     };
+    let pid = int_arg(a[0]);
+    if pid != 0 && pid != 1 {
+        bail!(ESRCH);
+    }
     let mut mask = t.k.affinity.clone();
     mask.resize(n, 0);
     t.mm.copy_out(UserAddr(a[2]), &mask)?;

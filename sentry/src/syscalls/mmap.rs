@@ -1,10 +1,10 @@
 //! Memory syscalls: argument decoding; the work is in [`crate::mm`].
 
 use super::fd_arg;
-use crate::bail;
 use crate::errors::SysResult;
 use crate::kernel::Task;
 use crate::mm::MmapArgs;
+use crate::{bail, errno};
 
 pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
     let args = MmapArgs {
@@ -15,8 +15,14 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         fd: fd_arg(a[4]),
         offset: a[5],
     };
-    if args.flags & abi::mman::MAP_ANONYMOUS == 0 && t.fds.get(args.fd).is_none() && args.len != 0 {
-        bail!(EBADF);
+    if args.flags & abi::mman::MAP_ANONYMOUS == 0 && args.len != 0 {
+        let file = t.fds.get(args.fd).ok_or_else(|| errno!(EBADF))?;
+        // As do_mmap: a file must be open for reading (EACCES) before its own mmap is asked
+        // (the only files so far, inherited stdio, give ENODEV: files issue).
+        let mode = crate::host::fcntl(file.host_fd(), libc::F_GETFL, 0).map_err(super::host_err)?;
+        if mode & libc::O_ACCMODE == libc::O_WRONLY {
+            bail!(EACCES, "fd not open for reading");
+        }
     }
     t.mm.mmap(args)
 }

@@ -113,7 +113,7 @@ table! {
     SYS_GETTIMEOFDAY => time::gettimeofday, Full, [Ptr, Ptr];
     SYS_TIME => time::time, Full, [Ptr];
     SYS_NANOSLEEP => time::nanosleep, Partial("not interruptible until signal delivery lands"), [Ptr, Ptr];
-    SYS_CLOCK_NANOSLEEP => time::clock_nanosleep, Partial("not interruptible; CPU-time clocks return EINVAL"), [Int, Hex, Ptr, Ptr];
+    SYS_CLOCK_NANOSLEEP => time::clock_nanosleep, Partial("not interruptible until signal delivery lands"), [Int, Hex, Ptr, Ptr];
     SYS_RT_SIGACTION => signal::rt_sigaction, Partial("dispositions recorded; delivery comes with the tasks issue"), [Sig, Ptr, Ptr, Int];
     SYS_RT_SIGPROCMASK => signal::rt_sigprocmask, Partial("mask recorded; delivery comes with the tasks issue"), [Int, Ptr, Ptr, Int];
     SYS_MMAP => mmap::mmap, Partial("anonymous mappings only; file mappings ENODEV until the files issue"), [Ptr, Hex, Hex, Hex, Fd, Hex];
