@@ -4,6 +4,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Two test threads: the machine has two cores and each guest run is a Sentry plus a stub.
 TEST_THREADS ?= 2
 
+SHELL := /bin/bash
+
 .PHONY: all build release test lint fmt docs deps bench bench-deps conformance demo clean
 
 all: build
@@ -17,7 +19,8 @@ release:
 # Build everything once, then run every suite (unit, differential, end to end).
 test:
 	$(CARGO) build --workspace --all-targets
-	$(CARGO) test --workspace -- --test-threads=$(TEST_THREADS)
+	set -o pipefail; $(CARGO) test --workspace --all-targets -- --test-threads=$(TEST_THREADS) 2>&1 | tee target/test.log
+	@awk '/^test result:/ { p += $$4; f += $$6; i += $$8 } END { printf "total: %d passed, %d failed, %d skipped\n", p, f, i }' target/test.log
 
 lint:
 	$(CARGO) fmt --all -- --check
