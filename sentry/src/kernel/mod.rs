@@ -321,6 +321,11 @@ impl Task {
         {
             return;
         }
+        // Touching a shared mapping past its object's end is SIGBUS (BUS_ADRERR), as on Linux.
+        if sig == signal::SIGSEGV && self.mm.is_beyond_object(info.addr) {
+            self.kill(signal::SIGBUS);
+            return;
+        }
         let action = self
             .signals
             .actions

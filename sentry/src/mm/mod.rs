@@ -91,22 +91,73 @@ pub enum Role {
     Stack,
 }
 
+/// Shared anonymous memory (Linux's shmem object behind MAP_SHARED|MAP_ANONYMOUS): a range of the
+/// memory file that lives as long as any mapping of it, whatever size those mappings take since.
+/// Its pages go back to the host when the last mapping goes.
+pub struct SharedObject {
+    memory: Arc<Memory>,
+    file_off: u64,
+    size: u64,
+}
+
+impl SharedObject {
+    fn end(&self) -> u64 {
+        self.file_off + self.size
+    }
+}
+
+impl Drop for SharedObject {
+    fn drop(&mut self) {
+        self.memory.release(self.file_off, self.size);
+    }
+}
+
+impl fmt::Debug for SharedObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SharedObject({:#x}+{:#x})", self.file_off, self.size)
+    }
+}
+
 /// A range of guest memory with uniform attributes and contiguous backing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 struct Segment {
     end: u64,
     prot: u64,
-    shared: bool,
     role: Role,
     /// Offset in the memory file of this segment's first page.
     file_off: u64,
+    /// The shared object this segment maps, for shared memory; private memory owns its range.
+    object: Option<Arc<SharedObject>>,
 }
 
 impl Segment {
-    /// Whether `self` (at `start`) and `next` (at `self.end`) would be one VMA in Linux.
-    fn same_vma(&self, next: &Segment) -> bool {
-        self.prot == next.prot && self.shared == next.shared && self.role == next.role
+    fn shared(&self) -> bool {
+        self.object.is_some()
     }
+
+    /// Whether this segment lies past the end of its shared object: it is mapped for the guest,
+    /// but touching it raises SIGBUS, and nothing is mapped there in the platform.
+    fn beyond_object(&self) -> bool {
+        self.object
+            .as_ref()
+            .is_some_and(|o| self.file_off >= o.end())
+    }
+
+    /// Whether `self` (`len` bytes) and `next` (right after it) would be one VMA in Linux.
+    fn same_vma(&self, len: u64, next: &Segment) -> bool {
+        self.prot == next.prot
+            && self.role == next.role
+            && match (&self.object, &next.object) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b) && next.file_off == self.file_off + len,
+                _ => false,
+            }
+    }
+}
+
+/// The host protection for guest protection bits.
+fn host_prot(prot: u64) -> u64 {
+    prot & (PROT_READ | PROT_WRITE | PROT_EXEC)
 }
 
 /// Which access a copy needs.
@@ -256,6 +307,7 @@ impl Mm {
     // ---- Mapping -------------------------------------------------------------------------------
 
     /// Maps fresh zeroed memory at `[addr, addr + len)` (page aligned), replacing what was there.
+    /// Shared memory gets a new [`SharedObject`] of `len` bytes.
     pub fn map_anon(
         &mut self,
         addr: u64,
@@ -265,27 +317,93 @@ impl Mm {
         role: Role,
     ) -> Result<(), Errno> {
         let file_off = self.memory.allocate(len)?;
-        self.unmap(addr, len)?;
-        if let Err(e) = self.space.map_file(
-            addr,
-            len,
+        let object = shared.then(|| {
+            Arc::new(SharedObject {
+                memory: self.memory.clone(),
+                file_off,
+                size: len,
+            })
+        });
+        let seg = Segment {
+            end: addr + len,
+            prot,
+            role,
             file_off,
-            prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
-        ) {
+            object,
+        };
+        let result = self.unmap(addr, len).and_then(|()| self.install(addr, seg));
+        if result.is_err() && !shared {
+            // A shared range is released with its object, dropped with the segment.
             self.memory.release(file_off, len);
-            return Err(platform_errno(e));
         }
-        self.segments.insert(
-            addr,
-            Segment {
-                end: addr + len,
+        result
+    }
+
+    /// Maps `[addr, addr + len)` (free, page aligned) as a view of `object` from `file_off` on;
+    /// the part past the object's end is mapped for the guest but raises SIGBUS when touched.
+    pub fn map_shared_view(
+        &mut self,
+        addr: u64,
+        len: u64,
+        prot: u64,
+        role: Role,
+        object: Arc<SharedObject>,
+        file_off: u64,
+    ) -> Result<(), Errno> {
+        let inside = object.end().saturating_sub(file_off).min(len);
+        if inside > 0 {
+            let seg = Segment {
+                end: addr + inside,
                 prot,
-                shared,
                 role,
                 file_off,
-            },
-        );
+                object: Some(object.clone()),
+            };
+            self.install(addr, seg)?;
+        }
+        if inside < len {
+            let seg = Segment {
+                end: addr + len,
+                prot,
+                role,
+                file_off: file_off + inside,
+                object: Some(object),
+            };
+            self.install(addr + inside, seg)?;
+        }
         Ok(())
+    }
+
+    /// Maps `seg` at `addr` in the platform (nothing for a part beyond its object) and records it.
+    fn install(&mut self, addr: u64, seg: Segment) -> Result<(), Errno> {
+        let len = seg.end - addr;
+        let r = if seg.beyond_object() {
+            self.space.unmap(addr, len)
+        } else {
+            self.space
+                .map_file(addr, len, seg.file_off, host_prot(seg.prot))
+        };
+        r.map_err(platform_errno)?;
+        self.segments.insert(addr, seg);
+        Ok(())
+    }
+
+    /// Whether `addr` is in a mapping past the end of its shared object (a fault there is SIGBUS).
+    pub fn is_beyond_object(&self, addr: u64) -> bool {
+        self.segment_at(addr)
+            .is_some_and(|(_, seg)| seg.beyond_object())
+    }
+
+    /// The shared object mapped at `addr`, with its file offset there, and the mapping's
+    /// protection and role.
+    pub fn shared_view_at(&self, addr: u64) -> Option<(Arc<SharedObject>, u64, u64, Role)> {
+        let (start, seg) = self.segment_at(addr)?;
+        Some((
+            seg.object.clone()?,
+            seg.file_off + (addr - start),
+            seg.prot,
+            seg.role,
+        ))
     }
 
     /// Unmaps `[addr, addr + len)` (page aligned); holes are fine.
@@ -296,7 +414,9 @@ impl Mm {
         }
         self.space.unmap(addr, len).map_err(platform_errno)?;
         for (start, seg) in self.take_range(addr, end) {
-            self.memory.release(seg.file_off, seg.end - start);
+            if seg.object.is_none() {
+                self.memory.release(seg.file_off, seg.end - start);
+            }
         }
         Ok(())
     }
@@ -308,12 +428,34 @@ impl Mm {
         if !self.is_fully_mapped(addr, end) {
             bail!(ENOMEM, "mprotect range {addr:#x}-{end:#x} not fully mapped");
         }
-        self.space
-            .protect(addr, len, prot & (PROT_READ | PROT_WRITE | PROT_EXEC))
-            .map_err(platform_errno)?;
-        for (start, mut seg) in self.take_range(addr, end) {
+        self.split_at(addr);
+        self.split_at(end);
+        // One injected mprotect per run of platform-mapped segments (parts beyond a shared object
+        // have nothing mapped in the platform).
+        let keys: Vec<u64> = self.segments.range(addr..end).map(|(&k, _)| k).collect();
+        let mut run: Option<(u64, u64)> = None;
+        for k in keys {
+            let Some(seg) = self.segments.get_mut(&k) else {
+                continue;
+            };
             seg.prot = prot;
-            self.segments.insert(start, seg);
+            let (beyond, seg_end) = (seg.beyond_object(), seg.end);
+            run = match run {
+                Some((s, e)) if e == k && !beyond => Some((s, seg_end)),
+                other => {
+                    if let Some((s, e)) = other {
+                        self.space
+                            .protect(s, e - s, host_prot(prot))
+                            .map_err(platform_errno)?;
+                    }
+                    (!beyond).then_some((k, seg_end))
+                }
+            };
+        }
+        if let Some((s, e)) = run {
+            self.space
+                .protect(s, e - s, host_prot(prot))
+                .map_err(platform_errno)?;
         }
         Ok(())
     }
@@ -446,20 +588,20 @@ impl Mm {
             return None;
         }
         let (mut start, mut end) = (first, seg.end);
-        let mut cur = *seg;
+        let mut cur = seg;
         while let Some((&s, prev)) = self.segments.range(..start).next_back() {
-            if prev.end != start || !prev.same_vma(&cur) {
+            if prev.end != start || !prev.same_vma(start - s, cur) {
                 break;
             }
             start = s;
-            cur = *prev;
+            cur = prev;
         }
-        cur = *seg;
+        let (mut cur, mut cur_start) = (seg, first);
         while let Some(next) = self.segments.get(&end) {
-            if !cur.same_vma(next) {
+            if !cur.same_vma(end - cur_start, next) {
                 break;
             }
-            cur = *next;
+            (cur, cur_start) = (next, end);
             end = next.end;
         }
         Some((start, end))
@@ -467,20 +609,22 @@ impl Mm {
 
     /// Splits segments so that `addr` is a boundary.
     fn split_at(&mut self, addr: u64) {
-        let Some((&start, &seg)) = self.segments.range(..addr).next_back() else {
+        let Some((&start, seg)) = self.segments.range(..addr).next_back() else {
             return;
         };
         if seg.end <= addr {
             return;
         }
-        self.segments.insert(start, Segment { end: addr, ..seg });
-        self.segments.insert(
-            addr,
-            Segment {
-                file_off: seg.file_off + (addr - start),
-                ..seg
-            },
-        );
+        let upper = Segment {
+            file_off: seg.file_off + (addr - start),
+            ..seg.clone()
+        };
+        let lower = Segment {
+            end: addr,
+            ..seg.clone()
+        };
+        self.segments.insert(start, lower);
+        self.segments.insert(addr, upper);
     }
 
     /// Removes and returns the segments inside `[start, end)`, splitting at the edges.
@@ -499,12 +643,14 @@ impl Mm {
         for (start, seg) in &segs {
             let dst = new + (start - old);
             let slen = seg.end - start;
-            if let Err(e) = self.space.map_file(
-                dst,
-                slen,
-                seg.file_off,
-                seg.prot & (PROT_READ | PROT_WRITE | PROT_EXEC),
-            ) {
+            if seg.beyond_object() {
+                // Nothing is mapped in the platform for it; the destination is free already.
+                continue;
+            }
+            if let Err(e) = self
+                .space
+                .map_file(dst, slen, seg.file_off, host_prot(seg.prot))
+            {
                 // Put the old segments back; the new range may be partly mapped: unmap it.
                 let _ = self.space.unmap(new, len);
                 for (s, seg) in segs {
@@ -543,7 +689,7 @@ impl Mm {
             return out;
         };
         while at < end {
-            let Some((start, seg)) = self.segment_at(at) else {
+            let Some((start, seg)) = self.segment_at(at).filter(|(_, s)| !s.beyond_object()) else {
                 break;
             };
             let ok = match access {

@@ -247,9 +247,7 @@ impl Mm {
             bail!(EINVAL, "bad new length");
         }
         if old_len == 0 {
-            // Duplicating a shared mapping (old_len 0) needs shareable objects: not for anonymous
-            // private memory, which is all there is.
-            bail!(EINVAL, "old_len 0 on a private mapping");
+            return self.mremap_alias(old, new_len, flags, new_addr);
         }
         if flags & MREMAP_FIXED != 0 {
             return self.mremap_fixed(old, old_len, new_len, new_addr, flags);
@@ -327,11 +325,54 @@ impl Mm {
         Ok(vma)
     }
 
-    /// Adds `[from, to)` with the attributes of the segment ending at `from`.
-    fn extend(&mut self, from: u64, to: u64) -> Result<(), Errno> {
+    /// mremap with old_len 0: a second view of the shared object mapped at `old`, at a new place.
+    fn mremap_alias(&mut self, old: u64, new_len: u64, flags: u64, new_addr: u64) -> SysResult {
+        if !self.overlaps(old, old + 1) {
+            bail!(EFAULT, "{old:#x} not mapped");
+        }
+        let Some((object, file_off, prot, role)) = self.shared_view_at(old) else {
+            bail!(EINVAL, "old_len 0 on a private mapping");
+        };
+        if flags & MREMAP_MAYMOVE == 0 {
+            // The alias cannot be made in place.
+            bail!(ENOMEM, "old_len 0 without MREMAP_MAYMOVE");
+        }
+        if !self.may_expand(new_len) {
+            bail!(ENOMEM, "RLIMIT_AS");
+        }
+        let dest = if flags & MREMAP_FIXED != 0 {
+            if !is_page_aligned(new_addr)
+                || new_addr
+                    .checked_add(new_len)
+                    .is_none_or(|e| e > self.max_addr)
+            {
+                bail!(EINVAL, "bad new address");
+            }
+            self.unmap(new_addr, new_len)?;
+            new_addr
+        } else {
+            self.find_free(new_len, self.mmap_base, abi::PAGE_SIZE)
+                .ok_or_else(|| errno!(ENOMEM))?
+        };
+        self.map_shared_view(dest, new_len, prot, role, object, file_off)?;
+        Ok(dest)
+    }
+
+    /// Maps `[at, at + len)` continuing the mapping that ends at `from` (`at` may be elsewhere,
+    /// after a move): fresh memory after private memory, the object's next pages after shared
+    /// memory.
+    fn continue_mapping(&mut self, from: u64, at: u64, len: u64) -> Result<(), Errno> {
+        if let Some((object, file_off, prot, role)) = self.shared_view_at(from - abi::PAGE_SIZE) {
+            return self.map_shared_view(at, len, prot, role, object, file_off + abi::PAGE_SIZE);
+        }
         let (_, seg) = self.segment_at(from - 1).ok_or_else(|| errno!(EFAULT))?;
-        let (prot, shared, role) = (seg.prot, seg.shared, seg.role);
-        self.map_anon(from, to - from, prot, shared, role)
+        let (prot, role) = (seg.prot, seg.role);
+        self.map_anon(at, len, prot, false, role)
+    }
+
+    /// Adds `[from, to)` continuing the mapping that ends at `from`.
+    fn extend(&mut self, from: u64, to: u64) -> Result<(), Errno> {
+        self.continue_mapping(from, from, to - from)
     }
 
     fn move_and_grow(
@@ -343,14 +384,14 @@ impl Mm {
         flags: u64,
     ) -> SysResult {
         let (_, seg) = self.segment_at(old).ok_or_else(|| errno!(EFAULT))?;
-        let (prot, shared, role) = (seg.prot, seg.shared, seg.role);
+        let (prot, shared, role) = (seg.prot, seg.shared(), seg.role);
         let moved = old_len.min(new_len);
         self.move_range(old, moved, dest)?;
         if old_len > moved {
             self.unmap(old + moved, old_len - moved)?;
         }
         if new_len > moved {
-            self.map_anon(dest + moved, new_len - moved, prot, shared, role)?;
+            self.continue_mapping(dest + moved, dest + moved, new_len - moved)?;
         }
         if flags & MREMAP_DONTUNMAP != 0 {
             // The old range stays mapped, with fresh empty pages.
@@ -419,11 +460,13 @@ impl Mm {
             };
             let to = end.min(seg.end);
             let (shared, writable, file_off) = (
-                seg.shared,
+                seg.shared(),
                 seg.prot & PROT_WRITE != 0,
                 seg.file_off + (at - start),
             );
+            let beyond = self.is_beyond_object(at);
             match advice {
+                _ if beyond => {}
                 MADV_DONTNEED | MADV_DONTNEED_LOCKED if !shared => {
                     self.discard_backing(file_off, to - at)
                 }
