@@ -161,8 +161,8 @@ pub struct Program<'a> {
     pub argv: Vec<Vec<u8>>,
     pub envp: Vec<Vec<u8>>,
     pub cwd: Vec<u8>,
-    /// Host fds for the guest's fds 0, 1 and 2.
-    pub stdio: [OwnedFd; 3],
+    /// Host fds for the guest's fds 0, 1 and 2 (None: closed, as the caller's was).
+    pub stdio: [Option<OwnedFd>; 3],
 }
 
 /// A running sandbox: the platform, and its one task.
@@ -230,7 +230,9 @@ impl Sandbox {
         )?;
         let mut fds = FdTable::default();
         for (i, fd) in program.stdio.into_iter().enumerate() {
-            fds.install_at(i, Rc::new(File::Host(fd)), false);
+            if let Some(fd) = fd {
+                fds.install_at(i, Rc::new(File::Host(fd)), false);
+            }
         }
         let task = Task {
             k,
