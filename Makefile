@@ -33,10 +33,10 @@ fmt:
 docs: build
 	./target/debug/runrs syscalls > docs/syscalls.md
 
-# What the tests need: a C toolchain with static glibc, busybox-static, strace.
+# What the tests need: a C toolchain with static glibc, busybox-static, strace, script (bsdutils) for a pty.
 deps:
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gcc libc6-dev make busybox-static strace
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gcc libc6-dev make busybox-static strace bsdutils
 
 # Peers measured next to runrs by `make bench` (optional: missing ones are skipped).
 bench-deps: deps

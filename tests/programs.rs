@@ -252,3 +252,32 @@ fn syscall_docs_are_current() {
         "docs/syscalls.md is stale: run `make docs`"
     );
 }
+
+/// Runs `cmd` on a real pty (util-linux `script`), returning what it printed.
+fn on_pty(cmd: &str) -> String {
+    let out = Command::new("script")
+        .args(["-qec", cmd, "/dev/null"])
+        .env("COLUMNS", "100")
+        .env("LINES", "30")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn terminal_queries_reach_the_real_pty() {
+    let prog = guest("tty");
+    let native = on_pty(&format!("stty rows 30 cols 100; {}", prog.display()));
+    let sandboxed = on_pty(&format!(
+        "stty rows 30 cols 100; {} do -- {}",
+        runrs_bin().display(),
+        prog.display()
+    ));
+    assert!(
+        native.contains("isatty(0) = 1") && native.contains("30 rows 100 cols"),
+        "not a pty natively:\n{native}"
+    );
+    assert_eq!(native, sandboxed);
+}
