@@ -81,10 +81,17 @@ static void memory_phase(void) {
     uint64_t len = (rnd() % 64 + (rnd() % 4 == 0 ? 0 : 1)) * 4096 + (rnd() % 8 == 0 ? rnd() % 4096 : 0);
     if (off + len > ARENA) len = ARENA - off;
     char *at = arena + off;
+    // Now and then, lengths and addresses near 2^64: the Sentry must not overflow on them.
+    if (rnd() % 16 == 0) len = -(rnd() % 64 * 4096) - (rnd() % 2 ? 0 : rnd() % 4096);
+    // (Never address 0 with a huge length: that range covers the fuzzer's own stack and heap,
+    // which MADV_DONTNEED would zero natively too.)
+    if (rnd() % 32 == 0) at = (char *)(-((rnd() % 8 + 1) * 4096));
     uint64_t prot = rnd() % 8, flags = rnd();
     switch (rnd() % 6) {
     case 0:
-        syscall(SYS_mmap, at, len, prot, (flags & ~(uint64_t)MAP_FIXED_NOREPLACE) | MAP_FIXED, -1, 0);
+        // MAP_FIXED only inside the arena (a huge length would reach past it).
+        if (len <= ARENA && at >= arena && at + len <= arena + ARENA)
+            syscall(SYS_mmap, at, len, prot, (flags & ~(uint64_t)MAP_FIXED_NOREPLACE) | MAP_FIXED, -1, 0);
         break;
     case 1: {
         long r = syscall(SYS_mmap, rnd() % 2 ? 0 : (uint64_t)at, len, prot,

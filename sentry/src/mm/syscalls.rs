@@ -243,8 +243,8 @@ impl Mm {
         let (Some(old_len), Some(new_len)) = (page_up(old_len), page_up(new_len)) else {
             bail!(EINVAL)
         };
-        if new_len == 0 || new_len > abi::TASK_SIZE {
-            bail!(EINVAL, "bad new length");
+        if new_len == 0 || new_len > abi::TASK_SIZE || old_len > abi::TASK_SIZE {
+            bail!(EINVAL, "length beyond the address space");
         }
         if old_len == 0 {
             return self.mremap_alias(old, new_len, flags, new_addr);
@@ -296,8 +296,12 @@ impl Mm {
         {
             bail!(EINVAL, "new range beyond the address space");
         }
+        // An old range that wraps cannot be mapped (Linux finds no VMA: EFAULT).
+        let Some(old_end) = old.checked_add(old_len) else {
+            bail!(EFAULT, "old range wraps")
+        };
         // The ranges may not overlap.
-        if new_addr < old + old_len && old < new_addr + new_len {
+        if new_addr < old_end && old < new_addr + new_len {
             bail!(EINVAL, "ranges overlap");
         }
         self.unmap(new_addr, new_len)?;
@@ -319,7 +323,7 @@ impl Mm {
         let vma = self
             .vma_covering(addr)
             .ok_or_else(|| errno!(EFAULT, "{addr:#x} not mapped"))?;
-        if addr + len > vma.1 {
+        if addr.checked_add(len).is_none_or(|end| end > vma.1) {
             bail!(EFAULT, "range spans more than one mapping");
         }
         Ok(vma)
