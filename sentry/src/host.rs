@@ -187,17 +187,41 @@ pub fn getrlimit(resource: usize) -> abi::Rlimit {
     }
 }
 
-/// A read or write on a host fd with a buffer that is certainly unmapped, so the host kernel
-/// itself decides what a guest's bad buffer gets: 0 at end of file or from /dev/null, the
+/// Bytes of the Sentry's inaccessible reservation: one read or write never exceeds this
+/// (Linux's MAX_RW_COUNT).
+const UNMAPPED_LEN: usize = 0x7fff_f000;
+
+/// The start of a PROT_NONE reservation in the Sentry, made once: host calls given a pointer into
+/// it fault (EFAULT) instead of touching anything, like a guest's unmapped buffer.
+fn unmapped_reservation() -> Option<usize> {
+    static RESERVATION: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+    *RESERVATION.get_or_init(|| {
+        // SAFETY: a fresh anonymous PROT_NONE mapping at an address the kernel picks; nothing
+        // else uses it, and it is never unmapped (it lives as long as the Sentry).
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                UNMAPPED_LEN,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        (p != libc::MAP_FAILED).then_some(p as usize)
+    })
+}
+
+/// A read or write on a host fd with a buffer that is certainly inaccessible, so the host kernel
+/// itself decides what a guest's bad buffer gets: 0 at end of file or from /dev/null, the full
 /// count from a write to /dev/null, EFAULT where data would have been copied (and none is
 /// consumed). `write` selects write(2), else read(2).
 pub fn io_with_unmapped_buffer(fd: BorrowedFd<'_>, len: usize, write: bool) -> io::Result<usize> {
-    // Address 1 lies below vm.mmap_min_addr (64 KiB), which nothing can map, and so does the
-    // whole range: len is capped at one page.
-    let bad = std::ptr::without_provenance_mut::<libc::c_void>(1);
-    let len = len.min(abi::PAGE_SIZE as usize);
-    // SAFETY: the kernel validates the pointer and fails with EFAULT instead of touching memory
-    // that is not mapped; nothing in the Sentry can be mapped at [1, 1 + 4096).
+    let base = unmapped_reservation().ok_or_else(|| io::Error::from_raw_os_error(libc::ENOMEM))?;
+    let bad = std::ptr::without_provenance_mut::<libc::c_void>(base);
+    let len = len.min(UNMAPPED_LEN);
+    // SAFETY: [bad, bad + len) lies inside the PROT_NONE reservation: the kernel either never
+    // touches the buffer or fails with EFAULT; no Sentry memory can be read or written.
     let r = unsafe {
         if write {
             libc::write(fd.as_raw_fd(), bad, len)

@@ -324,7 +324,9 @@ impl Task {
             return;
         }
         // Touching a shared mapping past its object's end is SIGBUS (BUS_ADRERR), as on Linux.
-        if sig == signal::SIGSEGV && self.mm.is_beyond_object(info.addr) {
+        // (A page without read access there is a protection fault first: SIGSEGV. A write to a
+        // read-only page there is reported as SIGBUS: the fault does not say it was a write.)
+        if sig == signal::SIGSEGV && info.code == 1 && self.mm.is_beyond_object(info.addr) {
             self.kill(signal::SIGBUS);
             return;
         }

@@ -317,6 +317,31 @@ impl Mm {
         role: Role,
     ) -> Result<(), Errno> {
         let file_off = self.memory.allocate(len)?;
+        self.map_fresh(addr, len, prot, shared, role, file_off)
+    }
+
+    /// Reserves `len` bytes of the memory file for a later [`Mm::map_fresh`], so that an
+    /// operation can fail for lack of memory before it changes anything.
+    pub fn reserve(&self, len: u64) -> Result<u64, Errno> {
+        self.memory.allocate(len)
+    }
+
+    /// Gives back a reservation that was not used.
+    pub fn unreserve(&self, file_off: u64, len: u64) {
+        self.memory.release(file_off, len);
+    }
+
+    /// [`Mm::map_anon`] with a reserved memory-file range, which it takes over (and releases on
+    /// failure).
+    pub fn map_fresh(
+        &mut self,
+        addr: u64,
+        len: u64,
+        prot: u64,
+        shared: bool,
+        role: Role,
+        file_off: u64,
+    ) -> Result<(), Errno> {
         let object = shared.then(|| {
             Arc::new(SharedObject {
                 memory: self.memory.clone(),
@@ -391,7 +416,7 @@ impl Mm {
     /// Whether `addr` is in a mapping past the end of its shared object (a fault there is SIGBUS).
     pub fn is_beyond_object(&self, addr: u64) -> bool {
         self.segment_at(addr)
-            .is_some_and(|(_, seg)| seg.beyond_object())
+            .is_some_and(|(_, seg)| seg.beyond_object() && seg.prot & PROT_READ != 0)
     }
 
     /// The shared object mapped at `addr`, with its file offset there, and the mapping's
@@ -431,31 +456,33 @@ impl Mm {
         self.split_at(addr);
         self.split_at(end);
         // One injected mprotect per run of platform-mapped segments (parts beyond a shared object
-        // have nothing mapped in the platform).
+        // have nothing mapped in the platform); a segment's protection changes only once the host
+        // has applied it, so the two never disagree.
         let keys: Vec<u64> = self.segments.range(addr..end).map(|(&k, _)| k).collect();
-        let mut run: Option<(u64, u64)> = None;
-        for k in keys {
-            let Some(seg) = self.segments.get_mut(&k) else {
-                continue;
-            };
-            seg.prot = prot;
-            let (beyond, seg_end) = (seg.beyond_object(), seg.end);
-            run = match run {
-                Some((s, e)) if e == k && !beyond => Some((s, seg_end)),
-                other => {
-                    if let Some((s, e)) = other {
-                        self.space
-                            .protect(s, e - s, host_prot(prot))
-                            .map_err(platform_errno)?;
+        let mut run: Vec<u64> = Vec::new();
+        for k in keys.iter().copied().chain(std::iter::once(u64::MAX)) {
+            let seg = self.segments.get(&k);
+            let contiguous = run
+                .last()
+                .and_then(|l| self.segments.get(l))
+                .is_some_and(|l| l.end == k);
+            let beyond = seg.is_some_and(|s| s.beyond_object());
+            if !run.is_empty() && (!contiguous || beyond || seg.is_none()) {
+                let (s, e) = (run[0], self.segments[run.last().unwrap_or(&run[0])].end);
+                self.space
+                    .protect(s, e - s, host_prot(prot))
+                    .map_err(platform_errno)?;
+                for r in run.drain(..) {
+                    if let Some(seg) = self.segments.get_mut(&r) {
+                        seg.prot = prot;
                     }
-                    (!beyond).then_some((k, seg_end))
                 }
-            };
-        }
-        if let Some((s, e)) = run {
-            self.space
-                .protect(s, e - s, host_prot(prot))
-                .map_err(platform_errno)?;
+            }
+            match self.segments.get_mut(&k) {
+                Some(seg) if seg.beyond_object() => seg.prot = prot,
+                Some(_) => run.push(k),
+                None => {}
+            }
         }
         Ok(())
     }
@@ -659,7 +686,13 @@ impl Mm {
                 return Err(platform_errno(e));
             }
         }
-        self.space.unmap(old, len).map_err(platform_errno)?;
+        if let Err(e) = self.space.unmap(old, len) {
+            let _ = self.space.unmap(new, len);
+            for (s, seg) in segs {
+                self.segments.insert(s, seg);
+            }
+            return Err(platform_errno(e));
+        }
         for (start, seg) in segs {
             let dst = new + (start - old);
             self.segments.insert(

@@ -68,6 +68,9 @@ impl Mm {
             }
             _ => bail!(EINVAL, "bad mapping type {:#x}", a.flags & MAP_TYPE),
         };
+        if shared && a.flags & MAP_GROWSDOWN != 0 {
+            bail!(EINVAL, "MAP_GROWSDOWN on shared memory");
+        }
         // mmap ignores protection bits it does not know (mprotect does not).
         if a.flags & MAP_ANONYMOUS == 0 {
             bail!(ENODEV, "file mappings arrive with the files issue");
@@ -153,25 +156,23 @@ impl Mm {
 
     /// mprotect(2). PROT_GROWSDOWN/GROWSUP are refused (stacks do not grow yet).
     pub fn mprotect(&mut self, addr: u64, len: u64, prot: u64) -> SysResult {
+        // Linux's order (do_mprotect_pkey): both grow flags, alignment, zero length, wrap, bits.
         if prot & (PROT_GROWSDOWN | PROT_GROWSUP) == PROT_GROWSDOWN | PROT_GROWSUP {
             bail!(EINVAL);
         }
         if !is_page_aligned(addr) {
             bail!(EINVAL, "address not page aligned");
         }
-        if prot & !(PROT_VALID | PROT_SEM | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
-            bail!(EINVAL, "bad prot {prot:#x}");
-        }
         if len == 0 {
             return Ok(0);
         }
         let len = page_up(len).ok_or_else(|| errno!(ENOMEM))?;
         let end = addr.checked_add(len).ok_or_else(|| errno!(ENOMEM))?;
-        if end <= addr {
-            bail!(ENOMEM);
+        if prot & !(PROT_VALID | PROT_SEM | PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
+            bail!(EINVAL, "bad prot {prot:#x}");
         }
         if prot & (PROT_GROWSDOWN | PROT_GROWSUP) != 0 {
-            bail!(EINVAL, "PROT_GROWSDOWN/UP: stacks do not grow yet");
+            bail!(EINVAL, "PROT_GROWSDOWN/UP: not supported on these mappings");
         }
         // Linux changes the mappings up to the first hole, then fails with ENOMEM.
         let mapped = self.mapped_prefix_end(addr, end);
@@ -249,18 +250,23 @@ impl Mm {
         if old_len == 0 {
             return self.mremap_alias(old, new_len, flags, new_addr);
         }
+        // Linux looks the old address up before anything else (mremap_to included).
+        if self.segment_at(old).is_none() {
+            bail!(EFAULT, "{old:#x} not mapped");
+        }
         if flags & MREMAP_FIXED != 0 {
             return self.mremap_fixed(old, old_len, new_len, new_addr, flags);
         }
-        let vma = self.vma_of_range(old, old_len)?;
-        if new_len > old_len && !self.may_expand(new_len - old_len) {
-            bail!(ENOMEM, "RLIMIT_AS");
-        }
+        // Shrinking only unmaps the excess: the range need not be one mapping.
         if new_len <= old_len && flags & MREMAP_DONTUNMAP == 0 {
             if new_len < old_len {
                 self.unmap(old + new_len, old_len - new_len)?;
             }
             return Ok(old);
+        }
+        let vma = self.vma_of_range(old, old_len)?;
+        if new_len > old_len && !self.may_expand(new_len - old_len) {
+            bail!(ENOMEM, "RLIMIT_AS");
         }
         // Grow in place if the space after the old range is free and the range is a VMA's tail.
         let grow_end = old.checked_add(new_len).filter(|&e| e <= self.max_addr);
@@ -289,6 +295,9 @@ impl Mm {
     ) -> SysResult {
         if !is_page_aligned(new_addr) {
             bail!(EINVAL, "new address not page aligned");
+        }
+        if new_addr < abi::MMAP_MIN_ADDR {
+            bail!(EPERM, "below mmap_min_addr");
         }
         if new_addr
             .checked_add(new_len)
@@ -390,16 +399,51 @@ impl Mm {
         let (_, seg) = self.segment_at(old).ok_or_else(|| errno!(EFAULT))?;
         let (prot, shared, role) = (seg.prot, seg.shared(), seg.role);
         let moved = old_len.min(new_len);
-        self.move_range(old, moved, dest)?;
+        let dontunmap = flags & MREMAP_DONTUNMAP != 0;
+        if dontunmap && !self.may_expand(old_len) {
+            bail!(ENOMEM, "RLIMIT_AS");
+        }
+        // Reserve what the new tail and a kept old range need before anything moves: a failed
+        // mremap leaves the mapping where it was, as Linux does.
+        let tail_len = new_len - moved;
+        let tail = if tail_len > 0 && !shared {
+            Some(self.reserve(tail_len)?)
+        } else {
+            None
+        };
+        let kept = if dontunmap {
+            match self.reserve(old_len) {
+                Ok(off) => Some(off),
+                Err(e) => {
+                    if let Some(off) = tail {
+                        self.unreserve(off, tail_len);
+                    }
+                    return Err(e);
+                }
+            }
+        } else {
+            None
+        };
+        if let Err(e) = self.move_range(old, moved, dest) {
+            if let Some(off) = tail {
+                self.unreserve(off, tail_len);
+            }
+            if let Some(off) = kept {
+                self.unreserve(off, old_len);
+            }
+            return Err(e);
+        }
         if old_len > moved {
             self.unmap(old + moved, old_len - moved)?;
         }
-        if new_len > moved {
-            self.continue_mapping(dest + moved, dest + moved, new_len - moved)?;
+        match tail {
+            Some(off) => self.map_fresh(dest + moved, tail_len, prot, false, role, off)?,
+            None if tail_len > 0 => self.continue_mapping(dest + moved, dest + moved, tail_len)?,
+            None => {}
         }
-        if flags & MREMAP_DONTUNMAP != 0 {
+        if let Some(off) = kept {
             // The old range stays mapped, with fresh empty pages.
-            self.map_anon(old, old_len, prot, shared, role)?;
+            self.map_fresh(old, old_len, prot, shared, role, off)?;
         }
         Ok(dest)
     }

@@ -54,8 +54,18 @@ fn transfer(t: &Task, file: &File, iov: &[(u64, usize)], access: Access) -> SysR
     } else {
         ranges.chunks(HOST_IOV_MAX).collect()
     };
+    // More ranges than one host call takes: a read goes on past the first call only on a regular
+    // file (which never blocks); a pipe or terminal returns what the first call got, as Linux's
+    // single read would.
+    let regular = chunks.len() > 1
+        && access == Access::Write
+        && crate::host::fstat(file.host_fd())
+            .is_ok_and(|st| st.mode & libc::S_IFMT == libc::S_IFREG);
     let mut done = 0usize;
-    for chunk in chunks {
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        if i > 0 && access == Access::Write && !regular {
+            break;
+        }
         let chunk_len: usize = chunk.iter().map(|r| r.1).sum();
         let r = match access {
             Access::Write => t.mm.memory().file.read_from_host(file.host_fd(), chunk),

@@ -112,11 +112,9 @@ pub fn rseq(t: &mut Task, a: [u64; 6]) -> SysResult {
         if cur.sig != sig {
             bail!(EPERM, "signature mismatch");
         }
-        let cleared = abi::Rseq {
-            cpu_id: abi::RSEQ_CPU_ID_UNINITIALIZED,
-            ..Default::default()
-        };
-        t.mm.write_obj(UserAddr(addr), &cleared)?;
+        // Only the fields the kernel owns: cpu_id_start, cpu_id, then node_id and mm_cid.
+        t.mm.write_obj(UserAddr(addr), &[0u32, abi::RSEQ_CPU_ID_UNINITIALIZED])?;
+        t.mm.write_obj(UserAddr(addr + 20), &[0u32, 0u32])?;
         t.rseq = None;
         return Ok(0);
     }
@@ -231,7 +229,7 @@ pub fn getrandom(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     let len = usize::try_from(a[1])
         .unwrap_or(usize::MAX)
-        .min(i32::MAX as usize);
+        .min(0x7fff_f000 /* MAX_RW_COUNT */);
     let mut done = 0usize;
     let mut buf = vec![0u8; len.min(1 << 16)];
     while done < len {

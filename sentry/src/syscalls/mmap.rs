@@ -15,6 +15,10 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         fd: fd_arg(a[4]),
         offset: a[5],
     };
+    // The offset is checked before the fd, as Linux's mmap does.
+    if args.offset & (abi::PAGE_SIZE - 1) != 0 {
+        bail!(EINVAL, "offset not page aligned");
+    }
     if args.flags & abi::mman::MAP_ANONYMOUS == 0 && args.len != 0 {
         let file = t.fds.get(args.fd).ok_or_else(|| errno!(EBADF))?;
         // As do_mmap: a file must be open for reading (EACCES) before its own mmap is asked
