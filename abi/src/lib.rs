@@ -426,6 +426,12 @@ pub mod auxv {
     pub const AT_MINSIGSTKSZ: u64 = 51;
 }
 
+/// Linux caps one read, write or getrandom at `MAX_RW_COUNT`: INT_MAX rounded down to a page.
+pub const MAX_RW_COUNT: usize = 0x7fff_f000;
+
+/// The most fds a process may have (`fs.nr_open`'s default).
+pub const NR_OPEN: u64 = 1 << 20;
+
 /// Maximum length of a path, including the NUL.
 pub const PATH_MAX: usize = 4096;
 /// Maximum length of one argv/envp string (`MAX_ARG_STRLEN`).

@@ -187,17 +187,16 @@ pub fn getrlimit(resource: usize) -> abi::Rlimit {
     }
 }
 
-/// Bytes of the Sentry's inaccessible reservation: one read or write never exceeds this
-/// (Linux's MAX_RW_COUNT).
-const UNMAPPED_LEN: usize = 0x7fff_f000;
+/// Bytes of the Sentry's inaccessible reservation: one read or write never exceeds this.
+const UNMAPPED_LEN: usize = abi::MAX_RW_COUNT;
 
 /// The start of a PROT_NONE reservation in the Sentry, made once: host calls given a pointer into
 /// it fault (EFAULT) instead of touching anything, like a guest's unmapped buffer.
 fn unmapped_reservation() -> Option<usize> {
     static RESERVATION: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
     *RESERVATION.get_or_init(|| {
-        // SAFETY: a fresh anonymous PROT_NONE mapping at an address the kernel picks; nothing
-        // else uses it, and it is never unmapped (it lives as long as the Sentry).
+        // Nothing else uses the reservation, and it is never unmapped (it lives with the Sentry).
+        // SAFETY: a fresh anonymous PROT_NONE mapping at an address the kernel picks.
         let p = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
@@ -220,8 +219,8 @@ pub fn io_with_unmapped_buffer(fd: BorrowedFd<'_>, len: usize, write: bool) -> i
     let base = unmapped_reservation().ok_or_else(|| io::Error::from_raw_os_error(libc::ENOMEM))?;
     let bad = std::ptr::without_provenance_mut::<libc::c_void>(base);
     let len = len.min(UNMAPPED_LEN);
-    // SAFETY: [bad, bad + len) lies inside the PROT_NONE reservation: the kernel either never
-    // touches the buffer or fails with EFAULT; no Sentry memory can be read or written.
+    // The kernel either never touches the buffer or fails with EFAULT.
+    // SAFETY: [bad, bad + len) lies in the PROT_NONE reservation: no Sentry memory is reachable.
     let r = unsafe {
         if write {
             libc::write(fd.as_raw_fd(), bad, len)

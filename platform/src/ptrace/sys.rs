@@ -48,9 +48,9 @@ pub fn pin_current_thread(cpu: usize) -> io::Result<()> {
 
 /// Creates a sealed, close-on-exec memfd holding `data`.
 pub fn sealed_memfd(name: &std::ffi::CStr, data: &[u8]) -> io::Result<OwnedFd> {
-    // SAFETY: name is a valid C string; the flags are valid.
-    let fd =
-        unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING) };
+    let flags = libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING;
+    // SAFETY: name is a valid C string and the flags are valid.
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), flags) };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -73,8 +73,9 @@ pub fn spawn_stub(stub_fd: RawFd, memory_fd: RawFd, placement: CpuPlacement) -> 
     let empty = c"";
     // SAFETY: getpid has no preconditions.
     let parent = unsafe { libc::getpid() };
-    // SAFETY: the child only makes async-signal-safe raw syscalls on memory prepared before the
-    // fork (argv, envp and the empty path), then execs or exits; it touches no Rust state.
+    // The child only makes async-signal-safe raw syscalls on memory prepared before the fork
+    // (argv, envp and the empty path), then execs or exits; it touches no Rust state.
+    // SAFETY: as said just above, the child never returns into Rust code.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(last_error("fork stub"));
@@ -225,8 +226,8 @@ pub fn get_siginfo(pid: i32) -> Result<SignalInfo, Error> {
     {
         return Err(last_error("PTRACE_GETSIGINFO"));
     }
-    // SAFETY: si_addr reads the union member the kernel filled for fault signals; for others the
-    // bytes are still initialised (zeroed above), so the value is merely meaningless.
+    // For signals that are not faults the bytes read are still initialised (zeroed above).
+    // SAFETY: si_addr reads the union member the kernel fills for fault signals.
     let addr = unsafe { info.si_addr() } as u64;
     Ok(SignalInfo {
         signo: info.si_signo,

@@ -67,6 +67,12 @@ impl fmt::Debug for UserAddr {
     }
 }
 
+/// Linux's `access_ok`: `[addr, addr + len)` lies in the user half of the address space (mapped
+/// or not). Syscalls that take a buffer check this first: EFAULT before anything else.
+pub fn access_ok(addr: u64, len: u64) -> bool {
+    len <= abi::TASK_SIZE && addr <= abi::TASK_SIZE - len
+}
+
 /// Rounds up to a page, or None on overflow.
 pub fn page_up(v: u64) -> Option<u64> {
     v.checked_add(PAGE_SIZE - 1).map(|v| v & !(PAGE_SIZE - 1))
@@ -590,22 +596,7 @@ impl Mm {
 
     /// Whether every byte of `[start, end)` is mapped.
     pub fn is_fully_mapped(&self, start: u64, end: u64) -> bool {
-        let mut at = start;
-        for (&s, seg) in self
-            .segments
-            .range(..end)
-            .rev()
-            .take_while(|(_, s)| s.end > start)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-        {
-            if s > at {
-                return false;
-            }
-            at = seg.end;
-        }
-        at >= end
+        self.mapped_prefix_end(start, end) >= end
     }
 
     /// The `[start, end)` of the Linux VMA covering `addr`: adjacent segments with equal attributes.

@@ -5,18 +5,16 @@ use super::{fd_arg, host_err, int_arg};
 use crate::errors::{Errno, SysResult};
 use crate::kernel::fd::File;
 use crate::kernel::Task;
+use crate::mm::access_ok;
 use crate::mm::{Access, UserAddr};
 use crate::{bail, errno};
 use abi::fcntl::*;
 use abi::ioctl::*;
+use abi::{MAX_RW_COUNT, NR_OPEN};
 use std::rc::Rc;
 
-/// Linux caps one read or write at `MAX_RW_COUNT` (INT_MAX rounded down to a page).
-const MAX_RW_COUNT: usize = 0x7fff_f000;
 /// The host's readv/writev take at most this many segments.
 const HOST_IOV_MAX: usize = 1024;
-/// The most fds a process may have (`fs.nr_open`).
-const NR_OPEN: u64 = 1 << 20;
 
 fn file(t: &Task, fd: i32) -> Result<Rc<File>, Errno> {
     t.fds.get(fd).cloned().ok_or_else(|| errno!(EBADF))
@@ -109,14 +107,6 @@ pub fn write(t: &mut Task, a: [u64; 6]) -> SysResult {
         &[(a[1], usize::try_from(a[2]).unwrap_or(usize::MAX))],
         Access::Read,
     )
-}
-
-/// `TASK_SIZE_MAX`: `access_ok` refuses ranges reaching beyond it.
-const TASK_SIZE_MAX: u64 = abi::TASK_SIZE;
-
-/// Linux's `access_ok`: the range lies in the user half (mapped or not).
-fn access_ok(addr: u64, len: u64) -> bool {
-    len <= TASK_SIZE_MAX && addr <= TASK_SIZE_MAX - len
 }
 
 /// Reads and checks an iovec array as Linux's `import_iovec` does: a negative length is EINVAL,

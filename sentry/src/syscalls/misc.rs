@@ -136,10 +136,7 @@ pub fn rseq(t: &mut Task, a: [u64; 6]) -> SysResult {
     {
         bail!(EINVAL, "bad rseq length or alignment");
     }
-    if addr
-        .checked_add(u64::from(len))
-        .is_none_or(|end| end > abi::TASK_SIZE)
-    {
+    if !crate::mm::access_ok(addr, u64::from(len)) {
         bail!(EFAULT);
     }
     t.rseq = Some(RseqArea { addr, len, sig });
@@ -163,9 +160,6 @@ fn check_resource(resource: u64) -> Result<usize, crate::errors::Errno> {
         .ok_or_else(|| errno!(EINVAL))
 }
 
-/// The most fds a process may raise RLIMIT_NOFILE to (`fs.nr_open`).
-const NR_OPEN: u64 = 1 << 20;
-
 /// Sets a limit with Linux's rules. The guest has no CAP_SYS_RESOURCE (nor does root on hosts
 /// like this one), so a hard limit can only be lowered.
 fn set_limit(t: &mut Task, resource: usize, new: abi::Rlimit) -> Result<(), crate::errors::Errno> {
@@ -176,7 +170,7 @@ fn set_limit(t: &mut Task, resource: usize, new: abi::Rlimit) -> Result<(), crat
     if new.max > old.max {
         bail!(EPERM, "raising the hard limit needs CAP_SYS_RESOURCE");
     }
-    if resource == abi::RLIMIT_NOFILE && new.max > NR_OPEN {
+    if resource == abi::RLIMIT_NOFILE && new.max > abi::NR_OPEN {
         bail!(EPERM);
     }
     t.rlimits[resource] = new;
@@ -229,7 +223,7 @@ pub fn getrandom(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     let len = usize::try_from(a[1])
         .unwrap_or(usize::MAX)
-        .min(0x7fff_f000 /* MAX_RW_COUNT */);
+        .min(abi::MAX_RW_COUNT);
     let mut done = 0usize;
     let mut buf = vec![0u8; len.min(1 << 16)];
     while done < len {

@@ -12,7 +12,7 @@ mod mmap;
 mod signal;
 mod time;
 
-use crate::errors::{Errno, SysResult};
+use crate::errors::SysResult;
 use crate::kernel::{StraceSink, Task};
 use crate::mm::UserAddr;
 use abi::sysno::*;
@@ -305,10 +305,8 @@ pub fn int_arg(v: u64) -> i32 {
     (v as u32).cast_signed()
 }
 
-/// An errno result with context, for handlers.
-pub fn host_err(e: std::io::Error) -> Errno {
-    crate::errors::from_host(e)
-}
+/// Maps a host I/O error to the same errno, for handlers.
+pub use crate::errors::from_host as host_err;
 
 #[cfg(test)]
 mod tests {
