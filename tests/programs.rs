@@ -174,17 +174,28 @@ fn programs_that_cannot_start_get_shell_statuses() {
     let out = sandboxed(&[], Path::new("no-such-command-anywhere"), &[], None).unwrap();
     assert_eq!(out.code, 127);
     assert!(String::from_utf8_lossy(&out.stderr).contains("command not found"));
-    // A dynamically linked program is refused with a reason until the files issue.
+    // A dynamically linked program runs (its interpreter comes through the Gofer).
     let out = sandboxed(&[], Path::new("/bin/true"), &[], None).unwrap();
-    assert_eq!(out.code, 126);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("dynamically linked"),
-        "{:?}",
-        out
-    );
-    // Not an ELF file.
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = sandboxed(&[], Path::new("/bin/false"), &[], None).unwrap();
+    assert_eq!(out.code, 1, "{out:?}");
+    // Not executable (no execute bit), and a directory: 126 with the reason.
     let out = sandboxed(&[], &root().join("README.md"), &[], None).unwrap();
     assert_eq!(out.code, 126);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied"), "{out:?}");
+    let out = sandboxed(&[], Path::new("/usr"), &[], None).unwrap();
+    assert_eq!(out.code, 126);
+    // Executable but neither ELF nor a script.
+    // (Under target/: the sandbox's /tmp is its own tmpfs, not the host's.)
+    let dir = root().join(format!("target/tmp/noexec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let junk = dir.join("junk");
+    std::fs::write(&junk, b"\x01\x02 not a program\n").unwrap();
+    std::fs::set_permissions(&junk, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = sandboxed(&[], &junk, &[], None).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(out.code, 126);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Exec format error"), "{out:?}");
 }
 
 /// Children of `pid`, from /proc.
@@ -207,7 +218,7 @@ fn children(pid: u32) -> Vec<u32> {
 }
 
 #[test]
-fn no_stub_survives_a_killed_sentry() {
+fn no_stub_or_gofer_survives_a_killed_sentry() {
     let prog = guest("sleeper");
     let mut child = Command::new(runrs_bin())
         .args(["do", "--"])
@@ -222,23 +233,25 @@ fn no_stub_survives_a_killed_sentry() {
     let mut buf = [0u8; 6];
     std::io::Read::read_exact(&mut out, &mut buf).unwrap();
     assert_eq!(&buf, b"ready\n");
-    let stubs = children(child.id());
-    assert_eq!(stubs.len(), 1, "expected one stub process under the Sentry");
+    // The Gofer and the stub.
+    let kids = children(child.id());
+    assert_eq!(kids.len(), 2, "expected the Gofer and one stub under the Sentry");
     child.kill().unwrap();
     child.wait().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while Path::new(&format!("/proc/{}", stubs[0])).exists() {
-        // A zombie reparented to init is gone once reaped; a live stub is a failure.
-        let state = std::fs::read_to_string(format!("/proc/{}/stat", stubs[0])).unwrap_or_default();
-        if state.contains(") Z") {
-            break;
+    for pid in kids {
+        while Path::new(&format!("/proc/{pid}")).exists() {
+            // A zombie reparented to init is gone once reaped; a live process is a failure.
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            if state.contains(") Z") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "process {pid} outlived the Sentry: {state}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
-        assert!(
-            Instant::now() < deadline,
-            "stub {} outlived the Sentry: {state}",
-            stubs[0]
-        );
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -1,7 +1,13 @@
-//! The runrs Gofer: the only process that will open host files, serving the Sentry over a Unix
-//! socket and donating opened fds with SCM_RIGHTS (see docs/architecture.md).
-//!
-//! Not built yet: it lands with the files issue. Until then the Sentry reads only the initial
-//! executable, once, during setup, and the guest has no filesystem (file syscalls return ENOSYS).
+//! The runrs Gofer: the only process that opens host files. It serves the Sentry over a
+//! `SOCK_SEQPACKET` Unix socket ([`proto`] messages) and donates opened fds with `SCM_RIGHTS`;
+//! the Sentry then reads and writes them directly. See docs/gofer-protocol.md.
 
-#![forbid(unsafe_code)]
+pub mod channel;
+pub mod client;
+pub mod proto;
+pub mod server;
+mod sys;
+
+pub use channel::Channel;
+pub use client::{CallError, Client};
+pub use server::{Mount, Server};

@@ -6,7 +6,7 @@
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use platform::CpuPlacement;
-use sentry::{Config, Program, Sandbox, StraceSink};
+use sentry::{Config, Overlay, Program, Sandbox, StraceSink};
 use std::ffi::OsString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -33,6 +33,24 @@ enum Command {
     Do(DoArgs),
     /// Print the syscall table as Markdown (docs/syscalls.md).
     Syscalls,
+    /// Serve host directories to a Sentry (started by runrs itself; the channel is stdin).
+    #[command(hide = true)]
+    Gofer(GoferArgs),
+}
+
+#[derive(Parser)]
+struct GoferArgs {
+    /// A directory to serve, read-only; `PATH:rw` for read-write. Mount N is fid N.
+    #[arg(long = "mount", value_name = "PATH[:rw]", required = true)]
+    mounts: Vec<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OverlayArg {
+    /// Host root read-only below, writes kept in the sandbox's memory.
+    Memory,
+    /// Host root read-only; writes fail with EROFS.
+    None,
 }
 
 #[derive(Parser)]
@@ -50,6 +68,12 @@ struct DoArgs {
     /// The sandbox's hostname.
     #[arg(long, default_value = "runrs")]
     hostname: String,
+    /// How the root filesystem takes writes.
+    #[arg(long, value_enum, default_value_t = OverlayArg::Memory)]
+    overlay: OverlayArg,
+    /// Size limit of /tmp, /dev/shm and the root overlay's memory layer (each), e.g. 512M, 2G.
+    #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
+    tmpfs_size: u64,
     /// Where the Sentry and the guest run: on one CPU (cheaper ptrace stops) or anywhere.
     #[arg(long, value_enum, default_value_t = Placement::SameCore, env = "RUNRS_CPU_PLACEMENT")]
     cpu_placement: Placement,
@@ -76,6 +100,13 @@ fn main() -> ExitCode {
             print!("{}", sentry::syscalls::markdown());
             ExitCode::SUCCESS
         }
+        Command::Gofer(args) => match run_gofer(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("runrs gofer: {e:#}");
+                ExitCode::from(RUNTIME_FAILURE)
+            }
+        },
         Command::Do(args) => match run_do(args) {
             Ok(code) => ExitCode::from(code),
             Err(e) => {
@@ -100,21 +131,6 @@ struct ExecError {
 
 fn run_do(args: DoArgs) -> anyhow::Result<u8> {
     init_logging(&args)?;
-    let program = &args.command[0];
-    let path = resolve(Path::new(program)).ok_or_else(|| ExecError {
-        msg: format!("{}: command not found", program.to_string_lossy()),
-        code: 127,
-    })?;
-    // Setup-time read of the executable: the Sentry opens no host path once the guest runs
-    // (the Gofer takes this over with the files issue).
-    let image = std::fs::read(&path).map_err(|e| ExecError {
-        msg: format!("{}: {e}", path.display()),
-        code: if e.kind() == std::io::ErrorKind::NotFound {
-            127
-        } else {
-            126
-        },
-    })?;
     let argv: Vec<Vec<u8>> = args.command.iter().map(|a| a.as_bytes().to_vec()).collect();
     let envp: Vec<Vec<u8>> = std::env::vars_os()
         .map(|(k, v)| {
@@ -142,45 +158,121 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
     } else {
         StraceSink::Stderr
     });
+    let (channel, mut gofer) = start_gofer(&[PathBuf::from("/")])?;
     let config = Config {
         hostname: args.hostname.clone(),
         strace,
         placement,
         memory_size: 256 << 30,
-    };
-    let path_str = path.to_string_lossy().into_owned();
-    let sandbox = Sandbox::new(
-        config,
-        Program {
-            path: &path_str,
-            image: &image,
-            argv,
-            envp,
-            cwd,
-            stdio,
+        gofer: channel,
+        overlay: match args.overlay {
+            OverlayArg::Memory => Overlay::Memory,
+            OverlayArg::None => Overlay::None,
         },
-    )
-    .map_err(|e| match e {
-        sentry::kernel::StartError::Load(e) => anyhow::Error::new(ExecError {
-            msg: e.to_string(),
-            code: 126,
-        }),
-        e => anyhow::Error::new(e).context("starting the sandbox"),
-    })?;
-    let status = sandbox.run().context("running the guest")?;
+        tmpfs_size: args.tmpfs_size,
+    };
+    let program = Program {
+        path: args.command[0].as_bytes().to_vec(),
+        argv,
+        envp,
+        cwd,
+        stdio,
+    };
+    let result = Sandbox::new(config, program)
+        .map_err(|e| match e {
+            sentry::kernel::StartError::Load(e) => anyhow::Error::new(ExecError {
+                msg: e.to_string(),
+                code: 126,
+            }),
+            sentry::kernel::StartError::Exec { path, errno } => {
+                let searched = errno.code == libc::ENOENT && !path.contains('/');
+                anyhow::Error::new(ExecError {
+                    msg: if searched {
+                        format!("{path}: command not found")
+                    } else {
+                        format!("{path}: {}", errno.description())
+                    },
+                    code: if errno.code == libc::ENOENT { 127 } else { 126 },
+                })
+            }
+            e => anyhow::Error::new(e).context("starting the sandbox"),
+        })
+        .and_then(|sandbox| sandbox.run().context("running the guest"));
+    // The sandbox (and its end of the channel) is gone: the Gofer sees EOF and exits.
+    let _ = gofer.wait();
+    let status = result?;
     tracing::info!(?status, "guest exited");
     Ok(u8::try_from(status.shell_code()).unwrap_or(RUNTIME_FAILURE))
 }
 
-/// Finds PROGRAM as execvp would: a path if it has a slash, else the first match in $PATH.
-fn resolve(program: &Path) -> Option<PathBuf> {
-    if program.as_os_str().as_bytes().contains(&b'/') {
-        return Some(program.to_path_buf());
+/// Starts the Gofer serving `mounts` (read-only), connected by a new channel as its stdin.
+fn start_gofer(mounts: &[PathBuf]) -> anyhow::Result<(gofer::Channel, std::process::Child)> {
+    let (sentry_end, gofer_end) = gofer::channel::pair().context("gofer channel")?;
+    let exe = std::env::current_exe().context("finding the runrs executable")?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("gofer");
+    for m in mounts {
+        cmd.arg("--mount").arg(m);
     }
-    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
-    std::env::split_paths(&path)
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
+    let child = cmd
+        .stdin(std::process::Stdio::from(gofer_end.into_fd()))
+        .stdout(std::process::Stdio::null())
+        .env_clear()
+        .spawn()
+        .context("starting the gofer")?;
+    Ok((sentry_end, child))
+}
+
+fn run_gofer(args: &GoferArgs) -> anyhow::Result<()> {
+    // The Gofer lives only as long as the runrs that started it.
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+        .context("PR_SET_PDEATHSIG")?;
+    if nix::unistd::getppid().as_raw() == 1 {
+        anyhow::bail!("parent already gone");
+    }
+    let chan = gofer::Channel::from_fd(
+        std::io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .context("channel on stdin")?,
+    );
+    let mounts = args
+        .mounts
+        .iter()
+        .map(|m| {
+            let (path, writable) = match m.strip_suffix(":rw") {
+                Some(p) => (p, true),
+                None => (m.strip_suffix(":ro").unwrap_or(m), false),
+            };
+            let root = gofer::server::open_root(Path::new(path))
+                .with_context(|| format!("opening {path}"))?;
+            Ok(gofer::Mount { root, writable })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut server = gofer::Server::new(mounts).context("gofer setup")?;
+    server.serve(&chan).context("serving")?;
+    Ok(())
+}
+
+/// Parses a size like `512M`, `2G`, `1048576`.
+fn parse_size(s: &str) -> Result<u64, String> {
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: u64 = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("unknown size suffix in {s:?}")),
+            };
+            (&s[..i], m)
+        }
+        _ => (s, 1),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("bad size {s:?}"))
 }
 
 /// A close-on-exec duplicate of one of the caller's stdio fds for the guest. Known difference:

@@ -34,6 +34,15 @@ impl Errno {
         }
     }
 
+    /// The errno's message, as strerror gives it ("No such file or directory").
+    pub fn description(&self) -> String {
+        let s = std::io::Error::from_raw_os_error(self.code).to_string();
+        match s.find(" (os error") {
+            Some(i) => s[..i].to_string(),
+            None => s,
+        }
+    }
+
     /// The errno's name, e.g. `EFAULT`.
     pub fn name(&self) -> &'static str {
         abi::errno::name(self.code).unwrap_or("E?")

@@ -11,5 +11,6 @@ pub mod kernel;
 pub mod loader;
 pub mod mm;
 pub mod syscalls;
+pub mod vfs;
 
-pub use kernel::{Config, ExitStatus, Program, Sandbox, StraceSink};
+pub use kernel::{Config, ExitStatus, Overlay, Program, Sandbox, StraceSink};

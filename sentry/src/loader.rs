@@ -12,8 +12,10 @@
 //!
 //! The stack segment starts at 256 KiB plus the strings and grows on fault up to RLIMIT_STACK.
 //!
-//! Programs with a PT_INTERP (dynamically linked) need files to load the interpreter from, and are
-//! refused until the files issue.
+//! A program with a PT_INTERP (dynamically linked) is loaded with its interpreter (the dynamic
+//! linker, read by the caller from the sandbox's filesystem): a position-independent program at
+//! `ELF_ET_DYN_BASE` plus a random offset, the interpreter placed like an mmap, AT_BASE its base
+//! and the entry point its entry.
 
 use crate::host;
 use crate::mm::{page_down, page_up, Mm, Role, UserAddr};
@@ -34,8 +36,6 @@ pub enum LoadError {
     NotElf(String),
     #[error("{path}: malformed ELF: {why}")]
     Malformed { path: String, why: String },
-    #[error("{0}: dynamically linked programs need the interpreter from a filesystem, which arrives with the files issue; use a static build")]
-    Dynamic(String),
     #[error("{0}: argument list too long")]
     TooBig(String),
     #[error("{path}: cannot map the program: {errno}")]
@@ -88,11 +88,19 @@ const MMAP_RND: u64 = ((1 << 28) - 1) * PAGE_SIZE;
 /// brk randomisation (`arch_randomize_brk` for 64-bit tasks: 1 GiB).
 const BRK_RND: u64 = 1 << 30;
 
-/// Loads `image` (read from `path`, which becomes AT_EXECFN) into `mm` and builds the stack.
+/// The PT_INTERP path of an ELF image, if it has one (None also for what is not ELF).
+pub fn interpreter(image: &[u8]) -> Option<Vec<u8>> {
+    let elf = Elf::parse(image).ok()?;
+    elf.interpreter.map(|s| s.as_bytes().to_vec())
+}
+
+/// Loads `image` (read from `path`, which becomes AT_EXECFN) and its interpreter's image, if it
+/// has one, into `mm` and builds the stack.
 pub fn load(
     mm: &mut Mm,
     path: &str,
     image: &[u8],
+    interp: Option<&[u8]>,
     exec: &ExecArgs<'_>,
 ) -> Result<Loaded, LoadError> {
     let ExecArgs {
@@ -119,17 +127,25 @@ pub fn load(
         header::ET_DYN => true,
         _ => return Err(LoadError::NotElf(path.to_string())),
     };
-    if elf.interpreter.is_some() {
-        return Err(LoadError::Dynamic(path.to_string()));
-    }
-    let loads: Vec<_> = elf
-        .program_headers
-        .iter()
-        .filter(|p| p.p_type == program_header::PT_LOAD)
-        .collect();
-    if loads.is_empty() {
-        return Err(malformed("no PT_LOAD segment".into()));
-    }
+    let loads = load_segments(&elf).ok_or_else(|| malformed("no PT_LOAD segment".into()))?;
+    let interp_elf = match interp {
+        Some(bytes) if elf.interpreter.is_some() => {
+            let ie = Elf::parse(bytes).map_err(|_| LoadError::NotElf("interpreter".into()))?;
+            if !ie.is_64
+                || ie.header.e_machine != header::EM_X86_64
+                || ie.header.e_type != header::ET_DYN
+            {
+                return Err(LoadError::NotElf("interpreter".into()));
+            }
+            Some(ie)
+        }
+        _ if elf.interpreter.is_some() => {
+            return Err(malformed(
+                "PT_INTERP without the interpreter's image".into(),
+            ))
+        }
+        _ => None,
+    };
 
     // Stack and mmap layout first: a static-PIE image is placed relative to mmap_base.
     let stack_top = page_down(mm.max_addr() - host::random_below(STACK_RND));
@@ -147,16 +163,11 @@ pub fn load(
         .map(|p| p.p_vaddr.checked_add(p.p_memsz).and_then(page_up))
         .try_fold(0u64, |acc, e| e.map(|e| acc.max(e)))
         .ok_or_else(|| malformed("segment end overflows".into()))?;
-    let bias = if dyn_image {
-        let align = loads
-            .iter()
-            .map(|p| p.p_align)
-            .max()
-            .unwrap_or(PAGE_SIZE)
-            .max(PAGE_SIZE);
-        if !align.is_power_of_two() {
-            return Err(malformed(format!("segment alignment {align:#x}")));
-        }
+    let align = max_align(&loads).ok_or_else(|| malformed("segment alignment".into()))?;
+    let bias = if dyn_image && interp_elf.is_some() {
+        // A PIE with an interpreter: ELF_ET_DYN_BASE plus the mmap randomisation.
+        (ELF_ET_DYN_BASE + host::random_below(MMAP_RND)) & !(align - 1)
+    } else if dyn_image {
         let base = mm
             .find_free(hi - lo, mm.mmap_base, align)
             .ok_or_else(|| map_err(crate::errno!(ENOMEM, "no room for the image")))?;
@@ -172,49 +183,34 @@ pub fn load(
         )));
     }
 
-    for ph in &loads {
-        let start = page_down(ph.p_vaddr + bias);
-        let end = page_up(ph.p_vaddr + bias + ph.p_memsz)
-            .ok_or_else(|| malformed("segment end".into()))?;
-        if ph.p_filesz > ph.p_memsz
-            || ph
-                .p_offset
-                .checked_add(ph.p_filesz)
-                .is_none_or(|e| e > image.len() as u64)
-        {
-            return Err(malformed(format!(
-                "segment at {:#x} exceeds the file",
-                ph.p_vaddr
-            )));
+    map_segments(mm, &loads, image, bias).map_err(|e| e.at(path))?;
+    let interp_base = match (&interp_elf, interp) {
+        (Some(ie), Some(bytes)) => {
+            let iloads =
+                load_segments(ie).ok_or_else(|| malformed("interpreter has no PT_LOAD".into()))?;
+            let ilo = iloads
+                .iter()
+                .map(|p| page_down(p.p_vaddr))
+                .min()
+                .unwrap_or(0);
+            let ihi = iloads
+                .iter()
+                .map(|p| p.p_vaddr.checked_add(p.p_memsz).and_then(page_up))
+                .try_fold(0u64, |acc, e| e.map(|e| acc.max(e)))
+                .ok_or_else(|| malformed("interpreter segment end overflows".into()))?;
+            let ialign =
+                max_align(&iloads).ok_or_else(|| malformed("interpreter alignment".into()))?;
+            let base = mm
+                .find_free(ihi - ilo, mm.mmap_base, ialign)
+                .ok_or_else(|| map_err(crate::errno!(ENOMEM, "no room for the interpreter")))?;
+            let ibias = base - ilo;
+            map_segments(mm, &iloads, bytes, ibias).map_err(|e| e.at("interpreter"))?;
+            Some((ibias, ie.header.e_entry + ibias))
         }
-        if ph.p_vaddr % PAGE_SIZE != ph.p_offset % PAGE_SIZE {
-            return Err(malformed(format!(
-                "segment at {:#x} misaligned with its offset",
-                ph.p_vaddr
-            )));
-        }
-        let mut prot = 0;
-        if ph.is_read() {
-            prot |= PROT_READ;
-        }
-        if ph.is_write() {
-            prot |= PROT_WRITE;
-        }
-        if ph.is_executable() {
-            prot |= PROT_EXEC;
-        }
-        // A segment sharing its first page with the previous one keeps that page's contents:
-        // the file bytes before p_offset in the page are the same bytes Linux would map.
-        mm.map_anon(start, end - start, prot, false, Role::Image)
-            .map_err(map_err)?;
-        let pg = ph.p_vaddr % PAGE_SIZE;
-        let file_from = usize::try_from(ph.p_offset - pg).unwrap_or(0);
-        let file_to = usize::try_from(ph.p_offset + ph.p_filesz).unwrap_or(0);
-        write_image(mm, start, &image[file_from..file_to]);
-    }
-
+        _ => None,
+    };
     let end_of_image = hi + bias;
-    let brk_base = if dyn_image {
+    let brk_base = if dyn_image && interp_base.is_none() {
         ELF_ET_DYN_BASE
     } else {
         end_of_image
@@ -257,7 +253,7 @@ pub fn load(
     .map_err(map_err)?;
     mm.stack_top = stack_top;
     mm.stack_bottom = stack_top - stack_size;
-    let sp = build_stack(
+    let (sp, arg_range, env_range) = build_stack(
         mm,
         stack_top,
         stack_size,
@@ -272,7 +268,7 @@ pub fn load(
             (AT_PHDR, phdr),
             (AT_PHENT, u64::from(elf.header.e_phentsize)),
             (AT_PHNUM, u64::from(elf.header.e_phnum)),
-            (AT_BASE, 0),
+            (AT_BASE, interp_base.map_or(0, |b| b.0)),
             (AT_FLAGS, 0),
             (AT_ENTRY, entry),
             (AT_UID, u64::from(creds.uid)),
@@ -283,8 +279,10 @@ pub fn load(
             (AT_HWCAP2, aux.hwcap2),
         ],
     )?;
+    mm.arg_range = arg_range;
+    mm.env_range = env_range;
     let regs = UserRegs {
-        rip: entry,
+        rip: interp_base.map_or(entry, |b| b.1),
         rsp: sp,
         cs: 0x33,
         ss: 0x2b,
@@ -294,16 +292,110 @@ pub fn load(
     Ok(Loaded { regs })
 }
 
+type Phdr = goblin::elf::ProgramHeader;
+
+fn load_segments(elf: &Elf<'_>) -> Option<Vec<Phdr>> {
+    let v: Vec<Phdr> = elf
+        .program_headers
+        .iter()
+        .filter(|p| p.p_type == program_header::PT_LOAD)
+        .cloned()
+        .collect();
+    (!v.is_empty()).then_some(v)
+}
+
+fn max_align(loads: &[Phdr]) -> Option<u64> {
+    let align = loads
+        .iter()
+        .map(|p| p.p_align)
+        .max()
+        .unwrap_or(PAGE_SIZE)
+        .max(PAGE_SIZE);
+    align.is_power_of_two().then_some(align)
+}
+
+/// A failure mapping segments, before the path is known.
+enum SegError {
+    Malformed(String),
+    Map(crate::errors::Errno),
+}
+
+impl SegError {
+    fn at(self, path: &str) -> LoadError {
+        match self {
+            SegError::Malformed(why) => LoadError::Malformed {
+                path: path.to_string(),
+                why,
+            },
+            SegError::Map(errno) => LoadError::Map {
+                path: path.to_string(),
+                errno,
+            },
+        }
+    }
+}
+
+/// Maps the PT_LOAD segments of `image` at `bias` and copies their file bytes in.
+fn map_segments(mm: &mut Mm, loads: &[Phdr], image: &[u8], bias: u64) -> Result<(), SegError> {
+    let malformed = SegError::Malformed;
+    let map_err = SegError::Map;
+    for ph in loads {
+        let start = page_down(ph.p_vaddr + bias);
+        let end = page_up(ph.p_vaddr + bias + ph.p_memsz)
+            .ok_or_else(|| malformed("segment end".into()))?;
+        if ph.p_filesz > ph.p_memsz
+            || ph
+                .p_offset
+                .checked_add(ph.p_filesz)
+                .is_none_or(|e| e > image.len() as u64)
+        {
+            return Err(malformed(format!(
+                "segment at {:#x} exceeds the file",
+                ph.p_vaddr
+            )));
+        }
+        if ph.p_vaddr % PAGE_SIZE != ph.p_offset % PAGE_SIZE {
+            return Err(malformed(format!(
+                "segment at {:#x} misaligned with its offset",
+                ph.p_vaddr
+            )));
+        }
+        let mut prot = 0;
+        if ph.is_read() {
+            prot |= PROT_READ;
+        }
+        if ph.is_write() {
+            prot |= PROT_WRITE;
+        }
+        if ph.is_executable() {
+            prot |= PROT_EXEC;
+        }
+        // A segment sharing its first page with the previous one keeps that page's contents:
+        // the file bytes before p_offset in the page are the same bytes Linux would map.
+        mm.map_anon(start, end - start, prot, false, Role::Image)
+            .map_err(map_err)?;
+        let pg = ph.p_vaddr % PAGE_SIZE;
+        let file_from = usize::try_from(ph.p_offset - pg).unwrap_or(0);
+        let file_to = usize::try_from(ph.p_offset + ph.p_filesz).unwrap_or(0);
+        write_image(mm, start, &image[file_from..file_to]);
+    }
+
+    Ok(())
+}
+
 fn write_image(mm: &Mm, start: u64, bytes: &[u8]) {
     // The segment was just mapped with its own backing; write through the memory file directly,
     // regardless of the guest protection (a read-only text segment still needs its bytes).
-    let ranges = mm.prefix_ranges(UserAddr(start), bytes.len(), crate::mm::Access::Read);
+    let ranges = mm.backing_ranges(start, bytes.len());
     let mut done = 0;
     for (off, n) in ranges {
         mm.memory().file.write(off, &bytes[done..done + n]);
         done += n;
     }
 }
+
+/// The initial stack pointer, and where the argument and environment strings are.
+type StackLayout = (u64, (u64, u64), (u64, u64));
 
 /// Builds the initial stack below `top` and returns the initial stack pointer.
 #[allow(clippy::too_many_arguments)]
@@ -315,7 +407,7 @@ fn build_stack(
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
     aux: &[(u64, u64)],
-) -> Result<u64, LoadError> {
+) -> Result<StackLayout, LoadError> {
     let too_big = || LoadError::TooBig(path.to_string());
     let mut strings_len = 0usize;
     for s in argv.iter().chain(envp) {
@@ -369,7 +461,11 @@ fn build_stack(
             path: path.to_string(),
             errno,
         })?;
-    Ok(sp)
+    let span = |ptrs: &[u64], strs: &[Vec<u8>]| match (ptrs.first(), ptrs.last(), strs.last()) {
+        (Some(&a), Some(&b), Some(s)) => (a, b + s.len() as u64 + 1),
+        _ => (0, 0),
+    };
+    Ok((sp, span(&arg_ptrs, argv), span(&env_ptrs, envp)))
 }
 
 struct StackWriter<'a> {

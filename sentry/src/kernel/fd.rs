@@ -1,23 +1,83 @@
 //! File descriptors: a per-process table of open file descriptions with close-on-exec flags.
 //! Descriptions are shared (`Rc`) between fds made by dup, so they share offsets and status flags.
 //!
-//! The only files so far are host fds inherited for stdio (the caller's stdin, stdout and stderr):
-//! reads and writes go straight to them. The VFS arrives with the files issue.
+//! Two kinds of file so far: host fds inherited for stdio (the caller's stdin, stdout and stderr,
+//! read and written directly), and files of the VFS.
 
+use crate::vfs::{Inode, OpenFile};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::rc::Rc;
 
 /// An open file description.
+#[derive(Debug)]
 pub enum File {
     /// A host fd the Sentry holds for the guest (the inherited stdio).
     Host(OwnedFd),
+    /// A file of the sandbox's filesystem.
+    Vfs(OpenFile),
 }
 
 impl File {
-    /// The host fd behind this file.
-    pub fn host_fd(&self) -> BorrowedFd<'_> {
+    /// The host fd behind this file, for files that are host fds.
+    pub fn host_fd(&self) -> Option<BorrowedFd<'_>> {
         match self {
-            File::Host(fd) => fd.as_fd(),
+            File::Host(fd) => Some(fd.as_fd()),
+            File::Vfs(_) => None,
+        }
+    }
+
+    /// The VFS inode, if this is a VFS file.
+    pub fn inode(&self) -> Option<Rc<Inode>> {
+        match self {
+            File::Host(_) => None,
+            File::Vfs(f) => Some(f.inode.clone()),
+        }
+    }
+
+    pub fn vfs(&self) -> Option<&OpenFile> {
+        match self {
+            File::Host(_) => None,
+            File::Vfs(f) => Some(f),
+        }
+    }
+
+    /// What /proc/PID/fd/N shows.
+    pub fn describe(&self) -> Vec<u8> {
+        match self {
+            File::Host(fd) => {
+                // An inherited host fd: show what the host calls it, as a pipe or terminal would
+                // appear ("pipe:[N]", "/dev/pts/N"); this is read at setup-time identity only.
+                match crate::host::fstat(fd.as_fd()) {
+                    Ok(st) if st.mode & libc::S_IFMT == libc::S_IFIFO => {
+                        format!("pipe:[{}]", st.ino).into_bytes()
+                    }
+                    Ok(st) if st.mode & libc::S_IFMT == libc::S_IFSOCK => {
+                        format!("socket:[{}]", st.ino).into_bytes()
+                    }
+                    _ => b"/dev/stdio".to_vec(),
+                }
+            }
+            File::Vfs(f) => f.path.clone(),
+        }
+    }
+
+    /// The file position (fdinfo).
+    pub fn position(&self) -> u64 {
+        match self {
+            File::Host(fd) => {
+                crate::host::lseek(fd.as_fd(), 0, libc::SEEK_CUR).map_or(0, |p| p.cast_unsigned())
+            }
+            File::Vfs(f) => f.pos.get(),
+        }
+    }
+
+    /// Access mode and status flags.
+    pub fn status_flags(&self) -> u32 {
+        match self {
+            File::Host(fd) => {
+                crate::host::fcntl(fd.as_fd(), libc::F_GETFL, 0).map_or(0, |f| f.cast_unsigned())
+            }
+            File::Vfs(f) => f.flags.get(),
         }
     }
 }
@@ -74,6 +134,31 @@ impl FdTable {
         self.slots[i]
             .replace(Slot { file, cloexec })
             .map(|s| s.file)
+    }
+
+    /// The open fds, in order.
+    pub fn open_fds(&self) -> Vec<i32> {
+        (0..self.slots.len())
+            .filter(|&i| self.slots[i].is_some())
+            .filter_map(|i| i32::try_from(i).ok())
+            .collect()
+    }
+
+    /// The size of the table (one past the highest open fd).
+    pub fn table_size(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Closes every fd marked close-on-exec.
+    pub fn close_on_exec(&mut self) {
+        for s in &mut self.slots {
+            if s.as_ref().is_some_and(|s| s.cloexec) {
+                *s = None;
+            }
+        }
+        while self.slots.last().is_some_and(|s| s.is_none()) {
+            self.slots.pop();
+        }
     }
 
     /// Removes `fd`; returns the file if it was open.

@@ -7,10 +7,12 @@
 //!
 //! Lock order: none; everything here belongs to the one Sentry thread that traces the guest.
 
+pub mod exec;
 pub mod fd;
 
 use crate::loader::{self, Creds, HostAux};
 use crate::mm::{Memory, Mm};
+use crate::vfs::{self, Fs, FsKind, Inode};
 use crate::{host, syscalls};
 use abi::signal;
 use abi::UserRegs;
@@ -50,6 +52,15 @@ pub enum StraceSink {
     Log,
 }
 
+/// How the root filesystem takes writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overlay {
+    /// The host root read-only below, changes kept in the Sentry's memory.
+    Memory,
+    /// The host root read-only; writes get EROFS.
+    None,
+}
+
 /// Sandbox-wide configuration.
 pub struct Config {
     pub hostname: String,
@@ -57,6 +68,27 @@ pub struct Config {
     pub placement: CpuPlacement,
     /// Bytes of guest memory the memory file can hold.
     pub memory_size: u64,
+    /// The connection to the Gofer serving the root filesystem (its mount 0).
+    pub gofer: gofer::Channel,
+    pub overlay: Overlay,
+    /// Size limit of /tmp and /dev/shm (each), and of the overlay's memory layer.
+    pub tmpfs_size: u64,
+}
+
+/// A mount, as /proc/mounts shows it.
+#[derive(Clone, Debug)]
+pub struct MountInfo {
+    pub path: String,
+    pub fstype: &'static str,
+    pub source: String,
+    pub readonly: bool,
+    pub dev: u64,
+}
+
+/// What the host tells the guest about itself, read at setup.
+#[derive(Debug, Default)]
+pub struct HostInfo {
+    pub cpuinfo: String,
 }
 
 /// Sandbox-wide state.
@@ -71,6 +103,13 @@ pub struct Kernel {
     pub unsupported_logged: RefCell<HashSet<u64>>,
     /// Partial paths (name) already logged.
     pub partial_logged: RefCell<HashSet<String>>,
+    pub mounts: RefCell<Vec<MountInfo>>,
+    pub host: HostInfo,
+    /// Boot time (seconds since the epoch) and the host's uptime then.
+    pub boot_time: i64,
+    pub boot_uptime: f64,
+    /// Guest memory the sandbox may use (MemTotal).
+    pub memory_limit: u64,
 }
 
 impl Kernel {
@@ -88,6 +127,15 @@ impl Kernel {
         }
     }
 
+    /// CPUs the guest may run on.
+    pub fn ncpus(&self) -> usize {
+        self.affinity
+            .iter()
+            .map(|b| b.count_ones() as usize)
+            .sum::<usize>()
+            .max(1)
+    }
+
     /// The CPU the guest runs on, as getcpu and rseq report it.
     pub fn vcpu(&self) -> u32 {
         self.cpu.unwrap_or_else(host::current_cpu)
@@ -98,6 +146,32 @@ impl Kernel {
 pub struct Signals {
     pub actions: [abi::KernelSigaction; 64],
     pub mask: u64,
+}
+
+impl Signals {
+    /// Signals set to SIG_IGN, as a mask (bit N-1 for signal N).
+    pub fn ignored(&self) -> u64 {
+        self.mask_where(|h| h == 1)
+    }
+
+    /// Signals with a handler.
+    pub fn caught(&self) -> u64 {
+        self.mask_where(|h| h > 1)
+    }
+
+    fn mask_where(&self, f: impl Fn(u64) -> bool) -> u64 {
+        self.actions
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| f(a.handler))
+            .fold(0, |m, (i, _)| m | 1 << i)
+    }
+}
+
+/// A process's root and working directory.
+pub struct FsContext {
+    pub root: Rc<Inode>,
+    pub cwd: Rc<Inode>,
 }
 
 /// A registered rseq area.
@@ -135,7 +209,9 @@ pub struct Task {
     pub robust_list: (u64, u64),
     pub rseq: Option<RseqArea>,
     pub umask: u32,
-    pub cwd: Vec<u8>,
+    pub fs: FsContext,
+    /// The executable and its absolute path.
+    pub exe: Option<(Rc<Inode>, Vec<u8>)>,
     /// Host pid of the stub, for its CPU clock.
     pub stub_pid: i32,
     /// Set when the task has ended.
@@ -151,13 +227,18 @@ pub enum StartError {
     Memory(std::io::Error),
     #[error(transparent)]
     Load(#[from] loader::LoadError),
+    /// The program could not be found or executed (127 for ENOENT, 126 otherwise).
+    #[error("{path}: {errno}")]
+    Exec {
+        path: String,
+        errno: crate::errors::Errno,
+    },
 }
 
 /// What the guest is started with.
-pub struct Program<'a> {
-    /// The executable's path (as given) and its contents, read during setup.
-    pub path: &'a str,
-    pub image: &'a [u8],
+pub struct Program {
+    /// The program as given: a path, or a name searched for in `$PATH` (the guest's view).
+    pub path: Vec<u8>,
     pub argv: Vec<Vec<u8>>,
     pub envp: Vec<Vec<u8>>,
     pub cwd: Vec<u8>,
@@ -175,7 +256,7 @@ pub struct Sandbox {
 
 impl Sandbox {
     /// Creates the sandbox and loads the program; nothing of the guest has run yet.
-    pub fn new(config: Config, program: Program<'_>) -> Result<Sandbox, StartError> {
+    pub fn new(config: Config, program: Program) -> Result<Sandbox, StartError> {
         let affinity = host::sched_getaffinity(1024).unwrap_or_else(|_| vec![1]);
         let memory = Memory::new(config.memory_size).map_err(StartError::Memory)?;
         let platform = Ptrace::new(platform::Config {
@@ -186,6 +267,8 @@ impl Sandbox {
             CpuPlacement::SameCore(c) => u32::try_from(c).ok(),
             CpuPlacement::Any => None,
         };
+        let now = host::clock_gettime(libc::CLOCK_REALTIME).unwrap_or_default();
+        let up = host::clock_gettime(libc::CLOCK_BOOTTIME).unwrap_or_default();
         let k = Rc::new(Kernel {
             hostname: config.hostname,
             strace: config.strace,
@@ -193,7 +276,17 @@ impl Sandbox {
             affinity,
             unsupported_logged: RefCell::new(HashSet::new()),
             partial_logged: RefCell::new(HashSet::new()),
+            mounts: RefCell::new(Vec::new()),
+            // Setup-time read: the Sentry opens no host path once the guest runs.
+            host: HostInfo {
+                cpuinfo: std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default(),
+            },
+            boot_time: now.tv_sec,
+            boot_uptime: up.tv_sec as f64 + up.tv_nsec as f64 / 1e9,
+            memory_limit: config.memory_size.min(host_memory()),
         });
+        let gofer = Rc::new(gofer::Client::new(config.gofer));
+        let root = build_tree(&k, &gofer, config.overlay, config.tmpfs_size)?;
         let mut space = platform.new_address_space()?;
         let stub_pid = space.stub_pid();
         let ctx = space.new_context()?;
@@ -206,28 +299,6 @@ impl Sandbox {
         let creds = identity();
         let stack_limit = rlimits[abi::RLIMIT_STACK].cur;
         mm.as_limit = rlimits[abi::RLIMIT_AS].cur;
-        mm.as_limit = rlimits[abi::RLIMIT_AS].cur;
-        let loaded = loader::load(
-            &mut mm,
-            program.path,
-            program.image,
-            &loader::ExecArgs {
-                argv: &program.argv,
-                envp: &program.envp,
-                stack_limit,
-                creds: Creds {
-                    uid: creds.ruid,
-                    euid: creds.euid,
-                    gid: creds.rgid,
-                    egid: creds.egid,
-                },
-                aux: HostAux {
-                    hwcap: host::getauxval(abi::auxv::AT_HWCAP),
-                    hwcap2: host::getauxval(abi::auxv::AT_HWCAP2),
-                    minsigstksz: host::getauxval(abi::auxv::AT_MINSIGSTKSZ),
-                },
-            },
-        )?;
         let mut fds = FdTable::default();
         for (i, fd) in program.stdio.into_iter().enumerate() {
             if let Some(fd) = fd {
@@ -238,7 +309,7 @@ impl Sandbox {
             k,
             mm,
             ctx,
-            regs: loaded.regs,
+            regs: UserRegs::default(),
             fds,
             creds,
             signals: Signals {
@@ -251,10 +322,53 @@ impl Sandbox {
             robust_list: (0, 0),
             rseq: None,
             umask: 0o022,
-            cwd: program.cwd,
+            fs: FsContext {
+                cwd: root.clone(),
+                root: root.clone(),
+            },
+            exe: None,
             stub_pid,
             exit: None,
         };
+        let mut task = task;
+        // The caller's working directory, if the sandbox has it; else /.
+        if let Ok(cwd) = vfs::walk::Walker::new(&task).lookup(&root, &program.cwd, true) {
+            if cwd.is_dir() {
+                task.fs.cwd = cwd;
+            }
+        }
+        let exec_err = |errno| StartError::Exec {
+            path: String::from_utf8_lossy(&program.path).into_owned(),
+            errno,
+        };
+        let path = find_program(&task, &program.path, &program.envp).map_err(exec_err)?;
+        let cwd = task.fs.cwd.clone();
+        let prepared = exec::prepare(&task, &cwd, &path, program.argv).map_err(exec_err)?;
+        let execfn = String::from_utf8_lossy(&path).into_owned();
+        let loaded = loader::load(
+            &mut task.mm,
+            &execfn,
+            &prepared.image,
+            prepared.interp.as_deref(),
+            &loader::ExecArgs {
+                argv: &prepared.argv,
+                envp: &program.envp,
+                stack_limit,
+                creds: Creds {
+                    uid: task.creds.ruid,
+                    euid: task.creds.euid,
+                    gid: task.creds.rgid,
+                    egid: task.creds.egid,
+                },
+                aux: HostAux {
+                    hwcap: host::getauxval(abi::auxv::AT_HWCAP),
+                    hwcap2: host::getauxval(abi::auxv::AT_HWCAP2),
+                    minsigstksz: host::getauxval(abi::auxv::AT_MINSIGSTKSZ),
+                },
+            },
+        )?;
+        task.regs = loaded.regs;
+        task.exe = Some((prepared.exe, prepared.exe_path));
         Ok(Sandbox {
             task,
             _platform: platform,
@@ -266,6 +380,224 @@ impl Sandbox {
     pub fn run(mut self) -> Result<ExitStatus, platform::Error> {
         self.task.run()
     }
+}
+
+/// Physical memory of the host, the most a sandbox reports.
+fn host_memory() -> u64 {
+    nix::sys::sysinfo::sysinfo().map_or(u64::MAX, |i| i.ram_total())
+}
+
+/// Builds the sandbox's filesystem tree: the overlay root from the Gofer's mount 0, with procfs
+/// on /proc, devfs on /dev, tmpfs on /dev/shm and /tmp, and sysfs on /sys.
+fn build_tree(
+    k: &Rc<Kernel>,
+    gofer: &Rc<gofer::Client>,
+    overlay: Overlay,
+    tmpfs_size: u64,
+) -> Result<Rc<Inode>, StartError> {
+    let setup_err = |e: crate::errors::Errno| StartError::Exec {
+        path: "/".into(),
+        errno: e,
+    };
+    let (reply, _) = gofer
+        .call(&gofer::proto::Request::Stat { fid: 0 })
+        .map_err(vfs::gofer_err)
+        .map_err(setup_err)?;
+    let gofer::proto::Reply::Attr(attr) = reply else {
+        return Err(setup_err(crate::errno!(EIO, "gofer: bad reply to stat")));
+    };
+    let mut dev_minor = 0x30;
+    let mut next_dev = || {
+        dev_minor += 1;
+        dev_minor
+    };
+    let readonly = overlay == Overlay::None;
+    let ofs = Fs::new(
+        FsKind::Overlay,
+        next_dev(),
+        "overlay",
+        0x794c_7630,
+        readonly,
+        Some(tmpfs_size),
+    );
+    let root = Inode::new(
+        &ofs,
+        attr.ino,
+        vfs::Meta {
+            mode: attr.mode,
+            uid: attr.uid,
+            gid: attr.gid,
+            nlink: attr.nlink,
+            size: attr.size,
+            atime: attr.atime,
+            mtime: attr.mtime,
+            ctime: attr.ctime,
+            ..vfs::Meta::default()
+        },
+        vfs::Kind::Dir(vfs::Dir::default()),
+        Some(vfs::Lower {
+            fid: 0,
+            gofer: gofer.clone(),
+        }),
+    );
+    *root.parent.borrow_mut() = Rc::downgrade(&root);
+    let mut mounts = vec![MountInfo {
+        path: "/".into(),
+        fstype: "overlay",
+        source: "overlay".into(),
+        readonly,
+        dev: ofs.dev,
+    }];
+    // Mount points are directories of the tree; ones missing from the host are made in memory.
+    let mountpoint = |path: &[u8]| -> Rc<Inode> {
+        let mut cur = root.clone();
+        for name in path.split(|&c| c == b'/').filter(|c| !c.is_empty()) {
+            let next = cur
+                .dir()
+                .and_then(|d| d.entries.borrow().get(name).cloned())
+                .and_then(|e| match e {
+                    vfs::Entry::Node(n) => Some(n),
+                    _ => None,
+                });
+            let next = match next {
+                Some(n) => n,
+                None => match cur.lookup_child_setup(name) {
+                    Some(n) if n.is_dir() => n,
+                    _ => vfs::mkdir_p(&cur, name, 0o755),
+                },
+            };
+            let m = next.mounted.borrow().clone();
+            cur = m.unwrap_or(next);
+        }
+        cur
+    };
+    let procfs = Fs::new(FsKind::Proc, next_dev(), "proc", 0x9fa0, false, None);
+    let proc_root = {
+        let r = Inode::new(
+            &procfs,
+            1,
+            vfs::Meta::new(vfs::S_IFDIR | 0o555, 0, 0),
+            vfs::Kind::Dir(vfs::Dir {
+                synth: Some(vfs::proc::DirKind::Root),
+                ..vfs::Dir::default()
+            }),
+            None,
+        );
+        *r.parent.borrow_mut() = Rc::downgrade(&r);
+        vfs::proc::populate(&r, k);
+        r
+    };
+    vfs::mount(&mountpoint(b"/proc"), &proc_root);
+    mounts.push(MountInfo {
+        path: "/proc".into(),
+        fstype: "proc",
+        source: "proc".into(),
+        readonly: false,
+        dev: procfs.dev,
+    });
+    let mut add = |path: &str, fs: Rc<Fs>, mode: u32, populate: &dyn Fn(&Rc<Inode>)| {
+        let on = mountpoint(path.as_bytes());
+        let r = vfs::new_root(&fs, mode);
+        populate(&r);
+        vfs::mount(&on, &r);
+        mounts.push(MountInfo {
+            path: path.into(),
+            fstype: fs.fstype,
+            source: fs.source.clone(),
+            readonly: fs.readonly,
+            dev: fs.dev,
+        });
+    };
+    let devfs = Fs::new(
+        FsKind::Dev,
+        next_dev(),
+        "tmpfs",
+        0x0102_1994,
+        false,
+        Some(64 << 10),
+    );
+    add("/dev", devfs, 0o755, &vfs::dev::populate);
+    let shm = Fs::new(
+        FsKind::Tmpfs,
+        next_dev(),
+        "tmpfs",
+        0x0102_1994,
+        false,
+        Some(tmpfs_size),
+    );
+    add("/dev/shm", shm, 0o1777, &|_| {});
+    let pts = Fs::new(FsKind::Devpts, next_dev(), "devpts", 0x1cd1, false, Some(0));
+    add("/dev/pts", pts, 0o755, &|_| {});
+    let sysfs = Fs::new(FsKind::Sys, next_dev(), "sysfs", 0x6265_6572, true, None);
+    let ncpus = k.ncpus();
+    add("/sys", sysfs, 0o555, &|r| {
+        let cpu = vfs::mkdir_p(
+            &vfs::mkdir_p(&vfs::mkdir_p(r, b"devices", 0o755), b"system", 0o755),
+            b"cpu",
+            0o755,
+        );
+        let list = if ncpus > 1 {
+            format!("0-{}\n", ncpus - 1)
+        } else {
+            "0\n".into()
+        };
+        for f in [&b"online"[..], b"possible", b"present"] {
+            vfs::add_file(&cpu, f, 0o444, list.as_bytes());
+        }
+        let dev = vfs::mkdir_p(r, b"dev", 0o755);
+        vfs::mkdir_p(&dev, b"block", 0o755);
+        vfs::mkdir_p(&dev, b"char", 0o755);
+        vfs::mkdir_p(r, b"fs", 0o755);
+        vfs::mkdir_p(&vfs::mkdir_p(r, b"kernel", 0o755), b"mm", 0o755);
+    });
+    let tmp = Fs::new(
+        FsKind::Tmpfs,
+        next_dev(),
+        "tmpfs",
+        0x0102_1994,
+        false,
+        Some(tmpfs_size),
+    );
+    add("/tmp", tmp, 0o1777, &|_| {});
+    *k.mounts.borrow_mut() = mounts;
+    Ok(root)
+}
+
+/// Finds the program as execvp does: a path if it has a slash, else the first executable match
+/// in the guest's `$PATH`.
+fn find_program(
+    t: &Task,
+    program: &[u8],
+    envp: &[Vec<u8>],
+) -> Result<Vec<u8>, crate::errors::Errno> {
+    if program.contains(&b'/') {
+        return Ok(program.to_vec());
+    }
+    if program.is_empty() {
+        return Err(crate::errno!(ENOENT));
+    }
+    let path = envp
+        .iter()
+        .find_map(|e| e.strip_prefix(b"PATH="))
+        .unwrap_or(b"/usr/local/bin:/usr/bin:/bin");
+    let mut err = crate::errno!(ENOENT);
+    for dir in path.split(|&c| c == b':') {
+        let dir = if dir.is_empty() { &b"."[..] } else { dir };
+        let mut p = dir.to_vec();
+        p.push(b'/');
+        p.extend_from_slice(program);
+        match vfs::walk::Walker::new(t).lookup(&t.fs.cwd, &p, true) {
+            Ok(n)
+                if matches!(n.kind, vfs::Kind::Regular(_))
+                    && vfs::permission(&n, vfs::MAY_EXEC, &t.cred()).is_ok() =>
+            {
+                return Ok(p)
+            }
+            Ok(_) => err = crate::errno!(EACCES),
+            Err(_) => {}
+        }
+    }
+    Err(err)
 }
 
 fn identity() -> Identity {
@@ -290,6 +622,25 @@ fn identity() -> Identity {
 }
 
 impl Task {
+    /// The identity file permission checks use (the effective ids).
+    pub fn cred(&self) -> vfs::Cred {
+        vfs::Cred {
+            uid: self.creds.euid,
+            gid: self.creds.egid,
+            groups: self.creds.groups.clone(),
+        }
+    }
+
+    /// The command name (/proc/PID/comm): the executable's base name, up to 15 bytes.
+    pub fn comm(&self) -> String {
+        let name = self
+            .exe
+            .as_ref()
+            .map(|e| e.1.rsplit(|&c| c == b'/').next().unwrap_or(&e.1).to_vec())
+            .unwrap_or_default();
+        String::from_utf8_lossy(&name[..name.len().min(15)]).into_owned()
+    }
+
     fn run(&mut self) -> Result<ExitStatus, platform::Error> {
         loop {
             let event = self.ctx.switch(self.mm.space_mut(), &mut self.regs)?;

@@ -125,6 +125,36 @@ impl MemoryFile {
         usize::try_from(r).map_err(|_| io::Error::last_os_error())
     }
 
+    /// Reads from a host fd at offset `off` into the file ranges (one `preadv`).
+    pub fn read_from_host_at(
+        &self,
+        fd: BorrowedFd<'_>,
+        ranges: &[(u64, usize)],
+        off: u64,
+    ) -> io::Result<usize> {
+        let iov = self.iovecs(ranges);
+        let n = i32::try_from(iov.len()).unwrap_or(i32::MAX);
+        let off = i64::try_from(off).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        // SAFETY: every iovec lies inside our mapping (checked by iovecs).
+        let r = unsafe { libc::preadv(fd.as_raw_fd(), iov.as_ptr(), n, off) };
+        usize::try_from(r).map_err(|_| io::Error::last_os_error())
+    }
+
+    /// Writes the file ranges to a host fd at offset `off` (one `pwritev`).
+    pub fn write_to_host_at(
+        &self,
+        fd: BorrowedFd<'_>,
+        ranges: &[(u64, usize)],
+        off: u64,
+    ) -> io::Result<usize> {
+        let iov = self.iovecs(ranges);
+        let n = i32::try_from(iov.len()).unwrap_or(i32::MAX);
+        let off = i64::try_from(off).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        // SAFETY: every iovec lies inside our mapping (checked by iovecs).
+        let r = unsafe { libc::pwritev(fd.as_raw_fd(), iov.as_ptr(), n, off) };
+        usize::try_from(r).map_err(|_| io::Error::last_os_error())
+    }
+
     fn iovecs(&self, ranges: &[(u64, usize)]) -> Vec<libc::iovec> {
         // Host readv/writev take at most IOV_MAX (1024) entries; callers pass fewer.
         ranges

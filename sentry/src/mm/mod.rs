@@ -31,7 +31,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
-pub use syscalls::MmapArgs;
+pub use syscalls::{MmapArgs, MAP_VALIDATE_KNOWN};
 
 /// A guest virtual address. Never dereferenced: only translated by the memory manager.
 #[repr(transparent)]
@@ -95,6 +95,8 @@ pub enum Role {
     Image,
     Heap,
     Stack,
+    /// A private copy of a file's pages (mmap of a file).
+    File,
 }
 
 /// Shared anonymous memory (Linux's shmem object behind MAP_SHARED|MAP_ANONYMOUS): a range of the
@@ -278,6 +280,18 @@ pub struct Mm {
     /// The initial stack: its top, and the lowest address it has grown to.
     pub stack_top: u64,
     pub stack_bottom: u64,
+    /// Where the initial stack holds the argument and environment strings (/proc/PID/cmdline).
+    pub arg_range: (u64, u64),
+    pub env_range: (u64, u64),
+}
+
+/// A mapping as /proc/PID/maps shows it.
+pub struct Vma {
+    pub start: u64,
+    pub end: u64,
+    pub prot: u64,
+    pub shared: bool,
+    pub role: Role,
 }
 
 impl Mm {
@@ -293,7 +307,60 @@ impl Mm {
             as_limit: u64::MAX,
             stack_top: 0,
             stack_bottom: 0,
+            arg_range: (0, 0),
+            env_range: (0, 0),
         }
+    }
+
+    /// The mappings, adjacent segments with the same attributes merged.
+    pub fn vmas(&self) -> Vec<Vma> {
+        let mut out: Vec<Vma> = Vec::new();
+        for (&start, seg) in &self.segments {
+            if let Some(last) = out.last_mut() {
+                if last.end == start
+                    && last.prot == seg.prot
+                    && last.role == seg.role
+                    && last.shared == seg.shared()
+                {
+                    last.end = seg.end;
+                    continue;
+                }
+            }
+            out.push(Vma {
+                start,
+                end: seg.end,
+                prot: seg.prot,
+                shared: seg.shared(),
+                role: seg.role,
+            });
+        }
+        out
+    }
+
+    /// Sets the role of the segments starting in `[addr, addr + len)` (a mapping just made).
+    pub fn set_role(&mut self, addr: u64, len: u64, role: Role) {
+        for (_, seg) in self.segments.range_mut(addr..addr.saturating_add(len)) {
+            seg.role = role;
+        }
+    }
+
+    /// Bytes of address space mapped.
+    pub fn mapped_bytes(&self) -> u64 {
+        self.segments.iter().map(|(s, seg)| seg.end - s).sum()
+    }
+
+    /// Reads guest memory `[range.0, range.1)` (up to 128 KiB; what is readable of it).
+    pub fn read_range(&self, range: (u64, u64)) -> Option<Vec<u8>> {
+        let len = usize::try_from(range.1.checked_sub(range.0)?)
+            .ok()?
+            .min(128 << 10);
+        let mut out = Vec::with_capacity(len);
+        for (off, n) in self.prefix_ranges(UserAddr(range.0), len, Access::Read) {
+            let start = out.len();
+            out.resize(start + n, 0);
+            self.memory.file.read(off, &mut out[start..]);
+        }
+        Some(out)
     }
 
     /// The platform address space (to run the guest in it).
@@ -726,6 +793,28 @@ impl Mm {
             let to = end.min(seg.end);
             let n = usize::try_from(to - at).unwrap_or(usize::MAX);
             out.push((seg.file_off + (at - start), n));
+            at = to;
+        }
+        out
+    }
+
+    /// The memory-file ranges backing `[addr, addr + len)` whatever its protection (for the
+    /// kernel filling pages it just mapped), up to the first hole.
+    pub fn backing_ranges(&self, addr: u64, len: usize) -> Vec<(u64, usize)> {
+        let mut out = Vec::new();
+        let mut at = addr;
+        let Some(end) = addr.checked_add(len as u64) else {
+            return out;
+        };
+        while at < end {
+            let Some((start, seg)) = self.segment_at(at).filter(|(_, s)| !s.beyond_object()) else {
+                break;
+            };
+            let to = end.min(seg.end);
+            out.push((
+                seg.file_off + (at - start),
+                usize::try_from(to - at).unwrap_or(usize::MAX),
+            ));
             at = to;
         }
         out

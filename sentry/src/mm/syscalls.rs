@@ -19,7 +19,7 @@ pub struct MmapArgs {
 
 const PROT_VALID: u64 = PROT_READ | PROT_WRITE | PROT_EXEC;
 /// Flags Linux accepts with MAP_SHARED_VALIDATE (LEGACY_MAP_MASK plus MAP_SYNC).
-const MAP_VALIDATE_KNOWN: u64 = MAP_SHARED
+pub const MAP_VALIDATE_KNOWN: u64 = MAP_SHARED
     | MAP_PRIVATE
     | MAP_FIXED
     | MAP_ANONYMOUS

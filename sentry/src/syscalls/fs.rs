@@ -1,5 +1,6 @@
-//! File syscalls on the fds that exist so far: the inherited stdio host fds. Reads and writes go
-//! between the host fd and the memory file directly (one readv/writev, no bounce buffer).
+//! File syscalls on fds: reads and writes, offsets, dup, fcntl, ioctl, fstat, getdents64,
+//! ftruncate and friends. Inherited stdio host fds are read and written directly from the memory
+//! file (one readv/writev, no bounce buffer); VFS files through their open file description.
 
 use super::{fd_arg, host_err, int_arg};
 use crate::errors::{Errno, SysResult};
@@ -7,22 +8,46 @@ use crate::kernel::fd::File;
 use crate::kernel::Task;
 use crate::mm::access_ok;
 use crate::mm::{Access, UserAddr};
+use crate::vfs::{Device, Kind, OpenFile};
 use crate::{bail, errno};
 use abi::fcntl::*;
 use abi::ioctl::*;
 use abi::{MAX_RW_COUNT, NR_OPEN};
+use std::os::fd::AsFd;
 use std::rc::Rc;
 
 /// The host's readv/writev take at most this many segments.
 const HOST_IOV_MAX: usize = 1024;
 
-fn file(t: &Task, fd: i32) -> Result<Rc<File>, Errno> {
+pub fn file(t: &Task, fd: i32) -> Result<Rc<File>, Errno> {
     t.fds.get(fd).cloned().ok_or_else(|| errno!(EBADF))
 }
 
+/// The VFS file at `fd` (EBADF if none; `other` for an fd of another kind).
+pub fn vfs_file(t: &Task, fd: i32, other: i32) -> Result<Rc<File>, Errno> {
+    let f = file(t, fd)?;
+    if f.vfs().is_none() {
+        return Err(Errno::new(other));
+    }
+    Ok(f)
+}
+
 /// Transfers between `file` and the guest ranges `[(addr, len)]`, stopping at the first
-/// inaccessible byte or short transfer. EFAULT only if nothing could be transferred.
-fn transfer(t: &Task, file: &File, iov: &[(u64, usize)], access: Access) -> SysResult {
+/// inaccessible byte or short transfer. EFAULT only if nothing could be transferred. `at` is
+/// the file offset for the p* variants.
+fn transfer(
+    t: &Task,
+    file: &File,
+    iov: &[(u64, usize)],
+    access: Access,
+    at: Option<u64>,
+) -> SysResult {
+    if let File::Vfs(f) = file {
+        return transfer_vfs(t, f, iov, access, at);
+    }
+    let Some(host_fd) = file.host_fd() else {
+        return Err(errno!(EBADF));
+    };
     let mut ranges = Vec::new();
     let mut want = 0usize;
     let mut faulted = false;
@@ -41,7 +66,7 @@ fn transfer(t: &Task, file: &File, iov: &[(u64, usize)], access: Access) -> SysR
         // The buffer starts unmapped: whether that is EFAULT depends on the file (a read at end
         // of file returns 0 without touching the buffer). Let the host kernel decide.
         let len = iov.iter().map(|r| r.1).find(|&l| l > 0).unwrap_or(0);
-        return crate::host::io_with_unmapped_buffer(file.host_fd(), len, access == Access::Read)
+        return crate::host::io_with_unmapped_buffer(host_fd, len, access == Access::Read)
             .map(|n| n as u64)
             .map_err(host_err);
     }
@@ -57,17 +82,19 @@ fn transfer(t: &Task, file: &File, iov: &[(u64, usize)], access: Access) -> SysR
     // single read would.
     let regular = chunks.len() > 1
         && access == Access::Write
-        && crate::host::fstat(file.host_fd())
-            .is_ok_and(|st| st.mode & libc::S_IFMT == libc::S_IFREG);
+        && crate::host::fstat(host_fd).is_ok_and(|st| st.mode & libc::S_IFMT == libc::S_IFREG);
     let mut done = 0usize;
     for (i, chunk) in chunks.into_iter().enumerate() {
         if i > 0 && access == Access::Write && !regular {
             break;
         }
         let chunk_len: usize = chunk.iter().map(|r| r.1).sum();
-        let r = match access {
-            Access::Write => t.mm.memory().file.read_from_host(file.host_fd(), chunk),
-            Access::Read => t.mm.memory().file.write_to_host(file.host_fd(), chunk),
+        let mem = &t.mm.memory().file;
+        let r = match (access, at) {
+            (Access::Write, None) => mem.read_from_host(host_fd, chunk),
+            (Access::Read, None) => mem.write_to_host(host_fd, chunk),
+            (Access::Write, Some(off)) => mem.read_from_host_at(host_fd, chunk, off + done as u64),
+            (Access::Read, Some(off)) => mem.write_to_host_at(host_fd, chunk, off + done as u64),
         };
         match r {
             Ok(n) => {
@@ -83,6 +110,90 @@ fn transfer(t: &Task, file: &File, iov: &[(u64, usize)], access: Access) -> SysR
     Ok(done as u64)
 }
 
+/// [`transfer`] for a VFS file.
+fn transfer_vfs(
+    t: &Task,
+    f: &OpenFile,
+    iov: &[(u64, usize)],
+    access: Access,
+    at: Option<u64>,
+) -> SysResult {
+    let mut ranges = Vec::new();
+    let mut want = 0usize;
+    let mut faulted = false;
+    for &(addr, len) in iov {
+        let len = len.min(MAX_RW_COUNT - want);
+        let pre = t.mm.prefix_ranges(UserAddr(addr), len, access);
+        let got: usize = pre.iter().map(|r| r.1).sum();
+        ranges.extend(pre);
+        want += got;
+        if got < len {
+            faulted = true;
+            break;
+        }
+    }
+    let mem = &t.mm.memory().file;
+    if ranges.is_empty() && faulted {
+        // Nothing accessible: EFAULT, unless the file would not touch the buffer (a read at end
+        // of file, a write to /dev/null), as on Linux.
+        let len = iov.iter().map(|r| r.1).find(|&l| l > 0).unwrap_or(0);
+        return match access {
+            Access::Write => {
+                if !f.readable() {
+                    return Err(errno!(EBADF));
+                }
+                if f.inode.is_dir() {
+                    return Err(errno!(EISDIR));
+                }
+                let pos = at.unwrap_or(f.pos.get());
+                let at_eof = match &f.inode.kind {
+                    Kind::Regular(_) => pos >= f.inode.size(),
+                    Kind::Proc(_) => pos >= f.contents.as_ref().map_or(0, |c| c.len() as u64),
+                    Kind::Device(Device::Null) => true,
+                    _ => false,
+                };
+                if at_eof {
+                    Ok(0)
+                } else {
+                    Err(errno!(EFAULT))
+                }
+            }
+            Access::Read => {
+                if !f.writable() {
+                    return Err(errno!(EBADF));
+                }
+                match &f.inode.kind {
+                    Kind::Device(
+                        Device::Null | Device::Zero | Device::Random | Device::URandom,
+                    ) => Ok(len as u64),
+                    _ => Err(errno!(EFAULT)),
+                }
+            }
+        };
+    }
+    let n = match access {
+        Access::Write => f.read(mem, &ranges, at)?,
+        Access::Read => f.write(mem, &ranges, at)?,
+    };
+    Ok(n as u64)
+}
+
+/// A p* offset argument: negative is EINVAL; a file that cannot seek is ESPIPE.
+fn offset_arg(f: &File, v: u64) -> Result<u64, Errno> {
+    if v.cast_signed() < 0 {
+        bail!(EINVAL, "negative offset");
+    }
+    if let File::Vfs(o) = f {
+        if !matches!(
+            o.inode.kind,
+            Kind::Regular(_) | Kind::Device(_) | Kind::Proc(_) | Kind::Dir(_)
+        ) {
+            bail!(ESPIPE);
+        }
+    }
+    Ok(v)
+}
+
 pub fn read(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
     if !access_ok(a[1], a[2]) {
@@ -93,6 +204,7 @@ pub fn read(t: &mut Task, a: [u64; 6]) -> SysResult {
         &f,
         &[(a[1], usize::try_from(a[2]).unwrap_or(usize::MAX))],
         Access::Write,
+        None,
     )
 }
 
@@ -106,6 +218,7 @@ pub fn write(t: &mut Task, a: [u64; 6]) -> SysResult {
         &f,
         &[(a[1], usize::try_from(a[2]).unwrap_or(usize::MAX))],
         Access::Read,
+        None,
     )
 }
 
@@ -138,20 +251,99 @@ fn iovecs(t: &Task, addr: u64, count: u64) -> Result<Vec<(u64, usize)>, Errno> {
 pub fn readv(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
     let iov = iovecs(t, a[1], a[2])?;
-    transfer(t, &f, &iov, Access::Write)
+    transfer(t, &f, &iov, Access::Write, None)
 }
 
 pub fn writev(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
     let iov = iovecs(t, a[1], a[2])?;
-    transfer(t, &f, &iov, Access::Read)
+    transfer(t, &f, &iov, Access::Read, None)
+}
+
+pub fn pread64(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = file(t, fd_arg(a[0]))?;
+    if !access_ok(a[1], a[2]) {
+        bail!(EFAULT, "buffer outside the user address space");
+    }
+    let at = offset_arg(&f, a[3])?;
+    let len = usize::try_from(a[2]).unwrap_or(usize::MAX);
+    transfer(t, &f, &[(a[1], len)], Access::Write, Some(at))
+}
+
+pub fn pwrite64(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = file(t, fd_arg(a[0]))?;
+    if !access_ok(a[1], a[2]) {
+        bail!(EFAULT, "buffer outside the user address space");
+    }
+    let at = offset_arg(&f, a[3])?;
+    let len = usize::try_from(a[2]).unwrap_or(usize::MAX);
+    transfer(t, &f, &[(a[1], len)], Access::Read, Some(at))
+}
+
+/// preadv/pwritev offsets (x86-64 passes the whole offset in the low argument); -1 with the v2
+/// calls means the file position.
+fn vec_offset(f: &File, off: u64, v2: bool) -> Result<Option<u64>, Errno> {
+    if v2 && off.cast_signed() == -1 {
+        return Ok(None);
+    }
+    offset_arg(f, off).map(Some)
+}
+
+fn rw_flags(v: u64) -> Result<(), Errno> {
+    // RWF_HIPRI, RWF_DSYNC, RWF_SYNC and RWF_APPEND change nothing observable here; RWF_NOWAIT
+    // (never blocks on a memory file) is accepted too.
+    if (v as u32) & !0x1f != 0 {
+        bail!(EOPNOTSUPP, "unknown RWF_ flags");
+    }
+    Ok(())
+}
+
+pub fn preadv(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = file(t, fd_arg(a[0]))?;
+    let at = vec_offset(&f, a[3], false)?;
+    let iov = iovecs(t, a[1], a[2])?;
+    transfer(t, &f, &iov, Access::Write, at)
+}
+
+pub fn pwritev(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = file(t, fd_arg(a[0]))?;
+    let at = vec_offset(&f, a[3], false)?;
+    let iov = iovecs(t, a[1], a[2])?;
+    transfer(t, &f, &iov, Access::Read, at)
+}
+
+pub fn preadv2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = file(t, fd_arg(a[0]))?;
+    rw_flags(a[5])?;
+    let at = vec_offset(&f, a[3], true)?;
+    let iov = iovecs(t, a[1], a[2])?;
+    transfer(t, &f, &iov, Access::Write, at)
+}
+
+pub fn pwritev2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = file(t, fd_arg(a[0]))?;
+    rw_flags(a[5])?;
+    let at = vec_offset(&f, a[3], true)?;
+    let iov = iovecs(t, a[1], a[2])?;
+    transfer(t, &f, &iov, Access::Read, at)
 }
 
 pub fn lseek(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
     let whence = int_arg(a[2]);
-    let off = crate::host::lseek(f.host_fd(), a[1].cast_signed(), whence).map_err(host_err)?;
-    Ok(off.cast_unsigned())
+    match &*f {
+        File::Host(fd) => {
+            let off =
+                crate::host::lseek(fd.as_fd(), a[1].cast_signed(), whence).map_err(host_err)?;
+            Ok(off.cast_unsigned())
+        }
+        File::Vfs(o) => {
+            if o.is_path() {
+                bail!(EBADF);
+            }
+            o.seek(a[1].cast_signed(), whence)
+        }
+    }
 }
 
 pub fn close(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -210,6 +402,7 @@ pub fn fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
     let fd = fd_arg(a[0]);
     let f = file(t, fd)?;
     let cmd = u64::from(int_arg(a[1]).cast_unsigned());
+    let path_only = f.vfs().is_some_and(OpenFile::is_path);
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
             let min = usize::try_from(int_arg(a[2])).map_err(|_| errno!(EINVAL))?;
@@ -228,18 +421,72 @@ pub fn fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
             t.fds.set_cloexec(fd, a[2] & FD_CLOEXEC != 0);
             Ok(0)
         }
-        F_GETFL => {
-            let fl = crate::host::fcntl(f.host_fd(), libc::F_GETFL, 0).map_err(host_err)?;
-            Ok(u64::from(fl.cast_unsigned()))
-        }
+        F_GETFL => match &*f {
+            File::Host(h) => {
+                let fl = crate::host::fcntl(h.as_fd(), libc::F_GETFL, 0).map_err(host_err)?;
+                Ok(u64::from(fl.cast_unsigned()))
+            }
+            File::Vfs(o) => Ok(u64::from(o.flags.get())),
+        },
+        _ if path_only => Err(errno!(EBADF, "O_PATH fd")),
         F_SETFL => {
-            // The description is the caller's (inherited stdio), as it would be for a native child.
             let settable =
                 (O_APPEND | O_NONBLOCK) as i32 | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME;
-            let cur = crate::host::fcntl(f.host_fd(), libc::F_GETFL, 0).map_err(host_err)?;
-            let new = (cur & !settable) | (int_arg(a[2]) & settable);
-            crate::host::fcntl(f.host_fd(), libc::F_SETFL, i64::from(new)).map_err(host_err)?;
+            match &*f {
+                File::Host(h) => {
+                    // The description is the caller's (inherited stdio), as it would be for a
+                    // native child.
+                    let cur = crate::host::fcntl(h.as_fd(), libc::F_GETFL, 0).map_err(host_err)?;
+                    let new = (cur & !settable) | (int_arg(a[2]) & settable);
+                    crate::host::fcntl(h.as_fd(), libc::F_SETFL, i64::from(new))
+                        .map_err(host_err)?;
+                }
+                File::Vfs(o) => {
+                    let settable = settable.cast_unsigned();
+                    let new =
+                        (o.flags.get() & !settable) | (int_arg(a[2]).cast_unsigned() & settable);
+                    o.flags.set(new);
+                }
+            }
             Ok(0)
+        }
+        F_GETLK | F_OFD_GETLK => {
+            // One process, and its own POSIX locks never conflict with it: unlocked. OFD locks
+            // held through another description of the same file would conflict on Linux.
+            let mut fl: [u8; 32] = t.mm.read_obj(UserAddr(a[2]))?;
+            let kind = i16::from_ne_bytes([fl[0], fl[1]]);
+            if ![libc::F_RDLCK, libc::F_WRLCK, libc::F_UNLCK].contains(&(kind as i32)) {
+                bail!(EINVAL, "bad l_type");
+            }
+            fl[0..2].copy_from_slice(&(libc::F_UNLCK as i16).to_ne_bytes());
+            t.mm.write_obj(UserAddr(a[2]), &fl)?;
+            t.k.log_partial(
+                "F_GETLK/F_OFD_GETLK: locks of other descriptions are not tracked".into(),
+            );
+            Ok(0)
+        }
+        F_SETLK | F_SETLKW | F_OFD_SETLK | F_OFD_SETLKW => {
+            let fl: [u8; 32] = t.mm.read_obj(UserAddr(a[2]))?;
+            let kind = i32::from(i16::from_ne_bytes([fl[0], fl[1]]));
+            let o = f.vfs();
+            match kind {
+                libc::F_RDLCK if o.is_some_and(|o| !o.readable()) => bail!(EBADF),
+                libc::F_WRLCK if o.is_some_and(|o| !o.writable()) => bail!(EBADF),
+                libc::F_RDLCK | libc::F_WRLCK | libc::F_UNLCK => {}
+                _ => bail!(EINVAL, "bad l_type"),
+            }
+            t.k.log_partial("F_SETLK/F_OFD_SETLK: granted (one process; no lock table yet)".into());
+            Ok(0)
+        }
+        F_GETPIPE_SZ | F_SETPIPE_SZ => Err(errno!(EBADF, "not a pipe")),
+        F_ADD_SEALS | F_GET_SEALS => Err(errno!(EINVAL, "not a memfd")),
+        F_GETOWN | F_SETOWN | F_GETSIG | F_SETSIG => {
+            t.k.log_partial(format!("fcntl command {cmd} (no SIGIO yet)"));
+            if cmd == F_GETOWN || cmd == F_GETSIG {
+                Ok(0)
+            } else {
+                Err(errno!(EINVAL, "SIGIO not implemented"))
+            }
         }
         _ => {
             t.k.log_partial(format!("fcntl command {cmd}"));
@@ -249,22 +496,55 @@ pub fn fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 pub fn ioctl(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let f = file(t, fd_arg(a[0]))?;
+    let fd = fd_arg(a[0]);
+    let f = file(t, fd)?;
     let req = u64::from(a[1] as u32);
     let out = UserAddr(a[2]);
+    if let Some(o) = f.vfs() {
+        if o.is_path() {
+            bail!(EBADF, "O_PATH fd");
+        }
+    }
+    match req {
+        FIOCLEX | FIONCLEX => {
+            t.fds.set_cloexec(fd, req == FIOCLEX);
+            return Ok(0);
+        }
+        FIONBIO => {
+            let on: i32 = t.mm.read_obj(out)?;
+            if let Some(o) = f.vfs() {
+                let fl = o.flags.get() & !O_NONBLOCK;
+                o.flags.set(fl | if on != 0 { O_NONBLOCK } else { 0 });
+                return Ok(0);
+            }
+        }
+        _ => {}
+    }
+    let host = match &*f {
+        File::Host(h) => h.as_fd(),
+        File::Vfs(o) => {
+            return match (req, &o.inode.kind) {
+                (FIONREAD, Kind::Regular(_)) => {
+                    let n = o.inode.size().saturating_sub(o.pos.get());
+                    t.mm.write_obj(out, &i32::try_from(n).unwrap_or(i32::MAX))?;
+                    Ok(0)
+                }
+                (FIONREAD, Kind::Dir(_)) => Err(errno!(ENOTTY)),
+                _ => Err(errno!(ENOTTY, "not a terminal")),
+            };
+        }
+    };
     match req {
         TCGETS => {
-            let v: [u8; TERMIOS_SIZE] =
-                crate::host::ioctl_read(f.host_fd(), req).map_err(host_err)?;
+            let v: [u8; TERMIOS_SIZE] = crate::host::ioctl_read(host, req).map_err(host_err)?;
             t.mm.copy_out(out, &v)?;
         }
         TIOCGWINSZ => {
-            let v: [u8; WINSIZE_SIZE] =
-                crate::host::ioctl_read(f.host_fd(), req).map_err(host_err)?;
+            let v: [u8; WINSIZE_SIZE] = crate::host::ioctl_read(host, req).map_err(host_err)?;
             t.mm.copy_out(out, &v)?;
         }
         FIONREAD => {
-            let v: [u8; 4] = crate::host::ioctl_read(f.host_fd(), req).map_err(host_err)?;
+            let v: [u8; 4] = crate::host::ioctl_read(host, req).map_err(host_err)?;
             t.mm.copy_out(out, &v)?;
         }
         _ => {
@@ -277,40 +557,182 @@ pub fn ioctl(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 pub fn fstat(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
-    let st = crate::host::fstat(f.host_fd()).map_err(host_err)?;
+    let st = match &*f {
+        File::Host(h) => crate::host::fstat(h.as_fd()).map_err(host_err)?,
+        File::Vfs(o) => o.inode.stat(),
+    };
     t.mm.write_obj(UserAddr(a[1]), &st)?;
     Ok(0)
 }
 
-pub fn newfstatat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let flags = a[3] & 0xffff_ffff;
-    if flags & !(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT) != 0 {
-        bail!(EINVAL, "bad flags {flags:#x}");
+pub fn getdents64(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = vfs_file(t, fd_arg(a[0]), libc::ENOTDIR)?;
+    let o = f.vfs().ok_or_else(|| errno!(EBADF))?;
+    if o.is_path() {
+        bail!(EBADF, "O_PATH fd");
     }
-    let path = t.mm.read_cstr(UserAddr(a[1]), abi::PATH_MAX)?;
-    if !path.is_empty() {
-        t.k.log_partial("newfstatat on a path (files issue)".into());
-        bail!(ENOSYS, "path lookup arrives with the files issue");
+    if !o.inode.is_dir() {
+        bail!(ENOTDIR);
     }
-    if flags & AT_EMPTY_PATH == 0 {
-        bail!(ENOENT);
+    let count = usize::try_from(a[2] as u32).unwrap_or(0);
+    if !access_ok(a[1], count as u64) {
+        bail!(EFAULT);
     }
-    fstat(t, [a[0], a[2], 0, 0, 0, 0])
+    if o.dirents.borrow().is_none() {
+        let parent = if o.inode.is_fs_root() {
+            o.inode
+                .covers
+                .borrow()
+                .upgrade()
+                .map_or(o.inode.ino, |c| c.parent().ino)
+        } else {
+            o.inode.parent().ino
+        };
+        let mut list = vec![
+            (b".".to_vec(), o.inode.ino, 4u8),
+            (b"..".to_vec(), parent, 4u8),
+        ];
+        list.extend(o.inode.list(t)?);
+        *o.dirents.borrow_mut() = Some(list);
+    }
+    let dirents = o.dirents.borrow();
+    let list = dirents.as_deref().unwrap_or(&[]);
+    let mut pos = usize::try_from(o.pos.get()).unwrap_or(usize::MAX);
+    let mut buf = Vec::new();
+    while let Some((name, ino, kind)) = list.get(pos) {
+        let reclen = (19 + name.len() + 1).next_multiple_of(8);
+        if buf.len() + reclen > count {
+            if buf.is_empty() {
+                bail!(EINVAL, "buffer too small for the next entry");
+            }
+            break;
+        }
+        buf.extend_from_slice(&ino.to_ne_bytes());
+        buf.extend_from_slice(&((pos + 1) as i64).to_ne_bytes());
+        buf.extend_from_slice(&(reclen as u16).to_ne_bytes());
+        buf.push(*kind);
+        buf.extend_from_slice(name);
+        buf.resize(buf.len() + reclen - 19 - name.len(), 0);
+        pos += 1;
+    }
+    t.mm.copy_out(UserAddr(a[1]), &buf)?;
+    o.pos.set(pos as u64);
+    Ok(buf.len() as u64)
 }
 
-pub fn getcwd(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let mut cwd = t.cwd.clone();
-    cwd.push(0);
-    let size = usize::try_from(a[1]).unwrap_or(usize::MAX);
-    if size < cwd.len() {
-        bail!(ERANGE);
+pub fn ftruncate(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = file(t, fd_arg(a[0]))?;
+    let len = a[1].cast_signed();
+    if len < 0 {
+        bail!(EINVAL, "negative length");
     }
-    t.mm.copy_out(UserAddr(a[0]), &cwd)?;
-    Ok(cwd.len() as u64)
+    let Some(o) = f.vfs() else {
+        bail!(EINVAL, "not a regular file");
+    };
+    if o.is_path() {
+        bail!(EBADF);
+    }
+    if !matches!(o.inode.kind, Kind::Regular(_)) || !o.writable() {
+        bail!(EINVAL, "not a regular file open for writing");
+    }
+    super::path::truncate_inode(&o.inode, len.cast_unsigned())?;
+    Ok(0)
+}
+
+pub fn fsync(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = file(t, fd_arg(a[0]))?;
+    if f.vfs().is_some_and(OpenFile::is_path) {
+        bail!(EBADF);
+    }
+    // Memory files and the read-only lower layer have nothing to flush.
+    Ok(0)
+}
+
+pub fn sync(_t: &mut Task, _a: [u64; 6]) -> SysResult {
+    Ok(0)
+}
+
+pub fn fallocate(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = file(t, fd_arg(a[0]))?;
+    let (mode, off, len) = (a[1] as u32, a[2].cast_signed(), a[3].cast_signed());
+    if off < 0 || len <= 0 {
+        bail!(EINVAL);
+    }
+    let Some(o) = f.vfs() else { bail!(ESPIPE) };
+    if !o.writable() {
+        bail!(EBADF);
+    }
+    if o.inode.is_dir() {
+        bail!(EISDIR);
+    }
+    if !matches!(o.inode.kind, Kind::Regular(_)) {
+        bail!(ENODEV);
+    }
+    let end = off
+        .checked_add(len)
+        .ok_or_else(|| errno!(EFBIG))?
+        .cast_unsigned();
+    match mode {
+        0 => {
+            if end > o.inode.size() {
+                super::path::truncate_inode(&o.inode, end)?;
+            }
+            Ok(0)
+        }
+        1 /* FALLOC_FL_KEEP_SIZE */ => Ok(0),
+        _ => {
+            t.k.log_partial(format!("fallocate mode {mode:#x}"));
+            Err(errno!(EOPNOTSUPP))
+        }
+    }
+}
+
+pub fn flock(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = file(t, fd_arg(a[0]))?;
+    if f.vfs().is_some_and(OpenFile::is_path) {
+        bail!(EBADF);
+    }
+    let op = a[1] as u32 & !(libc::LOCK_NB as u32);
+    if ![libc::LOCK_SH, libc::LOCK_EX, libc::LOCK_UN].contains(&(op as i32)) {
+        bail!(EINVAL);
+    }
+    t.k.log_partial("flock: granted (one process; no lock table yet)".into());
+    Ok(0)
+}
+
+pub fn fchdir(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = file(t, fd_arg(a[0]))?;
+    let inode = f.inode().ok_or_else(|| errno!(ENOTDIR))?;
+    if !inode.is_dir() {
+        bail!(ENOTDIR);
+    }
+    crate::vfs::permission(&inode, crate::vfs::MAY_EXEC, &t.cred())?;
+    t.fs.cwd = inode;
+    Ok(0)
 }
 
 pub fn umask(t: &mut Task, a: [u64; 6]) -> SysResult {
     let old = t.umask;
     t.umask = (a[0] as u32) & 0o777;
     Ok(u64::from(old))
+}
+
+pub fn close_range(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (first, last, flags) = (a[0] as u32, a[1] as u32, a[2] as u32);
+    const CLOSE_RANGE_UNSHARE: u32 = 2;
+    const CLOSE_RANGE_CLOEXEC: u32 = 4;
+    if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first > last {
+        bail!(EINVAL);
+    }
+    for fd in t.fds.open_fds() {
+        let u = fd.cast_unsigned();
+        if u >= first && u <= last {
+            if flags & CLOSE_RANGE_CLOEXEC != 0 {
+                t.fds.set_cloexec(fd, true);
+            } else {
+                t.fds.remove(fd);
+            }
+        }
+    }
+    Ok(0)
 }

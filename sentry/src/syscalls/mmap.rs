@@ -3,8 +3,11 @@
 use super::fd_arg;
 use crate::errors::SysResult;
 use crate::kernel::Task;
-use crate::mm::MmapArgs;
+use crate::mm::{MmapArgs, Role};
+use crate::vfs::{Data, Device, Kind};
 use crate::{bail, errno};
+use abi::fcntl::{O_ACCMODE, O_WRONLY};
+use abi::mman::*;
 
 pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
     let args = MmapArgs {
@@ -19,16 +22,118 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
     if args.offset & (abi::PAGE_SIZE - 1) != 0 {
         bail!(EINVAL, "offset not page aligned");
     }
-    if args.flags & abi::mman::MAP_ANONYMOUS == 0 && args.len != 0 {
-        let file = t.fds.get(args.fd).ok_or_else(|| errno!(EBADF))?;
-        // As do_mmap: a file must be open for reading (EACCES) before its own mmap is asked
-        // (the only files so far, inherited stdio, give ENODEV: files issue).
-        let mode = crate::host::fcntl(file.host_fd(), libc::F_GETFL, 0).map_err(super::host_err)?;
-        if mode & libc::O_ACCMODE == libc::O_WRONLY {
+    if args.flags & MAP_ANONYMOUS != 0 || args.len == 0 {
+        return t.mm.mmap(args);
+    }
+    match args.flags & MAP_TYPE {
+        MAP_PRIVATE | MAP_SHARED => {}
+        MAP_SHARED_VALIDATE => {
+            if args.flags & !crate::mm::MAP_VALIDATE_KNOWN & !MAP_TYPE != 0 {
+                bail!(EOPNOTSUPP, "unknown flags");
+            }
+        }
+        _ => bail!(EINVAL, "bad mapping type"),
+    }
+    let file = t.fds.get(args.fd).cloned().ok_or_else(|| errno!(EBADF))?;
+    let Some(o) = file.vfs() else {
+        // An inherited stdio fd (a pipe or terminal): EACCES if write-only, as do_mmap checks
+        // that before asking the file, then ENODEV.
+        if file.status_flags() & O_ACCMODE == O_WRONLY {
             bail!(EACCES, "fd not open for reading");
         }
+        bail!(ENODEV, "inherited host fds cannot be mapped");
+    };
+    if o.is_path() {
+        bail!(EBADF, "O_PATH fd");
     }
-    t.mm.mmap(args)
+    // As do_mmap: a file must be open for reading (EACCES), and for writing to be mapped shared
+    // and writable.
+    if !o.readable() {
+        bail!(EACCES, "fd not open for reading");
+    }
+    let shared = args.flags & MAP_TYPE != MAP_PRIVATE;
+    if shared && args.prot & PROT_WRITE != 0 && !o.writable() {
+        bail!(EACCES, "shared writable mapping of a read-only fd");
+    }
+    match &o.inode.kind {
+        Kind::Device(Device::Zero) => {
+            // /dev/zero maps as anonymous memory (shared or private).
+            return t.mm.mmap(MmapArgs {
+                flags: args.flags | MAP_ANONYMOUS,
+                ..args
+            });
+        }
+        Kind::Regular(data) => {
+            if shared && args.prot & PROT_WRITE != 0 && matches!(&*data.borrow(), Data::Memory(_)) {
+                t.k.log_partial(
+                    "writable MAP_SHARED of a file (not coherent with write yet)".into(),
+                );
+                bail!(
+                    ENODEV,
+                    "writable shared file mappings are not supported yet"
+                );
+            }
+        }
+        _ => bail!(ENODEV, "this file cannot be mapped"),
+    }
+    // A private copy of the file's pages (also for read-only shared mappings: the lower layer
+    // never changes, and a memory file is copied at map time).
+    let addr = t.mm.mmap(MmapArgs {
+        flags: (args.flags & !MAP_TYPE) | MAP_PRIVATE | MAP_ANONYMOUS,
+        ..args
+    })?;
+    let len = usize::try_from(args.len).unwrap_or(usize::MAX);
+    let ranges = t.mm.backing_ranges(addr, len);
+    let mem = &t.mm.memory().file;
+    let r = match &o.inode.kind {
+        Kind::Regular(data) => match &*data.borrow() {
+            Data::Memory(v) => {
+                let from = usize::try_from(args.offset)
+                    .unwrap_or(usize::MAX)
+                    .min(v.len());
+                let mut src = &v[from..];
+                for &(off, n) in &ranges {
+                    let k = n.min(src.len());
+                    mem.write(off, &src[..k]);
+                    src = &src[k..];
+                }
+                Ok(())
+            }
+            Data::Lower => match &o.host {
+                Some(fd) => fill_from_host(mem, fd, &ranges, args.offset),
+                None => Err(errno!(EIO, "lower file without a host fd")),
+            },
+        },
+        _ => Ok(()),
+    };
+    if let Err(e) = r {
+        let _ = t.mm.munmap(addr, args.len);
+        return Err(e);
+    }
+    t.mm.set_role(addr, args.len, Role::File);
+    Ok(addr)
+}
+
+fn fill_from_host(
+    mem: &crate::mm::memfile::MemoryFile,
+    fd: &std::os::fd::OwnedFd,
+    ranges: &[(u64, usize)],
+    offset: u64,
+) -> Result<(), crate::errors::Errno> {
+    use std::os::fd::AsFd;
+    let mut pos = offset;
+    for chunk in ranges.chunks(1024) {
+        let want: usize = chunk.iter().map(|r| r.1).sum();
+        let n = mem
+            .read_from_host_at(fd.as_fd(), chunk, pos)
+            .map_err(super::host_err)?;
+        pos += n as u64;
+        if n < want {
+            // End of file: the rest stays zero.
+            break;
+        }
+    }
+    Ok(())
 }
 
 pub fn munmap(t: &mut Task, a: [u64; 6]) -> SysResult {

@@ -66,3 +66,81 @@ pub fn rt_sigprocmask(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     Ok(0)
 }
+
+/// Sends `sig` to the calling task (the only one so far). Delivery to a guest handler comes with
+/// the tasks issue; until then a signal with a handler ends the guest as the default action
+/// would (logged as a partial path), like a fault does.
+fn send_self(t: &mut Task, sig: i32) -> SysResult {
+    if !(0..=SIGRTMAX).contains(&sig) {
+        bail!(EINVAL, "signal {sig}");
+    }
+    if sig == 0 {
+        return Ok(0);
+    }
+    let bitv = bit(sig);
+    let handler = t.signals.actions[usize::try_from(sig - 1).unwrap_or(0)].handler;
+    if t.signals.mask & bitv != 0 && sig != SIGKILL && sig != SIGSTOP {
+        t.k.log_partial(format!(
+            "{} sent while blocked: not kept pending",
+            name(sig)
+        ));
+        return Ok(0);
+    }
+    match handler {
+        1 => Ok(0), // SIG_IGN
+        0 => {
+            match sig {
+                SIGCHLD | 23 /* SIGURG */ | 28 /* SIGWINCH */ | 18 /* SIGCONT */ => {}
+                SIGSTOP | 20 | 21 | 22 => {
+                    t.k.log_partial(format!("stop signal {} (job control: tasks issue)", name(sig)));
+                }
+                _ => t.kill(sig),
+            }
+            Ok(0)
+        }
+        _ => {
+            t.k.log_partial(format!(
+                "delivery of {} to a guest handler (the tasks issue): terminating as the default action would",
+                name(sig)
+            ));
+            if !matches!(sig, SIGCHLD | 23 | 28 | 18) {
+                t.kill(sig);
+            }
+            Ok(0)
+        }
+    }
+}
+
+pub fn kill(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (pid, sig) = (int_arg(a[0]), int_arg(a[1]));
+    if !(0..=SIGRTMAX).contains(&sig) {
+        bail!(EINVAL, "signal {sig}");
+    }
+    // The sandbox has one process: PID 1, its own group; 0 and -1 reach it too.
+    if pid != t.tid && pid != 0 && pid != -1 && pid != -t.tid {
+        bail!(ESRCH);
+    }
+    send_self(t, sig)
+}
+
+pub fn tgkill(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (tgid, tid, sig) = (int_arg(a[0]), int_arg(a[1]), int_arg(a[2]));
+    if tgid <= 0 || tid <= 0 || !(0..=SIGRTMAX).contains(&sig) {
+        bail!(EINVAL);
+    }
+    if tgid != t.tid || tid != t.tid {
+        bail!(ESRCH);
+    }
+    send_self(t, sig)
+}
+
+pub fn tkill(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (tid, sig) = (int_arg(a[0]), int_arg(a[1]));
+    if tid <= 0 || !(0..=SIGRTMAX).contains(&sig) {
+        bail!(EINVAL);
+    }
+    if tid != t.tid {
+        bail!(ESRCH);
+    }
+    send_self(t, sig)
+}

@@ -1,0 +1,252 @@
+//! The Gofer protocol: the messages the Sentry and the Gofer exchange over a `SOCK_SEQPACKET`
+//! Unix socket (one request, then one reply; one message per packet), encoded with `postcard`.
+//! A reply that opens a host file carries the fd as `SCM_RIGHTS`. docs/gofer-protocol.md
+//! describes each message.
+//!
+//! Files are named by *fids*: small integers the Gofer hands out for nodes it has walked to, each
+//! backed by an `O_PATH|O_NOFOLLOW` fd the Gofer holds. Mount roots are fids `0..n` in the order
+//! of the Gofer's `--mount` arguments.
+
+use serde::{Deserialize, Serialize};
+
+/// A node the Gofer has walked to.
+pub type Fid = u64;
+
+/// The largest packet either side sends (a reply's readdir page is cut to fit).
+pub const MAX_MESSAGE: usize = 64 * 1024;
+
+/// Longest file name component (NAME_MAX).
+pub const NAME_MAX: usize = 255;
+
+/// A file's attributes, as `statx` reports them on the host.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attr {
+    pub mode: u32,
+    pub nlink: u64,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+    pub size: u64,
+    pub blksize: u64,
+    pub blocks: u64,
+    pub atime: (i64, u32),
+    pub mtime: (i64, u32),
+    pub ctime: (i64, u32),
+    pub ino: u64,
+    pub dev: u64,
+}
+
+/// One directory entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dirent {
+    pub name: Vec<u8>,
+    pub ino: u64,
+    /// `DT_*`.
+    pub kind: u8,
+}
+
+/// Filesystem statistics (`statfs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statfs {
+    pub kind: i64,
+    pub bsize: i64,
+    pub blocks: u64,
+    pub bfree: u64,
+    pub bavail: u64,
+    pub files: u64,
+    pub ffree: u64,
+    pub namelen: i64,
+    pub frsize: i64,
+    /// Mount flags (`ST_*`); the host's are not reported (the Sentry sets its own).
+    pub flags: i64,
+}
+
+/// Attribute changes (`SetAttr`); `None` leaves a field as it is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetAttr {
+    pub mode: Option<u32>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub size: Option<u64>,
+    /// Seconds and nanoseconds; nanoseconds `UTIME_NOW`/`UTIME_OMIT` as utimensat.
+    pub atime: Option<(i64, i64)>,
+    pub mtime: Option<(i64, i64)>,
+}
+
+/// A request from the Sentry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// Walks from directory `dir` through `names` (no `/`, `.` or `..`; symlinks are not
+    /// followed: the Sentry resolves them). Replies `Walked` with a fid and attributes for each
+    /// name reached, stopping after a node that is not a directory or before a name that does not
+    /// exist (then `missing` is set).
+    Walk {
+        dir: Fid,
+        names: Vec<Vec<u8>>,
+    },
+    /// Attributes of `fid`, fresh from the host.
+    Stat {
+        fid: Fid,
+    },
+    /// Opens `fid` with `flags` (`O_RDONLY`/`O_WRONLY`/`O_RDWR`, `O_TRUNC`, `O_APPEND`,
+    /// `O_DIRECTORY`; never `O_CREAT`): replies `Opened` with the fd attached.
+    Open {
+        fid: Fid,
+        flags: i32,
+    },
+    /// Up to one page of entries of directory `fid`, from entry `offset` on (`.` and `..` are not
+    /// included). Replies `Dirents`; an empty page means the end.
+    ReadDir {
+        fid: Fid,
+        offset: u64,
+    },
+    /// The target of symlink `fid`.
+    ReadLink {
+        fid: Fid,
+    },
+    /// Statistics of the filesystem holding `fid`.
+    StatFs {
+        fid: Fid,
+    },
+    /// Creates and opens regular file `name` in `dir` (`O_CREAT|O_EXCL` and `flags`): replies
+    /// `Created` with the fd attached.
+    Create {
+        dir: Fid,
+        name: Vec<u8>,
+        flags: i32,
+        mode: u32,
+    },
+    /// Creates directory `name` in `dir`; replies `Node`.
+    MkDir {
+        dir: Fid,
+        name: Vec<u8>,
+        mode: u32,
+    },
+    /// Creates symlink `name` in `dir` pointing at `target`; replies `Node`.
+    SymLink {
+        dir: Fid,
+        name: Vec<u8>,
+        target: Vec<u8>,
+    },
+    /// Creates hard link `name` in `dir` to `target`; replies `Node`.
+    Link {
+        dir: Fid,
+        name: Vec<u8>,
+        target: Fid,
+    },
+    /// Creates a FIFO or other special file; replies `Node`.
+    MkNod {
+        dir: Fid,
+        name: Vec<u8>,
+        mode: u32,
+        rdev: u64,
+    },
+    /// Removes `name` from `dir` (`AT_REMOVEDIR` in `flags` for a directory).
+    Unlink {
+        dir: Fid,
+        name: Vec<u8>,
+        flags: i32,
+    },
+    /// renameat2 within the same mount.
+    Rename {
+        old_dir: Fid,
+        old_name: Vec<u8>,
+        new_dir: Fid,
+        new_name: Vec<u8>,
+        flags: u32,
+    },
+    /// Changes attributes of `fid`; replies `Attr` with the new attributes.
+    SetAttr {
+        fid: Fid,
+        attr: SetAttr,
+    },
+    /// Extended attributes.
+    GetXattr {
+        fid: Fid,
+        name: Vec<u8>,
+    },
+    ListXattr {
+        fid: Fid,
+    },
+    SetXattr {
+        fid: Fid,
+        name: Vec<u8>,
+        value: Vec<u8>,
+        flags: i32,
+    },
+    RemoveXattr {
+        fid: Fid,
+        name: Vec<u8>,
+    },
+    /// Forgets fids the Sentry no longer needs (no reply).
+    Clunk {
+        fids: Vec<Fid>,
+    },
+}
+
+/// A reply from the Gofer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reply {
+    /// A Linux errno: the request failed as the host call did.
+    Error(i32),
+    Ok,
+    Walked {
+        nodes: Vec<(Fid, Attr)>,
+        /// Set if the walk stopped because the next name does not exist.
+        missing: bool,
+    },
+    Attr(Attr),
+    /// The fd is attached.
+    Opened,
+    Dirents(Vec<Dirent>),
+    Link(Vec<u8>),
+    StatFs(Statfs),
+    /// A new node with the fd attached.
+    Created(Fid, Attr),
+    Node(Fid, Attr),
+    Xattr(Vec<u8>),
+}
+
+/// Encodes a message.
+pub fn encode<T: Serialize>(msg: &T) -> Vec<u8> {
+    postcard::to_stdvec(msg).expect("encoding into a Vec cannot fail")
+}
+
+/// Decodes a message; None if it is malformed.
+pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Option<T> {
+    postcard::from_bytes(bytes).ok()
+}
+
+/// Whether `name` is a single path component the Gofer accepts.
+pub fn valid_name(name: &[u8]) -> bool {
+    !name.is_empty()
+        && name.len() <= NAME_MAX
+        && name != b"."
+        && name != b".."
+        && !name.contains(&b'/')
+        && !name.contains(&0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let r = Request::Walk {
+            dir: 3,
+            names: vec![b"usr".to_vec(), b"lib".to_vec()],
+        };
+        assert_eq!(decode::<Request>(&encode(&r)), Some(r));
+        assert_eq!(decode::<Request>(&[0xff, 0xff]), None);
+    }
+
+    #[test]
+    fn names() {
+        assert!(valid_name(b"a"));
+        for bad in [&b""[..], b".", b"..", b"a/b", b"a\0"] {
+            assert!(!valid_name(bad));
+        }
+        assert!(!valid_name(&[b'x'; 256]));
+    }
+}

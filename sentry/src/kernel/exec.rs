@@ -1,0 +1,133 @@
+//! Finding and reading what execve runs: the file through the VFS (execute permission, regular
+//! file, EACCES/ENOEXEC as Linux), `#!` scripts (nested up to Linux's 4 levels, ELOOP past that),
+//! and an ELF's interpreter.
+
+use super::Task;
+use crate::errno;
+use crate::errors::{from_host, Errno};
+use crate::vfs::walk::Walker;
+use crate::vfs::{permission, Data, Inode, Kind, MAY_EXEC};
+use std::io::Read as _;
+use std::rc::Rc;
+
+/// Linux's BINPRM_BUF_SIZE: how much of a `#!` line is read.
+const BINPRM_BUF_SIZE: usize = 256;
+/// Linux's limit of nested interpreters.
+const MAX_RECURSION: usize = 4;
+
+/// A program ready to load.
+pub struct Prepared {
+    /// The file executed and its absolute path (for /proc/PID/exe).
+    pub exe: Rc<Inode>,
+    pub exe_path: Vec<u8>,
+    pub image: Vec<u8>,
+    pub interp: Option<Vec<u8>>,
+    /// argv after `#!` rewriting.
+    pub argv: Vec<Vec<u8>>,
+}
+
+/// Reads a whole regular file.
+pub fn read_file(inode: &Inode) -> Result<Vec<u8>, Errno> {
+    match &inode.kind {
+        Kind::Regular(d) => {
+            if let Data::Memory(v) = &*d.borrow() {
+                return Ok(v.clone());
+            }
+            let fd = inode.open_lower(libc::O_RDONLY)?;
+            let mut f = std::fs::File::from(fd);
+            let mut v = Vec::new();
+            f.read_to_end(&mut v).map_err(from_host)?;
+            Ok(v)
+        }
+        Kind::Dir(_) => Err(errno!(EISDIR)),
+        _ => Err(errno!(EACCES)),
+    }
+}
+
+/// Resolves an executable the way execve does, from `start`; returns it and its absolute path.
+fn open_exec(t: &Task, start: &Rc<Inode>, path: &[u8]) -> Result<(Rc<Inode>, Vec<u8>), Errno> {
+    let mut w = Walker::new(t);
+    let inode = w.lookup(start, path, true)?;
+    if !matches!(inode.kind, Kind::Regular(_)) {
+        return Err(errno!(EACCES, "not a regular file"));
+    }
+    permission(&inode, MAY_EXEC, &t.cred())?;
+    let abs = w.path_of(&inode);
+    Ok((inode, abs))
+}
+
+/// Prepares `path` with `argv` for loading: follows `#!` lines and reads the interpreter.
+pub fn prepare(
+    t: &Task,
+    start: &Rc<Inode>,
+    path: &[u8],
+    argv: Vec<Vec<u8>>,
+) -> Result<Prepared, Errno> {
+    let mut argv = argv;
+    let mut path = path.to_vec();
+    for _ in 0..=MAX_RECURSION {
+        let (inode, abs) = open_exec(t, start, &path)?;
+        let image = read_file(&inode)?;
+        if image.starts_with(b"#!") {
+            let line = &image[2..image.len().min(BINPRM_BUF_SIZE)];
+            let line = match line.iter().position(|&c| c == b'\n') {
+                Some(n) => &line[..n],
+                None if image.len() > BINPRM_BUF_SIZE => {
+                    return Err(errno!(ENOEXEC, "#! line too long"))
+                }
+                None => line,
+            };
+            let line = trim(line);
+            let (interp, arg) = match line.iter().position(|&c| c == b' ' || c == b'\t') {
+                Some(n) => (&line[..n], Some(trim(&line[n..]))),
+                None => (line, None),
+            };
+            if interp.is_empty() {
+                return Err(errno!(ENOEXEC, "empty #! line"));
+            }
+            let mut new = vec![interp.to_vec()];
+            if let Some(a) = arg.filter(|a| !a.is_empty()) {
+                new.push(a.to_vec());
+            }
+            new.push(path.clone());
+            new.extend(argv.into_iter().skip(1));
+            argv = new;
+            path = interp.to_vec();
+            continue;
+        }
+        if !image.starts_with(b"\x7fELF") {
+            return Err(errno!(ENOEXEC));
+        }
+        let interp = match crate::loader::interpreter(&image) {
+            Some(ipath) => {
+                // A missing interpreter is ENOENT, as on Linux.
+                let i = Walker::new(t).lookup(start, &ipath, true)?;
+                if !matches!(i.kind, Kind::Regular(_)) {
+                    return Err(errno!(EACCES));
+                }
+                Some(read_file(&i)?)
+            }
+            None => None,
+        };
+        return Ok(Prepared {
+            exe: inode,
+            exe_path: abs,
+            image,
+            interp,
+            argv,
+        });
+    }
+    Err(errno!(ELOOP, "too many nested #! interpreters"))
+}
+
+fn trim(s: &[u8]) -> &[u8] {
+    let start = s
+        .iter()
+        .position(|&c| c != b' ' && c != b'\t')
+        .unwrap_or(s.len());
+    let end = s
+        .iter()
+        .rposition(|&c| c != b' ' && c != b'\t')
+        .map_or(start, |e| e + 1);
+    &s[start..end.max(start)]
+}

@@ -1,0 +1,239 @@
+//! Open file descriptions of VFS files: the offset and status flags dup'd fds share, and I/O
+//! between a file and ranges of the memory file (guest buffers, already checked and translated).
+
+use super::{dev, Data, Inode, Kind};
+use crate::errno;
+use crate::errors::{from_host, Errno};
+use crate::mm::memfile::MemoryFile;
+use std::cell::{Cell, RefCell};
+use std::os::fd::{AsFd, OwnedFd};
+use std::rc::Rc;
+
+/// Host preadv/pwritev take at most this many segments.
+const HOST_IOV_MAX: usize = 1024;
+
+/// An open file description of a VFS file.
+#[derive(Debug)]
+pub struct OpenFile {
+    pub inode: Rc<Inode>,
+    /// The path it was opened by (what /proc/PID/fd shows).
+    pub path: Vec<u8>,
+    /// Access mode and status flags (`O_*`).
+    pub flags: Cell<u32>,
+    pub pos: Cell<u64>,
+    /// The lower file, opened read-only through the Gofer.
+    pub host: Option<OwnedFd>,
+    /// A procfs file's contents, made at open.
+    pub contents: Option<Vec<u8>>,
+    /// A directory's entries, read at open or when rewound.
+    pub dirents: RefCell<Option<Vec<super::DirEntry>>>,
+}
+
+pub const O_PATH: u32 = 0o10000000;
+
+impl OpenFile {
+    pub fn new(inode: Rc<Inode>, path: Vec<u8>, flags: u32) -> OpenFile {
+        OpenFile {
+            inode,
+            path,
+            flags: Cell::new(flags),
+            pos: Cell::new(0),
+            host: None,
+            contents: None,
+            dirents: RefCell::new(None),
+        }
+    }
+
+    pub fn readable(&self) -> bool {
+        let f = self.flags.get();
+        f & O_PATH == 0 && f & 3 != libc::O_WRONLY as u32
+    }
+
+    pub fn writable(&self) -> bool {
+        let f = self.flags.get();
+        f & O_PATH == 0 && (f & 3 == libc::O_WRONLY as u32 || f & 3 == libc::O_RDWR as u32)
+    }
+
+    pub fn is_path(&self) -> bool {
+        self.flags.get() & O_PATH != 0
+    }
+
+    /// Reads into the memory-file ranges `dst` from `at` (or the file position, which then
+    /// advances). Returns the bytes read.
+    pub fn read(
+        &self,
+        mem: &MemoryFile,
+        dst: &[(u64, usize)],
+        at: Option<u64>,
+    ) -> Result<usize, Errno> {
+        if !self.readable() {
+            return Err(errno!(EBADF, "not open for reading"));
+        }
+        let pos = at.unwrap_or(self.pos.get());
+        let n = match &self.inode.kind {
+            Kind::Dir(_) => return Err(errno!(EISDIR)),
+            Kind::Regular(data) => match &*data.borrow() {
+                Data::Memory(v) => copy_to(
+                    mem,
+                    dst,
+                    v.get(usize::try_from(pos).unwrap_or(usize::MAX)..)
+                        .unwrap_or(&[]),
+                ),
+                Data::Lower => {
+                    let fd = self.host.as_ref().ok_or_else(|| errno!(EBADF))?;
+                    read_host(mem, fd, dst, pos)?
+                }
+            },
+            Kind::Device(d) => {
+                let want: usize = dst.iter().map(|r| r.1).sum();
+                let mut buf = vec![0u8; want.min(1 << 20)];
+                let n = dev::read(*d, &mut buf);
+                copy_to(mem, dst, &buf[..n])
+            }
+            Kind::Proc(_) => {
+                let c = self.contents.as_deref().unwrap_or(&[]);
+                copy_to(
+                    mem,
+                    dst,
+                    c.get(usize::try_from(pos).unwrap_or(usize::MAX)..)
+                        .unwrap_or(&[]),
+                )
+            }
+            Kind::Symlink(_) | Kind::Special => return Err(errno!(EINVAL)),
+        };
+        if at.is_none() && !matches!(self.inode.kind, Kind::Device(_)) {
+            self.pos.set(pos + n as u64);
+        }
+        Ok(n)
+    }
+
+    /// Writes the memory-file ranges `src` at `at` (or the file position, or the end with
+    /// O_APPEND). Returns the bytes written.
+    pub fn write(
+        &self,
+        mem: &MemoryFile,
+        src: &[(u64, usize)],
+        at: Option<u64>,
+    ) -> Result<usize, Errno> {
+        if !self.writable() {
+            return Err(errno!(EBADF, "not open for writing"));
+        }
+        let len: usize = src.iter().map(|r| r.1).sum();
+        match &self.inode.kind {
+            Kind::Dir(_) => Err(errno!(EISDIR)),
+            Kind::Regular(data) => {
+                let mut data = data.borrow_mut();
+                let Data::Memory(v) = &mut *data else {
+                    return Err(errno!(EBADF, "lower file not copied up"));
+                };
+                let append = self.flags.get() & libc::O_APPEND as u32 != 0;
+                // pwrite on an O_APPEND file appends too (Linux's documented bug).
+                let pos = if append {
+                    v.len() as u64
+                } else {
+                    at.unwrap_or(self.pos.get())
+                };
+                let pos = usize::try_from(pos).map_err(|_| errno!(EFBIG))?;
+                let end = pos.checked_add(len).ok_or_else(|| errno!(EFBIG))?;
+                if len == 0 {
+                    return Ok(0);
+                }
+                if end > v.len() {
+                    self.inode.fs.charge((end - v.len()) as u64)?;
+                    v.resize(end, 0);
+                }
+                let mut off = pos;
+                for &(f, n) in src {
+                    mem.read(f, &mut v[off..off + n]);
+                    off += n;
+                }
+                drop(data);
+                self.inode.touch_modified();
+                if at.is_none() {
+                    self.pos.set(end as u64);
+                }
+                Ok(len)
+            }
+            Kind::Device(dev) => match dev {
+                super::Device::Full => Err(errno!(ENOSPC)),
+                _ => Ok(len),
+            },
+            Kind::Proc(_) => Err(errno!(EACCES, "procfs file not writable")),
+            Kind::Symlink(_) | Kind::Special => Err(errno!(EINVAL)),
+        }
+    }
+
+    /// lseek.
+    pub fn seek(&self, off: i64, whence: i32) -> Result<u64, Errno> {
+        let ino = &self.inode;
+        let size = ino.size();
+        let base: i64 = match (&ino.kind, whence) {
+            (Kind::Device(_), _) => return Ok(0),
+            (_, libc::SEEK_SET) => 0,
+            (_, libc::SEEK_CUR) => i64::try_from(self.pos.get()).unwrap_or(i64::MAX),
+            (Kind::Regular(_), libc::SEEK_END) => i64::try_from(size).unwrap_or(i64::MAX),
+            (Kind::Regular(_), libc::SEEK_DATA | libc::SEEK_HOLE) => {
+                let off = u64::try_from(off).map_err(|_| errno!(ENXIO))?;
+                if off >= size {
+                    return Err(errno!(ENXIO));
+                }
+                let r = if whence == libc::SEEK_DATA { off } else { size };
+                self.pos.set(r);
+                return Ok(r);
+            }
+            (Kind::Proc(_), libc::SEEK_END) => return Err(errno!(EINVAL)),
+            (Kind::Dir(_), libc::SEEK_END) => return Err(errno!(EINVAL)),
+            _ => return Err(errno!(EINVAL)),
+        };
+        let new = base.checked_add(off).ok_or_else(|| errno!(EOVERFLOW))?;
+        if new < 0 {
+            return Err(errno!(EINVAL));
+        }
+        if matches!(ino.kind, Kind::Dir(_)) && new == 0 {
+            *self.dirents.borrow_mut() = None;
+        }
+        self.pos.set(new as u64);
+        Ok(new as u64)
+    }
+}
+
+/// Copies `src` into the ranges; returns the bytes copied.
+fn copy_to(mem: &MemoryFile, dst: &[(u64, usize)], src: &[u8]) -> usize {
+    let mut done = 0;
+    for &(off, n) in dst {
+        let k = n.min(src.len() - done);
+        if k == 0 {
+            break;
+        }
+        mem.write(off, &src[done..done + k]);
+        done += k;
+    }
+    done
+}
+
+/// preadv from a host fd into the ranges, in chunks the host takes.
+fn read_host(
+    mem: &MemoryFile,
+    fd: &OwnedFd,
+    dst: &[(u64, usize)],
+    pos: u64,
+) -> Result<usize, Errno> {
+    let mut done = 0usize;
+    for chunk in dst.chunks(HOST_IOV_MAX) {
+        let want: usize = chunk.iter().map(|r| r.1).sum();
+        let n = mem
+            .read_from_host_at(fd.as_fd(), chunk, pos + done as u64)
+            .map_err(from_host);
+        match n {
+            Ok(n) => {
+                done += n;
+                if n < want {
+                    break;
+                }
+            }
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(done)
+}

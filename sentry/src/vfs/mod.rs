@@ -1,0 +1,854 @@
+//! The virtual filesystem: inodes, the mount tree and path resolution, with Linux's semantics.
+//!
+//! The tree is the dentry cache. Every directory inode keeps the children looked up so far
+//! (including negative entries), so a cached path is resolved without leaving the Sentry. A
+//! directory of the root overlay may have a *lower* node in the Gofer: names not yet cached are
+//! walked there (several components in one request) and cached; a name removed in the sandbox
+//! becomes a whiteout. Files created or changed in the sandbox live in the Sentry's memory (the
+//! overlay's upper layer); a lower file is copied up the first time it is opened for writing or
+//! has its attributes changed. tmpfs is the same tree without lower nodes.
+//!
+//! Mounts: a directory inode can have a filesystem root mounted on it (`mounted`), and that root
+//! remembers the directory it covers, for `..`.
+//!
+//! Known limits (see docs/syscalls.md): the lower layer is read once per name and then cached, so
+//! changes made on the host while the sandbox runs are not seen; hard links between lower files
+//! are separate inodes in the sandbox until written; an open file description keeps the path it
+//! was opened by, so /proc/PID/fd shows the old path after a rename.
+
+pub mod dev;
+pub mod file;
+pub mod proc;
+pub mod walk;
+
+use crate::errno;
+use crate::errors::Errno;
+use gofer::proto::{self, Attr, Fid, Reply, Request};
+use gofer::{CallError, Client};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::os::fd::OwnedFd;
+use std::rc::{Rc, Weak};
+
+pub use file::OpenFile;
+
+pub const S_IFMT: u32 = 0o170000;
+pub const S_IFDIR: u32 = 0o040000;
+pub const S_IFREG: u32 = 0o100000;
+pub const S_IFLNK: u32 = 0o120000;
+pub const S_IFCHR: u32 = 0o020000;
+pub const S_IFIFO: u32 = 0o010000;
+pub const S_IFSOCK: u32 = 0o140000;
+pub const S_IFBLK: u32 = 0o060000;
+
+/// tmpfs reports a directory's size as this many bytes per entry (Linux's BOGO_DIRENT_SIZE).
+const BOGO_DIRENT_SIZE: u64 = 20;
+
+/// Converts a Gofer failure into the errno the guest sees. A broken channel is the Sentry's
+/// failure, not the guest's: it is logged and reported as EIO.
+pub fn gofer_err(e: CallError) -> Errno {
+    match e {
+        CallError::Errno(n) => Errno::new(n),
+        CallError::Channel(why) => {
+            tracing::error!("gofer: {why}");
+            errno!(EIO, "gofer channel failed: {why}")
+        }
+    }
+}
+
+/// A timestamp (seconds, nanoseconds).
+pub type Time = (i64, u32);
+
+pub fn now() -> Time {
+    let ts = crate::host::clock_gettime(libc::CLOCK_REALTIME).unwrap_or_default();
+    (ts.tv_sec, u32::try_from(ts.tv_nsec).unwrap_or(0))
+}
+
+/// What kind of filesystem an inode belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FsKind {
+    /// The root: a Gofer tree below, memory above.
+    Overlay,
+    Tmpfs,
+    Proc,
+    Sys,
+    Dev,
+    Devpts,
+}
+
+/// A mounted filesystem.
+#[derive(Debug)]
+pub struct Fs {
+    pub kind: FsKind,
+    /// st_dev of its inodes.
+    pub dev: u64,
+    /// Name as /proc/mounts shows it (`overlay`, `tmpfs`, `proc` ...).
+    pub fstype: &'static str,
+    pub source: String,
+    /// Mounted read-only: changes get EROFS.
+    pub readonly: bool,
+    /// Size limit in bytes (tmpfs, the overlay's memory layer); None is unlimited.
+    pub limit: Option<u64>,
+    /// Bytes of file data held in memory.
+    pub used: Cell<u64>,
+    next_ino: Cell<u64>,
+    /// statfs f_type.
+    pub magic: i64,
+}
+
+impl Fs {
+    pub fn new(
+        kind: FsKind,
+        dev: u64,
+        fstype: &'static str,
+        magic: i64,
+        readonly: bool,
+        limit: Option<u64>,
+    ) -> Rc<Fs> {
+        Rc::new(Fs {
+            kind,
+            dev,
+            fstype,
+            source: fstype.to_string(),
+            readonly,
+            limit,
+            used: Cell::new(0),
+            // Inode numbers of memory-only files start high, clear of the host's.
+            next_ino: Cell::new(if kind == FsKind::Overlay { 1 << 40 } else { 1 }),
+            magic,
+        })
+    }
+
+    pub fn alloc_ino(&self) -> u64 {
+        let n = self.next_ino.get();
+        self.next_ino.set(n + 1);
+        n
+    }
+
+    /// Accounts `grow` more bytes of file data (ENOSPC past the limit).
+    pub fn charge(&self, grow: u64) -> Result<(), Errno> {
+        let used = self.used.get().saturating_add(grow);
+        if self.limit.is_some_and(|l| used > l) {
+            return Err(errno!(ENOSPC, "{} size limit reached", self.fstype));
+        }
+        self.used.set(used);
+        Ok(())
+    }
+
+    pub fn uncharge(&self, shrink: u64) {
+        self.used.set(self.used.get().saturating_sub(shrink));
+    }
+}
+
+/// Attributes of an inode.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Meta {
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub nlink: u64,
+    pub rdev: u64,
+    /// Size of lower files, symlinks and lower directories (memory files use their data length).
+    pub size: u64,
+    pub blocks: u64,
+    pub atime: Time,
+    pub mtime: Time,
+    pub ctime: Time,
+}
+
+impl Meta {
+    pub fn new(mode: u32, uid: u32, gid: u32) -> Meta {
+        let t = now();
+        Meta {
+            mode,
+            uid,
+            gid,
+            nlink: 1,
+            atime: t,
+            mtime: t,
+            ctime: t,
+            ..Meta::default()
+        }
+    }
+
+    fn from_attr(a: &Attr) -> Meta {
+        Meta {
+            mode: a.mode,
+            uid: a.uid,
+            gid: a.gid,
+            nlink: a.nlink,
+            rdev: a.rdev,
+            size: a.size,
+            blocks: a.blocks,
+            atime: a.atime,
+            mtime: a.mtime,
+            ctime: a.ctime,
+        }
+    }
+}
+
+/// A node in the Gofer, forgotten there when the inode goes.
+#[derive(Debug)]
+pub struct Lower {
+    pub fid: Fid,
+    pub gofer: Rc<Client>,
+}
+
+impl Drop for Lower {
+    fn drop(&mut self) {
+        self.gofer.clunk(self.fid);
+    }
+}
+
+/// A listed directory entry: name, inode number, DT_ type.
+pub type DirEntry = (Vec<u8>, u64, u8);
+
+/// A lower directory's names: inode number and DT_ type by name.
+pub type LowerNames = BTreeMap<Vec<u8>, (u64, u8)>;
+
+/// A directory entry in the cache.
+#[derive(Clone, Debug)]
+pub enum Entry {
+    Node(Rc<Inode>),
+    /// Known not to exist below (a cached negative lookup).
+    Negative,
+    /// Removed in the sandbox: hides the lower name.
+    Whiteout,
+}
+
+/// Directory contents.
+#[derive(Debug, Default)]
+pub struct Dir {
+    pub entries: RefCell<BTreeMap<Vec<u8>, Entry>>,
+    /// The lower directory's names (inode number, DT_ type), read on the first readdir.
+    pub lower_names: RefCell<Option<LowerNames>>,
+    /// A procfs directory whose entries are made on demand.
+    pub synth: Option<proc::DirKind>,
+}
+
+/// Regular file contents.
+#[derive(Debug)]
+pub enum Data {
+    /// Still the lower file's (read through a donated host fd).
+    Lower,
+    /// In the Sentry's memory.
+    Memory(Vec<u8>),
+}
+
+/// A character device of devfs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Device {
+    Null,
+    Zero,
+    Full,
+    Random,
+    URandom,
+    Tty,
+}
+
+/// What an inode is.
+#[derive(Debug)]
+pub enum Kind {
+    Dir(Dir),
+    Regular(RefCell<Data>),
+    /// The target, once read (lower symlinks are read lazily).
+    Symlink(RefCell<Option<Vec<u8>>>),
+    Device(Device),
+    /// A FIFO or socket node (opening them comes with the pipes and sockets issue).
+    Special,
+    /// A procfs file or magic link, made when opened.
+    Proc(proc::FileKind),
+}
+
+/// A file, directory or other node.
+#[derive(Debug)]
+pub struct Inode {
+    pub ino: u64,
+    pub fs: Rc<Fs>,
+    pub meta: RefCell<Meta>,
+    pub kind: Kind,
+    pub lower: Option<Lower>,
+    /// For a directory: its parent and its name there (the root is its own parent).
+    pub parent: RefCell<Weak<Inode>>,
+    pub name: RefCell<Vec<u8>>,
+    /// A filesystem mounted here.
+    pub mounted: RefCell<Option<Rc<Inode>>>,
+    /// For a filesystem root: the directory it is mounted on.
+    pub covers: RefCell<Weak<Inode>>,
+    /// Extended attributes set in the sandbox (None: still the lower file's, or none).
+    pub xattrs: RefCell<Option<BTreeMap<Vec<u8>, Vec<u8>>>>,
+}
+
+impl Inode {
+    pub fn new(fs: &Rc<Fs>, ino: u64, meta: Meta, kind: Kind, lower: Option<Lower>) -> Rc<Inode> {
+        Rc::new(Inode {
+            ino,
+            fs: fs.clone(),
+            meta: RefCell::new(meta),
+            kind,
+            lower,
+            parent: RefCell::new(Weak::new()),
+            name: RefCell::new(Vec::new()),
+            mounted: RefCell::new(None),
+            covers: RefCell::new(Weak::new()),
+            xattrs: RefCell::new(None),
+        })
+    }
+
+    /// A new memory-only node of `fs`.
+    pub fn new_memory(fs: &Rc<Fs>, meta: Meta, kind: Kind) -> Rc<Inode> {
+        Inode::new(fs, fs.alloc_ino(), meta, kind, None)
+    }
+
+    /// A new directory of `fs` in `parent` (or its own root when None).
+    pub fn new_dir(fs: &Rc<Fs>, meta: Meta, parent: Option<(&Rc<Inode>, &[u8])>) -> Rc<Inode> {
+        let mut meta = meta;
+        meta.nlink = 2;
+        let d = Inode::new_memory(fs, meta, Kind::Dir(Dir::default()));
+        d.set_parent(parent);
+        d
+    }
+
+    fn set_parent(self: &Rc<Self>, parent: Option<(&Rc<Inode>, &[u8])>) {
+        match parent {
+            Some((p, name)) => {
+                *self.parent.borrow_mut() = Rc::downgrade(p);
+                *self.name.borrow_mut() = name.to_vec();
+            }
+            None => *self.parent.borrow_mut() = Rc::downgrade(self),
+        }
+    }
+
+    pub fn mode(&self) -> u32 {
+        self.meta.borrow().mode
+    }
+
+    pub fn file_type(&self) -> u32 {
+        self.mode() & S_IFMT
+    }
+
+    pub fn is_dir(&self) -> bool {
+        self.file_type() == S_IFDIR
+    }
+
+    pub fn is_symlink(&self) -> bool {
+        self.file_type() == S_IFLNK
+    }
+
+    pub fn dir(&self) -> Option<&Dir> {
+        match &self.kind {
+            Kind::Dir(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn gofer(&self) -> Option<&Rc<Client>> {
+        self.lower.as_ref().map(|l| &l.gofer)
+    }
+
+    /// The parent directory (itself for a root).
+    pub fn parent(self: &Rc<Self>) -> Rc<Inode> {
+        self.parent
+            .borrow()
+            .upgrade()
+            .unwrap_or_else(|| self.clone())
+    }
+
+    /// Whether this is the root of a filesystem.
+    pub fn is_fs_root(self: &Rc<Self>) -> bool {
+        Rc::ptr_eq(&self.parent(), self)
+    }
+
+    /// st_size.
+    pub fn size(&self) -> u64 {
+        match &self.kind {
+            Kind::Regular(d) => match &*d.borrow() {
+                Data::Memory(v) => v.len() as u64,
+                Data::Lower => self.meta.borrow().size,
+            },
+            Kind::Symlink(t) => t
+                .borrow()
+                .as_ref()
+                .map_or(self.meta.borrow().size, |t| t.len() as u64),
+            Kind::Dir(d) if self.lower.is_none() => {
+                (d.entries
+                    .borrow()
+                    .values()
+                    .filter(|e| matches!(e, Entry::Node(_)))
+                    .count() as u64
+                    + 2)
+                    * BOGO_DIRENT_SIZE
+            }
+            _ => self.meta.borrow().size,
+        }
+    }
+
+    /// The stat structure for this inode.
+    pub fn stat(&self) -> abi::Stat {
+        let m = *self.meta.borrow();
+        let size = self.size();
+        let blocks = match &self.kind {
+            Kind::Regular(d) if matches!(&*d.borrow(), Data::Memory(_)) => size.div_ceil(4096) * 8,
+            _ if self.lower.is_some() => m.blocks,
+            _ => 0,
+        };
+        let ts = |t: Time| abi::Timespec {
+            tv_sec: t.0,
+            tv_nsec: i64::from(t.1),
+        };
+        abi::Stat {
+            dev: self.fs.dev,
+            ino: self.ino,
+            nlink: m.nlink,
+            mode: m.mode,
+            uid: m.uid,
+            gid: m.gid,
+            rdev: m.rdev,
+            size: i64::try_from(size).unwrap_or(i64::MAX),
+            blksize: 4096,
+            blocks: i64::try_from(blocks).unwrap_or(i64::MAX),
+            atime: ts(m.atime),
+            mtime: ts(m.mtime),
+            ctime: ts(m.ctime),
+            ..abi::Stat::default()
+        }
+    }
+
+    /// Marks a change of contents (mtime and ctime now).
+    pub fn touch_modified(&self) {
+        let t = now();
+        let mut m = self.meta.borrow_mut();
+        m.mtime = t;
+        m.ctime = t;
+    }
+
+    pub fn touch_changed(&self) {
+        self.meta.borrow_mut().ctime = now();
+    }
+
+    /// Makes a lower node from a Gofer walk result, as a child of `parent` named `name`.
+    fn from_lower(
+        parent: &Rc<Inode>,
+        name: &[u8],
+        fid: Fid,
+        attr: &Attr,
+        gofer: &Rc<Client>,
+    ) -> Rc<Inode> {
+        let fs = &parent.fs;
+        let kind = match attr.mode & S_IFMT {
+            S_IFDIR => Kind::Dir(Dir::default()),
+            S_IFREG => Kind::Regular(RefCell::new(Data::Lower)),
+            S_IFLNK => Kind::Symlink(RefCell::new(None)),
+            _ => Kind::Special,
+        };
+        let lower = Lower {
+            fid,
+            gofer: gofer.clone(),
+        };
+        let node = Inode::new(fs, attr.ino, Meta::from_attr(attr), kind, Some(lower));
+        if node.is_dir() {
+            node.set_parent(Some((parent, name)));
+        }
+        node
+    }
+
+    // ---- Directory operations ------------------------------------------------------------------
+
+    /// Looks up `name` (a plain component) in this directory, asking the Gofer if it is not
+    /// cached. `rest` are the components that will follow, walked in the same request.
+    pub fn lookup_child(
+        self: &Rc<Self>,
+        t: &crate::kernel::Task,
+        name: &[u8],
+        rest: &[&[u8]],
+    ) -> Result<Option<Rc<Inode>>, Errno> {
+        let dir = self.dir().ok_or_else(|| errno!(ENOTDIR))?;
+        if let Some(kind) = &dir.synth {
+            return Ok(proc::lookup(t, self, kind, name));
+        }
+        self.lookup_stored(name, rest)
+    }
+
+    /// [`Inode::lookup_child`] during setup, before there is a task (no procfs).
+    pub fn lookup_child_setup(self: &Rc<Self>, name: &[u8]) -> Option<Rc<Inode>> {
+        self.lookup_stored(name, &[]).ok().flatten()
+    }
+
+    /// Looks up a name among the cached entries and the lower directory.
+    fn lookup_stored(
+        self: &Rc<Self>,
+        name: &[u8],
+        rest: &[&[u8]],
+    ) -> Result<Option<Rc<Inode>>, Errno> {
+        let dir = self.dir().ok_or_else(|| errno!(ENOTDIR))?;
+        if let Some(e) = dir.entries.borrow().get(name) {
+            return Ok(match e {
+                Entry::Node(n) => Some(n.clone()),
+                Entry::Negative | Entry::Whiteout => None,
+            });
+        }
+        let Some(lower) = &self.lower else {
+            return Ok(None);
+        };
+        if let Some(names) = &*dir.lower_names.borrow() {
+            if !names.contains_key(name) {
+                dir.entries
+                    .borrow_mut()
+                    .insert(name.to_vec(), Entry::Negative);
+                return Ok(None);
+            }
+        }
+        // Walk this name and the plain names after it in one request.
+        let mut names = vec![name.to_vec()];
+        names.extend(
+            rest.iter()
+                .take_while(|n| proto::valid_name(n))
+                .take(16)
+                .map(|n| n.to_vec()),
+        );
+        let (reply, _) = lower
+            .gofer
+            .call(&Request::Walk {
+                dir: lower.fid,
+                names: names.clone(),
+            })
+            .map_err(gofer_err)?;
+        let Reply::Walked { nodes, missing } = reply else {
+            return Err(errno!(EIO, "unexpected gofer reply to walk"));
+        };
+        let mut cur = self.clone();
+        let mut first = None;
+        for (i, (fid, attr)) in nodes.iter().enumerate() {
+            let node = Inode::from_lower(&cur, &names[i], *fid, attr, &lower.gofer);
+            let cur_dir = cur.dir().ok_or_else(|| errno!(EIO))?;
+            // A later name may already be cached (e.g. created in the sandbox): keep that one,
+            // and forget the fid just walked.
+            let existing = cur_dir.entries.borrow().get(&names[i]).cloned();
+            let node = match existing {
+                Some(Entry::Node(n)) => n,
+                Some(_) => break,
+                None => {
+                    cur_dir
+                        .entries
+                        .borrow_mut()
+                        .insert(names[i].clone(), Entry::Node(node.clone()));
+                    node
+                }
+            };
+            if i == 0 {
+                first = Some(node.clone());
+            }
+            if !node.is_dir()
+                || node.lower.is_none()
+                || node.dir().is_some_and(|d| d.synth.is_some())
+            {
+                break;
+            }
+            cur = node;
+        }
+        if missing && nodes.len() < names.len() {
+            if let Some(d) = cur.dir() {
+                let i = nodes.len();
+                if (i == 0 || cur.lower.is_some()) && !d.entries.borrow().contains_key(&names[i]) {
+                    d.entries
+                        .borrow_mut()
+                        .insert(names[i].clone(), Entry::Negative);
+                }
+            }
+        }
+        Ok(first)
+    }
+
+    /// Adds `node` as `name` (which must not exist).
+    pub fn link_child(self: &Rc<Self>, name: &[u8], node: Rc<Inode>) {
+        if let Some(d) = self.dir() {
+            if node.is_dir() {
+                node.set_parent(Some((self, name)));
+                self.meta.borrow_mut().nlink += 1;
+            }
+            d.entries
+                .borrow_mut()
+                .insert(name.to_vec(), Entry::Node(node));
+            self.touch_modified();
+        }
+    }
+
+    /// Removes `name`; a whiteout stays if the lower directory may have it.
+    pub fn unlink_child(self: &Rc<Self>, name: &[u8]) -> Option<Rc<Inode>> {
+        let d = self.dir()?;
+        let gone = if self.lower.is_some() {
+            d.entries
+                .borrow_mut()
+                .insert(name.to_vec(), Entry::Whiteout)
+        } else {
+            d.entries.borrow_mut().remove(name)
+        };
+        self.touch_modified();
+        match gone {
+            Some(Entry::Node(n)) => {
+                if n.is_dir() {
+                    let mut m = self.meta.borrow_mut();
+                    m.nlink = m.nlink.saturating_sub(1);
+                }
+                Some(n)
+            }
+            _ => None,
+        }
+    }
+
+    /// All names in this directory with inode numbers and DT_ types, sorted (`.` and `..` not
+    /// included). Reads the lower directory once.
+    pub fn list(self: &Rc<Self>, t: &crate::kernel::Task) -> Result<Vec<DirEntry>, Errno> {
+        let dir = self.dir().ok_or_else(|| errno!(ENOTDIR))?;
+        if let Some(kind) = &dir.synth {
+            return Ok(proc::list(t, self, kind));
+        }
+        if let Some(lower) = &self.lower {
+            if dir.lower_names.borrow().is_none() {
+                let mut names = BTreeMap::new();
+                loop {
+                    let (reply, _) = lower
+                        .gofer
+                        .call(&Request::ReadDir {
+                            fid: lower.fid,
+                            offset: names.len() as u64,
+                        })
+                        .map_err(gofer_err)?;
+                    let Reply::Dirents(page) = reply else {
+                        return Err(errno!(EIO, "unexpected gofer reply to readdir"));
+                    };
+                    if page.is_empty() {
+                        break;
+                    }
+                    for d in page {
+                        names.insert(d.name, (d.ino, d.kind));
+                    }
+                }
+                *dir.lower_names.borrow_mut() = Some(names);
+            }
+        }
+        let mut out: BTreeMap<Vec<u8>, (u64, u8)> =
+            dir.lower_names.borrow().clone().unwrap_or_default();
+        for (name, e) in dir.entries.borrow().iter() {
+            match e {
+                Entry::Node(n) => {
+                    out.insert(name.clone(), (n.ino, dtype(n.file_type())));
+                }
+                Entry::Whiteout => {
+                    out.remove(name);
+                }
+                Entry::Negative => {}
+            }
+        }
+        Ok(out.into_iter().map(|(n, (i, k))| (n, i, k)).collect())
+    }
+
+    /// Whether this directory has no entries.
+    pub fn is_empty_dir(self: &Rc<Self>, t: &crate::kernel::Task) -> Result<bool, Errno> {
+        Ok(self.list(t)?.is_empty())
+    }
+
+    // ---- Files ---------------------------------------------------------------------------------
+
+    /// A host fd for reading this lower file (from the Gofer).
+    pub fn open_lower(&self, flags: i32) -> Result<OwnedFd, Errno> {
+        let lower = self.lower.as_ref().ok_or_else(|| errno!(EIO))?;
+        let (reply, fd) = lower
+            .gofer
+            .call(&Request::Open {
+                fid: lower.fid,
+                flags,
+            })
+            .map_err(gofer_err)?;
+        match (reply, fd) {
+            (Reply::Opened, Some(fd)) => Ok(fd),
+            _ => Err(errno!(EIO, "gofer open returned no fd")),
+        }
+    }
+
+    /// The symlink's target.
+    pub fn read_link(&self, t: &crate::kernel::Task) -> Result<Vec<u8>, Errno> {
+        match &self.kind {
+            Kind::Symlink(target) => {
+                if let Some(v) = &*target.borrow() {
+                    return Ok(v.clone());
+                }
+                let lower = self.lower.as_ref().ok_or_else(|| errno!(EIO))?;
+                let (reply, _) = lower
+                    .gofer
+                    .call(&Request::ReadLink { fid: lower.fid })
+                    .map_err(gofer_err)?;
+                let Reply::Link(v) = reply else {
+                    return Err(errno!(EIO));
+                };
+                *target.borrow_mut() = Some(v.clone());
+                Ok(v)
+            }
+            Kind::Proc(k) => proc::read_link(t, k),
+            _ => Err(errno!(EINVAL)),
+        }
+    }
+
+    /// Copies a lower regular file's contents into memory (the overlay's copy-up), so it can
+    /// change. Directories and symlinks need nothing: their changes live in the tree already.
+    pub fn copy_up(&self) -> Result<(), Errno> {
+        let Kind::Regular(data) = &self.kind else {
+            return Ok(());
+        };
+        if !matches!(&*data.borrow(), Data::Lower) {
+            return Ok(());
+        }
+        let size = self.meta.borrow().size;
+        self.fs.charge(size)?;
+        let fd = match self.open_lower(libc::O_RDONLY) {
+            Ok(fd) => fd,
+            Err(e) => {
+                self.fs.uncharge(size);
+                return Err(e);
+            }
+        };
+        let mut f = std::fs::File::from(fd);
+        let mut v = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        if let Err(e) = std::io::Read::read_to_end(&mut f, &mut v) {
+            self.fs.uncharge(size);
+            return Err(crate::errors::from_host(e));
+        }
+        self.fs.uncharge(size);
+        self.fs.charge(v.len() as u64)?;
+        *data.borrow_mut() = Data::Memory(v);
+        Ok(())
+    }
+}
+
+/// The DT_ type for a file type.
+pub fn dtype(ft: u32) -> u8 {
+    match ft {
+        S_IFDIR => 4,
+        S_IFREG => 8,
+        S_IFLNK => 10,
+        S_IFCHR => 2,
+        S_IFBLK => 6,
+        S_IFIFO => 1,
+        S_IFSOCK => 12,
+        _ => 0,
+    }
+}
+
+/// The root of a new mount of `fs`.
+pub fn new_root(fs: &Rc<Fs>, mode: u32) -> Rc<Inode> {
+    Inode::new_dir(fs, Meta::new(S_IFDIR | mode, 0, 0), None)
+}
+
+/// Mounts `root` on the directory `on`.
+pub fn mount(on: &Rc<Inode>, root: &Rc<Inode>) {
+    *root.covers.borrow_mut() = Rc::downgrade(on);
+    *on.mounted.borrow_mut() = Some(root.clone());
+}
+
+/// Creates directory `name` in `dir` (memory only) if missing, returning it.
+pub fn mkdir_p(dir: &Rc<Inode>, name: &[u8], mode: u32) -> Rc<Inode> {
+    if let Some(d) = dir.dir() {
+        if let Some(Entry::Node(n)) = d.entries.borrow().get(name) {
+            return n.clone();
+        }
+    }
+    let n = Inode::new_dir(&dir.fs, Meta::new(S_IFDIR | mode, 0, 0), Some((dir, name)));
+    dir.link_child(name, n.clone());
+    n
+}
+
+/// Adds a memory file with `contents` to `dir`.
+pub fn add_file(dir: &Rc<Inode>, name: &[u8], mode: u32, contents: &[u8]) -> Rc<Inode> {
+    let n = Inode::new_memory(
+        &dir.fs,
+        Meta::new(S_IFREG | mode, 0, 0),
+        Kind::Regular(RefCell::new(Data::Memory(contents.to_vec()))),
+    );
+    dir.link_child(name, n.clone());
+    n
+}
+
+/// Adds a symlink to `dir`.
+pub fn add_symlink(dir: &Rc<Inode>, name: &[u8], target: &[u8]) -> Rc<Inode> {
+    let mut meta = Meta::new(S_IFLNK | 0o777, 0, 0);
+    meta.size = target.len() as u64;
+    let n = Inode::new_memory(
+        &dir.fs,
+        meta,
+        Kind::Symlink(RefCell::new(Some(target.to_vec()))),
+    );
+    dir.link_child(name, n.clone());
+    n
+}
+
+/// The identity permission checks use.
+#[derive(Clone, Debug)]
+pub struct Cred {
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
+}
+
+pub const MAY_EXEC: u32 = 1;
+pub const MAY_WRITE: u32 = 2;
+pub const MAY_READ: u32 = 4;
+
+/// Linux's `generic_permission`: owner, group or other bits; root (CAP_DAC_OVERRIDE) may read and
+/// write anything and execute anything with an execute bit (or search any directory).
+pub fn permission(inode: &Inode, mask: u32, cred: &Cred) -> Result<(), Errno> {
+    let m = *inode.meta.borrow();
+    if cred.uid == 0 {
+        if mask & MAY_EXEC == 0 || inode.is_dir() || m.mode & 0o111 != 0 {
+            return Ok(());
+        }
+        return Err(errno!(EACCES));
+    }
+    let bits = if m.uid == cred.uid {
+        (m.mode >> 6) & 7
+    } else if m.gid == cred.gid || cred.groups.contains(&m.gid) {
+        (m.mode >> 3) & 7
+    } else {
+        m.mode & 7
+    };
+    if bits & mask == mask {
+        Ok(())
+    } else {
+        Err(errno!(EACCES))
+    }
+}
+
+/// Whether changes to `inode` are allowed at all (EROFS on read-only mounts).
+pub fn may_modify(inode: &Inode) -> Result<(), Errno> {
+    if inode.fs.readonly {
+        return Err(errno!(EROFS));
+    }
+    Ok(())
+}
+
+/// The path of `inode` as seen from `root`: `/a/b`, or None if it is not reachable (then Linux
+/// prints `(unreachable)`).
+pub fn path_of(inode: &Rc<Inode>, root: &Rc<Inode>) -> Option<Vec<u8>> {
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    let mut cur = inode.clone();
+    for _ in 0..4096 {
+        if Rc::ptr_eq(&cur, root) {
+            let mut out = Vec::new();
+            for p in parts.iter().rev() {
+                out.push(b'/');
+                out.extend_from_slice(p);
+            }
+            if out.is_empty() {
+                out.push(b'/');
+            }
+            return Some(out);
+        }
+        if cur.is_fs_root() {
+            let covered = cur.covers.borrow().upgrade()?;
+            cur = covered;
+            continue;
+        }
+        parts.push(cur.name.borrow().clone());
+        cur = cur.parent();
+    }
+    None
+}
