@@ -182,7 +182,10 @@ fn programs_that_cannot_start_get_shell_statuses() {
     // Not executable (no execute bit), and a directory: 126 with the reason.
     let out = sandboxed(&[], &root().join("README.md"), &[], None).unwrap();
     assert_eq!(out.code, 126);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Permission denied"),
+        "{out:?}"
+    );
     let out = sandboxed(&[], Path::new("/usr"), &[], None).unwrap();
     assert_eq!(out.code, 126);
     // Executable but neither ELF nor a script.
@@ -195,7 +198,10 @@ fn programs_that_cannot_start_get_shell_statuses() {
     let out = sandboxed(&[], &junk, &[], None).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(out.code, 126);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Exec format error"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Exec format error"),
+        "{out:?}"
+    );
 }
 
 /// Children of `pid`, from /proc.
@@ -235,7 +241,11 @@ fn no_stub_or_gofer_survives_a_killed_sentry() {
     assert_eq!(&buf, b"ready\n");
     // The Gofer and the stub.
     let kids = children(child.id());
-    assert_eq!(kids.len(), 2, "expected the Gofer and one stub under the Sentry");
+    assert_eq!(
+        kids.len(),
+        2,
+        "expected the Gofer and one stub under the Sentry"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -22,6 +22,20 @@ pub struct Client {
     chan: Channel,
     /// Fids to forget, sent with the next request.
     clunks: RefCell<Vec<proto::Fid>>,
+    /// Requests made (shown in the debug log when the client goes).
+    calls: std::cell::Cell<u64>,
+    /// Time spent waiting for replies.
+    busy: std::cell::Cell<std::time::Duration>,
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        tracing::debug!(
+            calls = self.calls.get(),
+            us = self.busy.get().as_micros(),
+            "gofer client closed"
+        );
+    }
 }
 
 impl Client {
@@ -29,11 +43,21 @@ impl Client {
         Client {
             chan,
             clunks: RefCell::new(Vec::new()),
+            calls: std::cell::Cell::new(0),
+            busy: std::cell::Cell::new(std::time::Duration::ZERO),
         }
     }
 
     /// Sends `req` and waits for its reply (and the fd attached to it, if any).
     pub fn call(&self, req: &Request) -> Result<(Reply, Option<OwnedFd>), CallError> {
+        self.calls.set(self.calls.get() + 1);
+        let start = std::time::Instant::now();
+        let r = self.call_inner(req);
+        self.busy.set(self.busy.get() + start.elapsed());
+        r
+    }
+
+    fn call_inner(&self, req: &Request) -> Result<(Reply, Option<OwnedFd>), CallError> {
         let clunks = std::mem::take(&mut *self.clunks.borrow_mut());
         if !clunks.is_empty() {
             self.chan

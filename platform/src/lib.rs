@@ -92,6 +92,13 @@ pub trait AddressSpace {
     /// Removes any mapping in `[addr, addr + len)`.
     fn unmap(&mut self, addr: u64, len: u64) -> Result<(), Error>;
 
+    /// Prefaults `[addr, addr + len)` (readable, mapped) so the guest does not fault on each page
+    /// of memory the Sentry just filled. Only a hint: platforms without it do nothing.
+    fn populate(&mut self, addr: u64, len: u64) -> Result<(), Error> {
+        let _ = (addr, len);
+        Ok(())
+    }
+
     /// Changes the protection of `[addr, addr + len)`, which is wholly mapped.
     fn protect(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), Error>;
 

@@ -43,6 +43,9 @@ struct GoferArgs {
     /// A directory to serve, read-only; `PATH:rw` for read-write. Mount N is fid N.
     #[arg(long = "mount", value_name = "PATH[:rw]", required = true)]
     mounts: Vec<String>,
+    /// Run on this CPU (the Sentry's, so a request and its reply need no cross-core wakeup).
+    #[arg(long)]
+    cpu: Option<usize>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -158,7 +161,11 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
     } else {
         StraceSink::Stderr
     });
-    let (channel, mut gofer) = start_gofer(&[PathBuf::from("/")])?;
+    let gofer_cpu = match placement {
+        CpuPlacement::SameCore(c) => Some(c),
+        CpuPlacement::Any => None,
+    };
+    let (channel, mut gofer) = start_gofer(&[PathBuf::from("/")], gofer_cpu)?;
     let config = Config {
         hostname: args.hostname.clone(),
         strace,
@@ -206,13 +213,19 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
 }
 
 /// Starts the Gofer serving `mounts` (read-only), connected by a new channel as its stdin.
-fn start_gofer(mounts: &[PathBuf]) -> anyhow::Result<(gofer::Channel, std::process::Child)> {
+fn start_gofer(
+    mounts: &[PathBuf],
+    cpu: Option<usize>,
+) -> anyhow::Result<(gofer::Channel, std::process::Child)> {
     let (sentry_end, gofer_end) = gofer::channel::pair().context("gofer channel")?;
     let exe = std::env::current_exe().context("finding the runrs executable")?;
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("gofer");
     for m in mounts {
         cmd.arg("--mount").arg(m);
+    }
+    if let Some(c) = cpu {
+        cmd.arg("--cpu").arg(c.to_string());
     }
     let child = cmd
         .stdin(std::process::Stdio::from(gofer_end.into_fd()))
@@ -229,6 +242,12 @@ fn run_gofer(args: &GoferArgs) -> anyhow::Result<()> {
         .context("PR_SET_PDEATHSIG")?;
     if nix::unistd::getppid().as_raw() == 1 {
         anyhow::bail!("parent already gone");
+    }
+    if let Some(c) = args.cpu {
+        let mut set = nix::sched::CpuSet::new();
+        set.set(c).context("cpu number")?;
+        nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set)
+            .context("sched_setaffinity")?;
     }
     let chan = gofer::Channel::from_fd(
         std::io::stdin()

@@ -22,7 +22,9 @@ use crate::mm::{page_down, page_up, Mm, Role, UserAddr};
 use abi::auxv::*;
 use abi::mman::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use abi::{UserRegs, PAGE_SIZE};
+use goblin::container::{Container, Ctx, Endian};
 use goblin::elf::{header, program_header, Elf};
+use std::os::fd::{AsFd, OwnedFd};
 
 /// Why a program could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -88,10 +90,166 @@ const MMAP_RND: u64 = ((1 << 28) - 1) * PAGE_SIZE;
 /// brk randomisation (`arch_randomize_brk` for 64-bit tasks: 1 GiB).
 const BRK_RND: u64 = 1 << 30;
 
+/// How much of an executable's start [`ImageFile::head`] must hold: the ELF and program headers
+/// and the interpreter's path (Linux reads program headers of up to 64 KiB).
+pub const MAX_HEAD: usize = 64 << 10;
+
+/// An executable: its first bytes (headers, `#!` line) in memory, the rest read straight into
+/// guest memory when segments are mapped.
+pub struct ImageFile {
+    pub head: Vec<u8>,
+    pub size: u64,
+    pub source: ImageSource,
+}
+
+/// Where an image's bytes come from.
+pub enum ImageSource {
+    /// A host file (donated by the Gofer), read with preadv into the memory file.
+    Host(OwnedFd),
+    /// Bytes in the Sentry (a file of the sandbox's memory).
+    Bytes(Vec<u8>),
+}
+
+impl ImageFile {
+    /// An image held in memory.
+    pub fn from_bytes(bytes: Vec<u8>) -> ImageFile {
+        ImageFile {
+            head: bytes[..bytes.len().min(MAX_HEAD)].to_vec(),
+            size: bytes.len() as u64,
+            source: ImageSource::Bytes(bytes),
+        }
+    }
+
+    /// Copies `[off, off + len)` of the file into the memory-file `ranges` (whose lengths sum to
+    /// `len`).
+    fn read_into(&self, mm: &Mm, ranges: &[(u64, usize)], off: u64) -> std::io::Result<()> {
+        let mem = &mm.memory().file;
+        match &self.source {
+            ImageSource::Bytes(v) => {
+                let mut at = usize::try_from(off).unwrap_or(usize::MAX);
+                for &(o, n) in ranges {
+                    let end = at
+                        .checked_add(n)
+                        .filter(|&e| e <= v.len())
+                        .ok_or_else(|| std::io::Error::from_raw_os_error(libc::EIO))?;
+                    mem.write(o, &v[at..end]);
+                    at = end;
+                }
+                Ok(())
+            }
+            ImageSource::Host(fd) => {
+                for &(o, n) in ranges {
+                    if n >= 64 << 10 {
+                        mem.prefault(o, n);
+                    }
+                }
+                let mut pos = off;
+                for chunk in ranges.chunks(1024) {
+                    let want: usize = chunk.iter().map(|r| r.1).sum();
+                    let mut done = 0;
+                    // A short read (the file shrank on the host) is an error, not zeroes.
+                    while done < want {
+                        let rest = skip(chunk, done);
+                        let n = mem.read_from_host_at(fd.as_fd(), &rest, pos)?;
+                        if n == 0 {
+                            return Err(std::io::Error::from_raw_os_error(libc::EIO));
+                        }
+                        done += n;
+                        pos += n as u64;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `ranges` without their first `n` bytes.
+fn skip(ranges: &[(u64, usize)], mut n: usize) -> Vec<(u64, usize)> {
+    let mut out = Vec::new();
+    for &(o, l) in ranges {
+        if n >= l {
+            n -= l;
+            continue;
+        }
+        out.push((o + n as u64, l - n));
+        n = 0;
+    }
+    out
+}
+
+/// An ELF's headers, parsed from its head.
+struct Parsed {
+    header: header::Header,
+    phdrs: Vec<Phdr>,
+    interp: Option<Vec<u8>>,
+}
+
+/// Parses what the loader needs from an image's head; None if it is not an x86-64 ELF or the
+/// headers do not fit in the head.
+fn parse(head: &[u8]) -> Option<Parsed> {
+    let header = Elf::parse_header(head).ok()?;
+    if header.e_ident[header::EI_CLASS] != header::ELFCLASS64
+        || header.e_ident[header::EI_DATA] != header::ELFDATA2LSB
+        || header.e_machine != header::EM_X86_64
+        || header.e_phentsize != 56
+    {
+        return None;
+    }
+    let ctx = Ctx::new(Container::Big, Endian::Little);
+    let phoff = usize::try_from(header.e_phoff).ok()?;
+    let phnum = usize::from(header.e_phnum);
+    phoff
+        .checked_add(phnum.checked_mul(usize::from(header.e_phentsize))?)
+        .filter(|&e| e <= head.len())?;
+    let phdrs = program_header::ProgramHeader::parse(head, phoff, phnum, ctx).ok()?;
+    let interp = match phdrs.iter().find(|p| p.p_type == program_header::PT_INTERP) {
+        Some(p) => {
+            let from = usize::try_from(p.p_offset).ok()?;
+            let to = from.checked_add(usize::try_from(p.p_filesz).ok()?)?;
+            let bytes = head.get(from..to)?;
+            let end = bytes.iter().position(|&c| c == 0).unwrap_or(bytes.len());
+            Some(bytes[..end].to_vec())
+        }
+        None => None,
+    };
+    Some(Parsed {
+        header,
+        phdrs,
+        interp,
+    })
+}
+
+/// How many bytes of the file the loader needs in the head, given the first bytes: the program
+/// headers and the PT_INTERP string (None if it is not ELF at all).
+pub fn head_needed(first: &[u8]) -> Option<usize> {
+    let header = Elf::parse_header(first).ok()?;
+    let ph_end = usize::try_from(header.e_phoff)
+        .ok()?
+        .checked_add(usize::from(header.e_phnum) * usize::from(header.e_phentsize))?;
+    if ph_end > first.len() {
+        return Some(ph_end);
+    }
+    let ctx = Ctx::new(Container::Big, Endian::Little);
+    let phdrs = program_header::ProgramHeader::parse(
+        first,
+        usize::try_from(header.e_phoff).ok()?,
+        usize::from(header.e_phnum),
+        ctx,
+    )
+    .ok()?;
+    let interp_end = phdrs
+        .iter()
+        .find(|p| p.p_type == program_header::PT_INTERP)
+        .and_then(|p| p.p_offset.checked_add(p.p_filesz))
+        .and_then(|e| usize::try_from(e).ok())
+        .unwrap_or(0);
+    Some(ph_end.max(interp_end))
+}
+
 /// The PT_INTERP path of an ELF image, if it has one (None also for what is not ELF).
-pub fn interpreter(image: &[u8]) -> Option<Vec<u8>> {
-    let elf = Elf::parse(image).ok()?;
-    elf.interpreter.map(|s| s.as_bytes().to_vec())
+pub fn interpreter(head: &[u8]) -> Option<Vec<u8>> {
+    parse(head)?.interp
 }
 
 /// Loads `image` (read from `path`, which becomes AT_EXECFN) and its interpreter's image, if it
@@ -99,8 +257,8 @@ pub fn interpreter(image: &[u8]) -> Option<Vec<u8>> {
 pub fn load(
     mm: &mut Mm,
     path: &str,
-    image: &[u8],
-    interp: Option<&[u8]>,
+    image: &ImageFile,
+    interp: Option<&ImageFile>,
     exec: &ExecArgs<'_>,
 ) -> Result<Loaded, LoadError> {
     let ExecArgs {
@@ -118,10 +276,7 @@ pub fn load(
         path: path.to_string(),
         errno,
     };
-    let elf = Elf::parse(image).map_err(|_| LoadError::NotElf(path.to_string()))?;
-    if !elf.is_64 || elf.header.e_machine != header::EM_X86_64 || !elf.little_endian {
-        return Err(LoadError::NotElf(path.to_string()));
-    }
+    let elf = parse(&image.head).ok_or_else(|| LoadError::NotElf(path.to_string()))?;
     let dyn_image = match elf.header.e_type {
         header::ET_EXEC => false,
         header::ET_DYN => true,
@@ -129,17 +284,14 @@ pub fn load(
     };
     let loads = load_segments(&elf).ok_or_else(|| malformed("no PT_LOAD segment".into()))?;
     let interp_elf = match interp {
-        Some(bytes) if elf.interpreter.is_some() => {
-            let ie = Elf::parse(bytes).map_err(|_| LoadError::NotElf("interpreter".into()))?;
-            if !ie.is_64
-                || ie.header.e_machine != header::EM_X86_64
-                || ie.header.e_type != header::ET_DYN
-            {
+        Some(file) if elf.interp.is_some() => {
+            let ie = parse(&file.head).ok_or_else(|| LoadError::NotElf("interpreter".into()))?;
+            if ie.header.e_type != header::ET_DYN {
                 return Err(LoadError::NotElf("interpreter".into()));
             }
             Some(ie)
         }
-        _ if elf.interpreter.is_some() => {
+        _ if elf.interp.is_some() => {
             return Err(malformed(
                 "PT_INTERP without the interpreter's image".into(),
             ))
@@ -185,7 +337,7 @@ pub fn load(
 
     map_segments(mm, &loads, image, bias).map_err(|e| e.at(path))?;
     let interp_base = match (&interp_elf, interp) {
-        (Some(ie), Some(bytes)) => {
+        (Some(ie), Some(file)) => {
             let iloads =
                 load_segments(ie).ok_or_else(|| malformed("interpreter has no PT_LOAD".into()))?;
             let ilo = iloads
@@ -204,7 +356,7 @@ pub fn load(
                 .find_free(ihi - ilo, mm.mmap_base, ialign)
                 .ok_or_else(|| map_err(crate::errno!(ENOMEM, "no room for the interpreter")))?;
             let ibias = base - ilo;
-            map_segments(mm, &iloads, bytes, ibias).map_err(|e| e.at("interpreter"))?;
+            map_segments(mm, &iloads, file, ibias).map_err(|e| e.at("interpreter"))?;
             Some((ibias, ie.header.e_entry + ibias))
         }
         _ => None,
@@ -219,7 +371,7 @@ pub fn load(
     mm.brk = mm.brk_start;
 
     let phdr = elf
-        .program_headers
+        .phdrs
         .iter()
         .find(|p| p.p_type == program_header::PT_PHDR)
         .map(|p| p.p_vaddr + bias)
@@ -294,9 +446,9 @@ pub fn load(
 
 type Phdr = goblin::elf::ProgramHeader;
 
-fn load_segments(elf: &Elf<'_>) -> Option<Vec<Phdr>> {
+fn load_segments(elf: &Parsed) -> Option<Vec<Phdr>> {
     let v: Vec<Phdr> = elf
-        .program_headers
+        .phdrs
         .iter()
         .filter(|p| p.p_type == program_header::PT_LOAD)
         .cloned()
@@ -336,7 +488,7 @@ impl SegError {
 }
 
 /// Maps the PT_LOAD segments of `image` at `bias` and copies their file bytes in.
-fn map_segments(mm: &mut Mm, loads: &[Phdr], image: &[u8], bias: u64) -> Result<(), SegError> {
+fn map_segments(mm: &mut Mm, loads: &[Phdr], image: &ImageFile, bias: u64) -> Result<(), SegError> {
     let malformed = SegError::Malformed;
     let map_err = SegError::Map;
     for ph in loads {
@@ -347,7 +499,7 @@ fn map_segments(mm: &mut Mm, loads: &[Phdr], image: &[u8], bias: u64) -> Result<
             || ph
                 .p_offset
                 .checked_add(ph.p_filesz)
-                .is_none_or(|e| e > image.len() as u64)
+                .is_none_or(|e| e > image.size)
         {
             return Err(malformed(format!(
                 "segment at {:#x} exceeds the file",
@@ -375,24 +527,26 @@ fn map_segments(mm: &mut Mm, loads: &[Phdr], image: &[u8], bias: u64) -> Result<
         mm.map_anon(start, end - start, prot, false, Role::Image)
             .map_err(map_err)?;
         let pg = ph.p_vaddr % PAGE_SIZE;
-        let file_from = usize::try_from(ph.p_offset - pg).unwrap_or(0);
-        let file_to = usize::try_from(ph.p_offset + ph.p_filesz).unwrap_or(0);
-        write_image(mm, start, &image[file_from..file_to]);
+        let file_from = ph.p_offset - pg;
+        let len = usize::try_from(ph.p_filesz + pg).unwrap_or(usize::MAX);
+        // The segment was just mapped with its own backing: read the file straight into it,
+        // whatever the guest protection (a read-only text segment still needs its bytes).
+        let ranges = mm.backing_ranges(start, len);
+        image
+            .read_into(mm, &ranges, file_from)
+            .map_err(|e| SegError::Map(crate::errors::from_host(e)))?;
+        // Its pages are all about to be used: map them into the guest now rather than one
+        // fault at a time.
+        if prot & PROT_READ != 0 && end - start >= POPULATE_MIN {
+            mm.populate(start, end - start);
+        }
     }
 
     Ok(())
 }
 
-fn write_image(mm: &Mm, start: u64, bytes: &[u8]) {
-    // The segment was just mapped with its own backing; write through the memory file directly,
-    // regardless of the guest protection (a read-only text segment still needs its bytes).
-    let ranges = mm.backing_ranges(start, bytes.len());
-    let mut done = 0;
-    for (off, n) in ranges {
-        mm.memory().file.write(off, &bytes[done..done + n]);
-        done += n;
-    }
-}
+/// Segments at least this large are populated in the guest when loaded.
+const POPULATE_MIN: u64 = 64 << 10;
 
 /// The initial stack pointer, and where the argument and environment strings are.
 type StackLayout = (u64, (u64, u64), (u64, u64));

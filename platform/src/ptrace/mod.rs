@@ -173,6 +173,17 @@ impl AddressSpace for PtraceAddressSpace {
             .map(drop)
     }
 
+    fn populate(&mut self, addr: u64, len: u64) -> Result<(), Error> {
+        // MADV_POPULATE_READ (Linux 5.14): fills the page tables from the memory file's pages.
+        const MADV_POPULATE_READ: u64 = 22;
+        self.inject(
+            libc::SYS_madvise,
+            [addr, len, MADV_POPULATE_READ, 0, 0, 0],
+            "madvise",
+        )
+        .map(drop)
+    }
+
     fn protect(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), Error> {
         self.inject(libc::SYS_mprotect, [addr, len, prot, 0, 0, 0], "mprotect")
             .map(drop)

@@ -5,6 +5,7 @@
 use super::Task;
 use crate::errno;
 use crate::errors::{from_host, Errno};
+use crate::loader::{ImageFile, ImageSource};
 use crate::vfs::walk::Walker;
 use crate::vfs::{permission, Data, Inode, Kind, MAY_EXEC};
 use std::io::Read as _;
@@ -20,10 +21,54 @@ pub struct Prepared {
     /// The file executed and its absolute path (for /proc/PID/exe).
     pub exe: Rc<Inode>,
     pub exe_path: Vec<u8>,
-    pub image: Vec<u8>,
-    pub interp: Option<Vec<u8>>,
+    pub image: ImageFile,
+    pub interp: Option<ImageFile>,
     /// argv after `#!` rewriting.
     pub argv: Vec<Vec<u8>>,
+}
+
+/// Opens an executable: its head (headers, or a `#!` line) read, the rest left in the file.
+pub fn open_image(inode: &Inode) -> Result<ImageFile, Errno> {
+    if let Kind::Regular(d) = &inode.kind {
+        if let Data::Memory(v) = &*d.borrow() {
+            return Ok(ImageFile::from_bytes(v.clone()));
+        }
+    }
+    if !matches!(inode.kind, Kind::Regular(_)) {
+        return Err(errno!(EACCES));
+    }
+    let fd = inode.open_lower(libc::O_RDONLY)?;
+    let size = inode.meta.borrow().size;
+    let mut head = pread_head(&fd, 4096, size)?;
+    if let Some(need) = crate::loader::head_needed(&head) {
+        if need > head.len() && need <= crate::loader::MAX_HEAD {
+            head = pread_head(&fd, need, size)?;
+        }
+    }
+    Ok(ImageFile {
+        head,
+        size,
+        source: ImageSource::Host(fd),
+    })
+}
+
+/// Reads up to `want` bytes from the start of a host file.
+fn pread_head(fd: &std::os::fd::OwnedFd, want: usize, size: u64) -> Result<Vec<u8>, Errno> {
+    use std::os::unix::fs::FileExt;
+    let want = want.min(usize::try_from(size).unwrap_or(usize::MAX));
+    let f = std::fs::File::from(fd.try_clone().map_err(from_host)?);
+    let mut v = vec![0u8; want];
+    let mut got = 0;
+    while got < want {
+        match f.read_at(&mut v[got..], got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(from_host(e)),
+        }
+    }
+    v.truncate(got);
+    Ok(v)
 }
 
 /// Reads a whole regular file.
@@ -67,12 +112,13 @@ pub fn prepare(
     let mut path = path.to_vec();
     for _ in 0..=MAX_RECURSION {
         let (inode, abs) = open_exec(t, start, &path)?;
-        let image = read_file(&inode)?;
-        if image.starts_with(b"#!") {
-            let line = &image[2..image.len().min(BINPRM_BUF_SIZE)];
+        let image = open_image(&inode)?;
+        let head = &image.head;
+        if head.starts_with(b"#!") {
+            let line = &head[2..head.len().min(BINPRM_BUF_SIZE)];
             let line = match line.iter().position(|&c| c == b'\n') {
                 Some(n) => &line[..n],
-                None if image.len() > BINPRM_BUF_SIZE => {
+                None if image.size > BINPRM_BUF_SIZE as u64 => {
                     return Err(errno!(ENOEXEC, "#! line too long"))
                 }
                 None => line,
@@ -95,17 +141,17 @@ pub fn prepare(
             path = interp.to_vec();
             continue;
         }
-        if !image.starts_with(b"\x7fELF") {
+        if !head.starts_with(b"\x7fELF") {
             return Err(errno!(ENOEXEC));
         }
-        let interp = match crate::loader::interpreter(&image) {
+        let interp = match crate::loader::interpreter(head) {
             Some(ipath) => {
                 // A missing interpreter is ENOENT, as on Linux.
                 let i = Walker::new(t).lookup(start, &ipath, true)?;
                 if !matches!(i.kind, Kind::Regular(_)) {
                     return Err(errno!(EACCES));
                 }
-                Some(read_file(&i)?)
+                Some(open_image(&i)?)
             }
             None => None,
         };

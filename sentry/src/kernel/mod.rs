@@ -257,6 +257,7 @@ pub struct Sandbox {
 impl Sandbox {
     /// Creates the sandbox and loads the program; nothing of the guest has run yet.
     pub fn new(config: Config, program: Program) -> Result<Sandbox, StartError> {
+        let t0 = std::time::Instant::now();
         let affinity = host::sched_getaffinity(1024).unwrap_or_else(|_| vec![1]);
         let memory = Memory::new(config.memory_size).map_err(StartError::Memory)?;
         let platform = Ptrace::new(platform::Config {
@@ -285,8 +286,10 @@ impl Sandbox {
             boot_uptime: up.tv_sec as f64 + up.tv_nsec as f64 / 1e9,
             memory_limit: config.memory_size.min(host_memory()),
         });
+        tracing::debug!(us = t0.elapsed().as_micros(), "platform ready");
         let gofer = Rc::new(gofer::Client::new(config.gofer));
         let root = build_tree(&k, &gofer, config.overlay, config.tmpfs_size)?;
+        tracing::debug!(us = t0.elapsed().as_micros(), "filesystem tree ready");
         let mut space = platform.new_address_space()?;
         let stub_pid = space.stub_pid();
         let ctx = space.new_context()?;
@@ -344,12 +347,13 @@ impl Sandbox {
         let path = find_program(&task, &program.path, &program.envp).map_err(exec_err)?;
         let cwd = task.fs.cwd.clone();
         let prepared = exec::prepare(&task, &cwd, &path, program.argv).map_err(exec_err)?;
+        tracing::debug!(us = t0.elapsed().as_micros(), "program read");
         let execfn = String::from_utf8_lossy(&path).into_owned();
         let loaded = loader::load(
             &mut task.mm,
             &execfn,
             &prepared.image,
-            prepared.interp.as_deref(),
+            prepared.interp.as_ref(),
             &loader::ExecArgs {
                 argv: &prepared.argv,
                 envp: &program.envp,
@@ -368,6 +372,7 @@ impl Sandbox {
             },
         )?;
         task.regs = loaded.regs;
+        tracing::debug!(us = t0.elapsed().as_micros(), "program loaded");
         task.exe = Some((prepared.exe, prepared.exe_path));
         Ok(Sandbox {
             task,

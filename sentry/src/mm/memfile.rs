@@ -99,6 +99,17 @@ impl MemoryFile {
         unsafe { std::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len()) };
     }
 
+    /// Allocates and maps the pages of `[off, off + len)` in the Sentry in one call
+    /// (MADV_POPULATE_WRITE), before filling a large range: cheaper than a fault per page.
+    /// Only a hint.
+    pub fn prefault(&self, off: u64, len: usize) {
+        const MADV_POPULATE_WRITE: i32 = 23;
+        let start = self.range(off, len);
+        // SAFETY: the range is inside our live mapping (checked by range); populating changes
+        // no contents.
+        unsafe { libc::madvise(start.cast(), len, MADV_POPULATE_WRITE) };
+    }
+
     /// Zeroes `[off, off + len)`.
     pub fn zero(&self, off: u64, len: usize) {
         let dst = self.range(off, len);

@@ -337,6 +337,13 @@ impl Mm {
         out
     }
 
+    /// Prefaults `[addr, addr + len)` in the guest (a hint; failures are only logged).
+    pub fn populate(&mut self, addr: u64, len: u64) {
+        if let Err(e) = self.space.populate(addr, len) {
+            tracing::debug!("populate {addr:#x}+{len:#x}: {e}");
+        }
+    }
+
     /// Sets the role of the segments starting in `[addr, addr + len)` (a mapping just made).
     pub fn set_role(&mut self, addr: u64, len: u64, role: Role) {
         for (_, seg) in self.segments.range_mut(addr..addr.saturating_add(len)) {

@@ -121,6 +121,11 @@ fn fill_from_host(
     offset: u64,
 ) -> Result<(), crate::errors::Errno> {
     use std::os::fd::AsFd;
+    for &(o, n) in ranges {
+        if n >= 64 << 10 {
+            mem.prefault(o, n);
+        }
+    }
     let mut pos = offset;
     for chunk in ranges.chunks(1024) {
         let want: usize = chunk.iter().map(|r| r.1).sum();
