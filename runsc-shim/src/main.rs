@@ -6,6 +6,7 @@
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use platform::CpuPlacement;
+use sentry::kernel::VolumeConfig;
 use sentry::{Config, Overlay, Program, Sandbox, StraceSink};
 use std::ffi::OsString;
 use std::os::fd::{AsFd, OwnedFd};
@@ -74,6 +75,10 @@ struct DoArgs {
     /// How the root filesystem takes writes.
     #[arg(long, value_enum, default_value_t = OverlayArg::Memory)]
     overlay: OverlayArg,
+    /// Bind host directory HOST at GUEST in the sandbox, read-write unless `:ro` (repeatable).
+    /// Changes go to the host through the Gofer.
+    #[arg(long = "volume", short = 'v', value_name = "HOST:GUEST[:ro]", value_parser = parse_volume)]
+    volumes: Vec<Volume>,
     /// Size limit of /tmp, /dev/shm and the root overlay's memory layer (each), e.g. 512M, 2G.
     #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
     tmpfs_size: u64,
@@ -165,7 +170,13 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
         CpuPlacement::SameCore(c) => Some(c),
         CpuPlacement::Any => None,
     };
-    let (channel, mut gofer) = start_gofer(&[PathBuf::from("/")], gofer_cpu)?;
+    let mut gofer_mounts = vec!["/".to_string()];
+    for v in &args.volumes {
+        let mut m = v.host.to_string_lossy().into_owned();
+        m.push_str(if v.readonly { ":ro" } else { ":rw" });
+        gofer_mounts.push(m);
+    }
+    let (channel, mut gofer) = start_gofer(&gofer_mounts, gofer_cpu)?;
     let config = Config {
         hostname: args.hostname.clone(),
         strace,
@@ -177,6 +188,14 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
             OverlayArg::None => Overlay::None,
         },
         tmpfs_size: args.tmpfs_size,
+        volumes: args
+            .volumes
+            .iter()
+            .map(|v| VolumeConfig {
+                guest_path: v.guest.clone(),
+                readonly: v.readonly,
+            })
+            .collect(),
     };
     let program = Program {
         path: args.command[0].as_bytes().to_vec(),
@@ -214,7 +233,7 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
 
 /// Starts the Gofer serving `mounts` (read-only), connected by a new channel as its stdin.
 fn start_gofer(
-    mounts: &[PathBuf],
+    mounts: &[String],
     cpu: Option<usize>,
 ) -> anyhow::Result<(gofer::Channel, std::process::Child)> {
     let (sentry_end, gofer_end) = gofer::channel::pair().context("gofer channel")?;
@@ -271,6 +290,39 @@ fn run_gofer(args: &GoferArgs) -> anyhow::Result<()> {
     let mut server = gofer::Server::new(mounts).context("gofer setup")?;
     server.serve(&chan).context("serving")?;
     Ok(())
+}
+
+/// A `--volume` argument.
+#[derive(Clone, Debug)]
+struct Volume {
+    host: PathBuf,
+    guest: String,
+    readonly: bool,
+}
+
+fn parse_volume(s: &str) -> Result<Volume, String> {
+    let (rest, readonly) = match s.strip_suffix(":ro") {
+        Some(r) => (r, true),
+        None => (s.strip_suffix(":rw").unwrap_or(s), false),
+    };
+    let (host, guest) = rest
+        .split_once(':')
+        .ok_or_else(|| format!("{s:?}: expected HOST:GUEST[:ro]"))?;
+    if !host.starts_with('/') || !guest.starts_with('/') {
+        return Err(format!("{s:?}: both paths must be absolute"));
+    }
+    if guest == "/" || guest.split('/').any(|c| c == ".." || c == ".") {
+        return Err(format!("{s:?}: bad guest path"));
+    }
+    let meta = std::fs::metadata(host).map_err(|e| format!("{host}: {e}"))?;
+    if !meta.is_dir() {
+        return Err(format!("{host}: not a directory"));
+    }
+    Ok(Volume {
+        host: PathBuf::from(host),
+        guest: guest.trim_end_matches('/').to_string(),
+        readonly,
+    })
 }
 
 /// Parses a size like `512M`, `2G`, `1048576`.

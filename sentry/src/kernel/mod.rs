@@ -73,6 +73,15 @@ pub struct Config {
     pub overlay: Overlay,
     /// Size limit of /tmp and /dev/shm (each), and of the overlay's memory layer.
     pub tmpfs_size: u64,
+    /// Host directories bound into the sandbox; volume N is the Gofer's mount N + 1.
+    pub volumes: Vec<VolumeConfig>,
+}
+
+/// A `--volume`: where it appears in the sandbox, and whether it is read-only.
+#[derive(Clone, Debug)]
+pub struct VolumeConfig {
+    pub guest_path: String,
+    pub readonly: bool,
 }
 
 /// A mount, as /proc/mounts shows it.
@@ -288,7 +297,13 @@ impl Sandbox {
         });
         tracing::debug!(us = t0.elapsed().as_micros(), "platform ready");
         let gofer = Rc::new(gofer::Client::new(config.gofer));
-        let root = build_tree(&k, &gofer, config.overlay, config.tmpfs_size)?;
+        let root = build_tree(
+            &k,
+            &gofer,
+            config.overlay,
+            config.tmpfs_size,
+            &config.volumes,
+        )?;
         tracing::debug!(us = t0.elapsed().as_micros(), "filesystem tree ready");
         let mut space = platform.new_address_space()?;
         let stub_pid = space.stub_pid();
@@ -399,6 +414,7 @@ fn build_tree(
     gofer: &Rc<gofer::Client>,
     overlay: Overlay,
     tmpfs_size: u64,
+    volumes: &[VolumeConfig],
 ) -> Result<Rc<Inode>, StartError> {
     let setup_err = |e: crate::errors::Errno| StartError::Exec {
         path: "/".into(),
@@ -564,6 +580,44 @@ fn build_tree(
         Some(tmpfs_size),
     );
     add("/tmp", tmp, 0o1777, &|_| {});
+    for (i, v) in volumes.iter().enumerate() {
+        let fid = (i + 1) as u64;
+        let (reply, _) = gofer
+            .call(&gofer::proto::Request::Stat { fid })
+            .map_err(vfs::gofer_err)
+            .map_err(setup_err)?;
+        let gofer::proto::Reply::Attr(attr) = reply else {
+            return Err(setup_err(crate::errno!(EIO, "gofer: bad reply to stat")));
+        };
+        let fs = Fs::new_named(
+            FsKind::Volume,
+            next_dev(),
+            "9p",
+            0x0102_1997,
+            v.readonly,
+            None,
+            format!("volume{}", i + 1),
+        );
+        let r = Inode::new(
+            &fs,
+            attr.ino,
+            vfs::Meta::from_attr(&attr),
+            vfs::Kind::Dir(vfs::Dir::default()),
+            Some(vfs::Lower {
+                fid,
+                gofer: gofer.clone(),
+            }),
+        );
+        *r.parent.borrow_mut() = Rc::downgrade(&r);
+        vfs::mount(&mountpoint(v.guest_path.as_bytes()), &r);
+        mounts.push(MountInfo {
+            path: v.guest_path.clone(),
+            fstype: "9p",
+            source: fs.source.clone(),
+            readonly: v.readonly,
+            dev: fs.dev,
+        });
+    }
     *k.mounts.borrow_mut() = mounts;
     Ok(root)
 }

@@ -559,7 +559,10 @@ pub fn fstat(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
     let st = match &*f {
         File::Host(h) => crate::host::fstat(h.as_fd()).map_err(host_err)?,
-        File::Vfs(o) => o.inode.stat(),
+        File::Vfs(o) => {
+            o.inode.refresh()?;
+            o.inode.stat()
+        }
     };
     t.mm.write_obj(UserAddr(a[1]), &st)?;
     Ok(0)

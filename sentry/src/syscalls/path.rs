@@ -13,6 +13,7 @@ use crate::vfs::{
     self, may_modify, permission, Data, Inode, Kind, Meta, OpenFile, MAY_EXEC, MAY_READ, MAY_WRITE,
     S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
 };
+use crate::vfs::{volume, FsKind};
 use crate::{bail, errno};
 use abi::fcntl::*;
 use std::cell::RefCell;
@@ -118,11 +119,24 @@ fn new_meta(t: &Task, dir: &Inode, mode: u32) -> Meta {
     m
 }
 
+fn is_volume(inode: &Inode) -> bool {
+    inode.fs.kind == FsKind::Volume
+}
+
 /// Sets a regular file's size (copying a lower file up first).
 pub fn truncate_inode(inode: &Rc<Inode>, len: u64) -> Result<(), Errno> {
     let Kind::Regular(data) = &inode.kind else {
         bail!(EINVAL);
     };
+    if is_volume(inode) {
+        return volume::set_attr(
+            inode,
+            gofer::proto::SetAttr {
+                size: Some(len),
+                ..Default::default()
+            },
+        );
+    }
     let len_usize = usize::try_from(len).map_err(|_| errno!(EFBIG))?;
     if len > (1 << 40) {
         bail!(EFBIG, "file size limit");
@@ -196,6 +210,7 @@ pub fn do_open(
     let mut w = Walker::with_resolve(t, &start, resolve);
     let follow = flags & O_NOFOLLOW == 0;
     let mut created = false;
+    let mut volume_fd = None;
     let inode = if flags & O_CREAT != 0 && flags & O_PATH == 0 {
         let p = w.parent(&start, path)?;
         if is_dot(&p.name) || p.trailing_slash {
@@ -212,13 +227,22 @@ pub fn do_open(
             Some(n) => n,
             None => {
                 may_change_dir(t, &p.dir)?;
-                let m = new_meta(t, &p.dir, S_IFREG | (mode & 0o7777 & !t.umask));
-                let n = Inode::new_memory(
-                    &p.dir.fs,
-                    m,
-                    Kind::Regular(RefCell::new(Data::Memory(Vec::new()))),
-                );
-                p.dir.link_child(&p.name, n.clone());
+                let perm = mode & 0o7777 & !t.umask;
+                let n = if is_volume(&p.dir) {
+                    let host_flags = (flags & (O_ACCMODE | O_APPEND)) as i32;
+                    let (n, fd) = volume::create(&p.dir, &p.name, host_flags, perm)?;
+                    volume_fd = Some(fd);
+                    n
+                } else {
+                    let m = new_meta(t, &p.dir, S_IFREG | perm);
+                    let n = Inode::new_memory(
+                        &p.dir.fs,
+                        m,
+                        Kind::Regular(RefCell::new(Data::Memory(Vec::new()))),
+                    );
+                    p.dir.link_child(&p.name, n.clone());
+                    n
+                };
                 w.step(&p.dir, &p.name, &[], false)?;
                 created = true;
                 n
@@ -267,6 +291,21 @@ pub fn do_open(
     );
     if flags & O_PATH == 0 {
         match &inode.kind {
+            Kind::Regular(_) if is_volume(&inode) => {
+                of.host = match volume_fd.take() {
+                    Some(fd) => Some(fd),
+                    None => {
+                        let mut hf = (acc & O_ACCMODE) as i32 | (flags & O_APPEND) as i32;
+                        if flags & O_TRUNC != 0 && wants_write {
+                            hf |= libc::O_TRUNC;
+                        }
+                        Some(volume::open(&inode, hf)?)
+                    }
+                };
+                if flags & O_TRUNC != 0 && wants_write {
+                    inode.refresh()?;
+                }
+            }
             Kind::Regular(data) => {
                 if wants_write {
                     inode.copy_up()?;
@@ -386,10 +425,15 @@ fn stat_at(
             File::Host(h) => {
                 crate::host::fstat(std::os::fd::AsFd::as_fd(h)).map_err(crate::errors::from_host)
             }
-            File::Vfs(o) => Ok(o.inode.stat()),
+            File::Vfs(o) => {
+                o.inode.refresh()?;
+                Ok(o.inode.stat())
+            }
         };
     }
-    Ok(lookup_at(t, dirfd, path, follow, empty)?.stat())
+    let inode = lookup_at(t, dirfd, path, follow, empty)?;
+    inode.refresh()?;
+    Ok(inode.stat())
 }
 
 pub fn stat(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -575,6 +619,14 @@ fn do_mknod(t: &mut Task, dirfd: i32, path: &[u8], mode: u32, kind: Kind) -> Sys
         bail!(ENOENT);
     }
     may_change_dir(t, &p.dir)?;
+    if is_volume(&p.dir) {
+        if mode & S_IFMT == S_IFDIR {
+            volume::mkdir(&p.dir, &p.name, mode & 0o7777)?;
+        } else {
+            volume::mknod(&p.dir, &p.name, mode)?;
+        }
+        return Ok(0);
+    }
     let m = new_meta(t, &p.dir, mode);
     let n = if mode & S_IFMT == S_IFDIR {
         Inode::new_dir(&p.dir.fs, m, Some((&p.dir, &p.name)))
@@ -644,6 +696,10 @@ fn do_symlink(t: &mut Task, target: &[u8], dirfd: i32, path: &[u8]) -> SysResult
         bail!(ENOENT);
     }
     may_change_dir(t, &p.dir)?;
+    if is_volume(&p.dir) {
+        volume::symlink(&p.dir, &p.name, target)?;
+        return Ok(0);
+    }
     let mut m = new_meta(t, &p.dir, S_IFLNK | 0o777);
     m.size = target.len() as u64;
     let n = Inode::new_memory(
@@ -699,6 +755,11 @@ fn do_link(
     if target.is_dir() {
         bail!(EPERM, "hard link to a directory");
     }
+    if is_volume(&p.dir) {
+        volume::link(&p.dir, &p.name, &target)?;
+        target.refresh()?;
+        return Ok(0);
+    }
     target.meta.borrow_mut().nlink += 1;
     target.touch_changed();
     p.dir.link_child(&p.name, target);
@@ -751,6 +812,9 @@ fn do_unlink(t: &mut Task, dirfd: i32, path: &[u8], dir: bool) -> SysResult {
         if !victim.is_empty_dir(t)? {
             bail!(ENOTEMPTY);
         }
+    }
+    if is_volume(&p.dir) {
+        volume::unlink(&p.dir, &p.name, dir)?;
     }
     if let Some(gone) = p.dir.unlink_child(&p.name) {
         let mut m = gone.meta.borrow_mut();
@@ -878,7 +942,9 @@ fn do_rename(
             bail!(ENOTEMPTY);
         }
     }
-    // Both directories' listings must be known before names move (lower names stay hidden).
+    if is_volume(&op.dir) {
+        volume::rename(&op.dir, &op.name, &np.dir, &np.name, flags as u32)?;
+    }
     op.dir.unlink_child(&op.name);
     if flags & RENAME_EXCHANGE != 0 {
         let d = dst.clone().ok_or_else(|| errno!(ENOENT))?;
@@ -936,6 +1002,17 @@ fn do_chmod(t: &Task, inode: &Rc<Inode>, mode: u32) -> SysResult {
     if uid != 0 && m.gid != t.creds.egid && !t.creds.groups.contains(&m.gid) {
         mode &= !0o2000;
     }
+    if is_volume(inode) {
+        drop(m);
+        return volume::set_attr(
+            inode,
+            gofer::proto::SetAttr {
+                mode: Some(mode),
+                ..Default::default()
+            },
+        )
+        .map(|()| 0);
+    }
     m.mode = (m.mode & S_IFMT) | mode;
     m.ctime = vfs::now();
     Ok(0)
@@ -977,6 +1054,18 @@ fn do_chown(t: &Task, inode: &Rc<Inode>, uid: u32, gid: u32) -> SysResult {
                 bail!(EPERM);
             }
         }
+    }
+    if is_volume(inode) {
+        drop(m);
+        return volume::set_attr(
+            inode,
+            gofer::proto::SetAttr {
+                uid: new_uid,
+                gid: new_gid,
+                ..Default::default()
+            },
+        )
+        .map(|()| 0);
     }
     if let Some(u) = new_uid {
         m.uid = u;
@@ -1050,13 +1139,36 @@ fn set_times(t: &Task, inode: &Rc<Inode>, times: Option<[abi::Timespec; 2]>) -> 
         permission(inode, MAY_WRITE, &t.cred())?;
     }
     let now = vfs::now();
-    let mut m = inode.meta.borrow_mut();
     let ts = times.unwrap_or(
         [abi::Timespec {
             tv_sec: 0,
             tv_nsec: UTIME_NOW,
         }; 2],
     );
+    if is_volume(inode) {
+        for x in &ts {
+            if x.tv_nsec != UTIME_NOW
+                && x.tv_nsec != UTIME_OMIT
+                && !(0..1_000_000_000).contains(&x.tv_nsec)
+            {
+                bail!(EINVAL, "bad tv_nsec");
+            }
+        }
+        let conv = |x: &abi::Timespec| match x.tv_nsec {
+            UTIME_OMIT => None,
+            _ => Some((x.tv_sec, x.tv_nsec)),
+        };
+        return volume::set_attr(
+            inode,
+            gofer::proto::SetAttr {
+                atime: conv(&ts[0]),
+                mtime: conv(&ts[1]),
+                ..Default::default()
+            },
+        )
+        .map(|()| 0);
+    }
+    let mut m = inode.meta.borrow_mut();
     for (i, x) in ts.iter().enumerate() {
         let v = match x.tv_nsec {
             UTIME_OMIT => continue,

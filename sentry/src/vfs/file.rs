@@ -124,7 +124,13 @@ impl OpenFile {
             Kind::Regular(data) => {
                 let mut data = data.borrow_mut();
                 let Data::Memory(v) = &mut *data else {
-                    return Err(errno!(EBADF, "lower file not copied up"));
+                    // A volume file: written on the host.
+                    let fd = self
+                        .host
+                        .as_ref()
+                        .ok_or_else(|| errno!(EBADF, "lower file not copied up"))?;
+                    drop(data);
+                    return self.write_host(mem, fd, src, at);
                 };
                 let append = self.flags.get() & libc::O_APPEND as u32 != 0;
                 // pwrite on an O_APPEND file appends too (Linux's documented bug).
@@ -161,6 +167,51 @@ impl OpenFile {
             Kind::Proc(_) => Err(errno!(EACCES, "procfs file not writable")),
             Kind::Symlink(_) | Kind::Special => Err(errno!(EINVAL)),
         }
+    }
+
+    /// Writes to a volume file's host fd: at `at`, at the position, or appended (the host fd
+    /// was opened O_APPEND, and the position follows the end).
+    fn write_host(
+        &self,
+        mem: &MemoryFile,
+        fd: &OwnedFd,
+        src: &[(u64, usize)],
+        at: Option<u64>,
+    ) -> Result<usize, Errno> {
+        let append = self.flags.get() & libc::O_APPEND as u32 != 0;
+        let mut done = 0usize;
+        for chunk in src.chunks(HOST_IOV_MAX) {
+            let want: usize = chunk.iter().map(|r| r.1).sum();
+            let r = if append {
+                mem.write_to_host(fd.as_fd(), chunk)
+            } else {
+                mem.write_to_host_at(
+                    fd.as_fd(),
+                    chunk,
+                    at.unwrap_or(self.pos.get()) + done as u64,
+                )
+            };
+            match r.map_err(from_host) {
+                Ok(n) => {
+                    done += n;
+                    if n < want {
+                        break;
+                    }
+                }
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        if append {
+            let end = crate::host::lseek(fd.as_fd(), 0, libc::SEEK_CUR).map_err(from_host)?;
+            if at.is_none() {
+                self.pos.set(end.cast_unsigned());
+            }
+        } else if at.is_none() {
+            self.pos.set(self.pos.get() + done as u64);
+        }
+        self.inode.refresh()?;
+        Ok(done)
     }
 
     /// lseek.

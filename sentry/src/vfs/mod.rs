@@ -19,6 +19,7 @@
 pub mod dev;
 pub mod file;
 pub mod proc;
+pub mod volume;
 pub mod walk;
 
 use crate::errno;
@@ -74,6 +75,8 @@ pub enum FsKind {
     Sys,
     Dev,
     Devpts,
+    /// A host directory bound with `--volume`: reads and writes go to the host through the Gofer.
+    Volume,
 }
 
 /// A mounted filesystem.
@@ -105,11 +108,32 @@ impl Fs {
         readonly: bool,
         limit: Option<u64>,
     ) -> Rc<Fs> {
+        Fs::new_named(
+            kind,
+            dev,
+            fstype,
+            magic,
+            readonly,
+            limit,
+            fstype.to_string(),
+        )
+    }
+
+    /// [`Fs::new`] with a source name for /proc/mounts.
+    pub fn new_named(
+        kind: FsKind,
+        dev: u64,
+        fstype: &'static str,
+        magic: i64,
+        readonly: bool,
+        limit: Option<u64>,
+        source: String,
+    ) -> Rc<Fs> {
         Rc::new(Fs {
             kind,
             dev,
             fstype,
-            source: fstype.to_string(),
+            source,
             readonly,
             limit,
             used: Cell::new(0),
@@ -171,7 +195,7 @@ impl Meta {
         }
     }
 
-    fn from_attr(a: &Attr) -> Meta {
+    pub fn from_attr(a: &Attr) -> Meta {
         Meta {
             mode: a.mode,
             uid: a.uid,
@@ -427,7 +451,7 @@ impl Inode {
     }
 
     /// Makes a lower node from a Gofer walk result, as a child of `parent` named `name`.
-    fn from_lower(
+    pub fn from_lower(
         parent: &Rc<Inode>,
         name: &[u8],
         fid: Fid,
@@ -481,16 +505,21 @@ impl Inode {
         rest: &[&[u8]],
     ) -> Result<Option<Rc<Inode>>, Errno> {
         let dir = self.dir().ok_or_else(|| errno!(ENOTDIR))?;
+        let volume = self.fs.kind == FsKind::Volume;
         if let Some(e) = dir.entries.borrow().get(name) {
-            return Ok(match e {
-                Entry::Node(n) => Some(n.clone()),
-                Entry::Negative | Entry::Whiteout => None,
-            });
+            // A volume is shared with the host: a name missing before may exist now.
+            if volume && matches!(e, Entry::Negative) {
+            } else {
+                return Ok(match e {
+                    Entry::Node(n) => Some(n.clone()),
+                    Entry::Negative | Entry::Whiteout => None,
+                });
+            }
         }
         let Some(lower) = &self.lower else {
             return Ok(None);
         };
-        if let Some(names) = &*dir.lower_names.borrow() {
+        if let Some(names) = dir.lower_names.borrow().as_ref().filter(|_| !volume) {
             if !names.contains_key(name) {
                 dir.entries
                     .borrow_mut()
@@ -576,7 +605,7 @@ impl Inode {
     /// Removes `name`; a whiteout stays if the lower directory may have it.
     pub fn unlink_child(self: &Rc<Self>, name: &[u8]) -> Option<Rc<Inode>> {
         let d = self.dir()?;
-        let gone = if self.lower.is_some() {
+        let gone = if self.lower.is_some() && self.fs.kind != FsKind::Volume {
             d.entries
                 .borrow_mut()
                 .insert(name.to_vec(), Entry::Whiteout)
@@ -604,7 +633,8 @@ impl Inode {
             return Ok(proc::list(t, self, kind));
         }
         if let Some(lower) = &self.lower {
-            if dir.lower_names.borrow().is_none() {
+            // A volume's listing is read again each time (the host may change it).
+            if dir.lower_names.borrow().is_none() || self.fs.kind == FsKind::Volume {
                 let mut names = BTreeMap::new();
                 loop {
                     let (reply, _) = lower
@@ -689,9 +719,31 @@ impl Inode {
         }
     }
 
+    /// Reads the attributes again from the host (volumes, whose files the host may change).
+    pub fn refresh(&self) -> Result<(), Errno> {
+        if self.fs.kind != FsKind::Volume {
+            return Ok(());
+        }
+        let Some(lower) = &self.lower else {
+            return Ok(());
+        };
+        let (reply, _) = lower
+            .gofer
+            .call(&Request::Stat { fid: lower.fid })
+            .map_err(gofer_err)?;
+        if let Reply::Attr(a) = reply {
+            *self.meta.borrow_mut() = Meta::from_attr(&a);
+        }
+        Ok(())
+    }
+
     /// Copies a lower regular file's contents into memory (the overlay's copy-up), so it can
     /// change. Directories and symlinks need nothing: their changes live in the tree already.
+    /// Volume files change on the host instead: nothing to copy.
     pub fn copy_up(&self) -> Result<(), Errno> {
+        if self.fs.kind == FsKind::Volume {
+            return Ok(());
+        }
         let Kind::Regular(data) = &self.kind else {
             return Ok(());
         };
