@@ -1,0 +1,303 @@
+//! End-to-end tests of the sandbox's filesystem: the overlay keeps the host unchanged, volumes
+//! reach the host and nothing else, `..` and /proc/self/root stay inside, a symlink flipped on the
+//! host mid-walk never leads out of a volume, size limits, and real programs (dynamic ELF,
+//! python3) natively vs under runrs.
+
+use runrs_tests::*;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+const PYTHON: &str = "/usr/bin/python3";
+
+/// A fresh host directory under target/ (the sandbox's /tmp is its own, not the host's).
+fn scratch(name: &str) -> PathBuf {
+    let d = root().join(format!("target/tmp/files-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn py(flags: &[&str], code: &str) -> Outcome {
+    sandboxed(flags, Path::new(PYTHON), &["-c", code], None).unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn overlay_changes_never_reach_the_host() {
+    let d = scratch("overlay");
+    let f = d.join("probe.txt");
+    std::fs::write(&f, "host contents\n").unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(d.join("victim"), "delete me\n").unwrap();
+    let code = format!(
+        r#"
+import os
+d = {d:?}
+f = os.path.join(d, "probe.txt")
+with open(f, "a") as h: h.write("guest line\n")
+print(open(f).read(), end="")
+os.chmod(f, 0o600)
+os.truncate(f, 5)
+print(repr(open(f).read()), oct(os.stat(f).st_mode & 0o777))
+os.unlink(os.path.join(d, "victim"))
+print(sorted(os.listdir(d)))
+open(os.path.join(d, "new"), "w").write("x")
+os.mkdir(os.path.join(d, "newdir"))
+os.rename(f, os.path.join(d, "renamed"))
+print(sorted(os.listdir(d)))
+"#,
+        d = d.to_str().unwrap()
+    );
+    let out = py(&[], &code);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        text(&out.stdout),
+        "host contents\nguest line\n'host ' 0o600\n['probe.txt']\n['new', 'newdir', 'renamed']\n"
+    );
+    // The host saw none of it.
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), "host contents\n");
+    assert_eq!(
+        std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    assert!(d.join("victim").exists());
+    assert!(!d.join("new").exists() && !d.join("newdir").exists() && !d.join("renamed").exists());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn overlay_none_is_read_only_but_tmp_is_writable() {
+    let d = scratch("ro");
+    let code = format!(
+        r#"
+import errno
+try:
+    open({f:?}, "w")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+open("/tmp/ok", "w").write("fine")
+print(open("/tmp/ok").read())
+"#,
+        f = d.join("x").to_str().unwrap()
+    );
+    let out = py(&["--overlay=none"], &code);
+    assert_eq!(text(&out.stdout), "EROFS\nfine\n", "{out:?}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn tmp_is_private_and_limited() {
+    // The host's /tmp is not the sandbox's.
+    let marker = std::env::temp_dir().join(format!("runrs-host-marker-{}", std::process::id()));
+    std::fs::write(&marker, "host").unwrap();
+    let out = py(
+        &["--tmpfs-size", "1M"],
+        &format!(
+            r#"
+import os, errno
+print(os.path.exists({m:?}), os.listdir("/tmp"))
+f = open("/tmp/big", "wb")
+try:
+    for i in range(4):
+        f.write(b"x" * (512 * 1024)); f.flush()
+    print("no limit")
+except OSError as e:
+    print(errno.errorcode[e.errno], os.stat("/tmp/big").st_size <= 1 << 20)
+"#,
+            m = marker.to_str().unwrap()
+        ),
+    );
+    std::fs::remove_file(&marker).unwrap();
+    assert_eq!(text(&out.stdout), "False []\nENOSPC True\n", "{out:?}");
+}
+
+#[test]
+fn dotdot_and_proc_root_stay_inside() {
+    let out = py(
+        &[],
+        r#"
+import os
+print(os.path.realpath("/../../.."), os.listdir("/..") == os.listdir("/"))
+os.chdir("/proc/self/root/..")
+print(os.getcwd(), os.readlink("/proc/self/root"))
+print(os.stat("/proc/self/root/..").st_ino == os.stat("/").st_ino)
+"#,
+    );
+    assert_eq!(text(&out.stdout), "/ True\n/ /\nTrue\n", "{out:?}");
+}
+
+#[test]
+fn volume_reads_and_writes_reach_the_host() {
+    let d = scratch("volume");
+    std::fs::write(d.join("in.txt"), "from host\n").unwrap();
+    let spec = format!("{}:/data", d.display());
+    let out = py(
+        &["-v", &spec],
+        r#"
+import os
+print(open("/data/in.txt").read(), end="")
+open("/data/out.txt", "w").write("from guest\n")
+os.mkdir("/data/sub")
+os.symlink("../out.txt", "/data/sub/link")
+os.rename("/data/in.txt", "/data/sub/moved.txt")
+print(sorted(os.listdir("/data")), sorted(os.listdir("/data/sub")))
+print(open("/data/sub/link").read(), end="")
+"#,
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "from host\n['out.txt', 'sub'] ['link', 'moved.txt']\nfrom guest\n",
+        "{out:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("out.txt")).unwrap(),
+        "from guest\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("sub/moved.txt")).unwrap(),
+        "from host\n"
+    );
+    assert_eq!(
+        std::fs::read_link(d.join("sub/link")).unwrap(),
+        Path::new("../out.txt")
+    );
+    // Read-only: EROFS, and the host is untouched.
+    let spec = format!("{}:/data:ro", d.display());
+    let out = py(
+        &["-v", &spec],
+        r#"
+import errno, os
+for f in (lambda: open("/data/x", "w"), lambda: os.unlink("/data/out.txt"), lambda: os.mkdir("/data/d")):
+    try:
+        f(); print("allowed")
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+print(open("/data/out.txt").read(), end="")
+"#,
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "EROFS\nEROFS\nEROFS\nfrom guest\n",
+        "{out:?}"
+    );
+    assert!(d.join("out.txt").exists() && !d.join("x").exists());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn volume_symlink_race_never_leaves_the_volume() {
+    // On the host: vol/d is a directory holding `secret` ("inside"), and vol/e a symlink to the
+    // directory outside the volume whose `secret` says "outside". A host thread swaps d and e
+    // (RENAME_EXCHANGE) as fast as it can while the guest opens /data/d/secret and
+    // /data/e/secret in a loop: the guest may get an error or "inside", never the file outside.
+    let base = scratch("race");
+    let (vol, outside) = (base.join("vol"), base.join("outside"));
+    std::fs::create_dir_all(vol.join("d")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(vol.join("d/secret"), "inside\n").unwrap();
+    std::fs::write(outside.join("secret"), "outside\n").unwrap();
+    // Relative, so that on the host it leads out of the volume; in the guest it resolves in the
+    // guest's view (/data/../outside: /outside, which does not exist).
+    std::os::unix::fs::symlink("../outside", vol.join("e")).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let flipper = {
+        let (stop, vol) = (stop.clone(), vol.clone());
+        std::thread::spawn(move || {
+            let d = std::ffi::CString::new(vol.join("d").to_str().unwrap()).unwrap();
+            let e = std::ffi::CString::new(vol.join("e").to_str().unwrap()).unwrap();
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                // SAFETY: both paths are NUL-terminated C strings that outlive the call.
+                unsafe {
+                    libc::renameat2(
+                        libc::AT_FDCWD,
+                        d.as_ptr(),
+                        libc::AT_FDCWD,
+                        e.as_ptr(),
+                        libc::RENAME_EXCHANGE,
+                    )
+                };
+                n += 1;
+            }
+            n
+        })
+    };
+    let spec = format!("{}:/data", vol.display());
+    let out = py(
+        &["-v", &spec],
+        r#"
+import os
+seen = {"inside": 0, "outside": 0, "error": 0}
+for i in range(3000):
+    for p in ("/data/d/secret", "/data/e/secret"):
+        try:
+            seen[open(p).read().strip()] += 1
+        except OSError:
+            seen["error"] += 1
+print("outside", seen["outside"], "inside>0", seen["inside"] > 0)
+"#,
+    );
+    stop.store(true, Ordering::Relaxed);
+    let flips = flipper.join().unwrap();
+    assert!(flips > 100, "the host side barely ran ({flips} swaps)");
+    assert_eq!(text(&out.stdout), "outside 0 inside>0 True\n", "{out:?}");
+    std::fs::remove_dir_all(&base).unwrap();
+}
+
+#[test]
+fn python_imports_and_hashes_match_native() {
+    let code = "import json, sqlite3, hashlib, zipfile, os, sys\n\
+                print(json.dumps({'a': [1, 2]}), hashlib.sha256(b'runrs').hexdigest())\n\
+                db = sqlite3.connect(':memory:'); db.execute('create table t(x)')\n\
+                db.executemany('insert into t values (?)', [(i,) for i in range(100)])\n\
+                print(db.execute('select sum(x) from t').fetchone()[0], sys.version_info[:2])\n\
+                sys.exit(3)";
+    let n = native(Path::new(PYTHON), &["-c", code], None).unwrap();
+    let s = py(&[], code);
+    assert_eq!(
+        (text(&s.stdout), s.code),
+        (text(&n.stdout), n.code),
+        "{s:?}"
+    );
+    assert_eq!(s.code, 3);
+}
+
+#[test]
+fn dynamic_programs_match_native() {
+    let cases: &[&[&str]] = &[
+        &["/usr/bin/ls", "-la", "/usr/lib/python3.11/json"],
+        &["/usr/bin/cat", "/etc/os-release"],
+        &[
+            "/usr/bin/stat",
+            "-c",
+            "%n %s %F %a",
+            "/etc/passwd",
+            "/usr",
+            "/bin",
+        ],
+        &["/usr/bin/find", "/usr/lib/python3.11/json", "-name", "*.py"],
+        &["/usr/bin/readlink", "-f", "/bin/sh"],
+        &["/usr/bin/head", "-c", "100", "/usr/bin/python3"],
+    ];
+    for c in cases {
+        let (prog, args) = (Path::new(c[0]), &c[1..]);
+        differential(prog, args, None).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+#[test]
+fn scripts_with_interpreter_lines_run() {
+    let d = scratch("script");
+    let s = d.join("hello.sh");
+    std::fs::write(&s, "#!/bin/busybox sh\necho script \"$0\" \"$1\"\nexit 5\n").unwrap();
+    std::fs::set_permissions(&s, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = sandboxed(&[], &s, &["arg"], None).unwrap();
+    assert_eq!(out.code, 5, "{out:?}");
+    assert_eq!(text(&out.stdout), format!("script {} arg\n", s.display()));
+    std::fs::remove_dir_all(&d).unwrap();
+}
