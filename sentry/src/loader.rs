@@ -24,7 +24,7 @@ use abi::mman::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use abi::{UserRegs, PAGE_SIZE};
 use goblin::container::{Container, Ctx, Endian};
 use goblin::elf::{header, program_header, Elf};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 
 /// Why a program could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +105,7 @@ pub struct ImageFile {
 /// Where an image's bytes come from.
 pub enum ImageSource {
     /// A host file (donated by the Gofer), read with preadv into the memory file.
-    Host(OwnedFd),
+    Host(std::rc::Rc<crate::vfs::CachedFd>),
     /// Bytes in the Sentry (a file of the sandbox's memory).
     Bytes(Vec<u8>),
 }

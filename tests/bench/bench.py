@@ -67,13 +67,54 @@ def main():
         p = median(lambda: wall(["proot", true]), s_reps)
         start.append(("static true, proot", p, f"{p / s_native:.1f}x", f"runrs/proot {s_runrs / p:.2f}x"))
 
+    files = []
+    of = build("open_fstat")
+    cached = "/usr/lib/python3.11/os.py" if os.path.exists("/usr/lib/python3.11/os.py") else "/etc/passwd"
+    o_native = median(lambda: value([of, cached, "5000"]), reps)
+    o_runrs = median(lambda: value(runrs + [of, cached, "5000"]), reps)
+    files.append(("open+fstat+close of a cached path, native", o_native, "", ""))
+    files.append(("... runrs do", o_runrs, f"{o_runrs / o_native:.0f}x", f"{o_runrs / raw_same:.2f} raw stops"))
+    if shutil.which("proot"):
+        o_proot = median(lambda: value(["taskset", "-c", "0", "proot", of, cached, "5000"]), reps)
+        files.append(("... proot, one CPU", o_proot, f"{o_proot / o_native:.0f}x", f"runrs/proot {o_runrs / o_proot:.2f}x"))
+
+    fio = build("fileio")
+    io_rows = []
+    for label, d in (("/tmp (tmpfs in the sandbox; the host's /tmp natively)", "/tmp"), ("the overlay root (memory upper layer; the host's disk natively)", str(OUT))):
+        def pair(cmd):
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.split()
+            return float(out[0]), float(out[1])
+        nat = [pair([fio, d, "64"]) for _ in range(max(3, reps // 3))]
+        run = [pair(runrs + [fio, d, "64"]) for _ in range(max(3, reps // 3))]
+        nw, nr = statistics.median(x[0] for x in nat), statistics.median(x[1] for x in nat)
+        rw, rr = statistics.median(x[0] for x in run), statistics.median(x[1] for x in run)
+        io_rows.append((f"64 MiB write, {label}", nw, rw))
+        io_rows.append((f"64 MiB read, {label}", nr, rr))
+
+    py = "/usr/bin/python3"
+    py_rows = []
+    if os.path.exists(py):
+        p_native = median(lambda: wall([py, "-c", "pass"]), s_reps)
+        p_runrs = median(lambda: wall(runrs + [py, "-c", "pass"]), s_reps)
+        py_rows.append(("python3 -c pass, native", p_native, "", ""))
+        py_rows.append(("python3 -c pass, runrs do", p_runrs, f"{p_runrs / p_native:.1f}x", ""))
+        if shutil.which("proot"):
+            p_proot = median(lambda: wall(["taskset", "-c", "0", "proot", py, "-c", "pass"]), s_reps)
+            py_rows.append(("python3 -c pass, proot one CPU", p_proot, f"{p_proot / p_native:.1f}x", f"runrs/proot {p_runrs / p_proot:.2f}x"))
+
     print(f"# runrs bench ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, medians of {reps} runs x {n} calls; startup medians of {s_reps})\n")
     print("| per syscall | ns | vs native | vs raw round trip |\n|---|---:|---:|---:|")
     for name, v, r1, r2 in rows:
         print(f"| {name} | {v:,.0f} | {r1} | {r2} |")
     print("\n| startup + teardown | us | vs native | |\n|---|---:|---:|---|")
-    for name, v, r1, r2 in start:
+    for name, v, r1, r2 in start + py_rows:
         print(f"| {name} | {v:,.0f} | {r1} | {r2} |")
+    print("\n| files | ns per iteration | vs native | |\n|---|---:|---:|---|")
+    for name, v, r1, r2 in files:
+        print(f"| {name} | {v:,.0f} | {r1} | {r2} |")
+    print("\n| file I/O, 1 MiB chunks | native MB/s | runrs MB/s | runrs / native |\n|---|---:|---:|---:|")
+    for name, n_, r_ in io_rows:
+        print(f"| {name} | {n_:,.0f} | {r_:,.0f} | {r_ / n_:.2f}x |")
 
 
 if __name__ == "__main__":

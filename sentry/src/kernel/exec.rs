@@ -37,7 +37,7 @@ pub fn open_image(inode: &Inode) -> Result<ImageFile, Errno> {
     if !matches!(inode.kind, Kind::Regular(_)) {
         return Err(errno!(EACCES));
     }
-    let fd = inode.open_lower(libc::O_RDONLY)?;
+    let fd = inode.lower_ro_fd()?;
     let size = inode.meta.borrow().size;
     let mut head = pread_head(&fd, 4096, size)?;
     if let Some(need) = crate::loader::head_needed(&head) {
@@ -53,10 +53,14 @@ pub fn open_image(inode: &Inode) -> Result<ImageFile, Errno> {
 }
 
 /// Reads up to `want` bytes from the start of a host file.
-fn pread_head(fd: &std::os::fd::OwnedFd, want: usize, size: u64) -> Result<Vec<u8>, Errno> {
+fn pread_head(fd: &crate::vfs::CachedFd, want: usize, size: u64) -> Result<Vec<u8>, Errno> {
     use std::os::unix::fs::FileExt;
     let want = want.min(usize::try_from(size).unwrap_or(usize::MAX));
-    let f = std::fs::File::from(fd.try_clone().map_err(from_host)?);
+    let f = std::fs::File::from(
+        std::os::fd::AsFd::as_fd(fd)
+            .try_clone_to_owned()
+            .map_err(from_host)?,
+    );
     let mut v = vec![0u8; want];
     let mut got = 0;
     while got < want {

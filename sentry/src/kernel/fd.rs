@@ -8,11 +8,24 @@ use crate::vfs::{Inode, OpenFile};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::rc::Rc;
 
+/// A host fd the Sentry holds for the guest, with the name the host gives it (read at setup).
+#[derive(Debug)]
+pub struct HostFile {
+    pub fd: OwnedFd,
+    pub name: Vec<u8>,
+}
+
+impl AsFd for HostFile {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
 /// An open file description.
 #[derive(Debug)]
 pub enum File {
     /// A host fd the Sentry holds for the guest (the inherited stdio).
-    Host(OwnedFd),
+    Host(HostFile),
     /// A file of the sandbox's filesystem.
     Vfs(OpenFile),
 }
@@ -41,23 +54,12 @@ impl File {
         }
     }
 
-    /// What /proc/PID/fd/N shows.
-    pub fn describe(&self) -> Vec<u8> {
+    /// What /proc/PID/fd/N shows (paths as seen from `root`).
+    pub fn describe(&self, root: &Rc<Inode>) -> Vec<u8> {
         match self {
-            File::Host(fd) => {
-                // An inherited host fd: show what the host calls it, as a pipe or terminal would
-                // appear ("pipe:[N]", "/dev/pts/N"); this is read at setup-time identity only.
-                match crate::host::fstat(fd.as_fd()) {
-                    Ok(st) if st.mode & libc::S_IFMT == libc::S_IFIFO => {
-                        format!("pipe:[{}]", st.ino).into_bytes()
-                    }
-                    Ok(st) if st.mode & libc::S_IFMT == libc::S_IFSOCK => {
-                        format!("socket:[{}]", st.ino).into_bytes()
-                    }
-                    _ => b"/dev/stdio".to_vec(),
-                }
-            }
-            File::Vfs(f) => f.path.clone(),
+            // As the host names it: "pipe:[N]", "/dev/pts/N", a file's path.
+            File::Host(h) => h.name.clone(),
+            File::Vfs(f) => f.origin.path(&f.inode, root),
         }
     }
 
@@ -177,7 +179,10 @@ mod tests {
     use super::*;
 
     fn null() -> Rc<File> {
-        Rc::new(File::Host(std::fs::File::open("/dev/null").unwrap().into()))
+        Rc::new(File::Host(HostFile {
+            fd: std::fs::File::open("/dev/null").unwrap().into(),
+            name: b"/dev/null".to_vec(),
+        }))
     }
 
     #[test]

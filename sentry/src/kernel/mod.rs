@@ -21,7 +21,7 @@ use platform::ptrace::{Ptrace, PtraceContext};
 use platform::{AddressSpace, Context, CpuPlacement, Event, Platform};
 use std::cell::RefCell;
 use std::collections::HashSet;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -320,7 +320,11 @@ impl Sandbox {
         let mut fds = FdTable::default();
         for (i, fd) in program.stdio.into_iter().enumerate() {
             if let Some(fd) = fd {
-                fds.install_at(i, Rc::new(File::Host(fd)), false);
+                // Setup-time read of the name the host gives it, for /proc/PID/fd.
+                let name = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+                    .map(|p| p.into_os_string().into_encoded_bytes())
+                    .unwrap_or_else(|_| b"anon_inode:[unknown]".to_vec());
+                fds.install_at(i, Rc::new(File::Host(fd::HostFile { fd, name })), false);
             }
         }
         let task = Task {
@@ -682,11 +686,11 @@ fn identity() -> Identity {
 
 impl Task {
     /// The identity file permission checks use (the effective ids).
-    pub fn cred(&self) -> vfs::Cred {
+    pub fn cred(&self) -> vfs::Cred<'_> {
         vfs::Cred {
             uid: self.creds.euid,
             gid: self.creds.egid,
-            groups: self.creds.groups.clone(),
+            groups: &self.creds.groups,
         }
     }
 

@@ -110,6 +110,19 @@ impl MemoryFile {
         unsafe { libc::madvise(start.cast(), len, MADV_POPULATE_WRITE) };
     }
 
+    /// Appends `[off, off + len)` of the file to `v` (without zeroing the new bytes first).
+    pub fn append_to(&self, off: u64, len: usize, v: &mut Vec<u8>) {
+        let src = self.range(off, len);
+        v.reserve(len);
+        let old = v.len();
+        // SAFETY: src is inside our live mapping; the destination is v's spare capacity, at
+        // least len bytes after reserve, and becomes initialized before set_len.
+        unsafe {
+            std::ptr::copy_nonoverlapping(src, v.as_mut_ptr().add(old), len);
+            v.set_len(old + len);
+        }
+    }
+
     /// Zeroes `[off, off + len)`.
     pub fn zero(&self, off: u64, len: usize) {
         let dst = self.range(off, len);

@@ -116,7 +116,7 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 fn fill_from_host(
     mem: &crate::mm::memfile::MemoryFile,
-    fd: &std::os::fd::OwnedFd,
+    fd: &crate::vfs::CachedFd,
     ranges: &[(u64, usize)],
     offset: u64,
 ) -> Result<(), crate::errors::Errno> {

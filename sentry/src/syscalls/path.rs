@@ -286,20 +286,20 @@ pub fn do_open(
     }
     let mut of = OpenFile::new(
         inode.clone(),
-        w.path_of(&inode),
+        w.origin(&inode),
         (flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE,
     );
     if flags & O_PATH == 0 {
         match &inode.kind {
             Kind::Regular(_) if is_volume(&inode) => {
                 of.host = match volume_fd.take() {
-                    Some(fd) => Some(fd),
+                    Some(fd) => Some(Rc::new(vfs::CachedFd::new(fd))),
                     None => {
                         let mut hf = (acc & O_ACCMODE) as i32 | (flags & O_APPEND) as i32;
                         if flags & O_TRUNC != 0 && wants_write {
                             hf |= libc::O_TRUNC;
                         }
-                        Some(volume::open(&inode, hf)?)
+                        Some(Rc::new(vfs::CachedFd::new(volume::open(&inode, hf)?)))
                     }
                 };
                 if flags & O_TRUNC != 0 && wants_write {
@@ -313,7 +313,7 @@ pub fn do_open(
                         truncate_inode(&inode, 0)?;
                     }
                 } else if matches!(&*data.borrow(), Data::Lower) {
-                    of.host = Some(inode.open_lower(libc::O_RDONLY)?);
+                    of.host = Some(inode.lower_ro_fd()?);
                 }
             }
             Kind::Device(vfs::Device::Tty) => {
@@ -537,7 +537,7 @@ fn do_access(t: &Task, dirfd: i32, path: &[u8], mode: u64, flags: u64) -> SysRes
         vfs::Cred {
             uid: t.creds.ruid,
             gid: t.creds.rgid,
-            groups: t.creds.groups.clone(),
+            groups: &t.creds.groups,
         }
     };
     permission(&inode, mode as u32, &cred)?;

@@ -6,7 +6,7 @@ use crate::errno;
 use crate::errors::{from_host, Errno};
 use crate::mm::memfile::MemoryFile;
 use std::cell::{Cell, RefCell};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::rc::Rc;
 
 /// Host preadv/pwritev take at most this many segments.
@@ -16,13 +16,13 @@ const HOST_IOV_MAX: usize = 1024;
 #[derive(Debug)]
 pub struct OpenFile {
     pub inode: Rc<Inode>,
-    /// The path it was opened by (what /proc/PID/fd shows).
-    pub path: Vec<u8>,
+    /// Where it was opened (for the path /proc/PID/fd shows).
+    pub origin: super::Origin,
     /// Access mode and status flags (`O_*`).
     pub flags: Cell<u32>,
     pub pos: Cell<u64>,
     /// The lower file, opened read-only through the Gofer.
-    pub host: Option<OwnedFd>,
+    pub host: Option<Rc<super::CachedFd>>,
     /// A procfs file's contents, made at open.
     pub contents: Option<Vec<u8>>,
     /// A directory's entries, read at open or when rewound.
@@ -32,10 +32,10 @@ pub struct OpenFile {
 pub const O_PATH: u32 = 0o10000000;
 
 impl OpenFile {
-    pub fn new(inode: Rc<Inode>, path: Vec<u8>, flags: u32) -> OpenFile {
+    pub fn new(inode: Rc<Inode>, origin: super::Origin, flags: u32) -> OpenFile {
         OpenFile {
             inode,
-            path,
+            origin,
             flags: Cell::new(flags),
             pos: Cell::new(0),
             host: None,
@@ -146,11 +146,22 @@ impl OpenFile {
                 }
                 if end > v.len() {
                     self.inode.fs.charge((end - v.len()) as u64)?;
-                    v.resize(end, 0);
+                    if pos > v.len() {
+                        // A hole: zeroes up to the write.
+                        v.resize(pos, 0);
+                    }
+                    // Room for the rest without zeroing what is about to be overwritten;
+                    // doubling keeps appends linear.
+                    v.reserve((end - v.len()).max(v.len().min(64 << 20)));
                 }
                 let mut off = pos;
                 for &(f, n) in src {
-                    mem.read(f, &mut v[off..off + n]);
+                    // Overwrite what exists, append the rest straight from guest memory.
+                    let over = n.min(v.len().saturating_sub(off));
+                    mem.read(f, &mut v[off..off + over]);
+                    if over < n {
+                        mem.append_to(f + over as u64, n - over, v);
+                    }
                     off += n;
                 }
                 drop(data);
@@ -174,7 +185,7 @@ impl OpenFile {
     fn write_host(
         &self,
         mem: &MemoryFile,
-        fd: &OwnedFd,
+        fd: &super::CachedFd,
         src: &[(u64, usize)],
         at: Option<u64>,
     ) -> Result<usize, Errno> {
@@ -265,7 +276,7 @@ fn copy_to(mem: &MemoryFile, dst: &[(u64, usize)], src: &[u8]) -> usize {
 /// preadv from a host fd into the ranges, in chunks the host takes.
 fn read_host(
     mem: &MemoryFile,
-    fd: &OwnedFd,
+    fd: &super::CachedFd,
     dst: &[(u64, usize)],
     pos: u64,
 ) -> Result<usize, Errno> {

@@ -301,6 +301,40 @@ pub struct Inode {
     pub covers: RefCell<Weak<Inode>>,
     /// Extended attributes set in the sandbox (None: still the lower file's, or none).
     pub xattrs: RefCell<Option<BTreeMap<Vec<u8>, Vec<u8>>>>,
+    /// The lower file opened read-only, kept for later opens (no Gofer request per open).
+    host_ro: RefCell<Option<Rc<CachedFd>>>,
+}
+
+/// How many lower fds inodes may keep open (the Sentry's RLIMIT_NOFILE is shared with guest
+/// files and the platform).
+const MAX_CACHED_FDS: usize = 8192;
+static CACHED_FDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A donated host fd kept by an inode, counted against [`MAX_CACHED_FDS`].
+#[derive(Debug)]
+pub struct CachedFd {
+    fd: OwnedFd,
+    counted: bool,
+}
+
+impl CachedFd {
+    pub fn new(fd: OwnedFd) -> CachedFd {
+        CachedFd { fd, counted: false }
+    }
+}
+
+impl std::os::fd::AsFd for CachedFd {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl Drop for CachedFd {
+    fn drop(&mut self) {
+        if self.counted {
+            CACHED_FDS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
 }
 
 impl Inode {
@@ -316,6 +350,7 @@ impl Inode {
             mounted: RefCell::new(None),
             covers: RefCell::new(Weak::new()),
             xattrs: RefCell::new(None),
+            host_ro: RefCell::new(None),
         })
     }
 
@@ -696,6 +731,27 @@ impl Inode {
         }
     }
 
+    /// The lower file opened read-only: the inode's kept fd, or a new one from the Gofer (kept
+    /// while fewer than [`MAX_CACHED_FDS`] are).
+    pub fn lower_ro_fd(&self) -> Result<Rc<CachedFd>, Errno> {
+        if let Some(fd) = &*self.host_ro.borrow() {
+            return Ok(fd.clone());
+        }
+        let fd = self.open_lower(libc::O_RDONLY)?;
+        use std::sync::atomic::Ordering;
+        if self.fs.kind != FsKind::Volume
+            && CACHED_FDS.fetch_add(1, Ordering::Relaxed) < MAX_CACHED_FDS
+        {
+            let fd = Rc::new(CachedFd { fd, counted: true });
+            *self.host_ro.borrow_mut() = Some(fd.clone());
+            return Ok(fd);
+        }
+        if self.fs.kind != FsKind::Volume {
+            CACHED_FDS.fetch_sub(1, Ordering::Relaxed);
+        }
+        Ok(Rc::new(CachedFd::new(fd)))
+    }
+
     /// The symlink's target.
     pub fn read_link(&self, t: &crate::kernel::Task) -> Result<Vec<u8>, Errno> {
         match &self.kind {
@@ -752,7 +808,10 @@ impl Inode {
         }
         let size = self.meta.borrow().size;
         self.fs.charge(size)?;
-        let fd = match self.open_lower(libc::O_RDONLY) {
+        let fd = match self
+            .lower_ro_fd()
+            .and_then(|f| f.fd.try_clone().map_err(crate::errors::from_host))
+        {
             Ok(fd) => fd,
             Err(e) => {
                 self.fs.uncharge(size);
@@ -760,6 +819,11 @@ impl Inode {
             }
         };
         let mut f = std::fs::File::from(fd);
+        // A kept fd is shared: read from the start, whatever its offset.
+        if let Err(e) = std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(0)) {
+            self.fs.uncharge(size);
+            return Err(crate::errors::from_host(e));
+        }
         let mut v = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         if let Err(e) = std::io::Read::read_to_end(&mut f, &mut v) {
             self.fs.uncharge(size);
@@ -768,6 +832,7 @@ impl Inode {
         self.fs.uncharge(size);
         self.fs.charge(v.len() as u64)?;
         *data.borrow_mut() = Data::Memory(v);
+        *self.host_ro.borrow_mut() = None;
         Ok(())
     }
 }
@@ -833,12 +898,40 @@ pub fn add_symlink(dir: &Rc<Inode>, name: &[u8], target: &[u8]) -> Rc<Inode> {
     n
 }
 
+/// The directory and name a file was opened through (a directory is its own origin).
+#[derive(Clone, Debug, Default)]
+pub struct Origin {
+    pub dir: Option<Rc<Inode>>,
+    pub name: Vec<u8>,
+}
+
+impl Origin {
+    /// The absolute path of `node` as seen from `root` (what /proc/PID/fd shows).
+    pub fn path(&self, node: &Rc<Inode>, root: &Rc<Inode>) -> Vec<u8> {
+        let unreachable = || b"(unreachable)".to_vec();
+        match &self.dir {
+            None => path_of(node, root).unwrap_or_else(unreachable),
+            Some(dir) => {
+                let mut p = path_of(dir, root).unwrap_or_else(unreachable);
+                if p != b"/" {
+                    p.push(b'/');
+                }
+                p.extend_from_slice(&self.name);
+                if node.meta.borrow().nlink == 0 {
+                    p.extend_from_slice(b" (deleted)");
+                }
+                p
+            }
+        }
+    }
+}
+
 /// The identity permission checks use.
-#[derive(Clone, Debug)]
-pub struct Cred {
+#[derive(Clone, Copy, Debug)]
+pub struct Cred<'a> {
     pub uid: u32,
     pub gid: u32,
-    pub groups: Vec<u32>,
+    pub groups: &'a [u32],
 }
 
 pub const MAY_EXEC: u32 = 1;
@@ -847,7 +940,7 @@ pub const MAY_READ: u32 = 4;
 
 /// Linux's `generic_permission`: owner, group or other bits; root (CAP_DAC_OVERRIDE) may read and
 /// write anything and execute anything with an execute bit (or search any directory).
-pub fn permission(inode: &Inode, mask: u32, cred: &Cred) -> Result<(), Errno> {
+pub fn permission(inode: &Inode, mask: u32, cred: &Cred<'_>) -> Result<(), Errno> {
     let m = *inode.meta.borrow();
     if cred.uid == 0 {
         if mask & MAY_EXEC == 0 || inode.is_dir() || m.mode & 0o111 != 0 {

@@ -269,7 +269,7 @@ pub fn read_link(t: &Task, k: &FileKind) -> Result<Vec<u8>, Errno> {
             .ok_or_else(|| errno!(ENOENT))?,
         FileKind::Cwd(_) => path(&t.fs.cwd),
         FileKind::Root(_) => path(root),
-        FileKind::Fd(_, fd) => t.fds.get(fd).ok_or_else(|| errno!(ENOENT))?.describe(),
+        FileKind::Fd(_, fd) => t.fds.get(fd).ok_or_else(|| errno!(ENOENT))?.describe(root),
         _ => return Err(errno!(EINVAL)),
     })
 }

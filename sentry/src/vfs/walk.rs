@@ -193,23 +193,21 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// The absolute path of `node`, just resolved by this walker (what /proc/PID/fd shows).
-    pub fn path_of(&self, node: &Rc<Inode>) -> Vec<u8> {
-        let root = &self.t.fs.root;
-        if node.is_dir() {
-            return super::path_of(node, root).unwrap_or_else(|| b"(unreachable)".to_vec());
-        }
+    /// Where `node`, just resolved by this walker, was found (for the path /proc/PID/fd shows,
+    /// made only when asked).
+    pub fn origin(&self, node: &Rc<Inode>) -> super::Origin {
         match &self.last {
-            Some((dir, name)) => {
-                let mut p = super::path_of(dir, root).unwrap_or_else(|| b"(unreachable)".to_vec());
-                if p != b"/" {
-                    p.push(b'/');
-                }
-                p.extend_from_slice(name);
-                p
-            }
-            None => b"(unknown)".to_vec(),
+            Some((dir, name)) if !node.is_dir() => super::Origin {
+                dir: Some(dir.clone()),
+                name: name.clone(),
+            },
+            _ => super::Origin::default(),
         }
+    }
+
+    /// The absolute path of `node`, just resolved by this walker.
+    pub fn path_of(&self, node: &Rc<Inode>) -> Vec<u8> {
+        self.origin(node).path(node, &self.t.fs.root)
     }
 
     fn cross_mounts(&self, mut node: Rc<Inode>) -> Result<Rc<Inode>, Errno> {
