@@ -31,7 +31,7 @@ pub struct Prepared {
 pub fn open_image(inode: &Inode) -> Result<ImageFile, Errno> {
     if let Kind::Regular(d) = &inode.kind {
         if let Data::Memory(v) = &*d.borrow() {
-            return Ok(ImageFile::from_bytes(v.clone()));
+            return Ok(ImageFile::from_bytes(v.to_vec()));
         }
     }
     if !matches!(inode.kind, Kind::Regular(_)) {
@@ -80,7 +80,7 @@ pub fn read_file(inode: &Inode) -> Result<Vec<u8>, Errno> {
     match &inode.kind {
         Kind::Regular(d) => {
             if let Data::Memory(v) = &*d.borrow() {
-                return Ok(v.clone());
+                return Ok(v.to_vec());
             }
             let fd = inode.open_lower(libc::O_RDONLY)?;
             let mut f = std::fs::File::from(fd);

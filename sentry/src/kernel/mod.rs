@@ -303,6 +303,7 @@ impl Sandbox {
             config.overlay,
             config.tmpfs_size,
             &config.volumes,
+            &memory,
         )?;
         tracing::debug!(us = t0.elapsed().as_micros(), "filesystem tree ready");
         let mut space = platform.new_address_space()?;
@@ -419,6 +420,7 @@ fn build_tree(
     overlay: Overlay,
     tmpfs_size: u64,
     volumes: &[VolumeConfig],
+    memory: &Arc<Memory>,
 ) -> Result<Rc<Inode>, StartError> {
     let setup_err = |e: crate::errors::Errno| StartError::Exec {
         path: "/".into(),
@@ -438,6 +440,7 @@ fn build_tree(
     };
     let readonly = overlay == Overlay::None;
     let ofs = Fs::new(
+        memory,
         FsKind::Overlay,
         next_dev(),
         "overlay",
@@ -496,7 +499,15 @@ fn build_tree(
         }
         cur
     };
-    let procfs = Fs::new(FsKind::Proc, next_dev(), "proc", 0x9fa0, false, None);
+    let procfs = Fs::new(
+        memory,
+        FsKind::Proc,
+        next_dev(),
+        "proc",
+        0x9fa0,
+        false,
+        None,
+    );
     let proc_root = {
         let r = Inode::new(
             &procfs,
@@ -534,6 +545,7 @@ fn build_tree(
         });
     };
     let devfs = Fs::new(
+        memory,
         FsKind::Dev,
         next_dev(),
         "tmpfs",
@@ -543,6 +555,7 @@ fn build_tree(
     );
     add("/dev", devfs, 0o755, &vfs::dev::populate);
     let shm = Fs::new(
+        memory,
         FsKind::Tmpfs,
         next_dev(),
         "tmpfs",
@@ -551,9 +564,25 @@ fn build_tree(
         Some(tmpfs_size),
     );
     add("/dev/shm", shm, 0o1777, &|_| {});
-    let pts = Fs::new(FsKind::Devpts, next_dev(), "devpts", 0x1cd1, false, Some(0));
+    let pts = Fs::new(
+        memory,
+        FsKind::Devpts,
+        next_dev(),
+        "devpts",
+        0x1cd1,
+        false,
+        Some(0),
+    );
     add("/dev/pts", pts, 0o755, &|_| {});
-    let sysfs = Fs::new(FsKind::Sys, next_dev(), "sysfs", 0x6265_6572, true, None);
+    let sysfs = Fs::new(
+        memory,
+        FsKind::Sys,
+        next_dev(),
+        "sysfs",
+        0x6265_6572,
+        true,
+        None,
+    );
     let ncpus = k.ncpus();
     add("/sys", sysfs, 0o555, &|r| {
         let cpu = vfs::mkdir_p(
@@ -576,6 +605,7 @@ fn build_tree(
         vfs::mkdir_p(&vfs::mkdir_p(r, b"kernel", 0o755), b"mm", 0o755);
     });
     let tmp = Fs::new(
+        memory,
         FsKind::Tmpfs,
         next_dev(),
         "tmpfs",
@@ -594,6 +624,7 @@ fn build_tree(
             return Err(setup_err(crate::errno!(EIO, "gofer: bad reply to stat")));
         };
         let fs = Fs::new_named(
+            memory,
             FsKind::Volume,
             next_dev(),
             "9p",

@@ -123,6 +123,75 @@ impl MemoryFile {
         }
     }
 
+    /// Copies `len` bytes within the file from `src` to `dst` with pwrite on the memory file: the
+    /// host allocates the destination pages as it writes them (no zeroing, no page faults in the
+    /// Sentry), as a tmpfs write does. The ranges must not overlap.
+    pub fn write_within(&self, src: u64, dst: u64, len: usize) -> io::Result<()> {
+        let s = self.range(src, len);
+        let mut done = 0usize;
+        while done < len {
+            let off = i64::try_from(dst + done as u64)
+                .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+            // SAFETY: the source lies inside our live mapping (checked by range).
+            let r =
+                unsafe { libc::pwrite(self.fd.as_raw_fd(), s.add(done).cast(), len - done, off) };
+            match usize::try_from(r) {
+                Ok(0) => return Err(io::Error::from_raw_os_error(libc::ENOSPC)),
+                Ok(n) => done += n,
+                Err(_) => {
+                    let e = io::Error::last_os_error();
+                    if e.kind() != io::ErrorKind::Interrupted {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies `len` bytes within the file from `src` to `dst` with pread on the memory file (the
+    /// source pages need not be mapped in the Sentry). The ranges must not overlap.
+    pub fn read_within(&self, src: u64, dst: u64, len: usize) -> io::Result<()> {
+        let d = self.range(dst, len);
+        let mut done = 0usize;
+        while done < len {
+            let off = i64::try_from(src + done as u64)
+                .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+            // SAFETY: the destination lies inside our live mapping (checked by range).
+            let r =
+                unsafe { libc::pread(self.fd.as_raw_fd(), d.add(done).cast(), len - done, off) };
+            match usize::try_from(r) {
+                Ok(0) => return Err(io::Error::from_raw_os_error(libc::EIO)),
+                Ok(n) => done += n,
+                Err(_) => {
+                    let e = io::Error::last_os_error();
+                    if e.kind() != io::ErrorKind::Interrupted {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies `len` bytes within the file, from `src` to `dst` (the ranges may overlap).
+    pub fn copy_within(&self, src: u64, dst: u64, len: usize) {
+        let (s, d) = (self.range(src, len), self.range(dst, len));
+        // SAFETY: both ranges are inside our live mapping (checked by range); copy handles
+        // overlap.
+        unsafe { std::ptr::copy(s, d, len) };
+    }
+
+    /// Maps the existing pages of `[off, off + len)` in the Sentry in one call
+    /// (MADV_POPULATE_READ), before copying out of a large range. Only a hint.
+    pub fn prefault_read(&self, off: u64, len: usize) {
+        const MADV_POPULATE_READ: i32 = 22;
+        let start = self.range(off, len);
+        // SAFETY: the range is inside our live mapping (checked by range); populating changes
+        // no contents.
+        unsafe { libc::madvise(start.cast(), len, MADV_POPULATE_READ) };
+    }
+
     /// Zeroes `[off, off + len)`.
     pub fn zero(&self, off: u64, len: usize) {
         let dst = self.range(off, len);

@@ -109,6 +109,21 @@ pub struct SharedObject {
 }
 
 impl SharedObject {
+    /// A new object of `size` bytes (page aligned), zeroed.
+    pub fn new(memory: &Arc<Memory>, size: u64) -> Result<Arc<SharedObject>, Errno> {
+        let file_off = memory.allocate(size)?;
+        Ok(Arc::new(SharedObject {
+            memory: memory.clone(),
+            file_off,
+            size,
+        }))
+    }
+
+    /// Where it starts in the memory file.
+    pub fn file_off(&self) -> u64 {
+        self.file_off
+    }
+
     fn end(&self) -> u64 {
         self.file_off + self.size
     }
@@ -179,6 +194,12 @@ pub enum Access {
 pub struct Memory {
     pub file: MemoryFile,
     alloc: Mutex<FileAllocator>,
+}
+
+impl std::fmt::Debug for Memory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Memory({:#x} bytes)", self.file.size())
+    }
 }
 
 impl Memory {
@@ -381,6 +402,11 @@ impl Mm {
 
     /// The memory file.
     pub fn memory(&self) -> &Memory {
+        &self.memory
+    }
+
+    /// The memory file, shared (for files whose pages live in it).
+    pub fn memory_arc(&self) -> &Arc<Memory> {
         &self.memory
     }
 

@@ -40,6 +40,19 @@ impl Mm {
     /// mmap(2). Only anonymous mappings exist so far: a file mapping's fd is checked by the
     /// caller (EBADF) and anything else gets ENODEV, as for a file that cannot be mapped.
     pub fn mmap(&mut self, a: MmapArgs) -> SysResult {
+        self.mmap_with(a, |mm, addr, len, prot, shared, role| {
+            mm.map_anon(addr, len, prot, shared, role)
+        })
+    }
+
+    /// mmap(2) with the mapping made by `map(mm, addr, len, prot, shared, role)` once the
+    /// arguments are checked and the address chosen (a shared file mapping maps the file's
+    /// pages instead of fresh memory).
+    pub fn mmap_with(
+        &mut self,
+        a: MmapArgs,
+        map: impl FnOnce(&mut Mm, u64, u64, u64, bool, Role) -> Result<(), Errno>,
+    ) -> SysResult {
         if a.offset & (abi::PAGE_SIZE - 1) != 0 {
             bail!(EINVAL, "offset not page aligned");
         }
@@ -72,9 +85,6 @@ impl Mm {
             bail!(EINVAL, "MAP_GROWSDOWN on shared memory");
         }
         // mmap ignores protection bits it does not know (mprotect does not).
-        if a.flags & MAP_ANONYMOUS == 0 {
-            bail!(ENODEV, "file mappings arrive with the files issue");
-        }
         if a.flags & MAP_HUGETLB != 0 {
             // No huge page pool in the sandbox, as on a host with vm.nr_hugepages = 0.
             bail!(ENOMEM, "no huge pages");
@@ -109,7 +119,7 @@ impl Mm {
         } else {
             Role::Anon
         };
-        self.map_anon(addr, len, a.prot & PROT_VALID, shared, role)?;
+        map(self, addr, len, a.prot & PROT_VALID, shared, role)?;
         Ok(addr)
     }
 

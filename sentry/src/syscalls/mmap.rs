@@ -3,7 +3,7 @@
 use super::fd_arg;
 use crate::errors::SysResult;
 use crate::kernel::Task;
-use crate::mm::{MmapArgs, Role};
+use crate::mm::{MmapArgs, Role, UserAddr};
 use crate::vfs::{Data, Device, Kind};
 use crate::{bail, errno};
 use abi::fcntl::{O_ACCMODE, O_WRONLY};
@@ -64,14 +64,23 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
             });
         }
         Kind::Regular(data) => {
-            if shared && args.prot & PROT_WRITE != 0 && matches!(&*data.borrow(), Data::Memory(_)) {
-                t.k.log_partial(
-                    "writable MAP_SHARED of a file (not coherent with write yet)".into(),
-                );
-                bail!(
-                    ENODEV,
-                    "writable shared file mappings are not supported yet"
-                );
+            if shared && matches!(&*data.borrow(), Data::Memory(_)) {
+                // The file's own pages: coherent with read and write.
+                let inode = o.inode.clone();
+                let offset = args.offset;
+                return t.mm.mmap_with(args, |mm, addr, len, prot, _, _| {
+                    let views = match &mut *inode_data(&inode).borrow_mut() {
+                        Data::Memory(p) => p.views(offset, len)?,
+                        Data::Lower => return Err(errno!(EIO)),
+                    };
+                    mm.unmap(addr, len)?;
+                    let mut at = addr;
+                    for (object, off, n) in views {
+                        mm.map_shared_view(at, n, prot, Role::File, object, off)?;
+                        at += n;
+                    }
+                    Ok(())
+                });
             }
         }
         _ => bail!(ENODEV, "this file cannot be mapped"),
@@ -87,16 +96,8 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
     let mem = &t.mm.memory().file;
     let r = match &o.inode.kind {
         Kind::Regular(data) => match &*data.borrow() {
-            Data::Memory(v) => {
-                let from = usize::try_from(args.offset)
-                    .unwrap_or(usize::MAX)
-                    .min(v.len());
-                let mut src = &v[from..];
-                for &(off, n) in &ranges {
-                    let k = n.min(src.len());
-                    mem.write(off, &src[..k]);
-                    src = &src[k..];
-                }
+            Data::Memory(p) => {
+                p.read(&ranges, args.offset);
                 Ok(())
             }
             Data::Lower => match &o.host {
@@ -112,6 +113,13 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     t.mm.set_role(addr, args.len, Role::File);
     Ok(addr)
+}
+
+fn inode_data(inode: &crate::vfs::Inode) -> &std::cell::RefCell<Data> {
+    match &inode.kind {
+        Kind::Regular(d) => d,
+        _ => unreachable!("checked to be a regular file"),
+    }
 }
 
 fn fill_from_host(
@@ -159,4 +167,47 @@ pub fn mremap(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 pub fn madvise(t: &mut Task, a: [u64; 6]) -> SysResult {
     t.mm.madvise(a[0], a[1], a[2] & 0xffff_ffff)
+}
+
+pub fn msync(t: &mut Task, a: [u64; 6]) -> SysResult {
+    const MS_ASYNC: u64 = 1;
+    const MS_INVALIDATE: u64 = 2;
+    const MS_SYNC: u64 = 4;
+    let (addr, len, flags) = (a[0], a[1], a[2] & 0xffff_ffff);
+    if flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0 || !addr.is_multiple_of(abi::PAGE_SIZE) {
+        bail!(EINVAL);
+    }
+    if flags & MS_ASYNC != 0 && flags & MS_SYNC != 0 {
+        bail!(EINVAL);
+    }
+    let len = crate::mm::page_up(len).ok_or_else(|| errno!(ENOMEM))?;
+    let end = addr.checked_add(len).ok_or_else(|| errno!(ENOMEM))?;
+    if len == 0 {
+        return Ok(0);
+    }
+    // Shared file mappings are the file's own pages: nothing to write back. A hole is ENOMEM.
+    if !t.mm.is_fully_mapped(addr, end) {
+        bail!(ENOMEM, "range not fully mapped");
+    }
+    Ok(0)
+}
+
+pub fn mincore(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (addr, len, vec) = (a[0], a[1], a[2]);
+    if !addr.is_multiple_of(abi::PAGE_SIZE) {
+        bail!(EINVAL);
+    }
+    let len = crate::mm::page_up(len).ok_or_else(|| errno!(ENOMEM))?;
+    let end = addr.checked_add(len).ok_or_else(|| errno!(ENOMEM))?;
+    if end > abi::TASK_SIZE {
+        bail!(ENOMEM);
+    }
+    if !t.mm.is_fully_mapped(addr, end) {
+        bail!(ENOMEM, "range not fully mapped");
+    }
+    // Every mapped page of the memory file counts as resident (the host may have reclaimed
+    // none of it; the sandbox has no swap).
+    let pages = usize::try_from(len / abi::PAGE_SIZE).unwrap_or(0);
+    t.mm.copy_out(UserAddr(vec), &vec![1u8; pages])?;
+    Ok(0)
 }

@@ -195,12 +195,14 @@ table! {
     SYS_REMOVEXATTR => xattr::removexattr, Full, [Str, Str];
     SYS_LREMOVEXATTR => xattr::lremovexattr, Full, [Str, Str];
     SYS_FREMOVEXATTR => xattr::fremovexattr, Full, [Fd, Str];
-    SYS_MMAP => mmap::mmap, Partial("file mappings are private copies made at map time (read-only MAP_SHARED too); writable MAP_SHARED of a file ENODEV; pages past end of file read zero instead of SIGBUS"), [Ptr, Hex, Hex, Hex, Fd, Hex];
+    SYS_MMAP => mmap::mmap, Partial("MAP_SHARED of a file held in the sandbox maps its own pages (coherent with read/write); of a host file, a copy made at map time; pages past end of file read zero instead of SIGBUS (also after truncation)"), [Ptr, Hex, Hex, Hex, Fd, Hex];
     SYS_MUNMAP => mmap::munmap, Full, [Ptr, Hex];
     SYS_MPROTECT => mmap::mprotect, Partial("PROT_GROWSDOWN/GROWSUP refused"), [Ptr, Hex, Hex];
     SYS_BRK => mmap::brk, Full, [Ptr];
     SYS_MREMAP => mmap::mremap, Partial("old_len 0 (duplicating a shared mapping) refused"), [Ptr, Hex, Hex, Hex, Ptr];
     SYS_MADVISE => mmap::madvise, Full, [Ptr, Hex, Int];
+    SYS_MSYNC => mmap::msync, Full, [Ptr, Hex, Hex];
+    SYS_MINCORE => mmap::mincore, Partial("every mapped page reported resident"), [Ptr, Hex, Ptr];
 }
 
 static BY_NUMBER: LazyLock<Vec<Option<&'static Entry>>> = LazyLock::new(|| {

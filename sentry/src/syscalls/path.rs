@@ -137,22 +137,24 @@ pub fn truncate_inode(inode: &Rc<Inode>, len: u64) -> Result<(), Errno> {
             },
         );
     }
-    let len_usize = usize::try_from(len).map_err(|_| errno!(EFBIG))?;
-    if len > (1 << 40) {
+    if len > vfs::file::MAX_FILE_SIZE {
         bail!(EFBIG, "file size limit");
     }
     inode.copy_up()?;
     let mut d = data.borrow_mut();
-    if let Data::Memory(v) = &mut *d {
-        let old = v.len();
-        if len_usize > old {
-            inode.fs.charge((len_usize - old) as u64)?;
-        } else {
-            inode.fs.uncharge((old - len_usize) as u64);
+    if let Data::Memory(p) = &mut *d {
+        let old = p.len();
+        if len > old {
+            inode.fs.charge(len - old)?;
         }
-        v.resize(len_usize, 0);
-        if len_usize < old {
-            v.shrink_to(len_usize.max(4096));
+        if let Err(e) = p.set_len(len) {
+            if len > old {
+                inode.fs.uncharge(len - old);
+            }
+            return Err(e);
+        }
+        if len < old {
+            inode.fs.uncharge(old - len);
         }
     }
     drop(d);
@@ -238,7 +240,9 @@ pub fn do_open(
                     let n = Inode::new_memory(
                         &p.dir.fs,
                         m,
-                        Kind::Regular(RefCell::new(Data::Memory(Vec::new()))),
+                        Kind::Regular(RefCell::new(Data::Memory(vfs::pages::Pages::new(
+                            t.mm.memory_arc(),
+                        )))),
                     );
                     p.dir.link_child(&p.name, n.clone());
                     n
@@ -662,7 +666,9 @@ fn mknod_common(t: &mut Task, dirfd: i32, path: &[u8], mode: u32, dev: u64) -> S
             dirfd,
             path,
             S_IFREG | perm,
-            Kind::Regular(RefCell::new(Data::Memory(Vec::new()))),
+            Kind::Regular(RefCell::new(Data::Memory(vfs::pages::Pages::new(
+                t.mm.memory_arc(),
+            )))),
         ),
         S_IFIFO | S_IFSOCK => do_mknod(t, dirfd, path, ft | perm, Kind::Special),
         vfs::S_IFCHR | vfs::S_IFBLK => {
@@ -824,7 +830,7 @@ fn do_unlink(t: &mut Task, dirfd: i32, path: &[u8], dir: bool) -> SysResult {
             if let Kind::Regular(d) = &gone.kind {
                 if let Data::Memory(v) = &*d.borrow() {
                     // Still-open descriptions keep the data; the space is returned now.
-                    gone.fs.uncharge(v.len() as u64);
+                    gone.fs.uncharge(v.len());
                 }
             }
         }

@@ -9,6 +9,9 @@ use std::cell::{Cell, RefCell};
 use std::os::fd::AsFd;
 use std::rc::Rc;
 
+/// The largest file the sandbox's memory holds (as s_maxbytes).
+pub const MAX_FILE_SIZE: u64 = 1 << 40;
+
 /// Host preadv/pwritev take at most this many segments.
 const HOST_IOV_MAX: usize = 1024;
 
@@ -73,12 +76,7 @@ impl OpenFile {
         let n = match &self.inode.kind {
             Kind::Dir(_) => return Err(errno!(EISDIR)),
             Kind::Regular(data) => match &*data.borrow() {
-                Data::Memory(v) => copy_to(
-                    mem,
-                    dst,
-                    v.get(usize::try_from(pos).unwrap_or(usize::MAX)..)
-                        .unwrap_or(&[]),
-                ),
+                Data::Memory(p) => p.read(dst, pos),
                 Data::Lower => {
                     let fd = self.host.as_ref().ok_or_else(|| errno!(EBADF))?;
                     read_host(mem, fd, dst, pos)?
@@ -123,7 +121,7 @@ impl OpenFile {
             Kind::Dir(_) => Err(errno!(EISDIR)),
             Kind::Regular(data) => {
                 let mut data = data.borrow_mut();
-                let Data::Memory(v) = &mut *data else {
+                let Data::Memory(p) = &mut *data else {
                     // A volume file: written on the host.
                     let fd = self
                         .host
@@ -135,39 +133,27 @@ impl OpenFile {
                 let append = self.flags.get() & libc::O_APPEND as u32 != 0;
                 // pwrite on an O_APPEND file appends too (Linux's documented bug).
                 let pos = if append {
-                    v.len() as u64
+                    p.len()
                 } else {
                     at.unwrap_or(self.pos.get())
                 };
-                let pos = usize::try_from(pos).map_err(|_| errno!(EFBIG))?;
-                let end = pos.checked_add(len).ok_or_else(|| errno!(EFBIG))?;
+                let end = pos.checked_add(len as u64).ok_or_else(|| errno!(EFBIG))?;
+                if end > MAX_FILE_SIZE {
+                    return Err(errno!(EFBIG));
+                }
                 if len == 0 {
                     return Ok(0);
                 }
-                if end > v.len() {
-                    self.inode.fs.charge((end - v.len()) as u64)?;
-                    if pos > v.len() {
-                        // A hole: zeroes up to the write.
-                        v.resize(pos, 0);
-                    }
-                    // Room for the rest without zeroing what is about to be overwritten;
-                    // doubling keeps appends linear.
-                    v.reserve((end - v.len()).max(v.len().min(64 << 20)));
-                }
-                let mut off = pos;
-                for &(f, n) in src {
-                    // Overwrite what exists, append the rest straight from guest memory.
-                    let over = n.min(v.len().saturating_sub(off));
-                    mem.read(f, &mut v[off..off + over]);
-                    if over < n {
-                        mem.append_to(f + over as u64, n - over, v);
-                    }
-                    off += n;
+                let grow = end.saturating_sub(p.len());
+                self.inode.fs.charge(grow)?;
+                if let Err(e) = p.write(src, pos) {
+                    self.inode.fs.uncharge(grow);
+                    return Err(e);
                 }
                 drop(data);
                 self.inode.touch_modified();
                 if at.is_none() {
-                    self.pos.set(end as u64);
+                    self.pos.set(end);
                 }
                 Ok(len)
             }

@@ -18,6 +18,7 @@
 
 pub mod dev;
 pub mod file;
+pub mod pages;
 pub mod proc;
 pub mod volume;
 pub mod walk;
@@ -30,6 +31,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::os::fd::OwnedFd;
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 
 pub use file::OpenFile;
 
@@ -97,10 +99,13 @@ pub struct Fs {
     next_ino: Cell<u64>,
     /// statfs f_type.
     pub magic: i64,
+    /// The memory file, which holds the contents of files created in the sandbox.
+    pub memory: Arc<crate::mm::Memory>,
 }
 
 impl Fs {
     pub fn new(
+        memory: &Arc<crate::mm::Memory>,
         kind: FsKind,
         dev: u64,
         fstype: &'static str,
@@ -109,6 +114,7 @@ impl Fs {
         limit: Option<u64>,
     ) -> Rc<Fs> {
         Fs::new_named(
+            memory,
             kind,
             dev,
             fstype,
@@ -120,7 +126,9 @@ impl Fs {
     }
 
     /// [`Fs::new`] with a source name for /proc/mounts.
+    #[allow(clippy::too_many_arguments)]
     pub fn new_named(
+        memory: &Arc<crate::mm::Memory>,
         kind: FsKind,
         dev: u64,
         fstype: &'static str,
@@ -140,6 +148,7 @@ impl Fs {
             // Inode numbers of memory-only files start high, clear of the host's.
             next_ino: Cell::new(if kind == FsKind::Overlay { 1 << 40 } else { 1 }),
             magic,
+            memory: memory.clone(),
         })
     }
 
@@ -255,8 +264,8 @@ pub struct Dir {
 pub enum Data {
     /// Still the lower file's (read through a donated host fd).
     Lower,
-    /// In the Sentry's memory.
-    Memory(Vec<u8>),
+    /// In the memory file.
+    Memory(pages::Pages),
 }
 
 /// A character device of devfs.
@@ -422,7 +431,7 @@ impl Inode {
     pub fn size(&self) -> u64 {
         match &self.kind {
             Kind::Regular(d) => match &*d.borrow() {
-                Data::Memory(v) => v.len() as u64,
+                Data::Memory(p) => p.len(),
                 Data::Lower => self.meta.borrow().size,
             },
             Kind::Symlink(t) => t
@@ -831,7 +840,14 @@ impl Inode {
         }
         self.fs.uncharge(size);
         self.fs.charge(v.len() as u64)?;
-        *data.borrow_mut() = Data::Memory(v);
+        let pages = match pages::Pages::with_bytes(&self.fs.memory, &v) {
+            Ok(p) => p,
+            Err(e) => {
+                self.fs.uncharge(v.len() as u64);
+                return Err(e);
+            }
+        };
+        *data.borrow_mut() = Data::Memory(pages);
         *self.host_ro.borrow_mut() = None;
         Ok(())
     }
@@ -879,7 +895,11 @@ pub fn add_file(dir: &Rc<Inode>, name: &[u8], mode: u32, contents: &[u8]) -> Rc<
     let n = Inode::new_memory(
         &dir.fs,
         Meta::new(S_IFREG | mode, 0, 0),
-        Kind::Regular(RefCell::new(Data::Memory(contents.to_vec()))),
+        Kind::Regular(RefCell::new(Data::Memory(
+            // Setup-time files are small; the memory file has room for them.
+            pages::Pages::with_bytes(&dir.fs.memory, contents)
+                .unwrap_or_else(|_| pages::Pages::new(&dir.fs.memory)),
+        ))),
     );
     dir.link_child(name, n.clone());
     n

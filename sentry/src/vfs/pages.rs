@@ -1,0 +1,207 @@
+//! The contents of a file held in the sandbox (tmpfs, the overlay's upper layer): fixed-size
+//! chunks of the memory file, so that a `MAP_SHARED` mapping of the file maps the very pages
+//! `read` and `write` use, and stays coherent with them. Chunks are ranges of the (sparse) memory
+//! file: only the pages written hold memory, and a chunk goes back to the host when the file and
+//! every mapping of it are gone.
+
+use crate::errors::Errno;
+use crate::mm::{Memory, SharedObject};
+use std::sync::Arc;
+
+/// Bytes per chunk.
+pub const CHUNK: u64 = 1 << 20;
+
+/// A file's contents.
+pub struct Pages {
+    memory: Arc<Memory>,
+    chunks: Vec<Arc<SharedObject>>,
+    len: u64,
+}
+
+impl std::fmt::Debug for Pages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pages(len {}, {} chunks)", self.len, self.chunks.len())
+    }
+}
+
+/// A part of a file as a range of one chunk: (chunk, offset in the memory file, length).
+pub type View = (Arc<SharedObject>, u64, u64);
+
+impl Pages {
+    pub fn new(memory: &Arc<Memory>) -> Pages {
+        Pages {
+            memory: memory.clone(),
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+
+    pub fn with_bytes(memory: &Arc<Memory>, bytes: &[u8]) -> Result<Pages, Errno> {
+        let mut p = Pages::new(memory);
+        p.write_bytes(0, bytes)?;
+        Ok(p)
+    }
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The memory-file ranges holding `[pos, pos + len)` (which must be within the chunks).
+    fn spans(&self, mut pos: u64, mut len: u64) -> Vec<(u64, usize)> {
+        let mut out = Vec::new();
+        while len > 0 {
+            let i = usize::try_from(pos / CHUNK).unwrap_or(usize::MAX);
+            let Some(c) = self.chunks.get(i) else { break };
+            let in_chunk = pos % CHUNK;
+            let n = (CHUNK - in_chunk).min(len);
+            out.push((c.file_off() + in_chunk, usize::try_from(n).unwrap_or(0)));
+            pos += n;
+            len -= n;
+        }
+        out
+    }
+
+    /// Makes sure chunks cover `[0, end)`.
+    fn cover(&mut self, end: u64) -> Result<(), Errno> {
+        while (self.chunks.len() as u64) * CHUNK < end {
+            self.chunks.push(SharedObject::new(&self.memory, CHUNK)?);
+        }
+        Ok(())
+    }
+
+    /// Copies `[pos, ...)` into the memory-file ranges `dst` (guest buffers); returns the bytes
+    /// copied (short at end of file).
+    pub fn read(&self, dst: &[(u64, usize)], pos: u64) -> usize {
+        let want: u64 = dst.iter().map(|r| r.1 as u64).sum();
+        let n = want.min(self.len.saturating_sub(pos));
+        let file = &self.memory.file;
+        let mut src = self.spans(pos, n).into_iter();
+        let mut cur = src.next();
+        let mut done = 0usize;
+        for &(mut d, mut dl) in dst {
+            while dl > 0 {
+                let Some((s, sl)) = cur.as_mut() else {
+                    return done;
+                };
+                let k = dl.min(*sl);
+                // pread: the file's pages need not be mapped in the Sentry.
+                if file.read_within(*s, d, k).is_err() {
+                    file.copy_within(*s, d, k);
+                }
+                *s += k as u64;
+                *sl -= k;
+                d += k as u64;
+                dl -= k;
+                done += k;
+                if *sl == 0 {
+                    cur = src.next();
+                }
+            }
+        }
+        done
+    }
+
+    /// Copies the memory-file ranges `src` (guest buffers) to `[pos, ...)`, growing the file.
+    pub fn write(&mut self, src: &[(u64, usize)], pos: u64) -> Result<usize, Errno> {
+        let n: u64 = src.iter().map(|r| r.1 as u64).sum();
+        let end = pos.checked_add(n).ok_or_else(|| crate::errno!(EFBIG))?;
+        self.cover(end)?;
+        let file = &self.memory.file;
+        let spans = self.spans(pos, n);
+        let mut dst = spans.into_iter();
+        let mut cur = dst.next();
+        for &(mut s, mut sl) in src {
+            while sl > 0 {
+                let Some((d, dl)) = cur.as_mut() else { break };
+                let k = sl.min(*dl);
+                file.write_within(s, *d, k)
+                    .map_err(crate::errors::from_host)?;
+                *d += k as u64;
+                *dl -= k;
+                s += k as u64;
+                sl -= k;
+                if *dl == 0 {
+                    cur = dst.next();
+                }
+            }
+        }
+        self.len = self.len.max(end);
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    /// Writes `bytes` at `pos`.
+    pub fn write_bytes(&mut self, pos: u64, bytes: &[u8]) -> Result<(), Errno> {
+        let end = pos
+            .checked_add(bytes.len() as u64)
+            .ok_or_else(|| crate::errno!(EFBIG))?;
+        self.cover(end)?;
+        let mut at = 0usize;
+        for (off, len) in self.spans(pos, bytes.len() as u64) {
+            self.memory.file.write(off, &bytes[at..at + len]);
+            at += len;
+        }
+        self.len = self.len.max(end);
+        Ok(())
+    }
+
+    /// Reads up to `buf.len()` bytes at `pos`; returns how many.
+    pub fn read_bytes(&self, pos: u64, buf: &mut [u8]) -> usize {
+        let n = (buf.len() as u64).min(self.len.saturating_sub(pos));
+        let mut at = 0usize;
+        for (off, len) in self.spans(pos, n) {
+            self.memory.file.read(off, &mut buf[at..at + len]);
+            at += len;
+        }
+        at
+    }
+
+    /// The whole contents.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut v = vec![0u8; usize::try_from(self.len).unwrap_or(0)];
+        let n = self.read_bytes(0, &mut v);
+        v.truncate(n);
+        v
+    }
+
+    /// Truncates or extends (with zeroes) to `len`.
+    pub fn set_len(&mut self, len: u64) -> Result<(), Errno> {
+        if len > self.len {
+            self.cover(len)?;
+        } else if len < self.len {
+            // What is cut off reads as zeroes if the file grows again.
+            let keep = usize::try_from(len.div_ceil(CHUNK)).unwrap_or(usize::MAX);
+            self.chunks.truncate(keep);
+            let tail = (self.chunks.len() as u64 * CHUNK)
+                .min(self.len)
+                .saturating_sub(len);
+            for (off, n) in self.spans(len, tail) {
+                self.memory.file.zero(off, n);
+            }
+        }
+        self.len = len;
+        Ok(())
+    }
+
+    /// The chunks holding `[off, off + len)` of the file (extending the chunks to cover it), for
+    /// a shared mapping: each view is part of one chunk.
+    pub fn views(&mut self, off: u64, len: u64) -> Result<Vec<View>, Errno> {
+        let end = off
+            .checked_add(len)
+            .ok_or_else(|| crate::errno!(EOVERFLOW))?;
+        self.cover(end)?;
+        let mut out = Vec::new();
+        let mut pos = off;
+        while pos < end {
+            let c = &self.chunks[usize::try_from(pos / CHUNK).unwrap_or(0)];
+            let in_chunk = pos % CHUNK;
+            let n = (CHUNK - in_chunk).min(end - pos);
+            out.push((c.clone(), c.file_off() + in_chunk, n));
+            pos += n;
+        }
+        Ok(out)
+    }
+}
