@@ -301,3 +301,24 @@ fn scripts_with_interpreter_lines_run() {
     assert_eq!(text(&out.stdout), format!("script {} arg\n", s.display()));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+#[test]
+fn python_scripts_match_native() {
+    // tests/py/*.py (those named *_sandbox_only.py are run by their own tests).
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(root().join("tests/py"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "py"))
+        .filter(|p| !p.to_string_lossy().ends_with("_sandbox_only.py"))
+        .collect();
+    scripts.sort();
+    assert!(!scripts.is_empty());
+    let mut failures = Vec::new();
+    for s in &scripts {
+        let arg = s.to_str().unwrap();
+        if let Err(e) = differential(Path::new(PYTHON), &[arg], None) {
+            failures.push(e);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

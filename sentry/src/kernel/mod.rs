@@ -119,6 +119,8 @@ pub struct Kernel {
     pub boot_uptime: f64,
     /// Guest memory the sandbox may use (MemTotal).
     pub memory_limit: u64,
+    /// The internal filesystem of memfd_create's files, made on first use.
+    memfd: RefCell<Option<Rc<Fs>>>,
 }
 
 impl Kernel {
@@ -134,6 +136,24 @@ impl Kernel {
         if self.partial_logged.borrow_mut().insert(what.clone()) {
             tracing::warn!(target: "runrs::unsupported", "partially supported: {what}");
         }
+    }
+
+    /// The filesystem memfd_create's files belong to (as Linux's internal shmem mount).
+    pub fn memfd_fs(&self, memory: &Arc<Memory>) -> Rc<Fs> {
+        self.memfd
+            .borrow_mut()
+            .get_or_insert_with(|| {
+                Fs::new(
+                    memory,
+                    FsKind::Tmpfs,
+                    0x01,
+                    "tmpfs",
+                    0x0102_1994,
+                    false,
+                    None,
+                )
+            })
+            .clone()
     }
 
     /// CPUs the guest may run on.
@@ -294,6 +314,7 @@ impl Sandbox {
             boot_time: now.tv_sec,
             boot_uptime: up.tv_sec as f64 + up.tv_nsec as f64 / 1e9,
             memory_limit: config.memory_size.min(host_memory()),
+            memfd: RefCell::new(None),
         });
         tracing::debug!(us = t0.elapsed().as_micros(), "platform ready");
         let gofer = Rc::new(gofer::Client::new(config.gofer));

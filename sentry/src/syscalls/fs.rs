@@ -70,8 +70,19 @@ fn transfer(
             .map(|n| n as u64)
             .map_err(host_err);
     }
-    // A zero-length transfer still goes to the host once, which checks the fd can do it (EBADF
-    // on a write to a read-only fd, as Linux).
+    host_io(t, host_fd, &ranges, access, at).map(|n| n as u64)
+}
+
+/// I/O between a host fd and memory-file `ranges`: one host call per 1024 ranges, going on past
+/// the first only for a regular file. A zero-length transfer still goes to the host once, which
+/// checks the fd can do it (EBADF on a write to a read-only fd, as Linux).
+fn host_io(
+    t: &Task,
+    host_fd: std::os::fd::BorrowedFd<'_>,
+    ranges: &[(u64, usize)],
+    access: Access,
+    at: Option<u64>,
+) -> Result<usize, Errno> {
     let chunks: Vec<&[(u64, usize)]> = if ranges.is_empty() {
         vec![&[]]
     } else {
@@ -107,7 +118,25 @@ fn transfer(
             Err(_) => break,
         }
     }
-    Ok(done as u64)
+    Ok(done)
+}
+
+/// I/O between any file and memory-file `ranges` (already checked): `Access::Write` reads the
+/// file into the ranges, `Access::Read` writes them to it.
+pub fn file_io(
+    t: &Task,
+    file: &File,
+    ranges: &[(u64, usize)],
+    access: Access,
+    at: Option<u64>,
+) -> Result<usize, Errno> {
+    match file {
+        File::Vfs(f) => match access {
+            Access::Write => f.read(&t.mm.memory().file, ranges, at),
+            Access::Read => f.write(&t.mm.memory().file, ranges, at),
+        },
+        File::Host(h) => host_io(t, h.as_fd(), ranges, access, at),
+    }
 }
 
 /// [`transfer`] for a VFS file.

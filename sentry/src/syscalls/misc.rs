@@ -277,3 +277,43 @@ pub fn getcpu(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     Ok(0)
 }
+
+/// struct sysinfo (x86-64).
+#[repr(C)]
+#[derive(Clone, Copy, Default, zerocopy::IntoBytes, zerocopy::Immutable)]
+struct Sysinfo {
+    uptime: i64,
+    loads: [u64; 3],
+    totalram: u64,
+    freeram: u64,
+    sharedram: u64,
+    bufferram: u64,
+    totalswap: u64,
+    freeswap: u64,
+    procs: u16,
+    pad: [u8; 6],
+    totalhigh: u64,
+    freehigh: u64,
+    mem_unit: u32,
+    pad2: [u8; 4],
+}
+const _: () = assert!(std::mem::size_of::<Sysinfo>() == 112);
+
+pub fn sysinfo(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let up = host::clock_gettime(libc::CLOCK_BOOTTIME)
+        .map(|ts| ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9)
+        .unwrap_or(0.0)
+        - t.k.boot_uptime;
+    let total = t.k.memory_limit;
+    let used = t.mm.mapped_bytes().min(total);
+    let info = Sysinfo {
+        uptime: up.max(0.0) as i64,
+        totalram: total,
+        freeram: total - used,
+        procs: 1,
+        mem_unit: 1,
+        ..Sysinfo::default()
+    };
+    t.mm.write_obj(UserAddr(a[0]), &info)?;
+    Ok(0)
+}

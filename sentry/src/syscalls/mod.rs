@@ -5,6 +5,7 @@
 //! checked integer conversions); they return the value for `rax` or an [`Errno`]. Anything not in
 //! the table returns ENOSYS and is logged once by name.
 
+mod copy;
 mod fs;
 mod futex;
 mod ids;
@@ -159,6 +160,10 @@ table! {
     SYS_GETRESGID => ids::getresgid, Full, [Ptr, Ptr, Ptr];
     SYS_GETGROUPS => ids::getgroups, Full, [Int, Ptr];
     SYS_UNAME => misc::uname, Full, [Ptr];
+    SYS_SYSINFO => misc::sysinfo, Partial("the sandbox's uptime and memory; loads 0, no swap"), [Ptr];
+    SYS_SENDFILE => copy::sendfile, Partial("input must be a file of the sandbox (not an inherited pipe)"), [Fd, Fd, Ptr, Int];
+    SYS_COPY_FILE_RANGE => copy::copy_file_range, Full, [Fd, Ptr, Fd, Ptr, Int, Hex];
+    SYS_MEMFD_CREATE => path::memfd_create, Partial("seals (F_ADD_SEALS) not implemented: EINVAL"), [Str, Hex];
     SYS_ARCH_PRCTL => misc::arch_prctl, Partial("ARCH_SET/GET_FS/GS and ARCH_GET_CPUID; others EINVAL"), [Hex, Hex];
     SYS_SET_TID_ADDRESS => misc::set_tid_address, Partial("recorded; the clear-and-wake on exit comes with threads"), [Ptr];
     SYS_SET_ROBUST_LIST => misc::set_robust_list, Partial("recorded; walked on exit once futexes exist"), [Ptr, Int];

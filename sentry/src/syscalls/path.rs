@@ -1403,3 +1403,64 @@ pub fn fstatfs(t: &mut Task, a: [u64; 6]) -> SysResult {
     t.mm.write_obj(UserAddr(a[1]), &st)?;
     Ok(0)
 }
+
+// ---- memfd ----------------------------------------------------------------------------------------
+
+const MFD_CLOEXEC: u64 = 1;
+const MFD_ALLOW_SEALING: u64 = 2;
+const MFD_HUGETLB: u64 = 4;
+const MFD_NOEXEC_SEAL: u64 = 8;
+const MFD_EXEC: u64 = 0x10;
+
+pub fn memfd_create(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let flags = a[1] & 0xffff_ffff;
+    if flags & !(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC) != 0
+        || flags & MFD_NOEXEC_SEAL != 0 && flags & MFD_EXEC != 0
+    {
+        bail!(EINVAL, "bad flags");
+    }
+    if flags & MFD_HUGETLB != 0 {
+        // No huge page pool in the sandbox, as on a host with vm.nr_hugepages = 0.
+        bail!(EINVAL, "MFD_HUGETLB");
+    }
+    // NAME_MAX minus the "memfd:" prefix.
+    let name = t.mm.read_cstr(UserAddr(a[0]), 250).map_err(|e| {
+        if e.code == libc::ENAMETOOLONG {
+            errno!(EINVAL, "name too long")
+        } else {
+            e
+        }
+    })?;
+    if name.len() > 249 {
+        bail!(EINVAL, "name too long");
+    }
+    let fs = t.k.memfd_fs(t.mm.memory_arc());
+    let mode = if flags & MFD_NOEXEC_SEAL != 0 {
+        0o666
+    } else {
+        0o777
+    };
+    let mut meta = Meta::new(S_IFREG | mode, t.creds.euid, t.creds.egid);
+    meta.nlink = 0;
+    let inode = Inode::new_memory(
+        &fs,
+        meta,
+        Kind::Regular(RefCell::new(Data::Memory(vfs::pages::Pages::new(
+            t.mm.memory_arc(),
+        )))),
+    );
+    let mut shown = b"memfd:".to_vec();
+    shown.extend_from_slice(&name);
+    let origin = vfs::Origin {
+        // Shown as "/memfd:NAME (deleted)", as Linux does.
+        dir: Some(t.fs.root.clone()),
+        name: shown,
+    };
+    let of = OpenFile::new(inode, origin, O_RDWR | O_LARGEFILE);
+    let limit = usize::try_from(t.rlimits[abi::RLIMIT_NOFILE].cur.min(abi::NR_OPEN)).unwrap_or(0);
+    let fd = t
+        .fds
+        .install(Rc::new(File::Vfs(of)), flags & MFD_CLOEXEC != 0, 0, limit)
+        .ok_or_else(|| errno!(EMFILE))?;
+    Ok(fd as u64)
+}
