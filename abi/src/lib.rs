@@ -444,6 +444,7 @@ pub mod signal {
 /// Auxiliary vector keys.
 pub mod auxv {
     pub const AT_NULL: u64 = 0;
+    pub const AT_SYSINFO_EHDR: u64 = 33;
     pub const AT_PHDR: u64 = 3;
     pub const AT_PHENT: u64 = 4;
     pub const AT_PHNUM: u64 = 5;

@@ -82,6 +82,17 @@ pub trait Platform {
 }
 
 /// A guest address space: the memory file, mapped at guest addresses.
+/// Where a host vDSO sits in an address space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Vdso {
+    /// The vDSO's ELF image (AT_SYSINFO_EHDR).
+    pub base: u64,
+    /// Its data pages (vvar), just below `base`.
+    pub vvar_start: u64,
+    /// One past its last page.
+    pub end: u64,
+}
+
 pub trait AddressSpace {
     type Context: Context<AddressSpace = Self>;
 
@@ -91,6 +102,12 @@ pub trait AddressSpace {
 
     /// Removes any mapping in `[addr, addr + len)`.
     fn unmap(&mut self, addr: u64, len: u64) -> Result<(), Error>;
+
+    /// The host's vDSO, if this address space keeps it (outside the guest's range): the guest
+    /// may call it for clocks without a platform stop.
+    fn vdso(&self) -> Option<Vdso> {
+        None
+    }
 
     /// Prefaults `[addr, addr + len)` (readable, mapped) so the guest does not fault on each page
     /// of memory the Sentry just filled. Only a hint: platforms without it do nothing.
@@ -134,4 +151,7 @@ pub enum CpuPlacement {
 pub struct Config<'a> {
     pub memory_file: BorrowedFd<'a>,
     pub placement: CpuPlacement,
+    /// Keep the host's vDSO in each address space, where the platform can (see
+    /// [`AddressSpace::vdso`]).
+    pub host_vdso: bool,
 }

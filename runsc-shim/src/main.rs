@@ -50,6 +50,12 @@ struct GoferArgs {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum VdsoArg {
+    Host,
+    None,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum OverlayArg {
     /// Host root read-only below, writes kept in the sandbox's memory.
     Memory,
@@ -82,6 +88,11 @@ struct DoArgs {
     /// Size limit of /tmp, /dev/shm and the root overlay's memory layer (each), e.g. 512M, 2G.
     #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
     tmpfs_size: u64,
+    /// Give the guest the host's vDSO (`host`, the default: clock_gettime, gettimeofday, time and
+    /// getcpu run without a syscall) or none (`none`: every clock read is a syscall, shown by
+    /// --strace).
+    #[arg(long, value_enum, default_value_t = VdsoArg::Host)]
+    vdso: VdsoArg,
     /// Where the Sentry and the guest run: on one CPU (cheaper ptrace stops) or anywhere.
     #[arg(long, value_enum, default_value_t = Placement::SameCore, env = "RUNRS_CPU_PLACEMENT")]
     cpu_placement: Placement,
@@ -188,6 +199,7 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
             OverlayArg::None => Overlay::None,
         },
         tmpfs_size: args.tmpfs_size,
+        host_vdso: args.vdso == VdsoArg::Host,
         volumes: args
             .volumes
             .iter()

@@ -413,6 +413,7 @@ pub fn load(
         argv,
         envp,
         &[
+            (AT_SYSINFO_EHDR, mm.vdso().map_or(0, |v| v.base)),
             (AT_MINSIGSTKSZ, aux.minsigstksz),
             (AT_HWCAP, aux.hwcap),
             (AT_PAGESZ, PAGE_SIZE),
@@ -587,7 +588,12 @@ fn build_stack(
     host::fill_random(&mut random);
     let random_ptr = w.push_bytes(&random);
 
-    let mut auxv: Vec<(u64, u64)> = aux.to_vec();
+    // AT_SYSINFO_EHDR only when there is a vDSO.
+    let mut auxv: Vec<(u64, u64)> = aux
+        .iter()
+        .copied()
+        .filter(|&(k, v)| k != AT_SYSINFO_EHDR || v != 0)
+        .collect();
     auxv.extend([
         (AT_RANDOM, random_ptr),
         (AT_EXECFN, execfn),

@@ -30,6 +30,7 @@ pub struct Ptrace {
     memory_file: OwnedFd,
     stub_elf: OwnedFd,
     placement: CpuPlacement,
+    keep_vdso: bool,
 }
 
 impl Ptrace {
@@ -55,6 +56,7 @@ impl Ptrace {
             memory_file,
             stub_elf,
             placement: config.placement,
+            keep_vdso: config.host_vdso,
         })
     }
 }
@@ -76,29 +78,172 @@ impl Platform for Ptrace {
             self.memory_file.as_raw_fd(),
             self.placement,
         )?;
-        let mut space = PtraceAddressSpace { pid, contexts: 0 };
-        // Remove everything the exec left (stack, vDSO, vvar): only the stub page stays.
-        space.inject(libc::SYS_munmap, [0, STUB_BASE, 0, 0, 0, 0], "munmap")?;
+        let mut space = PtraceAddressSpace {
+            pid,
+            contexts: 0,
+            vdso: None,
+        };
         let top = STUB_BASE + STUB_SIZE;
-        space.inject(
-            libc::SYS_munmap,
-            [top, abi::TASK_SIZE - top, 0, 0, 0, 0],
-            "munmap",
-        )?;
+        if self.keep_vdso {
+            // The host puts the vDSO among the mmaps, inside the guest's range: move it above the
+            // stub page, at a random page.
+            space.vdso = space.find_vdso().and_then(|v| {
+                let size = v.end - v.vvar_start;
+                let room = (abi::TASK_SIZE - top - size) / abi::PAGE_SIZE;
+                let to = top + random_below(room) * abi::PAGE_SIZE;
+                space.move_vdso(v, to)
+            });
+        }
+        // Remove everything the exec left (stack, and the vDSO unless kept): only the stub page
+        // (and the vDSO with its data pages) stays.
+        space.inject(libc::SYS_munmap, [0, STUB_BASE, 0, 0, 0, 0], "munmap")?;
+        let holes = match space.vdso {
+            Some(v) => vec![(top, v.vvar_start), (v.end, abi::TASK_SIZE)],
+            None => vec![(top, abi::TASK_SIZE)],
+        };
+        for (start, end) in holes {
+            if end > start {
+                space.inject(libc::SYS_munmap, [start, end - start, 0, 0, 0, 0], "munmap")?;
+            }
+        }
         Ok(space)
     }
+}
+
+/// A random number below `limit` (0 if `limit` is 0).
+fn random_below(limit: u64) -> u64 {
+    let mut b = [0u8; 8];
+    if limit == 0 || getrandom(&mut b).is_err() {
+        return 0;
+    }
+    u64::from_ne_bytes(b) % limit
+}
+
+fn getrandom(buf: &mut [u8]) -> Result<(), ()> {
+    sys::getrandom(buf).map_err(drop)
 }
 
 /// A stub process: one guest address space.
 pub struct PtraceAddressSpace {
     pid: i32,
     contexts: usize,
+    vdso: Option<platform_vdso::Vdso>,
 }
+
+use crate as platform_vdso;
 
 impl PtraceAddressSpace {
     /// The host pid of the stub (for tests and diagnostics).
     pub fn stub_pid(&self) -> i32 {
         self.pid
+    }
+
+    /// Finds the host vDSO the exec gave the stub (still stopped at its exec): AT_SYSINFO_EHDR
+    /// from the auxv on its stack, the image's size from its program headers, and the data pages
+    /// below it by probing with mincore (ENOMEM where nothing is mapped). None if anything is
+    /// not as expected.
+    fn find_vdso(&mut self) -> Option<platform_vdso::Vdso> {
+        let regs = sys::get_regs(self.pid).ok()?;
+        let peek = |addr: u64| sys::peek(self.pid, addr).ok();
+        // argc, argv..., NULL, envp..., NULL, then auxv pairs.
+        let mut at = regs.rsp;
+        let argc = peek(at)?;
+        at += 8 * (argc + 2);
+        for _ in 0..4096 {
+            let w = peek(at)?;
+            at += 8;
+            if w == 0 {
+                break;
+            }
+        }
+        let mut base = None;
+        for _ in 0..64 {
+            let (k, v) = (peek(at)?, peek(at + 8)?);
+            at += 16;
+            match k {
+                0 => break,
+                abi::auxv::AT_SYSINFO_EHDR => base = Some(v),
+                _ => {}
+            }
+        }
+        let base = base?;
+        // The ELF header: e_phoff at 32, e_phentsize/e_phnum at 54/56.
+        if peek(base)? & 0xffff_ffff != 0x464c_457f {
+            return None;
+        }
+        let phoff = peek(base + 32)?;
+        let w = peek(base + 48)?;
+        let (phentsize, phnum) = ((w >> 48) & 0xffff, peek(base + 56)? & 0xffff);
+        if phentsize != 56 || phnum == 0 || phnum > 16 {
+            return None;
+        }
+        let mut end = base;
+        for i in 0..phnum {
+            let ph = base + phoff + i * 56;
+            if peek(ph)? & 0xffff_ffff == 1 {
+                // PT_LOAD: p_vaddr at 16, p_memsz at 40 (the vDSO is linked at 0).
+                let (vaddr, memsz) = (peek(ph + 16)?, peek(ph + 40)?);
+                end = end.max(base + vaddr + memsz);
+            }
+        }
+        let end = end.checked_add(abi::PAGE_SIZE - 1)? & !(abi::PAGE_SIZE - 1);
+        // mincore needs somewhere to write its byte: the stack, still mapped.
+        let scratch = (regs.rsp - 4096) & !(abi::PAGE_SIZE - 1);
+        let mut vvar_start = base;
+        for _ in 0..64 {
+            let page = vvar_start - abi::PAGE_SIZE;
+            match self.inject(
+                libc::SYS_mincore,
+                [page, abi::PAGE_SIZE, scratch, 0, 0, 0],
+                "mincore",
+            ) {
+                Ok(_) => vvar_start = page,
+                Err(_) => break,
+            }
+        }
+        Some(platform_vdso::Vdso {
+            base,
+            vvar_start,
+            end,
+        })
+    }
+
+    /// Moves the vDSO and its data pages to start at `to`, keeping their layout. They are
+    /// several mappings that cannot be split, whose boundaries are not known here: each move
+    /// tries the shortest whole mapping from where the previous one ended. None (and the vDSO
+    /// is dropped) if that fails.
+    fn move_vdso(&mut self, v: platform_vdso::Vdso, to: u64) -> Option<platform_vdso::Vdso> {
+        const MREMAP_MAYMOVE: u64 = 1;
+        const MREMAP_FIXED: u64 = 2;
+        let mut at = v.vvar_start;
+        while at < v.end {
+            let mut moved = false;
+            let mut len = abi::PAGE_SIZE;
+            while at + len <= v.end {
+                let dst = to + (at - v.vvar_start);
+                if self
+                    .inject(
+                        libc::SYS_mremap,
+                        [at, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, dst, 0],
+                        "mremap",
+                    )
+                    .is_ok()
+                {
+                    moved = true;
+                    break;
+                }
+                len += abi::PAGE_SIZE;
+            }
+            if !moved {
+                return None;
+            }
+            at += len;
+        }
+        Some(platform_vdso::Vdso {
+            base: to + (v.base - v.vvar_start),
+            vvar_start: to,
+            end: to + (v.end - v.vvar_start),
+        })
     }
 
     /// Runs one host syscall in the stopped stub and returns its result.
@@ -182,6 +327,10 @@ impl AddressSpace for PtraceAddressSpace {
             "madvise",
         )
         .map(drop)
+    }
+
+    fn vdso(&self) -> Option<platform_vdso::Vdso> {
+        self.vdso
     }
 
     fn protect(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), Error> {

@@ -201,6 +201,36 @@ pub fn get_regs(pid: i32) -> Result<UserRegs, Error> {
     Ok(regs)
 }
 
+/// Fills `buf` from the host's random source.
+pub fn getrandom(buf: &mut [u8]) -> io::Result<()> {
+    // SAFETY: buf is valid for buf.len() bytes.
+    let r = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
+    if usize::try_from(r).ok() != Some(buf.len()) {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Reads a word of a stopped tracee's memory.
+pub fn peek(pid: i32, addr: u64) -> Result<u64, Error> {
+    let mut word: u64 = 0;
+    // SAFETY: PTRACE_PEEKDATA through the raw syscall stores the word at the out pointer, a
+    // valid u64.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_ptrace,
+            libc::PTRACE_PEEKDATA,
+            libc::c_long::from(pid),
+            addr,
+            &mut word as *mut u64,
+        )
+    };
+    if r != 0 {
+        return Err(last_error("PTRACE_PEEKDATA"));
+    }
+    Ok(word)
+}
+
 /// Writes a stopped tracee's registers.
 pub fn set_regs(pid: i32, regs: &UserRegs) -> Result<(), Error> {
     // SAFETY: UserRegs has the layout of user_regs_struct; the kernel only reads it.

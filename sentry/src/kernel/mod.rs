@@ -73,6 +73,8 @@ pub struct Config {
     pub overlay: Overlay,
     /// Size limit of /tmp and /dev/shm (each), and of the overlay's memory layer.
     pub tmpfs_size: u64,
+    /// Give the guest the host's vDSO (clocks without a platform stop).
+    pub host_vdso: bool,
     /// Host directories bound into the sandbox; volume N is the Gofer's mount N + 1.
     pub volumes: Vec<VolumeConfig>,
 }
@@ -292,6 +294,7 @@ impl Sandbox {
         let platform = Ptrace::new(platform::Config {
             memory_file: memory.file.fd(),
             placement: config.placement,
+            host_vdso: config.host_vdso,
         })?;
         let cpu = match config.placement {
             CpuPlacement::SameCore(c) => u32::try_from(c).ok(),

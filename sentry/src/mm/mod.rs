@@ -391,6 +391,11 @@ impl Mm {
         Some(out)
     }
 
+    /// The host vDSO kept in this address space, if any.
+    pub fn vdso(&self) -> Option<platform::Vdso> {
+        self.space.vdso()
+    }
+
     /// The platform address space (to run the guest in it).
     pub fn space_mut(&mut self) -> &mut PtraceAddressSpace {
         &mut self.space

@@ -550,10 +550,10 @@ impl Inode {
     ) -> Result<Option<Rc<Inode>>, Errno> {
         let dir = self.dir().ok_or_else(|| errno!(ENOTDIR))?;
         let volume = self.fs.kind == FsKind::Volume;
-        if let Some(e) = dir.entries.borrow().get(name) {
-            // A volume is shared with the host: a name missing before may exist now.
-            if volume && matches!(e, Entry::Negative) {
-            } else {
+        // A volume is shared with the host, which may change it at any time: every lookup asks
+        // the Gofer again (a cached name could now be another file, or gone).
+        if !volume {
+            if let Some(e) = dir.entries.borrow().get(name) {
                 return Ok(match e {
                     Entry::Node(n) => Some(n.clone()),
                     Entry::Negative | Entry::Whiteout => None,
@@ -596,7 +596,11 @@ impl Inode {
             let cur_dir = cur.dir().ok_or_else(|| errno!(EIO))?;
             // A later name may already be cached (e.g. created in the sandbox): keep that one,
             // and forget the fid just walked.
-            let existing = cur_dir.entries.borrow().get(&names[i]).cloned();
+            let existing = if volume {
+                None
+            } else {
+                cur_dir.entries.borrow().get(&names[i]).cloned()
+            };
             let node = match existing {
                 Some(Entry::Node(n)) => n,
                 Some(_) => break,

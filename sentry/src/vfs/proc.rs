@@ -483,6 +483,18 @@ fn pid_file(t: &Task, name: &str) -> Result<Vec<u8>, Errno> {
                     name
                 );
             }
+            if let Some(v) = t.mm.vdso() {
+                let _ = writeln!(
+                    s,
+                    "{:08x}-{:08x} r--p 00000000 00:00 0                          [vvar]",
+                    v.vvar_start, v.base
+                );
+                let _ = writeln!(
+                    s,
+                    "{:08x}-{:08x} r-xp 00000000 00:00 0                          [vdso]",
+                    v.base, v.end
+                );
+            }
             Ok(())
         }
         "mounts" => write!(s, "{}", mounts(t, false)),
