@@ -304,3 +304,54 @@ fn terminal_queries_reach_the_real_pty() {
     );
     assert_eq!(native, sandboxed);
 }
+
+#[test]
+fn the_sentry_is_locked_down_while_the_guest_runs() {
+    let prog = guest("sleeper");
+    let mut child = Command::new(runrs_bin())
+        .args(["do", "--"])
+        .arg(&prog)
+        .arg("30")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut buf = [0u8; 6];
+    std::io::Read::read_exact(&mut out, &mut buf).unwrap();
+    assert_eq!(&buf, b"ready\n");
+    let pid = child.id();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |k: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(k))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let root_entries = std::fs::read_dir(format!("/proc/{pid}/root"))
+        .map(|d| d.count())
+        .unwrap_or(usize::MAX);
+    let is_root = euid_from_proc() == 0;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(field("Seccomp:"), "2", "seccomp filter mode");
+    assert_eq!(field("NoNewPrivs:"), "1");
+    assert_eq!(field("CapEff:"), "0000000000000000");
+    assert_eq!(field("CapPrm:"), "0000000000000000");
+    if is_root {
+        // An empty root: no host path resolves in the Sentry.
+        assert_eq!(root_entries, 0, "the Sentry's root is not empty");
+    }
+}
+
+fn euid_from_proc() -> u32 {
+    // Read from /proc rather than calling geteuid (no unsafe here).
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|v| v.split_whitespace().nth(1).map(|s| s.parse().unwrap()))
+        .unwrap()
+}

@@ -88,6 +88,10 @@ struct DoArgs {
     /// Size limit of /tmp, /dev/shm and the root overlay's memory layer (each), e.g. 512M, 2G.
     #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
     tmpfs_size: u64,
+    /// Do not lock the Sentry down (no seccomp filter, namespaces or capability drop): for
+    /// debugging runrs itself only.
+    #[arg(long, hide = true)]
+    no_lockdown: bool,
     /// Give the guest the host's vDSO (`host`, the default: clock_gettime, gettimeofday, time and
     /// getcpu run without a syscall) or none (`none`: every clock read is a syscall, shown by
     /// --strace).
@@ -235,7 +239,14 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
             }
             e => anyhow::Error::new(e).context("starting the sandbox"),
         })
-        .and_then(|sandbox| sandbox.run().context("running the guest"));
+        .and_then(|sandbox| {
+            if !args.no_lockdown {
+                let t0 = std::time::Instant::now();
+                let report = sandbox.lock_down().context("locking the Sentry down")?;
+                tracing::debug!(?report, us = t0.elapsed().as_micros(), "Sentry locked down");
+            }
+            sandbox.run().context("running the guest")
+        });
     // The sandbox (and its end of the channel) is gone: the Gofer sees EOF and exits.
     let _ = gofer.wait();
     let status = result?;

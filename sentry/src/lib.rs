@@ -9,6 +9,7 @@ pub mod errors;
 pub mod host;
 pub mod kernel;
 pub mod loader;
+pub mod lockdown;
 pub mod mm;
 pub mod syscalls;
 pub mod vfs;

@@ -243,6 +243,8 @@ pub struct Task {
     pub fs: FsContext,
     /// The executable and its absolute path.
     pub exe: Option<(Rc<Inode>, Vec<u8>)>,
+    /// The command name (/proc/PID/comm).
+    pub comm: Vec<u8>,
     /// Host pid of the stub, for its CPU clock.
     pub stub_pid: i32,
     /// Set when the task has ended.
@@ -374,6 +376,7 @@ impl Sandbox {
                 root: root.clone(),
             },
             exe: None,
+            comm: Vec::new(),
             stub_pid,
             exit: None,
         };
@@ -418,11 +421,20 @@ impl Sandbox {
         task.regs = loaded.regs;
         tracing::debug!(us = t0.elapsed().as_micros(), "program loaded");
         task.exe = Some((prepared.exe, prepared.exe_path));
+        // As Linux: the base name of the path exec was given (a symlink's own name, a script's
+        // name), at most 15 bytes.
+        let base = path.rsplit(|&c| c == b'/').next().unwrap_or(&path);
+        task.comm = base[..base.len().min(15)].to_vec();
         Ok(Sandbox {
             task,
             _platform: platform,
             _memory: memory,
         })
+    }
+
+    /// Locks the Sentry down (see [`crate::lockdown`]): call after `new`, before `run`.
+    pub fn lock_down(&self) -> Result<crate::lockdown::Report, crate::lockdown::LockdownError> {
+        crate::lockdown::lock_down()
     }
 
     /// Runs the guest to its end.
@@ -751,12 +763,7 @@ impl Task {
 
     /// The command name (/proc/PID/comm): the executable's base name, up to 15 bytes.
     pub fn comm(&self) -> String {
-        let name = self
-            .exe
-            .as_ref()
-            .map(|e| e.1.rsplit(|&c| c == b'/').next().unwrap_or(&e.1).to_vec())
-            .unwrap_or_default();
-        String::from_utf8_lossy(&name[..name.len().min(15)]).into_owned()
+        String::from_utf8_lossy(&self.comm).into_owned()
     }
 
     fn run(&mut self) -> Result<ExitStatus, platform::Error> {

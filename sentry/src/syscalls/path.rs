@@ -957,12 +957,9 @@ fn do_rename(
         np.dir.unlink_child(&np.name);
         op.dir.link_child(&op.name, d);
     } else if let Some(d) = np.dir.unlink_child(&np.name) {
+        let is_dir = d.is_dir();
         let mut m = d.meta.borrow_mut();
-        m.nlink = if d.is_dir() {
-            0
-        } else {
-            m.nlink.saturating_sub(1)
-        };
+        m.nlink = if is_dir { 0 } else { m.nlink.saturating_sub(1) };
     }
     np.dir.link_child(&np.name, src.clone());
     src.touch_changed();
