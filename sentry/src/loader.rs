@@ -100,6 +100,8 @@ pub struct ImageFile {
     pub head: Vec<u8>,
     pub size: u64,
     pub source: ImageSource,
+    /// What /proc/PID/maps calls its mappings.
+    pub label: Option<std::sync::Arc<crate::mm::FileLabel>>,
 }
 
 /// Where an image's bytes come from.
@@ -117,6 +119,7 @@ impl ImageFile {
             head: bytes[..bytes.len().min(MAX_HEAD)].to_vec(),
             size: bytes.len() as u64,
             source: ImageSource::Bytes(bytes),
+            label: None,
         }
     }
 
@@ -536,6 +539,9 @@ fn map_segments(mm: &mut Mm, loads: &[Phdr], image: &ImageFile, bias: u64) -> Re
         image
             .read_into(mm, &ranges, file_from)
             .map_err(|e| SegError::Map(crate::errors::from_host(e)))?;
+        if let Some(label) = &image.label {
+            mm.set_file(start, end - start, label.clone(), file_from, true);
+        }
         // Its pages are all about to be used: map them into the guest now rather than one
         // fault at a time.
         if prot & PROT_READ != 0 && end - start >= POPULATE_MIN {

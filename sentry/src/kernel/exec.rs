@@ -28,10 +28,18 @@ pub struct Prepared {
 }
 
 /// Opens an executable: its head (headers, or a `#!` line) read, the rest left in the file.
-pub fn open_image(inode: &Inode) -> Result<ImageFile, Errno> {
+/// `path` names its mappings in /proc/PID/maps.
+pub fn open_image(inode: &Inode, path: &[u8]) -> Result<ImageFile, Errno> {
+    let label = Some(std::sync::Arc::new(crate::mm::FileLabel {
+        name: path.to_vec(),
+        dev: inode.fs.dev,
+        ino: inode.ino,
+    }));
     if let Kind::Regular(d) = &inode.kind {
         if let Data::Memory(v) = &*d.borrow() {
-            return Ok(ImageFile::from_bytes(v.to_vec()));
+            let mut image = ImageFile::from_bytes(v.to_vec());
+            image.label = label;
+            return Ok(image);
         }
     }
     if !matches!(inode.kind, Kind::Regular(_)) {
@@ -49,6 +57,7 @@ pub fn open_image(inode: &Inode) -> Result<ImageFile, Errno> {
         head,
         size,
         source: ImageSource::Host(fd),
+        label,
     })
 }
 
@@ -116,7 +125,7 @@ pub fn prepare(
     let mut path = path.to_vec();
     for _ in 0..=MAX_RECURSION {
         let (inode, abs) = open_exec(t, start, &path)?;
-        let image = open_image(&inode)?;
+        let image = open_image(&inode, &abs)?;
         let head = &image.head;
         if head.starts_with(b"#!") {
             let line = &head[2..head.len().min(BINPRM_BUF_SIZE)];
@@ -151,11 +160,13 @@ pub fn prepare(
         let interp = match crate::loader::interpreter(head) {
             Some(ipath) => {
                 // A missing interpreter is ENOENT, as on Linux.
-                let i = Walker::new(t).lookup(start, &ipath, true)?;
+                let mut w = Walker::new(t);
+                let i = w.lookup(start, &ipath, true)?;
+                let ipath_abs = w.path_of(&i);
                 if !matches!(i.kind, Kind::Regular(_)) {
                     return Err(errno!(EACCES));
                 }
-                Some(open_image(&i)?)
+                Some(open_image(&i, &ipath_abs)?)
             }
             None => None,
         };

@@ -117,8 +117,9 @@ pub struct Kernel {
     pub mounts: RefCell<Vec<MountInfo>>,
     pub host: HostInfo,
     /// Boot time (seconds since the epoch) and the host's uptime then.
+    /// The host's boot time (seconds since the epoch): the guest's CLOCK_BOOTTIME is the host's
+    /// (through the vDSO), so uptime and btime are the host's too, and agree with it.
     pub boot_time: i64,
-    pub boot_uptime: f64,
     /// Guest memory the sandbox may use (MemTotal).
     pub memory_limit: u64,
     /// The internal filesystem of memfd_create's files, made on first use.
@@ -316,8 +317,7 @@ impl Sandbox {
             host: HostInfo {
                 cpuinfo: std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default(),
             },
-            boot_time: now.tv_sec,
-            boot_uptime: up.tv_sec as f64 + up.tv_nsec as f64 / 1e9,
+            boot_time: now.tv_sec - up.tv_sec,
             memory_limit: config.memory_size.min(host_memory()),
             memfd: RefCell::new(None),
         });
@@ -633,6 +633,9 @@ fn build_tree(
         };
         for f in [&b"online"[..], b"possible", b"present"] {
             vfs::add_file(&cpu, f, 0o444, list.as_bytes());
+        }
+        for c in 0..ncpus {
+            vfs::mkdir_p(&cpu, format!("cpu{c}").as_bytes(), 0o755);
         }
         let dev = vfs::mkdir_p(r, b"dev", 0o755);
         vfs::mkdir_p(&dev, b"block", 0o755);

@@ -192,6 +192,19 @@ impl MemoryFile {
         unsafe { libc::madvise(start.cast(), len, MADV_POPULATE_READ) };
     }
 
+    /// lseek(SEEK_DATA or SEEK_HOLE) on the memory file from `off`: None at the end of data.
+    pub fn seek_data_hole(&self, off: u64, hole: bool) -> Option<u64> {
+        let whence = if hole {
+            libc::SEEK_HOLE
+        } else {
+            libc::SEEK_DATA
+        };
+        let off = i64::try_from(off).ok()?;
+        // SAFETY: lseek on our own fd.
+        let r = unsafe { libc::lseek(self.fd.as_raw_fd(), off, whence) };
+        u64::try_from(r).ok()
+    }
+
     /// Zeroes `[off, off + len)`.
     pub fn zero(&self, off: u64, len: usize) {
         let dst = self.range(off, len);

@@ -151,6 +151,18 @@ struct Segment {
     file_off: u64,
     /// The shared object this segment maps, for shared memory; private memory owns its range.
     object: Option<Arc<SharedObject>>,
+    /// The file it maps (for /proc/PID/maps), and the file offset of its first byte.
+    file: Option<(Arc<FileLabel>, u64)>,
+    /// Whether mprotect may add PROT_WRITE (not for a shared mapping of a read-only fd).
+    maywrite: bool,
+}
+
+/// The file a mapping maps, as /proc/PID/maps names it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FileLabel {
+    pub name: Vec<u8>,
+    pub dev: u64,
+    pub ino: u64,
 }
 
 impl Segment {
@@ -313,6 +325,8 @@ pub struct Vma {
     pub prot: u64,
     pub shared: bool,
     pub role: Role,
+    /// The file mapped and the offset of `start` in it.
+    pub file: Option<(Arc<FileLabel>, u64)>,
 }
 
 impl Mm {
@@ -338,10 +352,18 @@ impl Mm {
         let mut out: Vec<Vma> = Vec::new();
         for (&start, seg) in &self.segments {
             if let Some(last) = out.last_mut() {
+                let same_file = match (&last.file, &seg.file) {
+                    (None, None) => true,
+                    (Some((a, ao)), Some((b, bo))) => {
+                        Arc::ptr_eq(a, b) && ao + (last.end - last.start) == *bo
+                    }
+                    _ => false,
+                };
                 if last.end == start
                     && last.prot == seg.prot
                     && last.role == seg.role
                     && last.shared == seg.shared()
+                    && same_file
                 {
                     last.end = seg.end;
                     continue;
@@ -353,6 +375,7 @@ impl Mm {
                 prot: seg.prot,
                 shared: seg.shared(),
                 role: seg.role,
+                file: seg.file.clone(),
             });
         }
         out
@@ -362,6 +385,22 @@ impl Mm {
     pub fn populate(&mut self, addr: u64, len: u64) {
         if let Err(e) = self.space.populate(addr, len) {
             tracing::debug!("populate {addr:#x}+{len:#x}: {e}");
+        }
+    }
+
+    /// Records that `[addr, addr + len)` (a mapping just made) maps `label` from file offset
+    /// `offset`, and whether it may become writable.
+    pub fn set_file(
+        &mut self,
+        addr: u64,
+        len: u64,
+        label: Arc<FileLabel>,
+        offset: u64,
+        maywrite: bool,
+    ) {
+        for (&start, seg) in self.segments.range_mut(addr..addr.saturating_add(len)) {
+            seg.file = Some((label.clone(), offset + (start - addr)));
+            seg.maywrite = maywrite;
         }
     }
 
@@ -466,6 +505,8 @@ impl Mm {
             role,
             file_off,
             object,
+            file: None,
+            maywrite: true,
         };
         let result = self.unmap(addr, len).and_then(|()| self.install(addr, seg));
         if result.is_err() && !shared {
@@ -494,6 +535,8 @@ impl Mm {
                 role,
                 file_off,
                 object: Some(object.clone()),
+                file: None,
+                maywrite: true,
             };
             self.install(addr, seg)?;
         }
@@ -504,6 +547,8 @@ impl Mm {
                 role,
                 file_off: file_off + inside,
                 object: Some(object),
+                file: None,
+                maywrite: true,
             };
             self.install(addr + inside, seg)?;
         }
@@ -563,6 +608,16 @@ impl Mm {
         let end = addr + len;
         if !self.is_fully_mapped(addr, end) {
             bail!(ENOMEM, "mprotect range {addr:#x}-{end:#x} not fully mapped");
+        }
+        if prot & PROT_WRITE != 0
+            && self
+                .segments
+                .range(..end)
+                .rev()
+                .take_while(|(_, s)| s.end > addr)
+                .any(|(_, s)| !s.maywrite)
+        {
+            bail!(EACCES, "shared mapping of a file not open for writing");
         }
         self.split_at(addr);
         self.split_at(end);
@@ -740,6 +795,10 @@ impl Mm {
         }
         let upper = Segment {
             file_off: seg.file_off + (addr - start),
+            file: seg
+                .file
+                .as_ref()
+                .map(|(l, o)| (l.clone(), o + (addr - start))),
             ..seg.clone()
         };
         let lower = Segment {

@@ -237,8 +237,31 @@ pub fn read(t: &mut Task, a: [u64; 6]) -> SysResult {
     )
 }
 
+/// A write to /proc/PID/comm renames the task (at most 15 bytes).
+fn write_comm(t: &mut Task, f: &OpenFile, buf: u64, len: u64) -> SysResult {
+    if !f.writable() {
+        bail!(EBADF);
+    }
+    let n = usize::try_from(len).unwrap_or(usize::MAX);
+    let mut name = vec![0u8; n.min(15)];
+    t.mm.copy_in(UserAddr(buf), &mut name)?;
+    if let Some(nul) = name.iter().position(|&c| c == 0) {
+        name.truncate(nul);
+    }
+    t.comm = name;
+    Ok(len)
+}
+
 pub fn write(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
+    if let Some(o) = f.vfs() {
+        if matches!(
+            o.inode.kind,
+            Kind::Proc(crate::vfs::proc::FileKind::Pid(_, "comm"))
+        ) {
+            return write_comm(t, o, a[1], a[2]);
+        }
+    }
     if !access_ok(a[1], a[2]) {
         bail!(EFAULT, "buffer outside the user address space");
     }
@@ -606,6 +629,10 @@ pub fn getdents64(t: &mut Task, a: [u64; 6]) -> SysResult {
     if !o.inode.is_dir() {
         bail!(ENOTDIR);
     }
+    // A removed directory lists nothing (Linux's IS_DEADDIR).
+    if o.inode.meta.borrow().nlink == 0 {
+        bail!(ENOENT, "directory removed");
+    }
     let count = usize::try_from(a[2] as u32).unwrap_or(0);
     if !access_ok(a[1], count as u64) {
         bail!(EFAULT);
@@ -676,7 +703,20 @@ pub fn fsync(t: &mut Task, a: [u64; 6]) -> SysResult {
     if f.vfs().is_some_and(OpenFile::is_path) {
         bail!(EBADF);
     }
-    // Memory files and the read-only lower layer have nothing to flush.
+    // Devices and procfs files have no fsync (EINVAL, as Linux); memory files and the
+    // read-only lower layer have nothing to flush.
+    if f.inode()
+        .is_some_and(|i| matches!(i.kind, Kind::Device(_) | Kind::Proc(_)))
+    {
+        bail!(EINVAL);
+    }
+    Ok(0)
+}
+
+pub fn syncfs(t: &mut Task, a: [u64; 6]) -> SysResult {
+    if file(t, fd_arg(a[0]))?.vfs().is_some_and(OpenFile::is_path) {
+        bail!(EBADF);
+    }
     Ok(0)
 }
 
@@ -705,13 +745,35 @@ pub fn fallocate(t: &mut Task, a: [u64; 6]) -> SysResult {
         .ok_or_else(|| errno!(EFBIG))?
         .cast_unsigned();
     match mode {
-        0 => {
-            if end > o.inode.size() {
+        0 | 1 => {
+            // Allocates: the pages count as used (st_blocks, the size limit); KEEP_SIZE (1)
+            // leaves the size.
+            o.inode.copy_up()?;
+            if mode == 0 && end > o.inode.size() {
                 super::path::truncate_inode(&o.inode, end)?;
+            }
+            if let Kind::Regular(data) = &o.inode.kind {
+                if let crate::vfs::Data::Memory(p) = &mut *data.borrow_mut() {
+                    p.allocate(off.cast_unsigned(), len.cast_unsigned(), &o.inode.fs)?;
+                }
             }
             Ok(0)
         }
-        1 /* FALLOC_FL_KEEP_SIZE */ => Ok(0),
+        // FALLOC_FL_PUNCH_HOLE (must come with KEEP_SIZE): the range reads as zeroes; punched
+        // pages stop counting against the size limit. (tmpfs has no ZERO_RANGE either.)
+        3 => {
+            let Kind::Regular(data) = &o.inode.kind else {
+                bail!(ENODEV);
+            };
+            o.inode.copy_up()?;
+
+            if let crate::vfs::Data::Memory(p) = &mut *data.borrow_mut() {
+                p.punch(off.cast_unsigned(), len.cast_unsigned(), &o.inode.fs);
+            }
+            o.inode.touch_modified();
+            Ok(0)
+        }
+        2 => Err(errno!(EOPNOTSUPP, "PUNCH_HOLE without KEEP_SIZE")),
         _ => {
             t.k.log_partial(format!("fallocate mode {mode:#x}"));
             Err(errno!(EOPNOTSUPP))

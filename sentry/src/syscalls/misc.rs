@@ -302,8 +302,7 @@ const _: () = assert!(std::mem::size_of::<Sysinfo>() == 112);
 pub fn sysinfo(t: &mut Task, a: [u64; 6]) -> SysResult {
     let up = host::clock_gettime(libc::CLOCK_BOOTTIME)
         .map(|ts| ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9)
-        .unwrap_or(0.0)
-        - t.k.boot_uptime;
+        .unwrap_or(0.0);
     let total = t.k.memory_limit;
     let used = t.mm.mapped_bytes().min(total);
     let info = Sysinfo {

@@ -35,6 +35,14 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         _ => bail!(EINVAL, "bad mapping type"),
     }
     let file = t.fds.get(args.fd).cloned().ok_or_else(|| errno!(EBADF))?;
+    // The last page's offset must fit (pgoff + pages wrapping is EOVERFLOW, as do_mmap).
+    let pages = crate::mm::page_up(args.len).unwrap_or(u64::MAX) / abi::PAGE_SIZE;
+    if (args.offset / abi::PAGE_SIZE)
+        .checked_add(pages)
+        .is_none_or(|e| e > u64::MAX / abi::PAGE_SIZE)
+    {
+        bail!(EOVERFLOW, "offset + length overflows");
+    }
     let Some(o) = file.vfs() else {
         // An inherited stdio fd (a pipe or terminal): EACCES if write-only, as do_mmap checks
         // that before asking the file, then ENODEV.
@@ -68,6 +76,8 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
                 // The file's own pages: coherent with read and write.
                 let inode = o.inode.clone();
                 let offset = args.offset;
+                let label = file_label(t, o);
+                let maywrite = o.writable();
                 return t.mm.mmap_with(args, |mm, addr, len, prot, _, _| {
                     let views = match &mut *inode_data(&inode).borrow_mut() {
                         Data::Memory(p) => p.views(offset, len)?,
@@ -79,6 +89,7 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
                         mm.map_shared_view(at, n, prot, Role::File, object, off)?;
                         at += n;
                     }
+                    mm.set_file(addr, len, label, offset, maywrite);
                     Ok(())
                 });
             }
@@ -112,7 +123,20 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         return Err(e);
     }
     t.mm.set_role(addr, args.len, Role::File);
+    let label = file_label(t, o);
+    // A read-only MAP_SHARED may not become writable (its fd cannot write).
+    let maywrite = !shared || o.writable();
+    t.mm.set_file(addr, args.len, label, args.offset, maywrite);
     Ok(addr)
+}
+
+/// How /proc/PID/maps names a mapping of `o`.
+fn file_label(t: &Task, o: &crate::vfs::OpenFile) -> std::sync::Arc<crate::mm::FileLabel> {
+    std::sync::Arc::new(crate::mm::FileLabel {
+        name: o.origin.path(&o.inode, &t.fs.root),
+        dev: o.inode.fs.dev,
+        ino: o.inode.ino,
+    })
 }
 
 fn inode_data(inode: &crate::vfs::Inode) -> &std::cell::RefCell<Data> {

@@ -99,8 +99,8 @@ table! {
     SYS_FSYNC => fs::fsync, Full, [Fd];
     SYS_FDATASYNC => fs::fsync, Full, [Fd];
     SYS_SYNC => fs::sync, Full, [];
-    SYS_SYNCFS => fs::fsync, Full, [Fd];
-    SYS_FALLOCATE => fs::fallocate, Partial("modes 0 and KEEP_SIZE; punching and collapsing holes EOPNOTSUPP"), [Fd, Hex, Int, Int];
+    SYS_SYNCFS => fs::syncfs, Full, [Fd];
+    SYS_FALLOCATE => fs::fallocate, Partial("modes 0, KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE on files of the sandbox; COLLAPSE/INSERT/ZERO_RANGE EOPNOTSUPP (as tmpfs)"), [Fd, Hex, Int, Int];
     SYS_FCHDIR => fs::fchdir, Full, [Fd];
     SYS_OPEN => path::open, Partial("O_TMPFILE EOPNOTSUPP; FIFOs and socket nodes ENXIO until pipes and sockets"), [Str, Hex, Oct];
     SYS_OPENAT => path::openat, Partial("O_TMPFILE EOPNOTSUPP; FIFOs and socket nodes ENXIO until pipes and sockets"), [Fd, Str, Hex, Oct];
@@ -159,6 +159,13 @@ table! {
     SYS_GETRESUID => ids::getresuid, Full, [Ptr, Ptr, Ptr];
     SYS_GETRESGID => ids::getresgid, Full, [Ptr, Ptr, Ptr];
     SYS_GETGROUPS => ids::getgroups, Full, [Int, Ptr];
+    SYS_SETUID => ids::setuid, Partial("CAP_SETUID is an effective uid of 0"), [Int];
+    SYS_SETGID => ids::setgid, Partial("CAP_SETGID is an effective uid of 0"), [Int];
+    SYS_SETREUID => ids::setreuid, Partial("as setuid"), [Int, Int];
+    SYS_SETREGID => ids::setregid, Partial("as setgid"), [Int, Int];
+    SYS_SETRESUID => ids::setresuid, Partial("as setuid"), [Int, Int, Int];
+    SYS_SETRESGID => ids::setresgid, Partial("as setgid"), [Int, Int, Int];
+    SYS_SETGROUPS => ids::setgroups, Partial("as setgid"), [Int, Ptr];
     SYS_UNAME => misc::uname, Full, [Ptr];
     SYS_SYSINFO => misc::sysinfo, Partial("the sandbox's uptime and memory; loads 0, no swap"), [Ptr];
     SYS_SENDFILE => copy::sendfile, Partial("input must be a file of the sandbox (not an inherited pipe)"), [Fd, Fd, Ptr, Int];

@@ -86,6 +86,10 @@ fn is_dot(name: &[u8]) -> bool {
 
 /// Checks that `dir` may get or lose entries: EROFS, then write and search permission.
 fn may_change_dir(t: &Task, dir: &Rc<Inode>) -> Result<(), Errno> {
+    // A removed directory takes no new names.
+    if dir.meta.borrow().nlink == 0 {
+        bail!(ENOENT, "directory removed");
+    }
     may_modify(dir)?;
     if dir.dir().is_some_and(|d| d.synth.is_some()) {
         bail!(EACCES, "procfs directory");
@@ -143,19 +147,8 @@ pub fn truncate_inode(inode: &Rc<Inode>, len: u64) -> Result<(), Errno> {
     inode.copy_up()?;
     let mut d = data.borrow_mut();
     if let Data::Memory(p) = &mut *d {
-        let old = p.len();
-        if len > old {
-            inode.fs.charge(len - old)?;
-        }
-        if let Err(e) = p.set_len(len) {
-            if len > old {
-                inode.fs.uncharge(len - old);
-            }
-            return Err(e);
-        }
-        if len < old {
-            inode.fs.uncharge(old - len);
-        }
+        // Extending is sparse: only written pages count against the size limit.
+        p.set_len(len, &inode.fs)?;
     }
     drop(d);
     inode.touch_modified();
@@ -197,6 +190,9 @@ pub fn do_open(
         t.k.log_partial("O_TMPFILE".into());
         bail!(EOPNOTSUPP, "O_TMPFILE not implemented");
     }
+    if flags & O_CREAT != 0 && flags & O_DIRECTORY != 0 {
+        bail!(EINVAL, "O_CREAT with O_DIRECTORY");
+    }
     if flags & O_PATH != 0 {
         flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     }
@@ -204,8 +200,14 @@ pub fn do_open(
     let wants_write =
         flags & O_PATH == 0 && (acc == O_WRONLY || acc == O_RDWR || flags & O_TRUNC != 0);
     let wants_read = flags & O_PATH == 0 && (acc == O_RDONLY || acc == O_RDWR);
-    let start = if path.first() == Some(&b'/') && resolve == 0 {
-        t.fs.root.clone()
+    let scoped = resolve & (vfs::walk::RESOLVE_IN_ROOT | vfs::walk::RESOLVE_BENEATH) != 0;
+    let start = if scoped && path.first() == Some(&b'/') {
+        // RESOLVE_IN_ROOT and RESOLVE_BENEATH resolve even absolute paths from dirfd.
+        if dirfd == AT_FDCWD {
+            t.fs.cwd.clone()
+        } else {
+            start_dir(t, dirfd, b".")?
+        }
     } else {
         start_dir(t, dirfd, path)?
     };
@@ -214,48 +216,75 @@ pub fn do_open(
     let mut created = false;
     let mut volume_fd = None;
     let inode = if flags & O_CREAT != 0 && flags & O_PATH == 0 {
-        let p = w.parent(&start, path)?;
-        if is_dot(&p.name) || p.trailing_slash {
-            bail!(EISDIR);
-        }
-        let existing = match w.step(&p.dir, &p.name, &[], false) {
-            Ok(n) => Some(n),
-            Err(e) if e.code == libc::ENOENT => None,
-            Err(e) => return Err(e),
-        };
-        match existing {
-            Some(_) if flags & O_EXCL != 0 => bail!(EEXIST),
-            Some(n) if n.is_symlink() && follow => w.lookup(&start, path, true)?,
-            Some(n) => n,
-            None => {
-                may_change_dir(t, &p.dir)?;
-                let perm = mode & 0o7777 & !t.umask;
-                let n = if is_volume(&p.dir) {
-                    let host_flags = (flags & (O_ACCMODE | O_APPEND)) as i32;
-                    let (n, fd) = volume::create(&p.dir, &p.name, host_flags, perm)?;
-                    volume_fd = Some(fd);
-                    n
-                } else {
-                    let m = new_meta(t, &p.dir, S_IFREG | perm);
-                    let n = Inode::new_memory(
-                        &p.dir.fs,
-                        m,
-                        Kind::Regular(RefCell::new(Data::Memory(vfs::pages::Pages::new(
-                            t.mm.memory_arc(),
-                        )))),
-                    );
-                    p.dir.link_child(&p.name, n.clone());
-                    n
-                };
-                w.step(&p.dir, &p.name, &[], false)?;
-                created = true;
-                n
+        // The last component may be a symlink to a file that does not exist yet: without
+        // O_EXCL and O_NOFOLLOW the file is created where the link points (as Linux does).
+        let (mut dir_start, mut cur_path) = (start.clone(), path.to_vec());
+        let mut hops = 0;
+        loop {
+            let p = w.parent(&dir_start, &cur_path)?;
+            if p.trailing_slash && !is_dot(&p.name) {
+                bail!(EISDIR);
+            }
+            let existing = match w.step(&p.dir, &p.name, &[], false) {
+                Ok(n) => Some(n),
+                Err(e) if e.code == libc::ENOENT => None,
+                Err(e) => return Err(e),
+            };
+            match existing {
+                Some(_) if flags & O_EXCL != 0 => bail!(EEXIST),
+                Some(n) if n.is_dir() => bail!(EISDIR),
+                Some(n) if n.is_symlink() && follow => {
+                    hops += 1;
+                    if hops > 40 {
+                        bail!(ELOOP);
+                    }
+                    match w.lookup(&p.dir, &p.name, true) {
+                        Ok(n) => break n,
+                        Err(e) if e.code == libc::ENOENT => {
+                            // Dangling: create at the target, resolved from the link's directory.
+                            let target = n.read_link(t)?;
+                            dir_start = p.dir.clone();
+                            cur_path = target;
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                Some(n) => break n,
+                None => {
+                    may_change_dir(t, &p.dir)?;
+                    let perm = mode & 0o7777 & !t.umask;
+                    let n = if is_volume(&p.dir) {
+                        let host_flags = (flags & (O_ACCMODE | O_APPEND)) as i32;
+                        let (n, fd) = volume::create(&p.dir, &p.name, host_flags, perm)?;
+                        volume_fd = Some(fd);
+                        n
+                    } else {
+                        let m = new_meta(t, &p.dir, S_IFREG | perm);
+                        let n = Inode::new_memory(
+                            &p.dir.fs,
+                            m,
+                            Kind::Regular(RefCell::new(Data::Memory(vfs::pages::Pages::new(
+                                t.mm.memory_arc(),
+                            )))),
+                        );
+                        p.dir.link_child(&p.name, n.clone());
+                        n
+                    };
+                    w.step(&p.dir, &p.name, &[], false)?;
+                    created = true;
+                    break n;
+                }
             }
         }
     } else {
         w.lookup(&start, path, follow)?
     };
     let is_dir = inode.is_dir();
+    // As do_open: O_DIRECTORY on a non-directory first, then may_open's ELOOP for a symlink.
+    if flags & O_DIRECTORY != 0 && !is_dir {
+        bail!(ENOTDIR);
+    }
     if flags & O_PATH == 0 {
         if inode.is_symlink() {
             bail!(ELOOP, "O_NOFOLLOW on a symlink");
@@ -263,9 +292,6 @@ pub fn do_open(
         if flags & O_CREAT != 0 && is_dir {
             bail!(EISDIR);
         }
-    }
-    if flags & O_DIRECTORY != 0 && !is_dir {
-        bail!(ENOTDIR);
     }
     if is_dir && wants_write {
         bail!(EISDIR);
@@ -291,7 +317,8 @@ pub fn do_open(
     let mut of = OpenFile::new(
         inode.clone(),
         w.origin(&inode),
-        (flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC)) | O_LARGEFILE,
+        (flags & !(O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_CLOEXEC))
+            | if flags & O_PATH != 0 { 0 } else { O_LARGEFILE },
     );
     if flags & O_PATH == 0 {
         match &inode.kind {
@@ -393,6 +420,10 @@ pub fn openat2(t: &mut Task, a: [u64; 6]) -> SysResult {
         bail!(EINVAL, "unknown flags");
     }
     let flags = flags as u32;
+    // openat2 is strict: with O_PATH only O_DIRECTORY, O_NOFOLLOW and O_CLOEXEC may be given.
+    if flags & O_PATH != 0 && flags & !(O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) != 0 {
+        bail!(EINVAL, "O_PATH with other flags");
+    }
     if mode & !0o7777 != 0 || (mode != 0 && flags & (O_CREAT | O_TMPFILE) == 0) {
         bail!(EINVAL, "bad mode");
     }
@@ -481,7 +512,12 @@ pub fn statx(t: &mut Task, a: [u64; 6]) -> SysResult {
     let mut b = [0u8; 256];
     let put = |b: &mut [u8; 256], off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
     // STATX_BASIC_STATS (0x7ff) | STATX_MNT_ID (0x1000).
-    put(&mut b, 0, &0x17ffu32.to_ne_bytes());
+    // STATX_MTIME and STATX_CTIME come back only if one of them was asked for (as 6.18).
+    let mut got = 0x17ffu32;
+    if mask & 0xc0 == 0 {
+        got &= !0xc0;
+    }
+    put(&mut b, 0, &got.to_ne_bytes());
     put(&mut b, 4, &(st.blksize as u32).to_ne_bytes());
     put(&mut b, 16, &(st.nlink as u32).to_ne_bytes());
     put(&mut b, 20, &st.uid.to_ne_bytes());
@@ -516,13 +552,26 @@ fn do_access(t: &Task, dirfd: i32, path: &[u8], mode: u64, flags: u64) -> SysRes
     if flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         bail!(EINVAL, "bad flags");
     }
-    let inode = lookup_at(
-        t,
-        dirfd,
-        path,
-        flags & AT_SYMLINK_NOFOLLOW == 0,
-        flags & AT_EMPTY_PATH != 0,
-    )?;
+    // access() checks with the real ids unless AT_EACCESS, for the whole walk too.
+    let real = vfs::Cred {
+        uid: t.creds.ruid,
+        gid: t.creds.rgid,
+        groups: &t.creds.groups,
+    };
+    let cred = if flags & AT_EACCESS != 0 {
+        t.cred()
+    } else {
+        real
+    };
+    let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+    let inode = if path.is_empty() {
+        lookup_at(t, dirfd, path, follow, flags & AT_EMPTY_PATH != 0)?
+    } else {
+        let start = start_dir(t, dirfd, path)?;
+        Walker::new(t)
+            .with_cred(cred)
+            .lookup(&start, path, follow)?
+    };
     if mode == 0 {
         return Ok(0);
     }
@@ -534,16 +583,6 @@ fn do_access(t: &Task, dirfd: i32, path: &[u8], mode: u64, flags: u64) -> SysRes
     {
         may_modify(&inode)?;
     }
-    // access() checks with the real ids unless AT_EACCESS.
-    let cred = if flags & AT_EACCESS != 0 {
-        t.cred()
-    } else {
-        vfs::Cred {
-            uid: t.creds.ruid,
-            gid: t.creds.rgid,
-            groups: &t.creds.groups,
-        }
-    };
     permission(&inode, mode as u32, &cred)?;
     Ok(0)
 }
@@ -575,6 +614,9 @@ fn do_readlink(t: &mut Task, dirfd: i32, path: &[u8], buf: u64, size: u64) -> Sy
         bail!(EINVAL, "buffer size {size}");
     }
     let inode = lookup_at(t, dirfd, path, false, true)?;
+    if path.is_empty() && !inode.is_symlink() {
+        bail!(ENOENT, "empty path on an fd that is not a symlink");
+    }
     let target = match &inode.kind {
         Kind::Symlink(_) => inode.read_link(t)?,
         Kind::Proc(k)
@@ -761,6 +803,9 @@ fn do_link(
     if target.is_dir() {
         bail!(EPERM, "hard link to a directory");
     }
+    if target.meta.borrow().nlink == 0 {
+        bail!(ENOENT, "the file was removed");
+    }
     if is_volume(&p.dir) {
         volume::link(&p.dir, &p.name, &target)?;
         target.refresh()?;
@@ -793,6 +838,10 @@ pub fn linkat(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 fn do_unlink(t: &mut Task, dirfd: i32, path: &[u8], dir: bool) -> SysResult {
     let p = parent_at(t, dirfd, path)?;
+    if !path.is_empty() && path.iter().all(|&c| c == b'/') {
+        // The root itself.
+        return Err(Errno::new(if dir { libc::EBUSY } else { libc::EISDIR }));
+    }
     if p.name == b"." {
         return Err(Errno::new(if dir { libc::EINVAL } else { libc::EISDIR }));
     }
@@ -830,7 +879,7 @@ fn do_unlink(t: &mut Task, dirfd: i32, path: &[u8], dir: bool) -> SysResult {
             if let Kind::Regular(d) = &gone.kind {
                 if let Data::Memory(v) = &*d.borrow() {
                     // Still-open descriptions keep the data; the space is returned now.
-                    gone.fs.uncharge(v.len());
+                    gone.fs.uncharge(v.charged());
                 }
             }
         }
@@ -962,6 +1011,7 @@ fn do_rename(
         m.nlink = if is_dir { 0 } else { m.nlink.saturating_sub(1) };
     }
     np.dir.link_child(&np.name, src.clone());
+    src.set_name(&np.dir, &np.name);
     src.touch_changed();
     Ok(0)
 }
@@ -1076,7 +1126,7 @@ fn do_chown(t: &Task, inode: &Rc<Inode>, uid: u32, gid: u32) -> SysResult {
     if let Some(g) = new_gid {
         m.gid = g;
     }
-    if (new_uid.is_some() || new_gid.is_some()) && m.mode & S_IFMT != S_IFDIR {
+    if m.mode & S_IFMT != S_IFDIR {
         // Changing the owner clears setuid, and setgid when group-executable.
         m.mode &= !0o4000;
         if m.mode & 0o010 != 0 {
@@ -1199,8 +1249,24 @@ pub fn utimensat(t: &mut Task, a: [u64; 6]) -> SysResult {
     } else {
         Some(t.mm.read_obj::<[abi::Timespec; 2]>(UserAddr(a[2]))?)
     };
+    if let Some(ts) = &times {
+        // Both times are checked before either changes.
+        if ts.iter().any(|x| {
+            x.tv_nsec != UTIME_NOW
+                && x.tv_nsec != UTIME_OMIT
+                && !(0..1_000_000_000).contains(&x.tv_nsec)
+        }) {
+            bail!(EINVAL, "bad tv_nsec");
+        }
+    }
     let inode = if a[1] == 0 {
-        // futimens: the fd itself.
+        // futimens: the fd itself (a NULL path with AT_FDCWD is a bad path pointer).
+        if fd_arg(a[0]) == AT_FDCWD {
+            bail!(EFAULT);
+        }
+        if flags != 0 {
+            bail!(EINVAL, "flags with a NULL path");
+        }
         file(t, fd_arg(a[0]))?
             .inode()
             .ok_or_else(|| errno!(EPERM))?
@@ -1330,6 +1396,10 @@ pub fn getcwd(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
     };
     path.push(0);
+    // Linux builds the path in one page.
+    if path.len() > abi::PAGE_SIZE as usize {
+        bail!(ENAMETOOLONG);
+    }
     let size = usize::try_from(a[1]).unwrap_or(usize::MAX);
     if size < path.len() {
         bail!(ERANGE);

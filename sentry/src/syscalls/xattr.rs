@@ -32,10 +32,11 @@ fn name_arg(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
     if name.is_empty() || name.len() > XATTR_NAME_MAX {
         bail!(ERANGE);
     }
-    if ![&b"user."[..], b"trusted.", b"security.", b"system."]
-        .iter()
-        .any(|p| name.starts_with(p) && name.len() > p.len())
-    {
+    let prefixes = [&b"user."[..], b"trusted.", b"security.", b"system."];
+    if prefixes.iter().any(|p| name == *p) {
+        bail!(EINVAL, "empty attribute name");
+    }
+    if !prefixes.iter().any(|p| name.starts_with(p)) {
         bail!(EOPNOTSUPP, "unknown xattr namespace");
     }
     Ok(name)
@@ -47,7 +48,11 @@ fn inode_of(t: &Task, a0: u64, follow: bool, by_fd: bool) -> Result<Rc<Inode>, E
         if f.vfs().is_some_and(|o| o.is_path()) {
             bail!(EBADF);
         }
-        return f.inode().ok_or_else(|| errno!(EOPNOTSUPP, "host stdio fd"));
+        let inode = f
+            .inode()
+            .ok_or_else(|| errno!(EOPNOTSUPP, "host stdio fd"))?;
+        no_xattrs_here(&inode)?;
+        return Ok(inode);
     }
     let path = t.mm.read_cstr(UserAddr(a0), abi::PATH_MAX)?;
     let start = if path.first() == Some(&b'/') {
@@ -55,7 +60,20 @@ fn inode_of(t: &Task, a0: u64, follow: bool, by_fd: bool) -> Result<Rc<Inode>, E
     } else {
         t.fs.cwd.clone()
     };
-    Walker::new(t).lookup(&start, &path, follow)
+    let inode = Walker::new(t).lookup(&start, &path, follow)?;
+    no_xattrs_here(&inode)?;
+    Ok(inode)
+}
+
+/// procfs and sysfs keep no extended attributes (EOPNOTSUPP, as Linux).
+fn no_xattrs_here(inode: &Inode) -> Result<(), Errno> {
+    if matches!(
+        inode.fs.kind,
+        crate::vfs::FsKind::Proc | crate::vfs::FsKind::Sys
+    ) {
+        bail!(EOPNOTSUPP, "no extended attributes on this filesystem");
+    }
+    Ok(())
 }
 
 /// The lower layer's attributes, read once into the inode.

@@ -49,7 +49,8 @@ impl OpenFile {
 
     pub fn readable(&self) -> bool {
         let f = self.flags.get();
-        f & O_PATH == 0 && f & 3 != libc::O_WRONLY as u32
+        // Access mode 3 opens for neither (ioctl-only).
+        f & O_PATH == 0 && (f & 3 == libc::O_RDONLY as u32 || f & 3 == libc::O_RDWR as u32)
     }
 
     pub fn writable(&self) -> bool {
@@ -144,12 +145,7 @@ impl OpenFile {
                 if len == 0 {
                     return Ok(0);
                 }
-                let grow = end.saturating_sub(p.len());
-                self.inode.fs.charge(grow)?;
-                if let Err(e) = p.write(src, pos) {
-                    self.inode.fs.uncharge(grow);
-                    return Err(e);
-                }
+                p.write(src, pos, &self.inode.fs)?;
                 drop(data);
                 self.inode.touch_modified();
                 if at.is_none() {
@@ -220,12 +216,27 @@ impl OpenFile {
             (_, libc::SEEK_SET) => 0,
             (_, libc::SEEK_CUR) => i64::try_from(self.pos.get()).unwrap_or(i64::MAX),
             (Kind::Regular(_), libc::SEEK_END) => i64::try_from(size).unwrap_or(i64::MAX),
-            (Kind::Regular(_), libc::SEEK_DATA | libc::SEEK_HOLE) => {
+            (Kind::Regular(data), libc::SEEK_DATA | libc::SEEK_HOLE) => {
                 let off = u64::try_from(off).map_err(|_| errno!(ENXIO))?;
                 if off >= size {
                     return Err(errno!(ENXIO));
                 }
-                let r = if whence == libc::SEEK_DATA { off } else { size };
+                let hole = whence == libc::SEEK_HOLE;
+                let r = match &*data.borrow() {
+                    super::Data::Memory(p) => p.seek_data_hole(off, hole),
+                    // Lower and volume files: the whole file is data (the host's holes are not
+                    // asked for).
+                    super::Data::Lower => {
+                        if hole {
+                            size
+                        } else {
+                            off
+                        }
+                    }
+                };
+                if !hole && r >= size {
+                    return Err(errno!(ENXIO));
+                }
                 self.pos.set(r);
                 return Ok(r);
             }
@@ -233,7 +244,8 @@ impl OpenFile {
             (Kind::Dir(_), libc::SEEK_END) => return Err(errno!(EINVAL)),
             _ => return Err(errno!(EINVAL)),
         };
-        let new = base.checked_add(off).ok_or_else(|| errno!(EOVERFLOW))?;
+        // Past the largest offset (or overflowing it) is EINVAL, as generic_file_llseek.
+        let new = base.checked_add(off).ok_or_else(|| errno!(EINVAL))?;
         if new < 0 {
             return Err(errno!(EINVAL));
         }

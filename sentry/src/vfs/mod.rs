@@ -377,6 +377,11 @@ impl Inode {
         d
     }
 
+    /// Records where a file now lives (for the paths /proc/PID/fd shows after a rename).
+    pub fn set_name(self: &Rc<Self>, dir: &Rc<Inode>, name: &[u8]) {
+        self.set_parent(Some((dir, name)));
+    }
+
     fn set_parent(self: &Rc<Self>, parent: Option<(&Rc<Inode>, &[u8])>) {
         match parent {
             Some((p, name)) => {
@@ -456,7 +461,10 @@ impl Inode {
         let m = *self.meta.borrow();
         let size = self.size();
         let blocks = match &self.kind {
-            Kind::Regular(d) if matches!(&*d.borrow(), Data::Memory(_)) => size.div_ceil(4096) * 8,
+            Kind::Regular(d) if matches!(&*d.borrow(), Data::Memory(_)) => match &*d.borrow() {
+                Data::Memory(p) => p.charged() / 512,
+                Data::Lower => 0,
+            },
             _ if self.lower.is_some() => m.blocks,
             _ => 0,
         };
@@ -514,9 +522,7 @@ impl Inode {
             gofer: gofer.clone(),
         };
         let node = Inode::new(fs, attr.ino, Meta::from_attr(attr), kind, Some(lower));
-        if node.is_dir() {
-            node.set_parent(Some((parent, name)));
-        }
+        node.set_parent(Some((parent, name)));
         node
     }
 
@@ -640,8 +646,11 @@ impl Inode {
     pub fn link_child(self: &Rc<Self>, name: &[u8], node: Rc<Inode>) {
         if let Some(d) = self.dir() {
             if node.is_dir() {
-                node.set_parent(Some((self, name)));
                 self.meta.borrow_mut().nlink += 1;
+            }
+            // A file's first name is where it lives (a hard link does not move it).
+            if node.is_dir() || node.parent.borrow().upgrade().is_none() {
+                node.set_parent(Some((self, name)));
             }
             d.entries
                 .borrow_mut()
@@ -820,37 +829,24 @@ impl Inode {
             return Ok(());
         }
         let size = self.meta.borrow().size;
-        self.fs.charge(size)?;
-        let fd = match self
-            .lower_ro_fd()
-            .and_then(|f| f.fd.try_clone().map_err(crate::errors::from_host))
+        // Fail early if the copy cannot fit.
+        if self
+            .fs
+            .limit
+            .is_some_and(|l| self.fs.used.get().saturating_add(size) > l)
         {
-            Ok(fd) => fd,
-            Err(e) => {
-                self.fs.uncharge(size);
-                return Err(e);
-            }
-        };
+            return Err(errno!(ENOSPC, "{} size limit reached", self.fs.fstype));
+        }
+        let fd = self
+            .lower_ro_fd()
+            .and_then(|f| f.fd.try_clone().map_err(crate::errors::from_host))?;
         let mut f = std::fs::File::from(fd);
         // A kept fd is shared: read from the start, whatever its offset.
-        if let Err(e) = std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(0)) {
-            self.fs.uncharge(size);
-            return Err(crate::errors::from_host(e));
-        }
+        std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(0))
+            .map_err(crate::errors::from_host)?;
         let mut v = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-        if let Err(e) = std::io::Read::read_to_end(&mut f, &mut v) {
-            self.fs.uncharge(size);
-            return Err(crate::errors::from_host(e));
-        }
-        self.fs.uncharge(size);
-        self.fs.charge(v.len() as u64)?;
-        let pages = match pages::Pages::with_bytes(&self.fs.memory, &v) {
-            Ok(p) => p,
-            Err(e) => {
-                self.fs.uncharge(v.len() as u64);
-                return Err(e);
-            }
-        };
+        std::io::Read::read_to_end(&mut f, &mut v).map_err(crate::errors::from_host)?;
+        let pages = pages::Pages::with_bytes(&self.fs.memory, &v, Some(&self.fs))?;
         *data.borrow_mut() = Data::Memory(pages);
         *self.host_ro.borrow_mut() = None;
         Ok(())
@@ -901,7 +897,7 @@ pub fn add_file(dir: &Rc<Inode>, name: &[u8], mode: u32, contents: &[u8]) -> Rc<
         Meta::new(S_IFREG | mode, 0, 0),
         Kind::Regular(RefCell::new(Data::Memory(
             // Setup-time files are small; the memory file has room for them.
-            pages::Pages::with_bytes(&dir.fs.memory, contents)
+            pages::Pages::with_bytes(&dir.fs.memory, contents, None)
                 .unwrap_or_else(|_| pages::Pages::new(&dir.fs.memory)),
         ))),
     );
@@ -936,11 +932,18 @@ impl Origin {
         match &self.dir {
             None => path_of(node, root).unwrap_or_else(unreachable),
             Some(dir) => {
-                let mut p = path_of(dir, root).unwrap_or_else(unreachable);
+                // Where the file lives now (it may have been renamed), else where it was opened.
+                let (dir, name) = match node.parent.borrow().upgrade() {
+                    Some(d) if !node.is_dir() && !node.name.borrow().is_empty() => {
+                        (d, node.name.borrow().clone())
+                    }
+                    _ => (dir.clone(), self.name.clone()),
+                };
+                let mut p = path_of(&dir, root).unwrap_or_else(unreachable);
                 if p != b"/" {
                     p.push(b'/');
                 }
-                p.extend_from_slice(&self.name);
+                p.extend_from_slice(&name);
                 if node.meta.borrow().nlink == 0 {
                     p.extend_from_slice(b" (deleted)");
                 }
@@ -966,6 +969,15 @@ pub const MAY_READ: u32 = 4;
 /// write anything and execute anything with an execute bit (or search any directory).
 pub fn permission(inode: &Inode, mask: u32, cred: &Cred<'_>) -> Result<(), Errno> {
     let m = *inode.meta.borrow();
+    // procfs and sysfs files: even root gets only what the mode grants (sysctl_perm).
+    if cred.uid == 0 && matches!(inode.fs.kind, FsKind::Proc | FsKind::Sys) && !inode.is_dir() {
+        let bits = (m.mode >> 6) & 7;
+        return if bits & mask == mask {
+            Ok(())
+        } else {
+            Err(errno!(EACCES))
+        };
+    }
     if cred.uid == 0 {
         if mask & MAY_EXEC == 0 || inode.is_dir() || m.mode & 0o111 != 0 {
             return Ok(());

@@ -15,8 +15,14 @@ pub const CHUNK: u64 = 1 << 20;
 pub struct Pages {
     memory: Arc<Memory>,
     chunks: Vec<Arc<SharedObject>>,
+    /// Which pages of each chunk have been written (hold memory): what the filesystem's size
+    /// limit counts, and st_blocks. A file extended by truncate is sparse, as on tmpfs.
+    written: Vec<[u64; 4]>,
+    pages: u64,
     len: u64,
 }
+
+const PAGE: u64 = abi::PAGE_SIZE;
 
 impl std::fmt::Debug for Pages {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -32,14 +38,79 @@ impl Pages {
         Pages {
             memory: memory.clone(),
             chunks: Vec::new(),
+            written: Vec::new(),
+            pages: 0,
             len: 0,
         }
     }
 
-    pub fn with_bytes(memory: &Arc<Memory>, bytes: &[u8]) -> Result<Pages, Errno> {
+    /// A file holding `bytes`, charged to `fs` if given.
+    pub fn with_bytes(
+        memory: &Arc<Memory>,
+        bytes: &[u8],
+        fs: Option<&super::Fs>,
+    ) -> Result<Pages, Errno> {
         let mut p = Pages::new(memory);
-        p.write_bytes(0, bytes)?;
+        p.write_bytes(0, bytes, fs)?;
         Ok(p)
+    }
+
+    /// Bytes of memory the file holds (written pages).
+    pub fn charged(&self) -> u64 {
+        self.pages * PAGE
+    }
+
+    fn page_bit(&self, page: u64) -> bool {
+        let (c, i) = ((page / 256) as usize, page % 256);
+        self.written
+            .get(c)
+            .is_some_and(|w| w[(i / 64) as usize] & (1 << (i % 64)) != 0)
+    }
+
+    /// Pages of `[pos, pos + len)` not written yet.
+    fn unwritten(&self, pos: u64, len: u64) -> u64 {
+        if len == 0 {
+            return 0;
+        }
+        (pos / PAGE..(pos + len).div_ceil(PAGE))
+            .filter(|&p| !self.page_bit(p))
+            .count() as u64
+    }
+
+    /// Marks `[pos, pos + len)` written.
+    fn mark(&mut self, pos: u64, len: u64) {
+        if len == 0 {
+            return;
+        }
+        for page in pos / PAGE..(pos + len).div_ceil(PAGE) {
+            let (c, i) = ((page / 256) as usize, page % 256);
+            if self.written.len() <= c {
+                self.written.resize(c + 1, [0; 4]);
+            }
+            let w = &mut self.written[c][(i / 64) as usize];
+            if *w & (1 << (i % 64)) == 0 {
+                *w |= 1 << (i % 64);
+                self.pages += 1;
+            }
+        }
+    }
+
+    /// Forgets the whole pages of `[pos, end)` (punched or cut off); returns how many were
+    /// written.
+    fn unmark(&mut self, pos: u64, end: u64) -> u64 {
+        let mut n = 0;
+        for page in pos.div_ceil(PAGE)..end / PAGE {
+            let (c, i) = ((page / 256) as usize, page % 256);
+            if let Some(ws) = self.written.get_mut(c) {
+                let w = &mut ws[(i / 64) as usize];
+                if *w & (1 << (i % 64)) != 0 {
+                    *w &= !(1 << (i % 64));
+                    n += 1;
+                }
+            }
+        }
+        self.pages -= n;
+        n
     }
 
     pub fn len(&self) -> u64 {
@@ -106,10 +177,21 @@ impl Pages {
     }
 
     /// Copies the memory-file ranges `src` (guest buffers) to `[pos, ...)`, growing the file.
-    pub fn write(&mut self, src: &[(u64, usize)], pos: u64) -> Result<usize, Errno> {
+    pub fn write(
+        &mut self,
+        src: &[(u64, usize)],
+        pos: u64,
+        fs: &super::Fs,
+    ) -> Result<usize, Errno> {
         let n: u64 = src.iter().map(|r| r.1 as u64).sum();
         let end = pos.checked_add(n).ok_or_else(|| crate::errno!(EFBIG))?;
-        self.cover(end)?;
+        let new = self.unwritten(pos, n);
+        fs.charge(new * PAGE)?;
+        if let Err(e) = self.cover(end) {
+            fs.uncharge(new * PAGE);
+            return Err(e);
+        }
+        self.mark(pos, n);
         let file = &self.memory.file;
         let spans = self.spans(pos, n);
         let mut dst = spans.into_iter();
@@ -133,12 +215,22 @@ impl Pages {
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
-    /// Writes `bytes` at `pos`.
-    pub fn write_bytes(&mut self, pos: u64, bytes: &[u8]) -> Result<(), Errno> {
+    /// Writes `bytes` at `pos` (charged to `fs` if given).
+    pub fn write_bytes(
+        &mut self,
+        pos: u64,
+        bytes: &[u8],
+        fs: Option<&super::Fs>,
+    ) -> Result<(), Errno> {
         let end = pos
             .checked_add(bytes.len() as u64)
             .ok_or_else(|| crate::errno!(EFBIG))?;
+        let new = self.unwritten(pos, bytes.len() as u64);
+        if let Some(fs) = fs {
+            fs.charge(new * PAGE)?;
+        }
         self.cover(end)?;
+        self.mark(pos, bytes.len() as u64);
         let mut at = 0usize;
         for (off, len) in self.spans(pos, bytes.len() as u64) {
             self.memory.file.write(off, &bytes[at..at + len]);
@@ -167,23 +259,108 @@ impl Pages {
         v
     }
 
-    /// Truncates or extends (with zeroes) to `len`.
-    pub fn set_len(&mut self, len: u64) -> Result<(), Errno> {
+    /// Truncates or extends (sparsely, with zeroes) to `len`.
+    pub fn set_len(&mut self, len: u64, fs: &super::Fs) -> Result<(), Errno> {
+        if len < self.len {
+            let freed = self.unmark(len, self.len.next_multiple_of(PAGE));
+            fs.uncharge(freed * PAGE);
+        }
         if len > self.len {
             self.cover(len)?;
         } else if len < self.len {
-            // What is cut off reads as zeroes if the file grows again.
-            let keep = usize::try_from(len.div_ceil(CHUNK)).unwrap_or(usize::MAX);
-            self.chunks.truncate(keep);
-            let tail = (self.chunks.len() as u64 * CHUNK)
-                .min(self.len)
-                .saturating_sub(len);
-            for (off, n) in self.spans(len, tail) {
-                self.memory.file.zero(off, n);
+            // What is cut off reads as zeroes if the file grows again. The chunks stay (holes
+            // punched): a shared mapping of the file keeps seeing the file's pages.
+            for (off, n) in self.spans(len, self.len - len) {
+                let n = n as u64;
+                let first_page = off.next_multiple_of(abi::PAGE_SIZE);
+                let end = off + n;
+                let last_page = end & !(abi::PAGE_SIZE - 1);
+                if last_page > first_page {
+                    self.memory
+                        .file
+                        .zero(off, usize::try_from(first_page - off).unwrap_or(0));
+                    let _ = self
+                        .memory
+                        .file
+                        .punch_hole(first_page, last_page - first_page);
+                    self.memory
+                        .file
+                        .zero(last_page, usize::try_from(end - last_page).unwrap_or(0));
+                } else {
+                    self.memory.file.zero(off, usize::try_from(n).unwrap_or(0));
+                }
             }
         }
         self.len = len;
         Ok(())
+    }
+
+    /// Allocates `[off, off + len)`: its pages count as written (zeroes where nothing was).
+    pub fn allocate(&mut self, off: u64, len: u64, fs: &super::Fs) -> Result<(), Errno> {
+        let end = off.checked_add(len).ok_or_else(|| crate::errno!(EFBIG))?;
+        let new = self.unwritten(off, len);
+        fs.charge(new * PAGE)?;
+        if let Err(e) = self.cover(end) {
+            fs.uncharge(new * PAGE);
+            return Err(e);
+        }
+        self.mark(off, len);
+        Ok(())
+    }
+
+    /// Punches `[off, off + len)` (within the file): reads as zeroes, its whole pages freed.
+    pub fn punch(&mut self, off: u64, len: u64, fs: &super::Fs) {
+        let end = (off + len).min(self.len);
+        if off >= end {
+            return;
+        }
+        for (o, n) in self.spans(off, end - off) {
+            let n = n as u64;
+            let first_page = o.next_multiple_of(PAGE);
+            let e = o + n;
+            let last_page = e & !(PAGE - 1);
+            if last_page > first_page {
+                self.memory
+                    .file
+                    .zero(o, usize::try_from(first_page - o).unwrap_or(0));
+                let _ = self
+                    .memory
+                    .file
+                    .punch_hole(first_page, last_page - first_page);
+                self.memory
+                    .file
+                    .zero(last_page, usize::try_from(e - last_page).unwrap_or(0));
+            } else {
+                self.memory.file.zero(o, usize::try_from(n).unwrap_or(0));
+            }
+        }
+        let freed = self.unmark(off, end);
+        fs.uncharge(freed * PAGE);
+    }
+
+    /// lseek's SEEK_DATA / SEEK_HOLE from `off` (< len): where the next page holding data, or the
+    /// next hole, starts (the memory file knows which pages were never written).
+    pub fn seek_data_hole(&self, off: u64, hole: bool) -> u64 {
+        let mut pos = off;
+        while pos < self.len {
+            let i = usize::try_from(pos / CHUNK).unwrap_or(usize::MAX);
+            let Some(c) = self.chunks.get(i) else {
+                // No chunk: a hole to the end.
+                return if hole { pos } else { self.len };
+            };
+            let in_chunk = pos % CHUNK;
+            let r = self
+                .memory
+                .file
+                .seek_data_hole(c.file_off() + in_chunk, hole);
+            match r {
+                Some(at) if at < c.file_off() + CHUNK => {
+                    return (i as u64 * CHUNK + (at - c.file_off())).min(self.len);
+                }
+                _ => pos = (i as u64 + 1) * CHUNK,
+            }
+        }
+        self.len
     }
 
     /// The chunks holding `[off, off + len)` of the file (extending the chunks to cover it), for

@@ -62,7 +62,6 @@ const SYSTEM_FILES: &[&str] = &[
     "loadavg",
     "version",
     "filesystems",
-    "mounts",
     "cmdline",
     "swaps",
 ];
@@ -101,7 +100,22 @@ fn name_id(name: &str) -> u64 {
 }
 
 fn dir_node(parent: &Rc<Inode>, name: &[u8], kind: DirKind, id: u64) -> Rc<Inode> {
-    let meta = Meta::new(S_IFDIR | 0o555, 0, 0);
+    // As Linux: fd/ is r-x------; a PID directory counts its subdirectories (9 on 6.x).
+    let mut meta = Meta::new(
+        S_IFDIR
+            | if matches!(kind, DirKind::Fd(_)) {
+                0o500
+            } else {
+                0o555
+            },
+        0,
+        0,
+    );
+    meta.nlink = match kind {
+        DirKind::Pid(_) => 9,
+        DirKind::Root => 1,
+        _ => 2,
+    };
     let d = Inode::new(
         &parent.fs,
         id,
@@ -118,7 +132,29 @@ fn dir_node(parent: &Rc<Inode>, name: &[u8], kind: DirKind, id: u64) -> Rc<Inode
 }
 
 fn file_node(parent: &Rc<Inode>, kind: FileKind, id: u64) -> Rc<Inode> {
-    let mode = if kind.is_link() {
+    file_node_mode(parent, kind, id, None)
+}
+
+/// An fd link's mode shows how the fd is open (read: r-x, write: -wx), as Linux.
+fn fd_link_mode(t: &Task, fd: i32) -> u32 {
+    let fl = t.fds.get(fd).map_or(0, |f| f.status_flags());
+    if fl & crate::vfs::file::O_PATH != 0 {
+        return S_IFLNK;
+    }
+    let mut mode = S_IFLNK;
+    match fl & 3 {
+        0 => mode |= 0o500,
+        1 => mode |= 0o300,
+        2 => mode |= 0o700,
+        _ => {}
+    }
+    mode
+}
+
+fn file_node_mode(parent: &Rc<Inode>, kind: FileKind, id: u64, mode: Option<u32>) -> Rc<Inode> {
+    let mode = if let Some(m) = mode {
+        m
+    } else if kind.is_link() {
         S_IFLNK | 0o777
     } else if matches!(kind, FileKind::Pid(_, "environ" | "auxv")) {
         S_IFREG | 0o400
@@ -198,10 +234,12 @@ pub fn lookup(t: &Task, dir: &Rc<Inode>, kind: &DirKind, name: &[u8]) -> Option<
             } else {
                 FileKind::Fd(pid, fd)
             };
-            Some(file_node(
+            let mode = (!info).then(|| fd_link_mode(t, fd));
+            Some(file_node_mode(
                 dir,
                 k,
                 ino_of(&[3 + u64::from(info), pid as u64, fd as u64]),
+                mode,
             ))
         }
         DirKind::Tasks(pid) => {
@@ -326,8 +364,7 @@ fn system_file(t: &Task, name: &str, s: &mut String) {
     let ncpu = k.ncpus();
     let uptime = crate::host::clock_gettime(libc::CLOCK_BOOTTIME)
         .map(|ts| ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9)
-        .unwrap_or(0.0)
-        - k.boot_uptime;
+        .unwrap_or(0.0);
     let _ = match name {
         "cpuinfo" => write!(s, "{}", k.host.cpuinfo),
         "meminfo" => {
@@ -459,29 +496,39 @@ fn pid_file(t: &Task, name: &str) -> Result<Vec<u8>, Errno> {
         }
         "maps" => {
             for v in t.mm.vmas() {
-                let name = match v.role {
-                    Role::Heap => "[heap]".to_string(),
-                    Role::Stack => "[stack]".to_string(),
-                    Role::Image => t
-                        .exe
-                        .as_ref()
-                        .map(|e| String::from_utf8_lossy(&e.1).into_owned())
-                        .unwrap_or_default(),
-                    Role::Anon | Role::File => String::new(),
+                let (name, offset, dev, ino) = match (&v.file, v.role) {
+                    (Some((l, off)), _) => (
+                        String::from_utf8_lossy(&l.name).into_owned(),
+                        *off,
+                        l.dev,
+                        l.ino,
+                    ),
+                    (None, Role::Heap) => ("[heap]".to_string(), 0, 0, 0),
+                    (None, Role::Stack) => ("[stack]".to_string(), 0, 0, 0),
+                    _ => (String::new(), 0, 0, 0),
                 };
                 let p = |bit: u64, c: char| if v.prot & bit != 0 { c } else { '-' };
-                let _ = writeln!(
-                    s,
-                    "{:08x}-{:08x} {}{}{}{} 00000000 00:00 0{}{}",
+                let mut line = format!(
+                    "{:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {}",
                     v.start,
                     v.end,
                     p(abi::mman::PROT_READ, 'r'),
                     p(abi::mman::PROT_WRITE, 'w'),
                     p(abi::mman::PROT_EXEC, 'x'),
                     if v.shared { 's' } else { 'p' },
-                    if name.is_empty() { "" } else { "                          " },
-                    name
+                    offset,
+                    (dev >> 8) & 0xfff,
+                    dev & 0xff,
+                    ino
                 );
+                if !name.is_empty() {
+                    // Names start at column 74, as Linux pads them.
+                    while line.len() < 73 {
+                        line.push(' ');
+                    }
+                    line.push_str(&name);
+                }
+                let _ = writeln!(s, "{line}");
             }
             if let Some(v) = t.mm.vdso() {
                 let _ = writeln!(
@@ -537,7 +584,9 @@ fn pid_file(t: &Task, name: &str) -> Result<Vec<u8>, Errno> {
 
 /// Builds the static part of procfs (`/proc/sys`) under `root`.
 pub fn populate(root: &Rc<Inode>, k: &crate::kernel::Kernel) {
-    use super::{add_file, mkdir_p};
+    use super::{add_file, add_symlink, mkdir_p};
+    add_symlink(root, b"mounts", b"self/mounts");
+    add_symlink(root, b"net", b"self/net");
     let sys = mkdir_p(root, b"sys", 0o555);
     let kernel = mkdir_p(&sys, b"kernel", 0o555);
     let mut uuid = [0u8; 16];
@@ -576,7 +625,7 @@ pub fn populate(root: &Rc<Inode>, k: &crate::kernel::Kernel) {
     add_file(&random, b"entropy_avail", 0o444, b"256\n");
     add_file(&random, b"poolsize", 0o444, b"256\n");
     let fs = mkdir_p(&sys, b"fs", 0o555);
-    add_file(&fs, b"pipe-max-size", 0o444, b"1048576\n");
+    add_file(&fs, b"pipe-max-size", 0o644, b"1048576\n");
     add_file(
         &fs,
         b"nr_open",

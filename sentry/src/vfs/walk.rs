@@ -39,6 +39,8 @@ pub struct Walker<'a> {
     resolve: u64,
     /// The directory and name of the last node reached by name (for the path of a file).
     last: Option<(Rc<Inode>, Vec<u8>)>,
+    /// Who searches the directories (the task's effective ids unless set).
+    cred: Option<super::Cred<'a>>,
 }
 
 impl<'a> Walker<'a> {
@@ -49,6 +51,7 @@ impl<'a> Walker<'a> {
             links: 0,
             resolve: 0,
             last: None,
+            cred: None,
         }
     }
 
@@ -65,7 +68,14 @@ impl<'a> Walker<'a> {
             links: 0,
             resolve,
             last: None,
+            cred: None,
         }
+    }
+
+    /// Searches directories as `cred` (access(2) walks with the real ids).
+    pub fn with_cred(mut self, cred: super::Cred<'a>) -> Walker<'a> {
+        self.cred = Some(cred);
+        self
     }
 
     /// Resolves `path` from `start` to its parent directory and last component.
@@ -138,7 +148,8 @@ impl<'a> Walker<'a> {
         if !dir.is_dir() {
             return Err(errno!(ENOTDIR));
         }
-        permission(dir, MAY_EXEC, &self.t.cred())?;
+        let cred = self.cred.unwrap_or_else(|| self.t.cred());
+        permission(dir, MAY_EXEC, &cred)?;
         if name == b"." {
             return Ok(dir.clone());
         }
