@@ -273,3 +273,36 @@ pub fn enter_empty_root() -> io::Result<()> {
     )?;
     Ok(())
 }
+
+/// sched_rr_get_interval(0) for the calling thread.
+pub fn sched_rr_get_interval() -> io::Result<abi::Timespec> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid out pointer.
+    if unsafe { libc::sched_rr_get_interval(0, &mut ts) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(abi::Timespec {
+        tv_sec: ts.tv_sec,
+        tv_nsec: ts.tv_nsec,
+    })
+}
+
+/// poll(2) on host fds (the inherited stdio) for at most `timeout_ms` (-1: for ever).
+pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> io::Result<usize> {
+    loop {
+        // SAFETY: fds is a valid array of fds.len() pollfds.
+        let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+        match usize::try_from(r) {
+            Ok(n) => return Ok(n),
+            Err(_) => {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
+}

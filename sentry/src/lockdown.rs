@@ -72,6 +72,11 @@ const ALLOWED: &[(i64, &str)] = &[
     (libc::SYS_clock_nanosleep, "guest sleeps"),
     (libc::SYS_clock_getres, "guest clock_getres"),
     (libc::SYS_sched_getaffinity, "guest sched_getaffinity"),
+    (
+        libc::SYS_sched_rr_get_interval,
+        "guest sched_rr_get_interval",
+    ),
+    (libc::SYS_poll, "guest poll on inherited stdio"),
     (libc::SYS_nanosleep, "guest sleeps"),
     (libc::SYS_getrandom, "guest getrandom, layout randomisation"),
     (libc::SYS_sched_yield, "guest sched_yield"),

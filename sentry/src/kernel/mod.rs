@@ -246,6 +246,12 @@ pub struct Task {
     pub exe: Option<(Rc<Inode>, Vec<u8>)>,
     /// The command name (/proc/PID/comm).
     pub comm: Vec<u8>,
+    /// The alternate signal stack: base, flags (SS_AUTODISARM), size (0: none).
+    pub altstack: (u64, i32, u64),
+    /// Nice value (getpriority/setpriority).
+    pub nice: i32,
+    /// CPU affinity set by sched_setaffinity (None: the sandbox's).
+    pub affinity: Option<Vec<u8>>,
     /// Host pid of the stub, for its CPU clock.
     pub stub_pid: i32,
     /// Set when the task has ended.
@@ -377,6 +383,9 @@ impl Sandbox {
             },
             exe: None,
             comm: Vec::new(),
+            altstack: (0, 0, 0),
+            nice: 0,
+            affinity: None,
             stub_pid,
             exit: None,
         };

@@ -8,6 +8,7 @@ use crate::kernel::fd::File;
 use crate::kernel::Task;
 use crate::mm::access_ok;
 use crate::mm::{Access, UserAddr};
+use crate::vfs::locks::{Family, Lock, Owner};
 use crate::vfs::{Device, Kind, OpenFile};
 use crate::{bail, errno};
 use abi::fcntl::*;
@@ -399,7 +400,14 @@ pub fn lseek(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 pub fn close(t: &mut Task, a: [u64; 6]) -> SysResult {
-    t.fds.remove(fd_arg(a[0])).ok_or_else(|| errno!(EBADF))?;
+    let f = t.fds.remove(fd_arg(a[0])).ok_or_else(|| errno!(EBADF))?;
+    // Closing any fd of a file drops the process's POSIX locks on it.
+    if let Some(o) = f.vfs() {
+        o.inode
+            .locks
+            .borrow_mut()
+            .release(Owner::Process(t.tid), Some(Family::Record));
+    }
     Ok(0)
 }
 
@@ -502,33 +510,8 @@ pub fn fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
             }
             Ok(0)
         }
-        F_GETLK | F_OFD_GETLK => {
-            // One process, and its own POSIX locks never conflict with it: unlocked. OFD locks
-            // held through another description of the same file would conflict on Linux.
-            let mut fl: [u8; 32] = t.mm.read_obj(UserAddr(a[2]))?;
-            let kind = i16::from_ne_bytes([fl[0], fl[1]]);
-            if ![libc::F_RDLCK, libc::F_WRLCK, libc::F_UNLCK].contains(&(kind as i32)) {
-                bail!(EINVAL, "bad l_type");
-            }
-            fl[0..2].copy_from_slice(&(libc::F_UNLCK as i16).to_ne_bytes());
-            t.mm.write_obj(UserAddr(a[2]), &fl)?;
-            t.k.log_partial(
-                "F_GETLK/F_OFD_GETLK: locks of other descriptions are not tracked".into(),
-            );
-            Ok(0)
-        }
-        F_SETLK | F_SETLKW | F_OFD_SETLK | F_OFD_SETLKW => {
-            let fl: [u8; 32] = t.mm.read_obj(UserAddr(a[2]))?;
-            let kind = i32::from(i16::from_ne_bytes([fl[0], fl[1]]));
-            let o = f.vfs();
-            match kind {
-                libc::F_RDLCK if o.is_some_and(|o| !o.readable()) => bail!(EBADF),
-                libc::F_WRLCK if o.is_some_and(|o| !o.writable()) => bail!(EBADF),
-                libc::F_RDLCK | libc::F_WRLCK | libc::F_UNLCK => {}
-                _ => bail!(EINVAL, "bad l_type"),
-            }
-            t.k.log_partial("F_SETLK/F_OFD_SETLK: granted (one process; no lock table yet)".into());
-            Ok(0)
+        F_GETLK | F_OFD_GETLK | F_SETLK | F_SETLKW | F_OFD_SETLK | F_OFD_SETLKW => {
+            record_lock(t, &f, cmd, UserAddr(a[2]))
         }
         F_GETPIPE_SZ | F_SETPIPE_SZ => Err(errno!(EBADF, "not a pipe")),
         F_ADD_SEALS | F_GET_SEALS => Err(errno!(EINVAL, "not a memfd")),
@@ -783,15 +766,174 @@ pub fn fallocate(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 pub fn flock(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
-    if f.vfs().is_some_and(OpenFile::is_path) {
+    let Some(o) = f.vfs() else {
+        // An inherited pipe or terminal: nothing else in the sandbox can hold its lock.
+        return Ok(0);
+    };
+    if o.is_path() {
         bail!(EBADF);
     }
-    let op = a[1] as u32 & !(libc::LOCK_NB as u32);
-    if ![libc::LOCK_SH, libc::LOCK_EX, libc::LOCK_UN].contains(&(op as i32)) {
-        bail!(EINVAL);
+    let op = a[1] as u32;
+    // LOCK_MAND is ignored since Linux 5.15.
+    if op & 32 != 0 {
+        return Ok(0);
     }
-    t.k.log_partial("flock: granted (one process; no lock table yet)".into());
-    Ok(0)
+    let owner = Owner::Description(o.id);
+    let mut locks = o.inode.locks.borrow_mut();
+    match op & !(libc::LOCK_NB as u32) {
+        8 /* LOCK_UN */ => {
+            locks.release(owner, Some(Family::Flock));
+            Ok(0)
+        }
+        cmd @ (1 | 2) => {
+            // A conversion drops the old lock first, as Linux (it is not atomic).
+            locks.release(owner, Some(Family::Flock));
+            let want = Lock {
+                owner,
+                family: Family::Flock,
+                write: cmd == 2,
+                start: 0,
+                end: u64::MAX,
+            };
+            match locks.set(want, false) {
+                Ok(()) => Ok(0),
+                Err(e) if op & libc::LOCK_NB as u32 != 0 => Err(e),
+                Err(_) => {
+                    drop(locks);
+                    wait_forever(t, "flock")
+                }
+            }
+        }
+        _ => Err(errno!(EINVAL)),
+    }
+}
+
+/// A blocking lock request that only the caller itself could satisfy: Linux would wait for
+/// ever (there is one task).
+fn wait_forever(t: &Task, what: &str) -> SysResult {
+    t.k.log_partial(format!(
+        "{what} waits for a lock only the caller holds: for ever"
+    ));
+    loop {
+        let _ = crate::host::clock_nanosleep(
+            libc::CLOCK_MONOTONIC,
+            0,
+            abi::Timespec {
+                tv_sec: 3600,
+                tv_nsec: 0,
+            },
+        );
+    }
+}
+
+/// fcntl's record locks: POSIX (owned by the process) and OFD (owned by the description).
+fn record_lock(t: &mut Task, f: &File, cmd: u64, at: UserAddr) -> SysResult {
+    // struct flock { short l_type, l_whence; off_t l_start, l_len; pid_t l_pid; }
+    let mut fl: [u8; 32] = t.mm.read_obj(at)?;
+    let kind = i32::from(i16::from_ne_bytes([fl[0], fl[1]]));
+    let whence = i32::from(i16::from_ne_bytes([fl[2], fl[3]]));
+    let l_start = i64::from_ne_bytes(fl[8..16].try_into().unwrap_or_default());
+    let l_len = i64::from_ne_bytes(fl[16..24].try_into().unwrap_or_default());
+    let l_pid = i32::from_ne_bytes(fl[24..28].try_into().unwrap_or_default());
+    let Some(o) = f.vfs() else {
+        // An inherited pipe or terminal: record locks need a file (EBADF is not right either,
+        // but Linux's answer on a pipe is EINVAL only for some kernels; grant: nobody else can
+        // lock it in the sandbox).
+        return Ok(0);
+    };
+    if o.is_path() {
+        bail!(EBADF);
+    }
+    if ![libc::F_RDLCK, libc::F_WRLCK, libc::F_UNLCK].contains(&kind) {
+        bail!(EINVAL, "bad l_type");
+    }
+    let ofd = matches!(cmd, F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW);
+    if ofd && l_pid != 0 {
+        bail!(EINVAL, "OFD locks need l_pid 0");
+    }
+    let base: i64 = match whence {
+        libc::SEEK_SET => 0,
+        libc::SEEK_CUR => i64::try_from(o.pos.get()).unwrap_or(i64::MAX),
+        libc::SEEK_END => i64::try_from(o.inode.size()).unwrap_or(i64::MAX),
+        _ => bail!(EINVAL, "bad l_whence"),
+    };
+    let start = base.checked_add(l_start).ok_or_else(|| errno!(EOVERFLOW))?;
+    let (start, end) = match l_len {
+        0 => (start, i64::MAX),
+        n if n > 0 => (
+            start,
+            start.checked_add(n).ok_or_else(|| errno!(EOVERFLOW))?,
+        ),
+        n => (start.checked_add(n).ok_or_else(|| errno!(EINVAL))?, start),
+    };
+    if start < 0 {
+        bail!(EINVAL, "lock starts before the file");
+    }
+    let (start, end) = (
+        start.cast_unsigned(),
+        if end == i64::MAX {
+            u64::MAX
+        } else {
+            end.cast_unsigned()
+        },
+    );
+    let owner = if ofd {
+        Owner::Description(o.id)
+    } else {
+        Owner::Process(t.tid)
+    };
+    let want = Lock {
+        owner,
+        family: Family::Record,
+        write: kind == libc::F_WRLCK,
+        start,
+        end,
+    };
+    if matches!(cmd, F_GETLK | F_OFD_GETLK) {
+        if kind == libc::F_UNLCK {
+            bail!(EINVAL, "F_GETLK with F_UNLCK");
+        }
+        let found = o.inode.locks.borrow().conflict(&want);
+        match found {
+            Some(l) => {
+                fl[0..2].copy_from_slice(
+                    &(if l.write {
+                        libc::F_WRLCK
+                    } else {
+                        libc::F_RDLCK
+                    } as i16)
+                        .to_ne_bytes(),
+                );
+                fl[2..4].copy_from_slice(&(libc::SEEK_SET as i16).to_ne_bytes());
+                fl[8..16].copy_from_slice(&(l.start as i64).to_ne_bytes());
+                let len = if l.end == u64::MAX {
+                    0
+                } else {
+                    (l.end - l.start) as i64
+                };
+                fl[16..24].copy_from_slice(&len.to_ne_bytes());
+                let pid = match l.owner {
+                    Owner::Process(p) => p,
+                    Owner::Description(_) => -1,
+                };
+                fl[24..28].copy_from_slice(&pid.to_ne_bytes());
+            }
+            None => fl[0..2].copy_from_slice(&(libc::F_UNLCK as i16).to_ne_bytes()),
+        }
+        t.mm.write_obj(at, &fl)?;
+        return Ok(0);
+    }
+    match kind {
+        libc::F_RDLCK if !o.readable() => bail!(EBADF),
+        libc::F_WRLCK if !o.writable() => bail!(EBADF),
+        _ => {}
+    }
+    let r = o.inode.locks.borrow_mut().set(want, kind == libc::F_UNLCK);
+    match r {
+        Ok(()) => Ok(0),
+        Err(_) if matches!(cmd, F_SETLKW | F_OFD_SETLKW) => wait_forever(t, "F_SETLKW"),
+        Err(e) => Err(e),
+    }
 }
 
 pub fn fchdir(t: &mut Task, a: [u64; 6]) -> SysResult {

@@ -261,7 +261,7 @@ pub fn sched_getaffinity(t: &mut Task, a: [u64; 6]) -> SysResult {
     if pid != 0 && pid != 1 {
         bail!(ESRCH);
     }
-    let mut mask = t.k.affinity.clone();
+    let mut mask = t.affinity.clone().unwrap_or_else(|| t.k.affinity.clone());
     mask.resize(n, 0);
     t.mm.copy_out(UserAddr(a[2]), &mask)?;
     Ok(n as u64)

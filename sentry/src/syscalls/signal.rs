@@ -144,3 +144,42 @@ pub fn tkill(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     send_self(t, sig)
 }
+
+const SS_ONSTACK: i32 = 1;
+const SS_DISABLE: i32 = 2;
+const SS_AUTODISARM: i32 = 1 << 31;
+
+/// sigaltstack: the alternate stack is recorded (signal delivery, which uses it, comes with the
+/// tasks issue); no handler runs yet, so the task is never on it.
+pub fn sigaltstack(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let new = if a[0] != 0 {
+        // stack_t { void *ss_sp; int ss_flags; size_t ss_size; }
+        let raw: [u64; 3] = t.mm.read_obj(UserAddr(a[0]))?;
+        Some(raw)
+    } else {
+        None
+    };
+    if a[1] != 0 {
+        let (sp, flags, size) = t.altstack;
+        let shown = if size == 0 { SS_DISABLE } else { flags };
+        let old: [u64; 3] = [sp, u64::from(shown.cast_unsigned()), size];
+        t.mm.write_obj(UserAddr(a[1]), &old)?;
+    }
+    if let Some([sp, flags, size]) = new {
+        let flags = (flags as u32).cast_signed();
+        let mode = flags & !SS_AUTODISARM;
+        if mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK {
+            bail!(EINVAL, "bad ss_flags");
+        }
+        if mode == SS_DISABLE {
+            t.altstack = (0, 0, 0);
+        } else {
+            let min = crate::host::getauxval(abi::auxv::AT_MINSIGSTKSZ).max(2048);
+            if size < min {
+                bail!(ENOMEM, "alternate stack smaller than MINSIGSTKSZ");
+            }
+            t.altstack = (sp, flags & SS_AUTODISARM, size);
+        }
+    }
+    Ok(0)
+}

@@ -30,6 +30,20 @@ pub struct OpenFile {
     pub contents: Option<Vec<u8>>,
     /// A directory's entries, read at open or when rewound.
     pub dirents: RefCell<Option<Vec<super::DirEntry>>>,
+    /// Identifies the description as the owner of flock and OFD locks.
+    pub id: u64,
+}
+
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl Drop for OpenFile {
+    fn drop(&mut self) {
+        // The description's last reference is gone: its flock and OFD locks go with it.
+        self.inode
+            .locks
+            .borrow_mut()
+            .release(super::locks::Owner::Description(self.id), None);
+    }
 }
 
 pub const O_PATH: u32 = 0o10000000;
@@ -44,6 +58,7 @@ impl OpenFile {
             host: None,
             contents: None,
             dirents: RefCell::new(None),
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 

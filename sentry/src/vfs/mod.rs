@@ -18,6 +18,7 @@
 
 pub mod dev;
 pub mod file;
+pub mod locks;
 pub mod pages;
 pub mod proc;
 pub mod volume;
@@ -312,6 +313,8 @@ pub struct Inode {
     pub xattrs: RefCell<Option<BTreeMap<Vec<u8>, Vec<u8>>>>,
     /// The lower file opened read-only, kept for later opens (no Gofer request per open).
     host_ro: RefCell<Option<Rc<CachedFd>>>,
+    /// flock, OFD and POSIX record locks.
+    pub locks: RefCell<locks::Locks>,
 }
 
 /// How many lower fds inodes may keep open (the Sentry's RLIMIT_NOFILE is shared with guest
@@ -360,6 +363,7 @@ impl Inode {
             covers: RefCell::new(Weak::new()),
             xattrs: RefCell::new(None),
             host_ro: RefCell::new(None),
+            locks: RefCell::new(locks::Locks::default()),
         })
     }
 

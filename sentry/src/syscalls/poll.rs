@@ -1,0 +1,241 @@
+//! poll, ppoll, select and pselect6 over the files that exist so far. With one task, nothing in
+//! the sandbox changes while the caller waits: files of the sandbox are always ready (as regular
+//! files are on Linux), and only inherited host fds (stdio pipes and terminals) can become ready,
+//! so a wait is a host poll on those (or a sleep when there are none). The readiness mechanism
+//! shared with pipes, sockets and epoll comes with the pipes issue.
+
+use super::int_arg;
+use crate::bail;
+use crate::errors::{Errno, SysResult};
+use crate::kernel::fd::File;
+use crate::kernel::Task;
+use crate::mm::UserAddr;
+use std::os::fd::AsRawFd;
+
+const POLLIN: i16 = 0x001;
+const POLLPRI: i16 = 0x002;
+const POLLOUT: i16 = 0x004;
+const POLLERR: i16 = 0x008;
+const POLLHUP: i16 = 0x010;
+const POLLNVAL: i16 = 0x020;
+const POLLRDNORM: i16 = 0x040;
+const POLLWRNORM: i16 = 0x100;
+
+/// What a file of the sandbox always reports (DEFAULT_POLLMASK).
+const ALWAYS: i16 = POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM;
+
+#[derive(Clone, Copy)]
+struct Entry {
+    fd: i32,
+    events: i16,
+    revents: i16,
+}
+
+/// Fills in `revents` without waiting; returns how many entries are ready. `timeout_ms` is how
+/// long the host may wait on inherited fds (0: not at all).
+fn scan(t: &Task, entries: &mut [Entry], timeout_ms: i32) -> Result<usize, Errno> {
+    let mut host: Vec<(usize, libc::pollfd)> = Vec::new();
+    for (i, e) in entries.iter_mut().enumerate() {
+        e.revents = 0;
+        if e.fd < 0 {
+            continue;
+        }
+        match t.fds.get(e.fd).map(|f| &**f) {
+            None => e.revents = POLLNVAL,
+            Some(File::Vfs(_)) => e.revents = e.events & ALWAYS,
+            Some(File::Host(h)) => host.push((
+                i,
+                libc::pollfd {
+                    fd: h.fd.as_raw_fd(),
+                    events: e.events,
+                    revents: 0,
+                },
+            )),
+        }
+    }
+    let ready_here = entries.iter().any(|e| e.revents != 0);
+    if !host.is_empty() {
+        let wait = if ready_here { 0 } else { timeout_ms };
+        let mut fds: Vec<libc::pollfd> = host.iter().map(|h| h.1).collect();
+        crate::host::poll(&mut fds, wait).map_err(super::host_err)?;
+        for ((i, _), p) in host.iter().zip(&fds) {
+            entries[*i].revents = p.revents;
+        }
+    } else if !ready_here && timeout_ms != 0 {
+        // Nothing can become ready: the whole wait passes (for ever with -1, as on Linux).
+        if timeout_ms < 0 {
+            t.k.log_partial(
+                "poll with nothing that can become ready and no timeout: waits for ever".into(),
+            );
+        }
+        let ms = if timeout_ms < 0 {
+            i64::MAX / 1_000_000
+        } else {
+            i64::from(timeout_ms)
+        };
+        let _ = crate::host::clock_nanosleep(
+            libc::CLOCK_MONOTONIC,
+            0,
+            abi::Timespec {
+                tv_sec: ms / 1000,
+                tv_nsec: (ms % 1000) * 1_000_000,
+            },
+        );
+    }
+    Ok(entries.iter().filter(|e| e.revents != 0).count())
+}
+
+fn timeout_from_ts(t: &Task, addr: u64) -> Result<i32, Errno> {
+    if addr == 0 {
+        return Ok(-1);
+    }
+    let ts: abi::Timespec = t.mm.read_obj(UserAddr(addr))?;
+    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+        bail!(EINVAL, "bad timeout");
+    }
+    let ms = ts
+        .tv_sec
+        .saturating_mul(1000)
+        .saturating_add((ts.tv_nsec + 999_999) / 1_000_000);
+    Ok(i32::try_from(ms).unwrap_or(i32::MAX))
+}
+
+fn do_poll(t: &mut Task, addr: u64, nfds: u64, timeout_ms: i32) -> SysResult {
+    let n = usize::try_from(nfds & 0xffff_ffff).unwrap_or(usize::MAX);
+    if n > usize::try_from(t.rlimits[abi::RLIMIT_NOFILE].cur).unwrap_or(usize::MAX) {
+        bail!(EINVAL, "more fds than RLIMIT_NOFILE");
+    }
+    let raw: Vec<[u8; 8]> = t.mm.read_objs(UserAddr(addr), n)?;
+    let mut entries: Vec<Entry> = raw
+        .iter()
+        .map(|r| Entry {
+            fd: i32::from_ne_bytes([r[0], r[1], r[2], r[3]]),
+            events: i16::from_ne_bytes([r[4], r[5]]) | POLLERR | POLLHUP,
+            revents: 0,
+        })
+        .collect();
+    let ready = scan(t, &mut entries, timeout_ms)?;
+    for (i, e) in entries.iter().enumerate() {
+        t.mm.write_obj(UserAddr(addr + i as u64 * 8 + 6), &e.revents)?;
+    }
+    Ok(ready as u64)
+}
+
+pub fn poll(t: &mut Task, a: [u64; 6]) -> SysResult {
+    do_poll(t, a[0], a[1], int_arg(a[2]))
+}
+
+pub fn ppoll(t: &mut Task, a: [u64; 6]) -> SysResult {
+    if a[3] != 0 && a[4] != 8 {
+        bail!(EINVAL, "sigsetsize");
+    }
+    let timeout = timeout_from_ts(t, a[2])?;
+    do_poll(t, a[0], a[1], timeout)
+}
+
+/// select's three fd sets, as poll entries and back.
+fn do_select(t: &mut Task, nfds: i32, sets: [u64; 3], timeout_ms: i32) -> Result<u64, Errno> {
+    if nfds < 0 {
+        bail!(EINVAL);
+    }
+    let n = usize::try_from(nfds).unwrap_or(0).min(1 << 20);
+    let bytes = n.div_ceil(64) * 8;
+    let mut bits: [Vec<u8>; 3] = [vec![0; bytes], vec![0; bytes], vec![0; bytes]];
+    for (k, &addr) in sets.iter().enumerate() {
+        if addr != 0 {
+            t.mm.copy_in(UserAddr(addr), &mut bits[k])?;
+        }
+    }
+    let is_set = |b: &[u8], fd: usize| b[fd / 8] & (1 << (fd % 8)) != 0;
+    let mut entries = Vec::new();
+    for fd in 0..n {
+        let mut ev = 0;
+        if is_set(&bits[0], fd) {
+            ev |= POLLIN;
+        }
+        if is_set(&bits[1], fd) {
+            ev |= POLLOUT;
+        }
+        if is_set(&bits[2], fd) {
+            ev |= POLLPRI;
+        }
+        if ev != 0 {
+            if t.fds.get(fd as i32).is_none() {
+                bail!(EBADF, "fd {fd} in a set is not open");
+            }
+            entries.push(Entry {
+                fd: fd as i32,
+                events: ev,
+                revents: 0,
+            });
+        }
+    }
+    scan(t, &mut entries, timeout_ms)?;
+    let mut out: [Vec<u8>; 3] = [vec![0; bytes], vec![0; bytes], vec![0; bytes]];
+    let mut count = 0u64;
+    for e in &entries {
+        let fd = usize::try_from(e.fd).unwrap_or(0);
+        let mut set = |k: usize| {
+            out[k][fd / 8] |= 1 << (fd % 8);
+            count += 1;
+        };
+        if e.events & POLLIN != 0 && e.revents & (POLLIN | POLLHUP | POLLERR) != 0 {
+            set(0);
+        }
+        if e.events & POLLOUT != 0 && e.revents & (POLLOUT | POLLERR) != 0 {
+            set(1);
+        }
+        if e.events & POLLPRI != 0 && e.revents & POLLPRI != 0 {
+            set(2);
+        }
+    }
+    for (k, &addr) in sets.iter().enumerate() {
+        if addr != 0 {
+            t.mm.copy_out(UserAddr(addr), &out[k])?;
+        }
+    }
+    Ok(count)
+}
+
+pub fn select(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let timeout = if a[4] == 0 {
+        -1
+    } else {
+        let tv: abi::Timeval = t.mm.read_obj(UserAddr(a[4]))?;
+        if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
+            bail!(EINVAL, "bad timeout");
+        }
+        let ms = tv
+            .tv_sec
+            .saturating_mul(1000)
+            .saturating_add((tv.tv_usec + 999) / 1000);
+        i32::try_from(ms).unwrap_or(i32::MAX)
+    };
+    let start = std::time::Instant::now();
+    let r = do_select(t, int_arg(a[0]), [a[1], a[2], a[3]], timeout)?;
+    if a[4] != 0 {
+        // Linux writes back the time left.
+        let left = u64::try_from(timeout)
+            .unwrap_or(0)
+            .saturating_mul(1000)
+            .saturating_sub(u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX));
+        let tv = abi::Timeval {
+            tv_sec: (left / 1_000_000) as i64,
+            tv_usec: (left % 1_000_000) as i64,
+        };
+        t.mm.write_obj(UserAddr(a[4]), &tv)?;
+    }
+    Ok(r)
+}
+
+pub fn pselect6(t: &mut Task, a: [u64; 6]) -> SysResult {
+    if a[5] != 0 {
+        // struct { const sigset_t *ss; size_t ss_len; }
+        let sig: [u64; 2] = t.mm.read_obj(UserAddr(a[5]))?;
+        if sig[0] != 0 && sig[1] != 8 {
+            bail!(EINVAL, "sigsetsize");
+        }
+    }
+    let timeout = timeout_from_ts(t, a[4])?;
+    do_select(t, int_arg(a[0]), [a[1], a[2], a[3]], timeout)
+}
