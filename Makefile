@@ -46,9 +46,11 @@ bench-deps: deps
 bench: release
 	python3 tests/bench/bench.py --runrs ./target/release/runrs
 
-# Long real-program runs, reported in issue notes (not in CI).
+# Long real-program runs, reported in issue notes (not in CI): fuzzing seeds, busybox applets,
+# and CPython's own regression tests natively vs under runrs (Debian's libpython3.11-testsuite).
 conformance: release
-	python3 tests/bench/conformance.py --runrs ./target/release/runrs
+	dpkg -s libpython3.11-testsuite >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libpython3.11-testsuite; }
+	python3 tests/bench/conformance.py --runrs ./target/release/runrs --python-tests
 
 # Build runrs and run a real program in it (busybox-static's echo, in a fresh sandbox).
 demo:
