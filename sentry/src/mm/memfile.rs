@@ -149,6 +149,31 @@ impl MemoryFile {
         Ok(())
     }
 
+    /// Copies `len` bytes within the file from `src` to `dst` with pread on the memory file (the
+    /// source pages need not be mapped in the Sentry). The ranges must not overlap.
+    pub fn read_within(&self, src: u64, dst: u64, len: usize) -> io::Result<()> {
+        let d = self.range(dst, len);
+        let mut done = 0usize;
+        while done < len {
+            let off = i64::try_from(src + done as u64)
+                .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+            // SAFETY: the destination lies inside our live mapping (checked by range).
+            let r =
+                unsafe { libc::pread(self.fd.as_raw_fd(), d.add(done).cast(), len - done, off) };
+            match usize::try_from(r) {
+                Ok(0) => return Err(io::Error::from_raw_os_error(libc::EIO)),
+                Ok(n) => done += n,
+                Err(_) => {
+                    let e = io::Error::last_os_error();
+                    if e.kind() != io::ErrorKind::Interrupted {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Copies `len` bytes within the file, from `src` to `dst` (the ranges may overlap).
     pub fn copy_within(&self, src: u64, dst: u64, len: usize) {
         let (s, d) = (self.range(src, len), self.range(dst, len));

@@ -150,15 +150,7 @@ impl Pages {
         let want: u64 = dst.iter().map(|r| r.1 as u64).sum();
         let n = want.min(self.len.saturating_sub(pos));
         let file = &self.memory.file;
-        let spans = self.spans(pos, n);
-        // Map the file's pages in the Sentry in one call, then copy: later reads of the same
-        // pages are plain copies (a pread would go through the page cache every time).
-        for &(off, len) in &spans {
-            if len >= 64 << 10 {
-                file.prefault_read(off, len);
-            }
-        }
-        let mut src = spans.into_iter();
+        let mut src = self.spans(pos, n).into_iter();
         let mut cur = src.next();
         let mut done = 0usize;
         for &(mut d, mut dl) in dst {
@@ -167,7 +159,11 @@ impl Pages {
                     return done;
                 };
                 let k = dl.min(*sl);
-                file.copy_within(*s, d, k);
+                // pread, not a copy through the Sentry's mapping: a fault there on a hole would
+                // allocate a page (shmem read faults do), where a read of a sparse file must not.
+                if file.read_within(*s, d, k).is_err() {
+                    file.copy_within(*s, d, k);
+                }
                 *s += k as u64;
                 *sl -= k;
                 d += k as u64;
