@@ -192,7 +192,16 @@ pub fn sandboxed(
     stdin: Option<&[u8]>,
 ) -> Result<Outcome, String> {
     let mut cmd = Command::new(runrs_bin());
-    cmd.arg("do").args(flags).arg("--").arg(program).args(args);
+    cmd.arg("do");
+    // The sandbox has its own /tmp: a checkout under the host's /tmp comes in as a
+    // copy-on-write volume at the same path (what the tests create there stays visible, and
+    // what the guest changes stays in the sandbox).
+    let r = root();
+    if r.starts_with("/tmp") || r.starts_with("/dev/shm") {
+        cmd.arg("--volume")
+            .arg(format!("{}:{}:overlay", r.display(), r.display()));
+    }
+    cmd.args(flags).arg("--").arg(program).args(args);
     run(cmd, stdin)
 }
 

@@ -81,9 +81,10 @@ struct DoArgs {
     /// How the root filesystem takes writes.
     #[arg(long, value_enum, default_value_t = OverlayArg::Memory)]
     overlay: OverlayArg,
-    /// Bind host directory HOST at GUEST in the sandbox, read-write unless `:ro` (repeatable).
-    /// Changes go to the host through the Gofer.
-    #[arg(long = "volume", short = 'v', value_name = "HOST:GUEST[:ro]", value_parser = parse_volume)]
+    /// Bind host directory HOST at GUEST in the sandbox (repeatable): read-write (changes go to
+    /// the host through the Gofer), `:ro`, or `:overlay` (copy-on-write: the host directory
+    /// read-only below, changes kept in the sandbox's memory, like the root).
+    #[arg(long = "volume", short = 'v', value_name = "HOST:GUEST[:ro|:overlay]", value_parser = parse_volume)]
     volumes: Vec<Volume>,
     /// Size limit of /tmp, /dev/shm and the root overlay's memory layer (each), e.g. 512M, 2G.
     #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
@@ -185,10 +186,40 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
         CpuPlacement::SameCore(c) => Some(c),
         CpuPlacement::Any => None,
     };
+    // The sandbox has its own /tmp and /dev/shm: a working directory or program under them on
+    // the host would be hidden. Such a directory comes in as a copy-on-write volume at the same
+    // path (the host unchanged, as for the root).
+    let mut volumes = args.volumes.clone();
+    let masked = |p: &Path| p.starts_with("/tmp") || p.starts_with("/dev/shm");
+    let cwd_path = PathBuf::from(std::ffi::OsStr::from_bytes(&cwd));
+    let prog_dir = Path::new(&args.command[0]).parent().map(Path::to_path_buf);
+    for dir in [Some(cwd_path), prog_dir.filter(|d| d.is_absolute())]
+        .into_iter()
+        .flatten()
+    {
+        let covered = volumes.iter().any(|v| dir.starts_with(&v.guest));
+        if masked(&dir)
+            && !covered
+            && dir.is_dir()
+            && dir != Path::new("/tmp")
+            && dir != Path::new("/dev/shm")
+        {
+            volumes.push(Volume {
+                guest: dir.to_string_lossy().into_owned(),
+                host: dir,
+                readonly: false,
+                overlay: true,
+            });
+        }
+    }
     let mut gofer_mounts = vec!["/".to_string()];
-    for v in &args.volumes {
+    for v in &volumes {
         let mut m = v.host.to_string_lossy().into_owned();
-        m.push_str(if v.readonly { ":ro" } else { ":rw" });
+        m.push_str(if v.readonly || v.overlay {
+            ":ro"
+        } else {
+            ":rw"
+        });
         gofer_mounts.push(m);
     }
     let (channel, mut gofer) = start_gofer(&gofer_mounts, gofer_cpu)?;
@@ -204,12 +235,12 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
         },
         tmpfs_size: args.tmpfs_size,
         host_vdso: args.vdso == VdsoArg::Host,
-        volumes: args
-            .volumes
+        volumes: volumes
             .iter()
             .map(|v| VolumeConfig {
                 guest_path: v.guest.clone(),
                 readonly: v.readonly,
+                overlay: v.overlay,
             })
             .collect(),
     };
@@ -321,12 +352,16 @@ struct Volume {
     host: PathBuf,
     guest: String,
     readonly: bool,
+    overlay: bool,
 }
 
 fn parse_volume(s: &str) -> Result<Volume, String> {
-    let (rest, readonly) = match s.strip_suffix(":ro") {
-        Some(r) => (r, true),
-        None => (s.strip_suffix(":rw").unwrap_or(s), false),
+    let (rest, readonly, overlay) = if let Some(r) = s.strip_suffix(":ro") {
+        (r, true, false)
+    } else if let Some(r) = s.strip_suffix(":overlay") {
+        (r, false, true)
+    } else {
+        (s.strip_suffix(":rw").unwrap_or(s), false, false)
     };
     let (host, guest) = rest
         .split_once(':')
@@ -345,6 +380,7 @@ fn parse_volume(s: &str) -> Result<Volume, String> {
         host: PathBuf::from(host),
         guest: guest.trim_end_matches('/').to_string(),
         readonly,
+        overlay,
     })
 }
 

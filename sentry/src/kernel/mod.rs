@@ -84,6 +84,9 @@ pub struct Config {
 pub struct VolumeConfig {
     pub guest_path: String,
     pub readonly: bool,
+    /// Copy-on-write: the host directory read-only below, changes in the sandbox's memory (as
+    /// the root).
+    pub overlay: bool,
 }
 
 /// A mount, as /proc/mounts shows it.
@@ -671,16 +674,29 @@ fn build_tree(
         let gofer::proto::Reply::Attr(attr) = reply else {
             return Err(setup_err(crate::errno!(EIO, "gofer: bad reply to stat")));
         };
-        let fs = Fs::new_named(
-            memory,
-            FsKind::Volume,
-            next_dev(),
-            "9p",
-            0x0102_1997,
-            v.readonly,
-            None,
-            format!("volume{}", i + 1),
-        );
+        let fs = if v.overlay {
+            Fs::new_named(
+                memory,
+                FsKind::Overlay,
+                next_dev(),
+                "overlay",
+                0x794c_7630,
+                v.readonly,
+                Some(tmpfs_size),
+                format!("volume{}", i + 1),
+            )
+        } else {
+            Fs::new_named(
+                memory,
+                FsKind::Volume,
+                next_dev(),
+                "9p",
+                0x0102_1997,
+                v.readonly,
+                None,
+                format!("volume{}", i + 1),
+            )
+        };
         let r = Inode::new(
             &fs,
             attr.ino,
@@ -695,7 +711,7 @@ fn build_tree(
         vfs::mount(&mountpoint(v.guest_path.as_bytes()), &r);
         mounts.push(MountInfo {
             path: v.guest_path.clone(),
-            fstype: "9p",
+            fstype: fs.fstype,
             source: fs.source.clone(),
             readonly: v.readonly,
             dev: fs.dev,
