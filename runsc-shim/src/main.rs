@@ -212,6 +212,13 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
             });
         }
     }
+    // With --overlay=none, copy-on-write volumes are read-only too (they stand for parts of the
+    // root).
+    if args.overlay == OverlayArg::None {
+        for v in volumes.iter_mut().filter(|v| v.overlay) {
+            v.readonly = true;
+        }
+    }
     let mut gofer_mounts = vec!["/".to_string()];
     for v in &volumes {
         let mut m = v.host.to_string_lossy().into_owned();
