@@ -5,6 +5,9 @@
 use std::fmt;
 use std::panic::Location;
 
+/// Not a Linux errno: a handler's way of saying "this task must wait; try again later".
+pub const EBLOCK: i32 = 100_000;
+
 /// A Linux errno with the place that raised it.
 #[derive(Clone)]
 pub struct Errno {

@@ -57,6 +57,21 @@ const ALLOWED: &[(i64, &str)] = &[
     (libc::SYS_ptrace, "running the guest"),
     (libc::SYS_wait4, "stub stops"),
     (libc::SYS_kill, "killing a stub at teardown"),
+    // New stubs for fork (the child side runs these before it execs the stub image; the stub
+    // then inherits this filter, and the calls the Sentry injects into it must be here too).
+    (libc::SYS_clone, "fork of a new stub"),
+    (libc::SYS_set_robust_list, "glibc's fork, in the new stub"),
+    (libc::SYS_prctl, "the new stub's PR_SET_PDEATHSIG"),
+    (libc::SYS_getppid, "the new stub checks its parent"),
+    (libc::SYS_setsid, "the new stub's own session"),
+    (libc::SYS_sched_setaffinity, "the new stub's CPU placement"),
+    (libc::SYS_dup2, "the memory file as the new stub's fd 0"),
+    (
+        libc::SYS_close_range,
+        "the new stub closes the Sentry's fds at exec",
+    ),
+    (libc::SYS_execveat, "the stub image (a sealed memfd)"),
+    (libc::SYS_mincore, "probing the stub's vDSO (injected)"),
     // Memory of the Sentry itself.
     (libc::SYS_mmap, "allocator"),
     (libc::SYS_munmap, "allocator"),

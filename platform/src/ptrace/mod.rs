@@ -73,6 +73,17 @@ impl Platform for Ptrace {
     }
 
     fn new_address_space(&self) -> Result<PtraceAddressSpace, Error> {
+        self.new_address_space_with_vdso_at(None)
+    }
+}
+
+impl Ptrace {
+    /// A new address space whose vDSO (if kept) sits at `vdso_at` (its data pages' start), as a
+    /// forked child's must (its copied memory points into its parent's); None: a random place.
+    pub fn new_address_space_with_vdso_at(
+        &self,
+        vdso_at: Option<u64>,
+    ) -> Result<PtraceAddressSpace, Error> {
         let pid = sys::spawn_stub(
             self.stub_elf.as_raw_fd(),
             self.memory_file.as_raw_fd(),
@@ -90,7 +101,7 @@ impl Platform for Ptrace {
             space.vdso = space.find_vdso().and_then(|v| {
                 let size = v.end - v.vvar_start;
                 let room = (abi::TASK_SIZE - top - size) / abi::PAGE_SIZE;
-                let to = top + random_below(room) * abi::PAGE_SIZE;
+                let to = vdso_at.unwrap_or_else(|| top + random_below(room) * abi::PAGE_SIZE);
                 space.move_vdso(v, to)
             });
         }

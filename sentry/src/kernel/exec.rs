@@ -192,3 +192,173 @@ fn trim(s: &[u8]) -> &[u8] {
         .map_or(start, |e| e + 1);
     &s[start..end.max(start)]
 }
+
+/// Reads a NULL-terminated array of string pointers (argv or envp) from the guest, checking the
+/// total against `limit` (E2BIG) and each string against MAX_ARG_STRLEN.
+fn read_strings(t: &Task, addr: u64, limit: &mut u64) -> Result<Vec<Vec<u8>>, Errno> {
+    let mut out = Vec::new();
+    if addr == 0 {
+        return Ok(out);
+    }
+    for i in 0u64.. {
+        let p: u64 = t.mm.read_obj(crate::mm::UserAddr(addr + i * 8))?;
+        if p == 0 {
+            break;
+        }
+        if i >= 0x7fff_ffff {
+            return Err(errno!(E2BIG));
+        }
+        let s =
+            t.mm.read_cstr(crate::mm::UserAddr(p), abi::MAX_ARG_STRLEN)
+                .map_err(|e| {
+                    if e.code == libc::ENAMETOOLONG {
+                        errno!(E2BIG, "argument longer than MAX_ARG_STRLEN")
+                    } else {
+                        e
+                    }
+                })?;
+        let cost = s.len() as u64 + 1 + 8;
+        *limit = limit.checked_sub(cost).ok_or_else(|| errno!(E2BIG))?;
+        out.push(s);
+    }
+    Ok(out)
+}
+
+/// execve/execveat: the program replaces the process's image in its address space. Past the
+/// point of no return (the old mappings gone) a failure kills the task with SIGSEGV, as Linux.
+pub fn do_execve(
+    t: &mut Task,
+    dirfd: i32,
+    path_addr: u64,
+    argv: u64,
+    envp: u64,
+    flags: u64,
+) -> crate::errors::SysResult {
+    if flags & !(libc::AT_EMPTY_PATH as u64 | libc::AT_SYMLINK_NOFOLLOW as u64) != 0 {
+        return Err(errno!(EINVAL));
+    }
+    let path =
+        t.mm.read_cstr(crate::mm::UserAddr(path_addr), abi::PATH_MAX)?;
+    // Arguments and environment may take a quarter of the stack limit (at least 128 KiB).
+    let mut limit = (t.rlimits[abi::RLIMIT_STACK].cur / 4).clamp(128 << 10, 6 << 30);
+    let argv = read_strings(t, argv, &mut limit)?;
+    let envp = read_strings(t, envp, &mut limit)?;
+    let start = if path.first() == Some(&b'/') {
+        t.fs.root.clone()
+    } else if dirfd == libc::AT_FDCWD {
+        t.fs.cwd.clone()
+    } else {
+        let f = t.fds.get(dirfd).cloned().ok_or_else(|| errno!(EBADF))?;
+        f.inode().ok_or_else(|| errno!(ENOTDIR))?
+    };
+    if path.is_empty() && flags & libc::AT_EMPTY_PATH as u64 == 0 {
+        return Err(errno!(ENOENT));
+    }
+    let prepared = if path.is_empty() {
+        // execveat(fd, "", AT_EMPTY_PATH): the file itself.
+        prepare_inode(t, start, argv)?
+    } else {
+        prepare(t, &start, &path, argv)?
+    };
+    let execfn = String::from_utf8_lossy(&path).into_owned();
+    // The point of no return.
+    t.mm.reset()?;
+    let stack_limit = t.rlimits[abi::RLIMIT_STACK].cur;
+    let aux = crate::loader::HostAux {
+        hwcap: crate::host::getauxval(abi::auxv::AT_HWCAP),
+        hwcap2: crate::host::getauxval(abi::auxv::AT_HWCAP2),
+        minsigstksz: crate::host::getauxval(abi::auxv::AT_MINSIGSTKSZ),
+    };
+    let creds = crate::loader::Creds {
+        uid: t.creds.ruid,
+        euid: t.creds.euid,
+        gid: t.creds.rgid,
+        egid: t.creds.egid,
+    };
+    let loaded = crate::loader::load(
+        &mut t.mm,
+        &execfn,
+        &prepared.image,
+        prepared.interp.as_ref(),
+        &crate::loader::ExecArgs {
+            argv: &prepared.argv,
+            envp: &envp,
+            stack_limit,
+            creds,
+            aux,
+        },
+    );
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::info!("exec of {execfn} failed past the point of no return: {e}");
+            t.kill(abi::signal::SIGSEGV);
+            return Ok(0);
+        }
+    };
+    t.regs = loaded.regs;
+    // rax is what the syscall returns: 0 in the new image.
+    t.regs.rax = 0;
+    t.fds.close_on_exec();
+    // Handlers go back to the default; ignored signals stay ignored; the mask is kept.
+    for a in t.signals.actions.iter_mut() {
+        if a.handler > 1 {
+            *a = abi::KernelSigaction::default();
+        }
+    }
+    t.altstack = (0, 0, 0);
+    t.rseq = None;
+    t.robust_list = (0, 0);
+    t.clear_child_tid = 0;
+    let base = path.rsplit(|&c| c == b'/').next().unwrap_or(&path);
+    t.comm = base[..base.len().min(15)].to_vec();
+    t.exe = Some((prepared.exe, prepared.exe_path));
+    if let Some(p) = t.k.procs.borrow_mut().procs.get_mut(&t.tid) {
+        p.vforking = false;
+    }
+    Ok(0)
+}
+
+/// [`prepare`] for a file already open (execveat with AT_EMPTY_PATH).
+fn prepare_inode(t: &Task, inode: Rc<Inode>, argv: Vec<Vec<u8>>) -> Result<Prepared, Errno> {
+    if !matches!(inode.kind, Kind::Regular(_)) {
+        return Err(errno!(EACCES));
+    }
+    permission(&inode, MAY_EXEC, &t.cred())?;
+    let path = crate::vfs::path_of(&inode, &t.fs.root).unwrap_or_default();
+    let image = open_image(&inode, &path)?;
+    if !image.head.starts_with(b"\x7fELF") {
+        return Err(errno!(ENOEXEC));
+    }
+    let interp = match crate::loader::interpreter(&image.head) {
+        Some(ipath) => {
+            let mut w = Walker::new(t);
+            let i = w.lookup(&t.fs.root.clone(), &ipath, true)?;
+            let ipath_abs = w.path_of(&i);
+            Some(open_image(&i, &ipath_abs)?)
+        }
+        None => None,
+    };
+    Ok(Prepared {
+        exe: inode,
+        exe_path: path,
+        image,
+        interp,
+        argv,
+    })
+}
+
+pub fn execve(t: &mut Task, a: [u64; 6]) -> crate::errors::SysResult {
+    do_execve(t, libc::AT_FDCWD, a[0], a[1], a[2], 0)
+}
+
+pub fn execveat(t: &mut Task, a: [u64; 6]) -> crate::errors::SysResult {
+    do_execve(
+        t,
+        (a[0] as u32).cast_signed(),
+        a[1],
+        a[2],
+        a[3],
+        a[4] & 0xffff_ffff,
+    )
+}

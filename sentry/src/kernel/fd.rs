@@ -90,8 +90,8 @@ struct Slot {
     cloexec: bool,
 }
 
-/// A process's fd table.
-#[derive(Default)]
+/// A process's fd table (fork copies it: the copy shares the open file descriptions).
+#[derive(Default, Clone)]
 pub struct FdTable {
     slots: Vec<Option<Slot>>,
 }

@@ -9,6 +9,7 @@
 
 pub mod exec;
 pub mod fd;
+pub mod process;
 
 use crate::loader::{self, Creds, HostAux};
 use crate::mm::{Memory, Mm};
@@ -127,6 +128,13 @@ pub struct Kernel {
     pub memory_limit: u64,
     /// The internal filesystem of memfd_create's files, made on first use.
     memfd: RefCell<Option<Rc<Fs>>>,
+    /// The platform new address spaces come from (fork), and the memory file.
+    pub platform: Ptrace,
+    pub memory: Arc<Memory>,
+    /// The sandbox's processes (PIDs, parents, zombies).
+    pub procs: RefCell<process::Procs>,
+    /// Tasks made by fork, picked up by the scheduler after the syscall.
+    pub spawned: RefCell<Vec<Task>>,
 }
 
 impl Kernel {
@@ -255,6 +263,10 @@ pub struct Task {
     pub nice: i32,
     /// CPU affinity set by sched_setaffinity (None: the sandbox's).
     pub affinity: Option<Vec<u8>>,
+    /// Waiting at a syscall that another task must make possible (the scheduler retries it).
+    pub blocked: bool,
+    /// A vfork child this task waits for (until it execs or exits).
+    pub vfork_child: Option<i32>,
     /// Host pid of the stub, for its CPU clock.
     pub stub_pid: i32,
     /// Set when the task has ended.
@@ -291,10 +303,9 @@ pub struct Program {
 
 /// A running sandbox: the platform, and its one task.
 pub struct Sandbox {
-    // Field order is drop order: the task (and its stub) before the platform.
-    task: Task,
-    _platform: Ptrace,
-    _memory: Arc<Memory>,
+    // Field order is drop order: the tasks (and their stubs) before the kernel and its platform.
+    tasks: std::collections::VecDeque<Task>,
+    k: Rc<Kernel>,
 }
 
 impl Sandbox {
@@ -329,6 +340,10 @@ impl Sandbox {
             boot_time: now.tv_sec - up.tv_sec,
             memory_limit: config.memory_size.min(host_memory()),
             memfd: RefCell::new(None),
+            platform,
+            memory: memory.clone(),
+            procs: RefCell::new(process::Procs::new()),
+            spawned: RefCell::new(Vec::new()),
         });
         tracing::debug!(us = t0.elapsed().as_micros(), "platform ready");
         let gofer = Rc::new(gofer::Client::new(config.gofer));
@@ -341,10 +356,10 @@ impl Sandbox {
             &memory,
         )?;
         tracing::debug!(us = t0.elapsed().as_micros(), "filesystem tree ready");
-        let mut space = platform.new_address_space()?;
+        let mut space = k.platform.new_address_space()?;
         let stub_pid = space.stub_pid();
         let ctx = space.new_context()?;
-        let mut mm = Mm::new(memory.clone(), space, platform.max_user_address());
+        let mut mm = Mm::new(memory.clone(), space, k.platform.max_user_address());
 
         let mut rlimits = [abi::Rlimit::default(); abi::RLIM_NLIMITS];
         for (i, r) in rlimits.iter_mut().enumerate() {
@@ -389,6 +404,8 @@ impl Sandbox {
             altstack: (0, 0, 0),
             nice: 0,
             affinity: None,
+            blocked: false,
+            vfork_child: None,
             stub_pid,
             exit: None,
         };
@@ -437,10 +454,10 @@ impl Sandbox {
         // name), at most 15 bytes.
         let base = path.rsplit(|&c| c == b'/').next().unwrap_or(&path);
         task.comm = base[..base.len().min(15)].to_vec();
+        task.k.procs.borrow_mut().add_init(task.tid);
         Ok(Sandbox {
-            task,
-            _platform: platform,
-            _memory: memory,
+            k: task.k.clone(),
+            tasks: std::collections::VecDeque::from([task]),
         })
     }
 
@@ -449,9 +466,10 @@ impl Sandbox {
         crate::lockdown::lock_down()
     }
 
-    /// Runs the guest to its end.
+    /// Runs the guest to its end: until PID 1 exits (then every other process is killed, as
+    /// when a container's init exits).
     pub fn run(mut self) -> Result<ExitStatus, platform::Error> {
-        self.task.run()
+        process::schedule(&self.k, &mut self.tasks)
     }
 }
 
@@ -794,17 +812,15 @@ impl Task {
         String::from_utf8_lossy(&self.comm).into_owned()
     }
 
-    fn run(&mut self) -> Result<ExitStatus, platform::Error> {
-        loop {
-            let event = self.ctx.switch(self.mm.space_mut(), &mut self.regs)?;
-            match event {
-                Event::Syscall => syscalls::dispatch(self),
-                Event::Signal(info) => self.host_signal(info),
-            }
-            if let Some(status) = self.exit {
-                return Ok(status);
-            }
+    /// Runs the task until its next syscall or fault and handles it. Returns whether the
+    /// syscall blocked (the task waits; its syscall is tried again later).
+    pub fn step(&mut self) -> Result<bool, platform::Error> {
+        let event = self.ctx.switch(self.mm.space_mut(), &mut self.regs)?;
+        match event {
+            Event::Syscall => return Ok(syscalls::dispatch(self) == syscalls::Outcome::Blocked),
+            Event::Signal(info) => self.host_signal(info),
         }
+        Ok(false)
     }
 
     /// A host signal stopped the stub.
@@ -849,17 +865,15 @@ impl Task {
             info.addr,
             self.regs.rip
         );
-        self.exit = Some(ExitStatus::Signaled {
-            signo: sig,
-            core: default_dumps_core(sig),
-        });
+        self.kill(sig);
     }
 
-    /// Ends the task with a fatal signal (as Linux's default action).
+    /// Ends the task with a fatal signal (as Linux's default action). The status says "core
+    /// dumped" when the action dumps core and RLIMIT_CORE allows one (no core file is written).
     pub fn kill(&mut self, sig: i32) {
         self.exit = Some(ExitStatus::Signaled {
             signo: sig,
-            core: default_dumps_core(sig),
+            core: default_dumps_core(sig) && self.rlimits[libc::RLIMIT_CORE as usize].cur > 0,
         });
     }
 }

@@ -174,6 +174,26 @@ impl MemoryFile {
         Ok(())
     }
 
+    /// Copies `[src, src + len)` to `dst` (not overlapping), only the parts that hold data
+    /// (SEEK_DATA/SEEK_HOLE): holes stay holes in the copy. For fork.
+    pub fn copy_data(&self, src: u64, dst: u64, len: u64) -> io::Result<()> {
+        let end = src + len;
+        let mut at = src;
+        while at < end {
+            let Some(data) = self.seek_data_hole(at, false).filter(|&d| d < end) else {
+                break;
+            };
+            let hole = self.seek_data_hole(data, true).unwrap_or(end).min(end);
+            self.write_within(
+                data,
+                dst + (data - src),
+                usize::try_from(hole - data).unwrap_or(0),
+            )?;
+            at = hole;
+        }
+        Ok(())
+    }
+
     /// Copies `len` bytes within the file, from `src` to `dst` (the ranges may overlap).
     pub fn copy_within(&self, src: u64, dst: u64, len: usize) {
         let (s, d) = (self.range(src, len), self.range(dst, len));

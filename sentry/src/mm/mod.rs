@@ -223,7 +223,7 @@ impl Memory {
         }))
     }
 
-    fn allocate(&self, len: u64) -> Result<u64, Errno> {
+    pub(crate) fn allocate(&self, len: u64) -> Result<u64, Errno> {
         self.alloc
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -316,6 +316,23 @@ pub struct Mm {
     /// Where the initial stack holds the argument and environment strings (/proc/PID/cmdline).
     pub arg_range: (u64, u64),
     pub env_range: (u64, u64),
+    /// A vfork child's view of its parent's memory: its private ranges belong to the parent and
+    /// are never released here.
+    borrowed: bool,
+}
+
+impl Drop for Mm {
+    fn drop(&mut self) {
+        // The stub goes with the address space; the memory-file ranges it owned go back.
+        if self.borrowed {
+            return;
+        }
+        for (start, seg) in std::mem::take(&mut self.segments) {
+            if seg.object.is_none() {
+                self.memory.release(seg.file_off, seg.end - start);
+            }
+        }
+    }
 }
 
 /// A mapping as /proc/PID/maps shows it.
@@ -344,7 +361,78 @@ impl Mm {
             stack_bottom: 0,
             arg_range: (0, 0),
             env_range: (0, 0),
+            borrowed: false,
         }
+    }
+
+    /// A copy of this address space in `space` (fork): private memory copied (only the ranges
+    /// holding data: holes stay holes), shared memory shared.
+    pub fn fork_into(&self, space: PtraceAddressSpace) -> Result<Mm, Errno> {
+        let mut child = self.empty_like(space);
+        for (&start, seg) in &self.segments {
+            let len = seg.end - start;
+            let mut seg2 = seg.clone();
+            if seg.object.is_none() {
+                let off = self.memory.allocate(len)?;
+                self.memory
+                    .file
+                    .copy_data(seg.file_off, off, len)
+                    .map_err(|e| {
+                        self.memory.release(off, len);
+                        crate::errors::from_host(e)
+                    })?;
+                seg2.file_off = off;
+            }
+            child.install(start, seg2)?;
+        }
+        Ok(child)
+    }
+
+    /// The same memory seen from `space` (a vfork child until it execs or exits): writes are
+    /// the parent's. The child's own mappings made meanwhile are not seen by the parent.
+    pub fn share_into(&self, space: PtraceAddressSpace) -> Result<Mm, Errno> {
+        let mut child = self.empty_like(space);
+        child.borrowed = true;
+        for (&start, seg) in &self.segments {
+            child.install(start, seg.clone())?;
+        }
+        Ok(child)
+    }
+
+    fn empty_like(&self, space: PtraceAddressSpace) -> Mm {
+        Mm {
+            memory: self.memory.clone(),
+            space,
+            segments: BTreeMap::new(),
+            max_addr: self.max_addr,
+            mmap_base: self.mmap_base,
+            brk_start: self.brk_start,
+            brk: self.brk,
+            as_limit: self.as_limit,
+            stack_top: self.stack_top,
+            stack_bottom: self.stack_bottom,
+            arg_range: self.arg_range,
+            env_range: self.env_range,
+            borrowed: false,
+        }
+    }
+
+    /// Empties the address space (execve): every mapping goes, owned memory goes back.
+    pub fn reset(&mut self) -> Result<(), Errno> {
+        self.space.unmap(0, self.max_addr).map_err(platform_errno)?;
+        let segs = std::mem::take(&mut self.segments);
+        if !self.borrowed {
+            for (start, seg) in segs {
+                if seg.object.is_none() {
+                    self.memory.release(seg.file_off, seg.end - start);
+                }
+            }
+        }
+        self.borrowed = false;
+        self.mmap_base = self.max_addr;
+        (self.brk_start, self.brk) = (0, 0);
+        (self.stack_top, self.stack_bottom) = (0, 0);
+        Ok(())
     }
 
     /// The mappings, adjacent segments with the same attributes merged.
@@ -595,7 +683,7 @@ impl Mm {
         }
         self.space.unmap(addr, len).map_err(platform_errno)?;
         for (start, seg) in self.take_range(addr, end) {
-            if seg.object.is_none() {
+            if seg.object.is_none() && !self.borrowed {
                 self.memory.release(seg.file_off, seg.end - start);
             }
         }

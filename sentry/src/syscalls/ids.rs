@@ -6,16 +6,16 @@ use crate::kernel::Task;
 use crate::mm::UserAddr;
 use crate::{bail, errno};
 
-pub fn getpid(_t: &mut Task, _a: [u64; 6]) -> SysResult {
-    Ok(1)
+pub fn getpid(t: &mut Task, _a: [u64; 6]) -> SysResult {
+    Ok(t.tid as u64)
 }
 
 pub fn gettid(t: &mut Task, _a: [u64; 6]) -> SysResult {
     Ok(t.tid as u64)
 }
 
-pub fn getppid(_t: &mut Task, _a: [u64; 6]) -> SysResult {
-    Ok(0)
+pub fn getppid(t: &mut Task, _a: [u64; 6]) -> SysResult {
+    Ok(t.k.procs.borrow().ppid(t.tid) as u64)
 }
 
 pub fn getuid(t: &mut Task, _a: [u64; 6]) -> SysResult {

@@ -150,6 +150,14 @@ table! {
     SYS_FSTATFS => path::fstatfs, Full, [Fd, Ptr];
     SYS_UMASK => fs::umask, Full, [Oct];
     SYS_EXIT => misc::exit, Partial("ends the whole process (one thread per process so far)"), [Int];
+    SYS_FORK => crate::kernel::process::fork, Partial("memory copied at fork (only the pages holding data), not copy-on-write"), [];
+    SYS_VFORK => crate::kernel::process::vfork, Partial("the child shares the parent's memory until it execs or exits; its own new mappings are not seen by the parent"), [];
+    SYS_CLONE => crate::kernel::process::clone, Partial("processes (fork, vfork); threads ENOSYS until threads land; CLONE_FILES/CLONE_FS give copies"), [Hex, Ptr, Ptr, Ptr, Ptr];
+    SYS_CLONE3 => crate::kernel::process::clone3, Partial("as clone"), [Ptr, Int];
+    SYS_EXECVE => crate::kernel::exec::execve, Full, [Str, Ptr, Ptr];
+    SYS_EXECVEAT => crate::kernel::exec::execveat, Full, [Fd, Str, Ptr, Ptr, Hex];
+    SYS_WAIT4 => crate::kernel::process::wait4, Partial("exits only (no stop/continue reports yet); rusage zero"), [Int, Ptr, Hex, Ptr];
+    SYS_WAITID => crate::kernel::process::waitid, Partial("exits only; P_PIDFD EINVAL"), [Int, Int, Ptr, Hex, Ptr];
     SYS_EXIT_GROUP => misc::exit_group, Full, [Int];
     SYS_GETPID => ids::getpid, Full, [];
     SYS_GETTID => ids::gettid, Full, [];
@@ -260,8 +268,17 @@ pub fn lookup(nr: u64) -> Option<&'static Entry> {
     BY_NUMBER.get(usize::try_from(nr).ok()?).copied().flatten()
 }
 
+/// What became of a syscall.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done: the result is in `rax`.
+    Done,
+    /// It waits for another task (a child's exit, a pipe): the scheduler tries it again later.
+    Blocked,
+}
+
 /// Handles the syscall the task stopped at, writing the result to `rax`.
-pub fn dispatch(t: &mut Task) {
+pub fn dispatch(t: &mut Task) -> Outcome {
     let nr = t.regs.orig_rax;
     let args = t.regs.syscall_args();
     let entry = lookup(nr);
@@ -272,6 +289,9 @@ pub fn dispatch(t: &mut Task) {
             Err(crate::errno!(ENOSYS))
         }
     };
+    if matches!(&result, Err(e) if e.code == crate::errors::EBLOCK) {
+        return Outcome::Blocked;
+    }
     if let Some(sink) = t.k.strace {
         let line = strace_line(t, nr, entry, &args, &result);
         match sink {
@@ -283,6 +303,7 @@ pub fn dispatch(t: &mut Task) {
         Ok(v) => v,
         Err(e) => (-i64::from(e.code)).cast_unsigned(),
     };
+    Outcome::Done
 }
 
 fn strace_line(

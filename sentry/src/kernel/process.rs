@@ -1,0 +1,566 @@
+//! Processes: the sandbox's PID table, fork/vfork/clone, exit and wait, and the scheduler that
+//! runs the tasks.
+//!
+//! Each process is one task (threads come later) with its own stub. The scheduler runs one task
+//! at a time, one syscall at a time, round robin: a task's user code runs until its next syscall
+//! or fault, which the Sentry handles before picking the next task. A syscall that must wait for
+//! another task (wait4 on a running child, a pipe with nothing to read) returns
+//! [`EBLOCK`](crate::errors::EBLOCK): the task stays at its syscall and the scheduler tries the
+//! syscall again whenever another task has made one. PID 1 ending ends the sandbox: every other
+//! process is killed, as when a container's init exits.
+
+use super::{ExitStatus, Kernel, Task};
+use crate::errors::{Errno, SysResult, EBLOCK};
+use crate::mm::UserAddr;
+use crate::{bail, errno};
+use platform::AddressSpace;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+
+/// One process of the sandbox.
+#[derive(Clone, Debug)]
+pub struct Proc {
+    pub ppid: i32,
+    pub pgid: i32,
+    pub sid: i32,
+    /// Set once it has exited and until its parent reaps it.
+    pub zombie: Option<ExitStatus>,
+    /// The signal its parent gets when it exits (SIGCHLD for fork).
+    pub exit_signal: i32,
+    /// A vfork child that has not exec'd or exited yet (its parent waits).
+    pub vforking: bool,
+    /// A signal another task sent it with a fatal default action, to apply before it next runs.
+    pub pending_kill: Option<i32>,
+}
+
+/// The PID table.
+#[derive(Debug, Default)]
+pub struct Procs {
+    pub procs: BTreeMap<i32, Proc>,
+    next_pid: i32,
+}
+
+impl Procs {
+    pub fn new() -> Procs {
+        Procs {
+            procs: BTreeMap::new(),
+            next_pid: 2,
+        }
+    }
+
+    pub fn add_init(&mut self, pid: i32) {
+        self.procs.insert(
+            pid,
+            Proc {
+                ppid: 0,
+                pgid: pid,
+                sid: pid,
+                zombie: None,
+                exit_signal: abi::signal::SIGCHLD,
+                vforking: false,
+                pending_kill: None,
+            },
+        );
+    }
+
+    /// A new PID (the lowest unused above the last, wrapping at pid_max).
+    fn alloc(&mut self) -> Result<i32, Errno> {
+        for _ in 0..4_194_304 {
+            let pid = self.next_pid;
+            self.next_pid = if pid >= 4_194_303 { 2 } else { pid + 1 };
+            if !self.procs.contains_key(&pid) {
+                return Ok(pid);
+            }
+        }
+        Err(errno!(EAGAIN, "no free PID"))
+    }
+
+    pub fn get(&self, pid: i32) -> Option<&Proc> {
+        self.procs.get(&pid)
+    }
+
+    pub fn ppid(&self, pid: i32) -> i32 {
+        self.procs.get(&pid).map_or(0, |p| p.ppid)
+    }
+
+    /// The live children of `pid`.
+    pub fn children(&self, pid: i32) -> Vec<i32> {
+        self.procs
+            .iter()
+            .filter(|(_, p)| p.ppid == pid)
+            .map(|(&c, _)| c)
+            .collect()
+    }
+}
+
+const CLONE_VM: u64 = 0x100;
+const CLONE_FS: u64 = 0x200;
+const CLONE_FILES: u64 = 0x400;
+const CLONE_SIGHAND: u64 = 0x800;
+const CLONE_PIDFD: u64 = 0x1000;
+const CLONE_VFORK: u64 = 0x4000;
+const CLONE_PARENT: u64 = 0x8000;
+const CLONE_THREAD: u64 = 0x10000;
+const CLONE_SETTLS: u64 = 0x80000;
+const CLONE_PARENT_SETTID: u64 = 0x100000;
+const CLONE_CHILD_CLEARTID: u64 = 0x200000;
+const CLONE_CHILD_SETTID: u64 = 0x1000000;
+
+/// What clone asks for.
+struct CloneArgs {
+    flags: u64,
+    exit_signal: i32,
+    stack: u64,
+    parent_tid: u64,
+    child_tid: u64,
+    tls: u64,
+}
+
+fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
+    let f = c.flags;
+    // Linux's checks (copy_process).
+    if f & CLONE_SIGHAND != 0 && f & CLONE_VM == 0 {
+        bail!(EINVAL, "CLONE_SIGHAND without CLONE_VM");
+    }
+    if f & CLONE_THREAD != 0 && f & CLONE_SIGHAND == 0 {
+        bail!(EINVAL, "CLONE_THREAD without CLONE_SIGHAND");
+    }
+    if f & CLONE_THREAD != 0 || (f & CLONE_VM != 0 && f & CLONE_VFORK == 0) {
+        t.k.log_partial("clone of a thread or of a shared address space without CLONE_VFORK (threads come with the tasks issue)".into());
+        bail!(ENOSYS, "threads are not supported yet");
+    }
+    let supported = CLONE_VM
+        | CLONE_VFORK
+        | CLONE_SETTLS
+        | CLONE_PARENT_SETTID
+        | CLONE_CHILD_SETTID
+        | CLONE_CHILD_CLEARTID
+        | CLONE_PARENT
+        | CLONE_FS
+        | CLONE_FILES;
+    if f & !supported & !0xff != 0 {
+        t.k.log_partial(format!("clone flags {:#x}", f & !supported & !0xff));
+        bail!(
+            ENOSYS,
+            "clone flags {:#x} not supported",
+            f & !supported & !0xff
+        );
+    }
+    if f & (CLONE_FS | CLONE_FILES | CLONE_PIDFD) != 0 {
+        // Sharing the fd table or cwd between processes is not modelled: each gets a copy.
+        t.k.log_partial("CLONE_FS/CLONE_FILES: the child gets copies".into());
+    }
+    let k = t.k.clone();
+    let pid = k.procs.borrow_mut().alloc()?;
+    let vdso_at = t.mm.vdso().map(|v| v.vvar_start);
+    let mut space = k
+        .platform
+        .new_address_space_with_vdso_at(vdso_at)
+        .map_err(|e| errno!(EAGAIN, "new address space: {e}"))?;
+    let stub_pid = space.stub_pid();
+    let ctx = space
+        .new_context()
+        .map_err(|e| errno!(EAGAIN, "new context: {e}"))?;
+    let mm = if f & CLONE_VM != 0 {
+        t.mm.share_into(space)?
+    } else {
+        t.mm.fork_into(space)?
+    };
+    let mut regs = t.regs;
+    regs.rax = 0;
+    if c.stack != 0 {
+        regs.rsp = c.stack;
+    }
+    if f & CLONE_SETTLS != 0 {
+        regs.fs_base = c.tls;
+    }
+    let (ppid, pgid, sid) = {
+        let procs = k.procs.borrow();
+        let me = procs.get(t.tid);
+        let parent = if f & CLONE_PARENT != 0 {
+            me.map_or(0, |p| p.ppid)
+        } else {
+            t.tid
+        };
+        (
+            parent,
+            me.map_or(t.tid, |p| p.pgid),
+            me.map_or(t.tid, |p| p.sid),
+        )
+    };
+    let child = Task {
+        k: k.clone(),
+        mm,
+        ctx,
+        regs,
+        fds: t.fds.clone(),
+        creds: t.creds.clone(),
+        signals: super::Signals {
+            actions: t.signals.actions,
+            mask: t.signals.mask,
+        },
+        rlimits: t.rlimits,
+        tid: pid,
+        clear_child_tid: if f & CLONE_CHILD_CLEARTID != 0 {
+            c.child_tid
+        } else {
+            0
+        },
+        robust_list: (0, 0),
+        rseq: None,
+        umask: t.umask,
+        fs: super::FsContext {
+            root: t.fs.root.clone(),
+            cwd: t.fs.cwd.clone(),
+        },
+        exe: t.exe.clone(),
+        comm: t.comm.clone(),
+        altstack: t.altstack,
+        nice: t.nice,
+        affinity: t.affinity.clone(),
+        stub_pid,
+        exit: None,
+        blocked: false,
+        vfork_child: None,
+    };
+    if f & CLONE_CHILD_SETTID != 0 {
+        child.mm.write_obj(UserAddr(c.child_tid), &pid)?;
+    }
+    if f & CLONE_PARENT_SETTID != 0 {
+        t.mm.write_obj(UserAddr(c.parent_tid), &pid)?;
+    }
+    k.procs.borrow_mut().procs.insert(
+        pid,
+        Proc {
+            ppid,
+            pgid,
+            sid,
+            zombie: None,
+            exit_signal: c.exit_signal,
+            vforking: f & CLONE_VFORK != 0,
+            pending_kill: None,
+        },
+    );
+    if f & CLONE_VFORK != 0 {
+        t.vfork_child = Some(pid);
+    }
+    k.spawned.borrow_mut().push(child);
+    Ok(pid as u64)
+}
+
+pub fn clone(t: &mut Task, a: [u64; 6]) -> SysResult {
+    // x86-64: clone(flags, newsp, parent_tid, child_tid, tls).
+    do_clone(
+        t,
+        CloneArgs {
+            flags: a[0] & !0xff,
+            exit_signal: (a[0] & 0xff) as i32,
+            stack: a[1],
+            parent_tid: a[2],
+            child_tid: a[3],
+            tls: a[4],
+        },
+    )
+}
+
+pub fn clone3(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let size = a[1];
+    if size < 64 {
+        bail!(EINVAL, "clone_args too small");
+    }
+    if size > 4096 {
+        bail!(E2BIG);
+    }
+    // struct clone_args { flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size,
+    // tls, set_tid, set_tid_size, cgroup }
+    let mut raw = vec![0u8; usize::try_from(size).unwrap_or(0)];
+    t.mm.copy_in(UserAddr(a[0]), &mut raw)?;
+    let w = |i: usize| u64::from_ne_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap_or_default());
+    if raw.len() > 88 && raw[88..].iter().any(|&b| b != 0) {
+        bail!(E2BIG, "unknown clone_args fields");
+    }
+    let (stack, stack_size) = (w(5), w(6));
+    if (stack == 0) != (stack_size == 0) {
+        bail!(EINVAL, "stack without size");
+    }
+    if w(4) > 64 {
+        bail!(EINVAL, "exit_signal");
+    }
+    if raw.len() >= 80 && w(9) != 0 {
+        bail!(EPERM, "set_tid needs CAP_SYS_ADMIN in the PID namespace");
+    }
+    do_clone(
+        t,
+        CloneArgs {
+            flags: w(0),
+            exit_signal: w(4) as i32,
+            stack: if stack != 0 { stack + stack_size } else { 0 },
+            parent_tid: w(3),
+            child_tid: w(2),
+            tls: w(7),
+        },
+    )
+}
+
+pub fn fork(t: &mut Task, _a: [u64; 6]) -> SysResult {
+    do_clone(
+        t,
+        CloneArgs {
+            flags: 0,
+            exit_signal: abi::signal::SIGCHLD,
+            stack: 0,
+            parent_tid: 0,
+            child_tid: 0,
+            tls: 0,
+        },
+    )
+}
+
+pub fn vfork(t: &mut Task, _a: [u64; 6]) -> SysResult {
+    do_clone(
+        t,
+        CloneArgs {
+            flags: CLONE_VM | CLONE_VFORK,
+            exit_signal: abi::signal::SIGCHLD,
+            stack: 0,
+            parent_tid: 0,
+            child_tid: 0,
+            tls: 0,
+        },
+    )
+}
+
+/// Records that `pid` has ended: a zombie for its parent to reap (or reaped at once if the
+/// parent ignores SIGCHLD), its children handed to PID 1, a vfork parent released.
+pub fn exited(k: &Kernel, pid: i32, status: ExitStatus, parent_ignores_sigchld: bool) {
+    let mut procs = k.procs.borrow_mut();
+    let children = procs.children(pid);
+    for c in children {
+        if let Some(p) = procs.procs.get_mut(&c) {
+            p.ppid = 1;
+        }
+    }
+    if let Some(p) = procs.procs.get_mut(&pid) {
+        p.vforking = false;
+        if parent_ignores_sigchld || p.ppid == 0 {
+            procs.procs.remove(&pid);
+        } else {
+            p.zombie = Some(status);
+        }
+    }
+}
+
+/// The wait status word of an exit status.
+fn wait_status(s: ExitStatus) -> i32 {
+    match s {
+        ExitStatus::Exited(c) => i32::from(c) << 8,
+        ExitStatus::Signaled { signo, core } => signo | if core { 0x80 } else { 0 },
+    }
+}
+
+const WNOHANG: i32 = 1;
+const WUNTRACED: i32 = 2;
+const WEXITED: i32 = 4;
+const WCONTINUED: i32 = 8;
+const WNOWAIT: i32 = 0x0100_0000;
+const WALL: i32 = 0x4000_0000;
+const WCLONE: i32 = 0x8000_0000_u32 as i32;
+const WNOTHREAD: i32 = 0x2000_0000;
+
+/// Finds a child of `t` matching `which` that is a zombie; reaps it unless `nowait`. None if
+/// there are matching children but none has exited; ECHILD if there are none.
+fn find_zombie(
+    t: &Task,
+    which: impl Fn(i32, &Proc) -> bool,
+    nowait: bool,
+) -> Result<Option<(i32, ExitStatus)>, Errno> {
+    let mut procs = t.k.procs.borrow_mut();
+    let mine: Vec<(i32, Option<ExitStatus>)> = procs
+        .procs
+        .iter()
+        .filter(|(&c, p)| p.ppid == t.tid && which(c, p))
+        .map(|(&c, p)| (c, p.zombie))
+        .collect();
+    if mine.is_empty() {
+        bail!(ECHILD);
+    }
+    let Some((pid, status)) = mine.into_iter().find_map(|(c, z)| z.map(|s| (c, s))) else {
+        return Ok(None);
+    };
+    if !nowait {
+        procs.procs.remove(&pid);
+    }
+    Ok(Some((pid, status)))
+}
+
+pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (pid, status_addr, options, rusage) = (a[0] as i32, a[1], a[2] as i32, a[3]);
+    if options & !(WNOHANG | WUNTRACED | WCONTINUED | WALL | WCLONE | WNOTHREAD) != 0 {
+        bail!(EINVAL, "bad options");
+    }
+    let my_pgid = t.k.procs.borrow().get(t.tid).map_or(t.tid, |p| p.pgid);
+    let which = move |c: i32, p: &Proc| match pid {
+        -1 => true,
+        0 => p.pgid == my_pgid,
+        n if n < -1 => p.pgid == -n,
+        n => c == n,
+    };
+    match find_zombie(t, which, false)? {
+        Some((child, status)) => {
+            if status_addr != 0 {
+                t.mm.write_obj(UserAddr(status_addr), &wait_status(status))?;
+            }
+            if rusage != 0 {
+                t.mm.write_obj(UserAddr(rusage), &[0i64; 18])?;
+            }
+            Ok(child as u64)
+        }
+        None if options & WNOHANG != 0 => Ok(0),
+        None => Err(Errno::new(EBLOCK)),
+    }
+}
+
+/// Which children a wait is for.
+type Matcher = dyn Fn(i32, &Proc) -> bool;
+
+pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (idtype, id, infop, options) = (a[0] as i32, a[1] as i32, a[2], a[3] as i32);
+    if options & !(WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | WALL | WCLONE | WNOTHREAD)
+        != 0
+        || options & (WEXITED | WUNTRACED | WCONTINUED) == 0
+    {
+        bail!(EINVAL, "bad options");
+    }
+    let my_pgid = t.k.procs.borrow().get(t.tid).map_or(t.tid, |p| p.pgid);
+    let which: Box<Matcher> = match idtype {
+        0 => Box::new(|_, _| true),         // P_ALL
+        1 => Box::new(move |c, _| c == id), // P_PID
+        2 => {
+            let g = if id == 0 { my_pgid } else { id };
+            Box::new(move |_, p: &Proc| p.pgid == g) // P_PGID
+        }
+        _ => bail!(EINVAL, "idtype {idtype}"),
+    };
+    if options & WEXITED == 0 {
+        // Only stops and continues asked for: there are none (no job control yet).
+        if options & WNOHANG != 0 {
+            return Ok(0);
+        }
+        return Err(Errno::new(EBLOCK));
+    }
+    match find_zombie(t, which, options & WNOWAIT != 0)? {
+        Some((child, status)) => {
+            if infop != 0 {
+                // siginfo_t: si_signo, si_errno, si_code, then si_pid, si_uid, si_status.
+                let mut si = [0u8; 128];
+                let (code, st): (i32, i32) = match status {
+                    ExitStatus::Exited(c) => (1, i32::from(c)), // CLD_EXITED
+                    ExitStatus::Signaled { signo, core } => (if core { 3 } else { 2 }, signo),
+                };
+                si[0..4].copy_from_slice(&abi::signal::SIGCHLD.to_ne_bytes());
+                si[8..12].copy_from_slice(&code.to_ne_bytes());
+                si[16..20].copy_from_slice(&child.to_ne_bytes());
+                si[20..24].copy_from_slice(&t.creds.ruid.to_ne_bytes());
+                si[24..28].copy_from_slice(&st.to_ne_bytes());
+                t.mm.copy_out(UserAddr(infop), &si)?;
+            }
+            Ok(0)
+        }
+        None if options & WNOHANG != 0 => {
+            if infop != 0 {
+                t.mm.copy_out(UserAddr(infop), &[0u8; 128])?;
+            }
+            Ok(0)
+        }
+        None => Err(Errno::new(EBLOCK)),
+    }
+}
+
+/// Whether a task may run now: not waiting at a syscall, not a vfork parent whose child has
+/// not exec'd or exited.
+fn runnable(k: &Kernel, t: &Task) -> bool {
+    if t.blocked {
+        return false;
+    }
+    match t.vfork_child {
+        Some(c) => !k.procs.borrow().get(c).is_some_and(|p| p.vforking),
+        None => true,
+    }
+}
+
+/// Tries the syscall of every waiting task again; returns whether one completed.
+fn retry(tasks: &mut VecDeque<Task>) -> bool {
+    let mut any = false;
+    for t in tasks.iter_mut().filter(|t| t.blocked) {
+        if crate::syscalls::dispatch(t) == crate::syscalls::Outcome::Done {
+            t.blocked = false;
+            any = true;
+        }
+    }
+    any
+}
+
+/// Runs the sandbox's tasks until PID 1 ends; returns its status.
+pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus, platform::Error> {
+    loop {
+        tasks.extend(k.spawned.borrow_mut().drain(..));
+        // Signals other tasks sent with a fatal default action.
+        for t in tasks.iter_mut() {
+            let kill = k
+                .procs
+                .borrow_mut()
+                .procs
+                .get_mut(&t.tid)
+                .and_then(|p| p.pending_kill.take());
+            if let Some(sig) = kill {
+                t.kill(sig);
+            }
+        }
+        let i = match tasks
+            .iter()
+            .position(|t| t.exit.is_some() || runnable(k, t))
+        {
+            Some(i) => i,
+            None => {
+                if retry(tasks) {
+                    continue;
+                }
+                // Every task waits for another: Linux would wait for ever too.
+                k.log_partial(
+                    "every task of the sandbox is waiting for another: waits for ever".into(),
+                );
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+                continue;
+            }
+        };
+        let Some(mut t) = tasks.remove(i) else {
+            continue;
+        };
+        if t.exit.is_none() {
+            t.blocked = t.step()?;
+        }
+        if let Some(status) = t.exit {
+            let pid = t.tid;
+            let ppid = k.procs.borrow().ppid(pid);
+            // A parent with SIGCHLD ignored (or SA_NOCLDWAIT) does not keep zombies.
+            let ignores = tasks.iter().find(|p| p.tid == ppid).is_some_and(|p| {
+                let a = p.signals.actions[usize::try_from(abi::signal::SIGCHLD - 1).unwrap_or(0)];
+                a.handler == 1 || a.flags & abi::signal::SA_NOCLDWAIT != 0
+            });
+            drop(t);
+            exited(k, pid, status, ignores);
+            if pid == 1 {
+                // The container's init is gone: everything else goes too.
+                tasks.clear();
+                return Ok(status);
+            }
+            retry(tasks);
+            continue;
+        }
+        let blocked = t.blocked;
+        tasks.push_back(t);
+        if !blocked {
+            retry(tasks);
+        }
+    }
+}
