@@ -355,3 +355,34 @@ fn euid_from_proc() -> u32 {
         .and_then(|v| v.split_whitespace().nth(1).map(|s| s.parse().unwrap()))
         .unwrap()
 }
+
+#[test]
+fn shells_run_pipelines_and_subshells_as_natively() {
+    let script = "for i in 1 2 3; do echo $i | cat; done; \
+                  echo hello | tr a-z A-Z | cat; \
+                  x=$(echo sub; echo shell); echo \"[$x]\"; \
+                  (cd /usr && ls | head -3); \
+                  yes | head -2; \
+                  seq 1 200 | sort -rn | head -1; \
+                  /bin/false || echo \"false gave $?\"; \
+                  echo to-file > /tmp/f && cat /tmp/f && rm /tmp/f; \
+                  exit 3";
+    // dash (Debian's /bin/sh) and busybox sh.
+    differential(Path::new("/bin/sh"), &["-c", script], None).unwrap_or_else(|e| panic!("{e}"));
+    differential(busybox(), &["sh", "-c", script], None).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn python_subprocess_matches_native() {
+    let code = "import subprocess, sys\n\
+                r = subprocess.run(['echo', 'from child'], capture_output=True, text=True)\n\
+                print(r.returncode, r.stdout.strip())\n\
+                print(subprocess.check_output('ls /usr | head -3', shell=True, text=True).split())\n\
+                print(subprocess.call(['false']))\n\
+                p = subprocess.Popen([sys.executable, '-c', 'import sys; print(sys.stdin.read().upper())'],\n\
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)\n\
+                print(p.communicate('piped through')[0].strip(), p.returncode)\n\
+                sys.exit(subprocess.call(['sh', '-c', 'exit 5']))";
+    differential(Path::new("/usr/bin/python3"), &["-c", code], None)
+        .unwrap_or_else(|e| panic!("{e}"));
+}

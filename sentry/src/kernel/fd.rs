@@ -28,6 +28,8 @@ pub enum File {
     Host(HostFile),
     /// A file of the sandbox's filesystem.
     Vfs(OpenFile),
+    /// One end of a pipe.
+    Pipe(crate::vfs::pipe::PipeEnd),
 }
 
 impl File {
@@ -35,21 +37,21 @@ impl File {
     pub fn host_fd(&self) -> Option<BorrowedFd<'_>> {
         match self {
             File::Host(fd) => Some(fd.as_fd()),
-            File::Vfs(_) => None,
+            File::Vfs(_) | File::Pipe(_) => None,
         }
     }
 
     /// The VFS inode, if this is a VFS file.
     pub fn inode(&self) -> Option<Rc<Inode>> {
         match self {
-            File::Host(_) => None,
+            File::Host(_) | File::Pipe(_) => None,
             File::Vfs(f) => Some(f.inode.clone()),
         }
     }
 
     pub fn vfs(&self) -> Option<&OpenFile> {
         match self {
-            File::Host(_) => None,
+            File::Host(_) | File::Pipe(_) => None,
             File::Vfs(f) => Some(f),
         }
     }
@@ -60,6 +62,7 @@ impl File {
             // As the host names it: "pipe:[N]", "/dev/pts/N", a file's path.
             File::Host(h) => h.name.clone(),
             File::Vfs(f) => f.origin.path(&f.inode, root),
+            File::Pipe(p) => format!("pipe:[{}]", p.pipe.ino).into_bytes(),
         }
     }
 
@@ -70,6 +73,7 @@ impl File {
                 crate::host::lseek(fd.as_fd(), 0, libc::SEEK_CUR).map_or(0, |p| p.cast_unsigned())
             }
             File::Vfs(f) => f.pos.get(),
+            File::Pipe(_) => 0,
         }
     }
 
@@ -80,6 +84,7 @@ impl File {
                 crate::host::fcntl(fd.as_fd(), libc::F_GETFL, 0).map_or(0, |f| f.cast_unsigned())
             }
             File::Vfs(f) => f.flags.get(),
+            File::Pipe(p) => p.flags.get(),
         }
     }
 }

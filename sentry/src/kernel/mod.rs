@@ -211,6 +211,32 @@ impl Signals {
     }
 }
 
+/// The progress of a syscall that waits (blocked and retried): bytes already written, and when
+/// a timed wait ends.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WaitState {
+    pub progress: usize,
+    /// The clock and absolute time a sleep or timed wait ends at.
+    pub deadline: Option<(i32, abi::Timespec)>,
+}
+
+impl WaitState {
+    /// Whether the deadline has passed.
+    pub fn expired(&self) -> bool {
+        self.deadline.is_some_and(|(clock, end)| {
+            host::clock_gettime(clock)
+                .is_ok_and(|now| (now.tv_sec, now.tv_nsec) >= (end.tv_sec, end.tv_nsec))
+        })
+    }
+
+    /// Nanoseconds until the deadline (None without one).
+    pub fn remaining_ns(&self) -> Option<i64> {
+        let (clock, end) = self.deadline?;
+        let now = host::clock_gettime(clock).ok()?;
+        Some(((end.tv_sec - now.tv_sec) * 1_000_000_000 + (end.tv_nsec - now.tv_nsec)).max(0))
+    }
+}
+
 /// A process's root and working directory.
 pub struct FsContext {
     pub root: Rc<Inode>,
@@ -267,6 +293,8 @@ pub struct Task {
     pub blocked: bool,
     /// A vfork child this task waits for (until it execs or exits).
     pub vfork_child: Option<i32>,
+    /// What a waiting syscall has done so far (cleared when it completes).
+    pub wait: WaitState,
     /// Host pid of the stub, for its CPU clock.
     pub stub_pid: i32,
     /// Set when the task has ended.
@@ -406,6 +434,7 @@ impl Sandbox {
             affinity: None,
             blocked: false,
             vfork_child: None,
+            wait: WaitState::default(),
             stub_pid,
             exit: None,
         };

@@ -222,6 +222,7 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
         exit: None,
         blocked: false,
         vfork_child: None,
+        wait: super::WaitState::default(),
     };
     if f & CLONE_CHILD_SETTID != 0 {
         child.mm.write_obj(UserAddr(c.child_tid), &pid)?;
@@ -525,11 +526,21 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
                 if retry(tasks) {
                     continue;
                 }
-                // Every task waits for another: Linux would wait for ever too.
-                k.log_partial(
-                    "every task of the sandbox is waiting for another: waits for ever".into(),
-                );
-                std::thread::sleep(std::time::Duration::from_secs(3600));
+                // Every task waits. Sleep until the nearest deadline (a sleep, a timed wait);
+                // without one, every task waits for another: Linux would wait for ever too.
+                let next = tasks.iter().filter_map(|t| t.wait.remaining_ns()).min();
+                match next {
+                    Some(ns) => std::thread::sleep(std::time::Duration::from_nanos(
+                        u64::try_from(ns).unwrap_or(0),
+                    )),
+                    None => {
+                        k.log_partial(
+                            "every task of the sandbox is waiting for another: waits for ever"
+                                .into(),
+                        );
+                        std::thread::sleep(std::time::Duration::from_secs(3600));
+                    }
+                }
                 continue;
             }
         };

@@ -27,8 +27,8 @@ fn check_in(f: &File, regular_only: bool) -> Result<(), Errno> {
                 _ => Err(errno!(EINVAL, "input cannot be read this way")),
             }
         }
-        // An inherited pipe or terminal: Linux's sendfile needs a file it can splice from.
-        File::Host(_) => Err(errno!(EINVAL, "input is not a file of the sandbox")),
+        // An inherited pipe or terminal, or a pipe: sendfile needs a file it can map.
+        File::Host(_) | File::Pipe(_) => Err(errno!(EINVAL, "input is not a file")),
     }
 }
 
@@ -55,7 +55,13 @@ fn check_out(f: &File, regular_only: bool) -> Result<(), Errno> {
             }
             Ok(())
         }
-        File::Host(_) if regular_only => Err(errno!(EINVAL)),
+        File::Host(_) | File::Pipe(_) if regular_only => Err(errno!(EINVAL)),
+        File::Pipe(p) => {
+            if !p.write {
+                bail!(EBADF, "output not open for writing");
+            }
+            Ok(())
+        }
         File::Host(_) => {
             if f.status_flags() & libc::O_ACCMODE as u32 == libc::O_RDONLY as u32 {
                 bail!(EBADF, "output not open for writing");

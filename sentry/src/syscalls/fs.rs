@@ -9,6 +9,7 @@ use crate::kernel::Task;
 use crate::mm::access_ok;
 use crate::mm::{Access, UserAddr};
 use crate::vfs::locks::{Family, Lock, Owner};
+use crate::vfs::pipe::PipeEnd;
 use crate::vfs::{Device, Kind, OpenFile};
 use crate::{bail, errno};
 use abi::fcntl::*;
@@ -136,6 +137,8 @@ pub fn file_io(
             Access::Write => f.read(&t.mm.memory().file, ranges, at),
             Access::Read => f.write(&t.mm.memory().file, ranges, at),
         },
+        // sendfile and copy_file_range: what fits now, without waiting.
+        File::Pipe(p) => pipe_ranges(t, p, ranges, access, 0).map(|(n, _)| n),
         File::Host(h) => host_io(t, h.as_fd(), ranges, access, at),
     }
 }
@@ -208,8 +211,187 @@ fn transfer_vfs(
     Ok(n as u64)
 }
 
+/// The stat of a pipe end.
+fn pipe_stat(t: &Task, p: &PipeEnd) -> abi::Stat {
+    abi::Stat {
+        dev: 0x0d,
+        ino: p.pipe.ino,
+        nlink: 1,
+        mode: crate::vfs::S_IFIFO | 0o600,
+        uid: t.creds.euid,
+        gid: t.creds.egid,
+        blksize: 4096,
+        ..abi::Stat::default()
+    }
+}
+
+/// Moves bytes between a pipe and memory-file `ranges` (skipping the first `skip` bytes of
+/// them): `Access::Write` reads the pipe into them, `Access::Read` writes them to it. Returns the
+/// bytes moved and whether the other end is gone. Never waits.
+fn pipe_ranges(
+    t: &Task,
+    p: &PipeEnd,
+    ranges: &[(u64, usize)],
+    access: Access,
+    skip: usize,
+) -> Result<(usize, bool), Errno> {
+    let mem = &t.mm.memory().file;
+    let pipe = &p.pipe;
+    let mut buf = pipe.buf.borrow_mut();
+    match access {
+        Access::Write => {
+            let want: usize = ranges.iter().map(|r| r.1).sum();
+            let n = want.min(buf.len());
+            let mut left = n;
+            for &(off, len) in ranges {
+                if left == 0 {
+                    break;
+                }
+                let k = len.min(left);
+                let chunk: Vec<u8> = buf.drain(..k).collect();
+                mem.write(off, &chunk);
+                left -= k;
+            }
+            Ok((n, pipe.writers.get() == 0))
+        }
+        Access::Read => {
+            let space = pipe.capacity.get().saturating_sub(buf.len());
+            let mut todo = space;
+            let mut moved = 0usize;
+            let mut skipped = 0usize;
+            for &(off, len) in ranges {
+                let (mut off, mut len) = (off, len);
+                if skipped < skip {
+                    let s = (skip - skipped).min(len);
+                    skipped += s;
+                    off += s as u64;
+                    len -= s;
+                }
+                let k = len.min(todo);
+                if k == 0 {
+                    continue;
+                }
+                let mut chunk = vec![0u8; k];
+                mem.read(off, &mut chunk);
+                buf.extend(chunk);
+                todo -= k;
+                moved += k;
+            }
+            Ok((moved, pipe.readers.get() == 0))
+        }
+    }
+}
+
+/// read/write on a pipe end: waits (EBLOCK) while nothing can move, unless O_NONBLOCK. A write
+/// with no reader left raises SIGPIPE and fails with EPIPE; one of PIPE_BUF bytes or fewer goes
+/// in whole or not at all.
+fn pipe_io(t: &mut Task, p: &PipeEnd, iov: &[(u64, usize)], access: Access) -> SysResult {
+    if (access == Access::Write) == p.write {
+        bail!(EBADF, "wrong end of the pipe");
+    }
+    let mut ranges = Vec::new();
+    let mut total = 0usize;
+    for &(addr, len) in iov {
+        let len = len.min(MAX_RW_COUNT - total);
+        let pre = t.mm.prefix_ranges(UserAddr(addr), len, access);
+        let got: usize = pre.iter().map(|r| r.1).sum();
+        ranges.extend(pre);
+        total += got;
+        if got < len {
+            if total == 0 {
+                bail!(EFAULT);
+            }
+            break;
+        }
+    }
+    let block = || Err(Errno::new(crate::errors::EBLOCK));
+    match access {
+        Access::Write => {
+            if total == 0 {
+                return Ok(0);
+            }
+            let (n, no_writers) = pipe_ranges(t, p, &ranges, access, 0)?;
+            if n > 0 || no_writers {
+                return Ok(n as u64);
+            }
+            if p.nonblocking() {
+                bail!(EAGAIN);
+            }
+            block()
+        }
+        Access::Read => {
+            if p.pipe.readers.get() == 0 {
+                let sigpipe = t.signals.actions
+                    [usize::try_from(abi::signal::SIGPIPE - 1).unwrap_or(0)]
+                .handler;
+                if sigpipe == 0 {
+                    t.kill(abi::signal::SIGPIPE);
+                }
+                bail!(EPIPE);
+            }
+            let done = t.wait.progress;
+            let left = total - done;
+            let space = p.pipe.capacity.get() - p.pipe.buf.borrow().len();
+            if left <= crate::vfs::pipe::PIPE_BUF && space < left {
+                // Atomic: all or nothing.
+                if p.nonblocking() {
+                    bail!(EAGAIN);
+                }
+                return block();
+            }
+            let (n, _) = pipe_ranges(t, p, &ranges, access, done)?;
+            let done = done + n;
+            if done == total {
+                return Ok(total as u64);
+            }
+            if p.nonblocking() {
+                if done == 0 {
+                    bail!(EAGAIN);
+                }
+                return Ok(done as u64);
+            }
+            t.wait.progress = done;
+            block()
+        }
+    }
+}
+
+pub fn pipe2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let flags = a[1] as u32;
+    if flags & !(O_CLOEXEC | O_NONBLOCK | libc::O_DIRECT as u32) != 0 {
+        bail!(EINVAL, "bad flags");
+    }
+    if flags & libc::O_DIRECT as u32 != 0 {
+        t.k.log_partial("pipe2 O_DIRECT (packet mode): a byte stream".into());
+    }
+    let (r, w) = crate::vfs::pipe::new_pipe(flags & O_NONBLOCK != 0);
+    let limit = nofile(t);
+    let cloexec = flags & O_CLOEXEC != 0;
+    let rfd = t
+        .fds
+        .install(Rc::new(File::Pipe(r)), cloexec, 0, limit)
+        .ok_or_else(|| errno!(EMFILE))?;
+    let Some(wfd) = t.fds.install(Rc::new(File::Pipe(w)), cloexec, 0, limit) else {
+        t.fds.remove(rfd);
+        bail!(EMFILE);
+    };
+    if let Err(e) = t.mm.write_obj(UserAddr(a[0]), &[rfd, wfd]) {
+        t.fds.remove(rfd);
+        t.fds.remove(wfd);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+pub fn pipe(t: &mut Task, a: [u64; 6]) -> SysResult {
+    pipe2(t, [a[0], 0, 0, 0, 0, 0])
+}
+
 /// A p* offset argument: negative is EINVAL; a file that cannot seek is ESPIPE.
 fn offset_arg(f: &File, v: u64) -> Result<u64, Errno> {
+    if matches!(f, File::Pipe(_)) {
+        bail!(ESPIPE);
+    }
     if v.cast_signed() < 0 {
         bail!(EINVAL, "negative offset");
     }
@@ -226,6 +408,10 @@ fn offset_arg(f: &File, v: u64) -> Result<u64, Errno> {
 
 pub fn read(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
+    if let File::Pipe(p) = &*f {
+        let len = usize::try_from(a[2]).unwrap_or(usize::MAX);
+        return pipe_io(t, p, &[(a[1], len)], Access::Write);
+    }
     if !access_ok(a[1], a[2]) {
         bail!(EFAULT, "buffer outside the user address space");
     }
@@ -255,6 +441,10 @@ fn write_comm(t: &mut Task, f: &OpenFile, buf: u64, len: u64) -> SysResult {
 
 pub fn write(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
+    if let File::Pipe(p) = &*f {
+        let len = usize::try_from(a[2]).unwrap_or(usize::MAX);
+        return pipe_io(t, p, &[(a[1], len)], Access::Read);
+    }
     if let Some(o) = f.vfs() {
         if matches!(
             o.inode.kind,
@@ -304,12 +494,18 @@ fn iovecs(t: &Task, addr: u64, count: u64) -> Result<Vec<(u64, usize)>, Errno> {
 pub fn readv(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
     let iov = iovecs(t, a[1], a[2])?;
+    if let File::Pipe(p) = &*f {
+        return pipe_io(t, p, &iov, Access::Write);
+    }
     transfer(t, &f, &iov, Access::Write, None)
 }
 
 pub fn writev(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
     let iov = iovecs(t, a[1], a[2])?;
+    if let File::Pipe(p) = &*f {
+        return pipe_io(t, p, &iov, Access::Read);
+    }
     transfer(t, &f, &iov, Access::Read, None)
 }
 
@@ -385,6 +581,7 @@ pub fn lseek(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
     let whence = int_arg(a[2]);
     match &*f {
+        File::Pipe(_) => Err(errno!(ESPIPE)),
         File::Host(fd) => {
             let off =
                 crate::host::lseek(fd.as_fd(), a[1].cast_signed(), whence).map_err(host_err)?;
@@ -482,6 +679,7 @@ pub fn fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
             Ok(0)
         }
         F_GETFL => match &*f {
+            File::Pipe(p) => Ok(u64::from(p.flags.get())),
             File::Host(h) => {
                 let fl = crate::host::fcntl(h.as_fd(), libc::F_GETFL, 0).map_err(host_err)?;
                 Ok(u64::from(fl.cast_unsigned()))
@@ -493,6 +691,12 @@ pub fn fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
             let settable =
                 (O_APPEND | O_NONBLOCK) as i32 | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME;
             match &*f {
+                File::Pipe(p) => {
+                    let settable = settable.cast_unsigned();
+                    let new =
+                        (p.flags.get() & !settable) | (int_arg(a[2]).cast_unsigned() & settable);
+                    p.flags.set(new);
+                }
                 File::Host(h) => {
                     // The description is the caller's (inherited stdio), as it would be for a
                     // native child.
@@ -513,7 +717,27 @@ pub fn fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
         F_GETLK | F_OFD_GETLK | F_SETLK | F_SETLKW | F_OFD_SETLK | F_OFD_SETLKW => {
             record_lock(t, &f, cmd, UserAddr(a[2]))
         }
-        F_GETPIPE_SZ | F_SETPIPE_SZ => Err(errno!(EBADF, "not a pipe")),
+        F_GETPIPE_SZ | F_SETPIPE_SZ => {
+            let File::Pipe(p) = &*f else {
+                bail!(EBADF, "not a pipe");
+            };
+            if cmd == F_GETPIPE_SZ {
+                return Ok(p.pipe.capacity.get() as u64);
+            }
+            let want = usize::try_from(int_arg(a[2]).max(0)).unwrap_or(0);
+            let size = want.max(4096).next_power_of_two();
+            if size > crate::vfs::pipe::MAX_CAPACITY && t.creds.euid != 0 {
+                bail!(EPERM, "above pipe-max-size");
+            }
+            if size > (1 << 31) {
+                bail!(EINVAL);
+            }
+            if size < p.pipe.buf.borrow().len() {
+                bail!(EBUSY);
+            }
+            p.pipe.capacity.set(size);
+            Ok(size as u64)
+        }
         F_ADD_SEALS | F_GET_SEALS => Err(errno!(EINVAL, "not a memfd")),
         F_GETOWN | F_SETOWN | F_GETSIG | F_SETSIG => {
             t.k.log_partial(format!("fcntl command {cmd} (no SIGIO yet)"));
@@ -556,6 +780,15 @@ pub fn ioctl(t: &mut Task, a: [u64; 6]) -> SysResult {
         _ => {}
     }
     let host = match &*f {
+        File::Pipe(p) => {
+            return match req {
+                FIONREAD => {
+                    t.mm.write_obj(out, &i32::try_from(p.available()).unwrap_or(i32::MAX))?;
+                    Ok(0)
+                }
+                _ => Err(errno!(ENOTTY, "not a terminal")),
+            };
+        }
         File::Host(h) => h.as_fd(),
         File::Vfs(o) => {
             return match (req, &o.inode.kind) {
@@ -593,6 +826,7 @@ pub fn ioctl(t: &mut Task, a: [u64; 6]) -> SysResult {
 pub fn fstat(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
     let st = match &*f {
+        File::Pipe(p) => pipe_stat(t, p),
         File::Host(h) => crate::host::fstat(h.as_fd()).map_err(host_err)?,
         File::Vfs(o) => {
             o.inode.refresh()?;

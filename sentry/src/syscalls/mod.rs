@@ -88,6 +88,8 @@ table! {
     SYS_PWRITEV2 => fs::pwritev2, Partial("RWF_* flags accepted and ignored; RWF_APPEND does not append"), [Fd, Ptr, Int, Int, Int, Hex];
     SYS_LSEEK => fs::lseek, Full, [Fd, Int, Int];
     SYS_CLOSE => fs::close, Full, [Fd];
+    SYS_PIPE => fs::pipe, Full, [Ptr];
+    SYS_PIPE2 => fs::pipe2, Partial("O_DIRECT (packet mode) gives a byte stream"), [Ptr, Hex];
     SYS_CLOSE_RANGE => fs::close_range, Full, [Fd, Fd, Hex];
     SYS_DUP => fs::dup, Full, [Fd];
     SYS_DUP2 => fs::dup2, Full, [Fd, Fd];
@@ -292,6 +294,7 @@ pub fn dispatch(t: &mut Task) -> Outcome {
     if matches!(&result, Err(e) if e.code == crate::errors::EBLOCK) {
         return Outcome::Blocked;
     }
+    t.wait = crate::kernel::WaitState::default();
     if let Some(sink) = t.k.strace {
         let line = strace_line(t, nr, entry, &args, &result);
         match sink {

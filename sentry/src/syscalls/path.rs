@@ -457,6 +457,16 @@ fn stat_at(
     if path.is_empty() && empty && dirfd != AT_FDCWD {
         let f = file(t, dirfd)?;
         return match &*f {
+            File::Pipe(p) => Ok(abi::Stat {
+                dev: 0x0d,
+                ino: p.pipe.ino,
+                nlink: 1,
+                mode: vfs::S_IFIFO | 0o600,
+                uid: t.creds.euid,
+                gid: t.creds.egid,
+                blksize: 4096,
+                ..abi::Stat::default()
+            }),
             File::Host(h) => {
                 crate::host::fstat(std::os::fd::AsFd::as_fd(h)).map_err(crate::errors::from_host)
             }

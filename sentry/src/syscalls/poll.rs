@@ -33,8 +33,9 @@ struct Entry {
 
 /// Fills in `revents` without waiting; returns how many entries are ready. `timeout_ms` is how
 /// long the host may wait on inherited fds (0: not at all).
-fn scan(t: &Task, entries: &mut [Entry], timeout_ms: i32) -> Result<usize, Errno> {
+fn scan(t: &mut Task, entries: &mut [Entry], timeout_ms: i32) -> Result<usize, Errno> {
     let mut host: Vec<(usize, libc::pollfd)> = Vec::new();
+    let mut pipes = false;
     for (i, e) in entries.iter_mut().enumerate() {
         e.revents = 0;
         if e.fd < 0 {
@@ -43,6 +44,10 @@ fn scan(t: &Task, entries: &mut [Entry], timeout_ms: i32) -> Result<usize, Errno
         match t.fds.get(e.fd).map(|f| &**f) {
             None => e.revents = POLLNVAL,
             Some(File::Vfs(_)) => e.revents = e.events & ALWAYS,
+            Some(File::Pipe(p)) => {
+                e.revents = p.poll_events() & (e.events | POLLERR | POLLHUP);
+                pipes = true;
+            }
             Some(File::Host(h)) => host.push((
                 i,
                 libc::pollfd {
@@ -54,6 +59,35 @@ fn scan(t: &Task, entries: &mut [Entry], timeout_ms: i32) -> Result<usize, Errno
         }
     }
     let ready_here = entries.iter().any(|e| e.revents != 0);
+    if pipes && !ready_here && timeout_ms != 0 {
+        // Another task may write or read the pipe: wait as a task (with the timeout as a
+        // deadline), checking inherited fds without blocking each time.
+        if !host.is_empty() {
+            let mut fds: Vec<libc::pollfd> = host.iter().map(|h| h.1).collect();
+            crate::host::poll(&mut fds, 0).map_err(super::host_err)?;
+            for ((i, _), p) in host.iter().zip(&fds) {
+                entries[*i].revents = p.revents;
+            }
+            if entries.iter().any(|e| e.revents != 0) {
+                return Ok(entries.iter().filter(|e| e.revents != 0).count());
+            }
+        }
+        if t.wait.deadline.is_none() && timeout_ms > 0 {
+            let now = crate::host::clock_gettime(libc::CLOCK_MONOTONIC).unwrap_or_default();
+            let ns = now.tv_nsec + i64::from(timeout_ms % 1000) * 1_000_000;
+            t.wait.deadline = Some((
+                libc::CLOCK_MONOTONIC,
+                abi::Timespec {
+                    tv_sec: now.tv_sec + i64::from(timeout_ms / 1000) + ns / 1_000_000_000,
+                    tv_nsec: ns % 1_000_000_000,
+                },
+            ));
+        }
+        if t.wait.expired() {
+            return Ok(0);
+        }
+        return Err(Errno::new(crate::errors::EBLOCK));
+    }
     if !host.is_empty() {
         let wait = if ready_here { 0 } else { timeout_ms };
         let mut fds: Vec<libc::pollfd> = host.iter().map(|h| h.1).collect();

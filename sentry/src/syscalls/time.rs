@@ -87,10 +87,40 @@ fn read_timespec(t: &Task, addr: u64) -> Result<Timespec, Errno> {
     Ok(ts)
 }
 
+/// Sleeps until `clock` reaches `end` (absolute) without holding up other tasks: the task
+/// waits, and the scheduler sleeps only when every task does.
+fn sleep_until(t: &mut Task, clock: i32, end: Timespec) -> SysResult {
+    if t.wait.deadline.is_none() {
+        t.wait.deadline = Some((clock, end));
+    }
+    if t.wait.expired() {
+        return Ok(0);
+    }
+    Err(crate::errors::Errno::new(crate::errors::EBLOCK))
+}
+
+/// `now + ts` on `clock`.
+fn deadline_after(clock: i32, ts: Timespec) -> Result<Timespec, crate::errors::Errno> {
+    let now = host::clock_gettime(clock).map_err(host_err)?;
+    let mut end = Timespec {
+        tv_sec: now.tv_sec.saturating_add(ts.tv_sec),
+        tv_nsec: now.tv_nsec + ts.tv_nsec,
+    };
+    if end.tv_nsec >= 1_000_000_000 {
+        end.tv_sec = end.tv_sec.saturating_add(1);
+        end.tv_nsec -= 1_000_000_000;
+    }
+    Ok(end)
+}
+
 pub fn nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let ts = read_timespec(t, a[0])?;
-    host::clock_nanosleep(CLOCK_MONOTONIC, 0, ts).map_err(host_err)?;
-    Ok(0)
+    if t.wait.deadline.is_none() {
+        let ts = read_timespec(t, a[0])?;
+        let end = deadline_after(CLOCK_MONOTONIC, ts)?;
+        t.wait.deadline = Some((CLOCK_MONOTONIC, end));
+    }
+    let (clock, end) = t.wait.deadline.unwrap_or_default();
+    sleep_until(t, clock, end)
 }
 
 pub fn clock_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -117,9 +147,21 @@ pub fn clock_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
     if cpu_clock {
         return cpu_clock_sleep(t, flags & TIMER_ABSTIME != 0, ts);
     }
-    // The host applies its own rules for the alarm clocks (EINVAL without an RTC).
-    host::clock_nanosleep(id, flags & TIMER_ABSTIME, ts).map_err(host_err)?;
-    Ok(0)
+    // The alarm clocks: the host applies its own rules (EINVAL without an RTC).
+    if id == CLOCK_REALTIME_ALARM || id == CLOCK_BOOTTIME_ALARM {
+        host::clock_nanosleep(id, flags & TIMER_ABSTIME, ts).map_err(host_err)?;
+        return Ok(0);
+    }
+    if t.wait.deadline.is_none() {
+        let end = if flags & TIMER_ABSTIME != 0 {
+            ts
+        } else {
+            deadline_after(id, ts)?
+        };
+        t.wait.deadline = Some((id, end));
+    }
+    let (clock, end) = t.wait.deadline.unwrap_or_default();
+    sleep_until(t, clock, end)
 }
 
 /// Sleeps until the process has used `ts` of CPU time (or until it has used that much in all, with

@@ -20,6 +20,7 @@ pub mod dev;
 pub mod file;
 pub mod locks;
 pub mod pages;
+pub mod pipe;
 pub mod proc;
 pub mod volume;
 pub mod walk;

@@ -1,0 +1,106 @@
+//! Pipes: a buffer in the Sentry shared by a read end and a write end. Reads wait while the pipe
+//! is empty and has writers; writes wait while it is full and has readers (PIPE_BUF-sized writes
+//! are atomic); the last reader gone makes writes fail with EPIPE (and SIGPIPE); the last writer
+//! gone makes reads return end of file.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+/// Writes up to this size are atomic.
+pub const PIPE_BUF: usize = 4096;
+/// The default capacity (16 pages).
+pub const DEFAULT_CAPACITY: usize = 65536;
+/// /proc/sys/fs/pipe-max-size.
+pub const MAX_CAPACITY: usize = 1 << 20;
+
+#[derive(Debug)]
+pub struct Pipe {
+    pub buf: RefCell<VecDeque<u8>>,
+    pub capacity: Cell<usize>,
+    pub readers: Cell<usize>,
+    pub writers: Cell<usize>,
+    pub ino: u64,
+}
+
+/// One end of a pipe (an open file description).
+#[derive(Debug)]
+pub struct PipeEnd {
+    pub pipe: Rc<Pipe>,
+    pub write: bool,
+    /// O_NONBLOCK and the access mode, as F_GETFL shows them.
+    pub flags: Cell<u32>,
+}
+
+impl Drop for PipeEnd {
+    fn drop(&mut self) {
+        let c = if self.write {
+            &self.pipe.writers
+        } else {
+            &self.pipe.readers
+        };
+        c.set(c.get().saturating_sub(1));
+    }
+}
+
+static NEXT_INO: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(100_000);
+
+/// A new pipe's two ends (read, write).
+pub fn new_pipe(nonblock: bool) -> (PipeEnd, PipeEnd) {
+    let pipe = Rc::new(Pipe {
+        buf: RefCell::new(VecDeque::new()),
+        capacity: Cell::new(DEFAULT_CAPACITY),
+        readers: Cell::new(1),
+        writers: Cell::new(1),
+        ino: NEXT_INO.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+    });
+    let nb = if nonblock { libc::O_NONBLOCK as u32 } else { 0 };
+    (
+        PipeEnd {
+            pipe: pipe.clone(),
+            write: false,
+            flags: Cell::new(libc::O_RDONLY as u32 | nb),
+        },
+        PipeEnd {
+            pipe,
+            write: true,
+            flags: Cell::new(libc::O_WRONLY as u32 | nb),
+        },
+    )
+}
+
+impl PipeEnd {
+    pub fn nonblocking(&self) -> bool {
+        self.flags.get() & libc::O_NONBLOCK as u32 != 0
+    }
+
+    /// Bytes waiting to be read.
+    pub fn available(&self) -> usize {
+        self.pipe.buf.borrow().len()
+    }
+
+    /// poll's answer for this end.
+    pub fn poll_events(&self) -> i16 {
+        let p = &self.pipe;
+        let len = p.buf.borrow().len();
+        if self.write {
+            let mut ev = 0;
+            if p.capacity.get() - len >= PIPE_BUF.min(p.capacity.get()) {
+                ev |= 0x004 | 0x100; // POLLOUT | POLLWRNORM
+            }
+            if p.readers.get() == 0 {
+                ev |= 0x008; // POLLERR
+            }
+            ev
+        } else {
+            let mut ev = 0;
+            if len > 0 {
+                ev |= 0x001 | 0x040; // POLLIN | POLLRDNORM
+            }
+            if p.writers.get() == 0 {
+                ev |= 0x010; // POLLHUP
+            }
+            ev
+        }
+    }
+}
