@@ -386,3 +386,39 @@ fn python_subprocess_matches_native() {
     differential(Path::new("/usr/bin/python3"), &["-c", code], None)
         .unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[test]
+fn gcc_and_make_build_a_project_inside_the_sandbox() {
+    let dir = root().join(format!("target/tmp/make-project-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("a.c"),
+        "#include <stdio.h>\nint b(void);\nint c(void);\nint main(void) { printf(\"%d\\n\", b() + c()); return 0; }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("b.c"), "int b(void) { return 40; }\n").unwrap();
+    std::fs::write(dir.join("c.c"), "int c(void) { return 2; }\n").unwrap();
+    std::fs::write(
+        dir.join("Makefile"),
+        "prog: a.o b.o c.o\n\tgcc -o prog a.o b.o c.o\n%.o: %.c\n\tgcc -c -O1 $< -o $@\n",
+    )
+    .unwrap();
+    // Serial make: `make -j2` waits for SIGCHLD in pselect, and signal delivery to handlers is
+    // not there yet (the tasks issue).
+    let script = format!("cd {} && make -s && ./prog && ls", dir.display());
+    let out = sandboxed(&[], Path::new("/bin/sh"), &["-c", &script], None).unwrap();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "42\nMakefile\na.c\na.o\nb.c\nb.o\nc.c\nc.o\nprog\n"
+    );
+    // Built in the sandbox's memory: the host directory is unchanged.
+    let mut host: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    host.sort();
+    assert_eq!(host, ["Makefile", "a.c", "b.c", "c.c"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

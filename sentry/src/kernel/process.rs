@@ -29,7 +29,7 @@ pub struct Proc {
     pub exit_signal: i32,
     /// A vfork child that has not exec'd or exited yet (its parent waits).
     pub vforking: bool,
-    /// A signal another task sent it with a fatal default action, to apply before it next runs.
+    /// A signal another task sent it, applied before it next runs.
     pub pending_kill: Option<i32>,
 }
 
@@ -514,7 +514,12 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
                 .get_mut(&t.tid)
                 .and_then(|p| p.pending_kill.take());
             if let Some(sig) = kill {
-                t.kill(sig);
+                // Delivered as the target's disposition says (default action, ignored; a
+                // handler ends it as the default action would, until delivery lands).
+                let _ = crate::syscalls::signal_to(t, sig);
+                if t.exit.is_some() {
+                    t.blocked = false;
+                }
             }
         }
         let i = match tasks

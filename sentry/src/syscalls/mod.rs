@@ -19,6 +19,7 @@ mod time;
 mod xattr;
 
 pub use misc::{RELEASE, VERSION};
+pub use signal::send_self as signal_to;
 
 use crate::errors::SysResult;
 use crate::kernel::{StraceSink, Task};
@@ -222,7 +223,7 @@ table! {
     SYS_RT_SIGACTION => signal::rt_sigaction, Partial("dispositions recorded; delivery comes with the tasks issue"), [Sig, Ptr, Ptr, Int];
     SYS_RT_SIGPROCMASK => signal::rt_sigprocmask, Partial("mask recorded; delivery comes with the tasks issue"), [Int, Ptr, Ptr, Int];
     SYS_FUTEX => futex::futex, Partial("one thread per process: waits sleep to their timeout (or for ever), wakes find no waiters; PI futexes ENOSYS"), [Ptr, Int, Int, Ptr, Ptr, Hex];
-    SYS_KILL => signal::kill, Partial("the sandbox's one process; a signal with a guest handler ends it as the default action would until delivery lands"), [Int, Sig];
+    SYS_KILL => signal::kill, Partial("default actions and SIG_IGN; a signal with a guest handler ends the process as the default action would until delivery lands; stop signals are not acted on"), [Int, Sig];
     SYS_TGKILL => signal::tgkill, Partial("as kill"), [Int, Int, Sig];
     SYS_TKILL => signal::tkill, Partial("as kill"), [Int, Sig];
     SYS_GETXATTR => xattr::getxattr, Full, [Str, Str, Ptr, Int];

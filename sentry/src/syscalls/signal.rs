@@ -70,7 +70,7 @@ pub fn rt_sigprocmask(t: &mut Task, a: [u64; 6]) -> SysResult {
 /// Sends `sig` to the calling task (the only one so far). Delivery to a guest handler comes with
 /// the tasks issue; until then a signal with a handler ends the guest as the default action
 /// would (logged as a partial path), like a fault does.
-fn send_self(t: &mut Task, sig: i32) -> SysResult {
+pub fn send_self(t: &mut Task, sig: i32) -> SysResult {
     if !(0..=SIGRTMAX).contains(&sig) {
         bail!(EINVAL, "signal {sig}");
     }
@@ -116,11 +116,47 @@ pub fn kill(t: &mut Task, a: [u64; 6]) -> SysResult {
     if !(0..=SIGRTMAX).contains(&sig) {
         bail!(EINVAL, "signal {sig}");
     }
-    // The sandbox has one process: PID 1, its own group; 0 and -1 reach it too.
-    if pid != t.tid && pid != 0 && pid != -1 && pid != -t.tid {
+    // Who gets it: one process, the caller's group (0), a group (-pgid), or everyone the caller
+    // may signal but init (-1, the caller included).
+    let targets: Vec<i32> = {
+        let procs = t.k.procs.borrow();
+        let my_pgid = procs.get(t.tid).map_or(t.tid, |p| p.pgid);
+        procs
+            .procs
+            .iter()
+            .filter(|(_, p)| p.zombie.is_none())
+            .filter(|(&q, p)| match pid {
+                -1 => q != 1 || q == t.tid,
+                0 => p.pgid == my_pgid,
+                n if n < -1 => p.pgid == -n,
+                n => q == n,
+            })
+            .map(|(&q, _)| q)
+            .collect()
+    };
+    if targets.is_empty() {
+        // A zombie still exists for kill's purposes (and takes the signal to no effect).
+        if pid > 0 && t.k.procs.borrow().get(pid).is_some() {
+            return Ok(0);
+        }
         bail!(ESRCH);
     }
-    send_self(t, sig)
+    // Every process in the sandbox runs as the sandbox's identity; a non-root caller may signal
+    // processes with its real or effective uid (here: all of them, as they share it).
+    if sig == 0 {
+        return Ok(0);
+    }
+    for q in &targets {
+        if *q != t.tid {
+            if let Some(p) = t.k.procs.borrow_mut().procs.get_mut(q) {
+                p.pending_kill = Some(sig);
+            }
+        }
+    }
+    if targets.contains(&t.tid) {
+        send_self(t, sig)?;
+    }
+    Ok(0)
 }
 
 pub fn tgkill(t: &mut Task, a: [u64; 6]) -> SysResult {
