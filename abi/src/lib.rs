@@ -372,6 +372,7 @@ pub mod signal {
     pub const SIGKILL: i32 = 9;
     pub const SIGSEGV: i32 = 11;
     pub const SIGPIPE: i32 = 13;
+    pub const SIGALRM: i32 = 14;
     pub const SIGTERM: i32 = 15;
     pub const SIGCHLD: i32 = 17;
     pub const SIGSTOP: i32 = 19;

@@ -23,6 +23,9 @@ pub enum Event {
     /// The guest received a signal from the host: a synchronous fault (SIGSEGV, SIGBUS, SIGFPE,
     /// SIGILL, SIGTRAP) caused by the instruction at `rip`, or an asynchronous signal.
     Signal(SignalInfo),
+    /// The guest's time was up (the deadline given to the switch passed): it was stopped where
+    /// it was, and resumes there.
+    Preempted,
 }
 
 /// The parts of a host `siginfo_t` the Sentry needs to turn a host signal into a guest one.
@@ -35,6 +38,8 @@ pub struct SignalInfo {
     /// Whether the kernel generated it for the instruction the guest executed (si_code > 0),
     /// as opposed to a signal sent by a process.
     pub synchronous: bool,
+    /// Sent by the Sentry itself (a preemption kick).
+    pub from_sentry: bool,
 }
 
 /// Guest memory access rights, as PROT_* bits.

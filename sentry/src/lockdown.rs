@@ -56,7 +56,11 @@ const ALLOWED: &[(i64, &str)] = &[
     // The platform.
     (libc::SYS_ptrace, "running the guest"),
     (libc::SYS_wait4, "stub stops"),
-    (libc::SYS_kill, "killing a stub at teardown"),
+    (
+        libc::SYS_kill,
+        "killing a stub at teardown, preemption kicks",
+    ),
+    (libc::SYS_timer_settime, "the preemption timer"),
     // New stubs for fork (the child side runs these before it execs the stub image; the stub
     // then inherits this filter, and the calls the Sentry injects into it must be here too).
     (libc::SYS_clone, "fork of a new stub"),

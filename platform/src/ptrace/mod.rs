@@ -46,6 +46,7 @@ impl Ptrace {
                     source,
                 })?;
         let stub_elf = stub::stub_memfd()?;
+        sys::preempt_timer_init()?;
         if let CpuPlacement::SameCore(cpu) = config.placement {
             sys::pin_current_thread(cpu).map_err(|source| Error::Host {
                 op: "sched_setaffinity",
@@ -274,14 +275,18 @@ impl PtraceAddressSpace {
             ..UserRegs::default()
         };
         sys::set_regs(self.pid, &regs)?;
-        sys::resume(self.pid, sys::Resume::Continue, 0)?;
-        match sys::wait_stop(self.pid)? {
-            sys::Stop::Signal(libc::SIGTRAP) => {}
-            other => {
-                return Err(Error::Unexpected {
-                    pid: self.pid,
-                    what: format!("{other:?} while injecting {name}"),
-                })
+        loop {
+            sys::resume(self.pid, sys::Resume::Continue, 0)?;
+            match sys::wait_stop(self.pid)? {
+                sys::Stop::Signal(libc::SIGTRAP) => break,
+                // A preemption kick that arrived after the guest had stopped: dropped.
+                sys::Stop::Signal(sys::KICK_SIGNAL) => continue,
+                other => {
+                    return Err(Error::Unexpected {
+                        pid: self.pid,
+                        what: format!("{other:?} while injecting {name}"),
+                    })
+                }
             }
         }
         let out = sys::get_regs(self.pid)?;
@@ -367,21 +372,56 @@ pub struct PtraceContext {
     tid: i32,
 }
 
+impl PtraceContext {
+    /// The guest thread's FP and vector state (an XSAVE area), for a signal frame.
+    pub fn fp_state(&self) -> Result<Vec<u8>, Error> {
+        sys::get_xstate(self.tid)
+    }
+
+    /// Restores FP and vector state saved by [`PtraceContext::fp_state`].
+    pub fn set_fp_state(&self, state: &[u8]) -> Result<(), Error> {
+        sys::set_xstate(self.tid, state)
+    }
+
+    /// As [`Context::switch`], but the guest is stopped ([`Event::Preempted`]) once
+    /// `deadline_ns` (CLOCK_MONOTONIC, see [`monotonic_ns`]) has passed.
+    pub fn switch_until(
+        &mut self,
+        _space: &mut PtraceAddressSpace,
+        regs: &mut UserRegs,
+        deadline_ns: Option<u64>,
+    ) -> Result<Event, Error> {
+        sys::set_regs(self.tid, regs)?;
+        sys::resume(self.tid, sys::Resume::Sysemu, 0)?;
+        let stop = sys::wait_stop_until(self.tid, deadline_ns)?;
+        *regs = sys::get_regs(self.tid)?;
+        match stop {
+            sys::Stop::Syscall => Ok(Event::Syscall),
+            sys::Stop::Signal(sig) => {
+                let info = sys::get_siginfo(self.tid)?;
+                if sig == sys::KICK_SIGNAL && info.from_sentry {
+                    Ok(Event::Preempted)
+                } else {
+                    Ok(Event::Signal(info))
+                }
+            }
+        }
+    }
+}
+
+/// The CLOCK_MONOTONIC time in nanoseconds, the clock of preemption deadlines.
+pub fn monotonic_ns() -> u64 {
+    sys::monotonic_ns()
+}
+
 impl Context for PtraceContext {
     type AddressSpace = PtraceAddressSpace;
 
     fn switch(
         &mut self,
-        _space: &mut PtraceAddressSpace,
+        space: &mut PtraceAddressSpace,
         regs: &mut UserRegs,
     ) -> Result<Event, Error> {
-        sys::set_regs(self.tid, regs)?;
-        sys::resume(self.tid, sys::Resume::Sysemu, 0)?;
-        let stop = sys::wait_stop(self.tid)?;
-        *regs = sys::get_regs(self.tid)?;
-        match stop {
-            sys::Stop::Syscall => Ok(Event::Syscall),
-            sys::Stop::Signal(_) => Ok(Event::Signal(sys::get_siginfo(self.tid)?)),
-        }
+        self.switch_until(space, regs, None)
     }
 }

@@ -5,6 +5,7 @@ use crate::{CpuPlacement, Error, SignalInfo};
 use abi::UserRegs;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// How to resume a stopped tracee.
 #[derive(Clone, Copy, Debug)]
@@ -160,6 +161,10 @@ pub fn wait_stop(pid: i32) -> Result<Stop, Error> {
             });
         }
     }
+    decode_stop(pid, status)
+}
+
+fn decode_stop(pid: i32, status: i32) -> Result<Stop, Error> {
     if libc::WIFSTOPPED(status) {
         let sig = libc::WSTOPSIG(status);
         return Ok(if sig == libc::SIGTRAP | 0x80 {
@@ -199,6 +204,51 @@ pub fn get_regs(pid: i32) -> Result<UserRegs, Error> {
         return Err(last_error("PTRACE_GETREGS"));
     }
     Ok(regs)
+}
+
+/// Reads a stopped tracee's extended FP state (the XSAVE area, NT_X86_XSTATE).
+pub fn get_xstate(pid: i32) -> Result<Vec<u8>, Error> {
+    let mut buf = vec![0u8; 16384];
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: iov describes buf, which is valid for its length; the kernel shrinks iov_len.
+    let r = unsafe {
+        libc::ptrace(
+            libc::PTRACE_GETREGSET,
+            pid,
+            0x202 as *mut libc::c_void,
+            &mut iov,
+        )
+    };
+    if r != 0 {
+        return Err(last_error("PTRACE_GETREGSET NT_X86_XSTATE"));
+    }
+    buf.truncate(iov.iov_len);
+    Ok(buf)
+}
+
+/// Writes a stopped tracee's extended FP state.
+pub fn set_xstate(pid: i32, state: &[u8]) -> Result<(), Error> {
+    let mut copy = state.to_vec();
+    let mut iov = libc::iovec {
+        iov_base: copy.as_mut_ptr().cast(),
+        iov_len: copy.len(),
+    };
+    // SAFETY: iov describes copy, valid for its length; the kernel only reads it.
+    let r = unsafe {
+        libc::ptrace(
+            libc::PTRACE_SETREGSET,
+            pid,
+            0x202 as *mut libc::c_void,
+            &mut iov,
+        )
+    };
+    if r != 0 {
+        return Err(last_error("PTRACE_SETREGSET NT_X86_XSTATE"));
+    }
+    Ok(())
 }
 
 /// Fills `buf` from the host's random source.
@@ -259,11 +309,14 @@ pub fn get_siginfo(pid: i32) -> Result<SignalInfo, Error> {
     // For signals that are not faults the bytes read are still initialised (zeroed above).
     // SAFETY: si_addr reads the union member the kernel fills for fault signals.
     let addr = unsafe { info.si_addr() } as u64;
+    // SAFETY: si_pid reads the union member kill/tgkill fill (si_code <= 0).
+    let from_sentry = info.si_code <= 0 && unsafe { info.si_pid() } == std::process::id() as i32;
     Ok(SignalInfo {
         signo: info.si_signo,
         code: info.si_code,
         addr,
         synchronous: info.si_code > 0,
+        from_sentry,
     })
 }
 
@@ -277,4 +330,129 @@ pub fn kill_and_reap(pid: i32) {
             && *libc::__errno_location() == libc::EINTR
         {}
     }
+}
+
+/// The host signal the preemption timer sends the Sentry: its only effect is to interrupt the
+/// wait for a stub stop.
+const TIMER_SIGNAL: i32 = 40;
+/// The signal that kicks a guest out to the Sentry when its time is up (suppressed at the stop:
+/// the guest never sees it).
+pub const KICK_SIGNAL: i32 = libc::SIGURG;
+
+/// The preemption timer (a `timer_t`; `NO_TIMER` before it is made), and the absolute
+/// CLOCK_MONOTONIC time in nanoseconds it is armed for (0: not armed, or fired).
+const NO_TIMER: usize = usize::MAX;
+static TIMER: AtomicUsize = AtomicUsize::new(NO_TIMER);
+static TIMER_ARMED: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn on_timer(_: libc::c_int) {
+    TIMER_ARMED.store(0, Ordering::Relaxed);
+}
+
+/// Creates the preemption timer: a CLOCK_MONOTONIC POSIX timer signalling the Sentry with a
+/// handler installed without SA_RESTART, so that it interrupts waitpid.
+pub fn preempt_timer_init() -> Result<(), Error> {
+    if TIMER.load(Ordering::Relaxed) != NO_TIMER {
+        return Ok(());
+    }
+    // SAFETY: sigaction with a handler that only stores to an atomic (async-signal-safe); no
+    // SA_RESTART, so a wait it interrupts returns EINTR.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_timer as extern "C" fn(libc::c_int) as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        if libc::sigaction(TIMER_SIGNAL, &sa, std::ptr::null_mut()) != 0 {
+            return Err(last_error("sigaction (preemption timer)"));
+        }
+    }
+    // SAFETY: sigevent is plain data; timer_create writes the id into `id`.
+    unsafe {
+        let mut sev: libc::sigevent = std::mem::zeroed();
+        sev.sigev_notify = libc::SIGEV_SIGNAL;
+        sev.sigev_signo = TIMER_SIGNAL;
+        let mut id: libc::timer_t = std::ptr::null_mut();
+        if libc::timer_create(libc::CLOCK_MONOTONIC, &mut sev, &mut id) != 0 {
+            return Err(last_error("timer_create (preemption timer)"));
+        }
+        TIMER.store(id as usize, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+/// The CLOCK_MONOTONIC time in nanoseconds.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: ts is a valid out pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec as u64).saturating_mul(1_000_000_000) + ts.tv_nsec as u64
+}
+
+/// Makes sure the preemption timer fires no later than `deadline_ns` (CLOCK_MONOTONIC).
+fn arm_timer(deadline_ns: u64) {
+    let armed = TIMER_ARMED.load(Ordering::Relaxed);
+    if armed != 0 && armed <= deadline_ns {
+        return;
+    }
+    let id = TIMER.load(Ordering::Relaxed);
+    if id == NO_TIMER {
+        return;
+    }
+    let spec = libc::itimerspec {
+        it_interval: libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        },
+        it_value: libc::timespec {
+            tv_sec: (deadline_ns / 1_000_000_000) as libc::time_t,
+            tv_nsec: (deadline_ns % 1_000_000_000) as libc::c_long,
+        },
+    };
+    TIMER_ARMED.store(deadline_ns, Ordering::Relaxed);
+    // SAFETY: id is the timer timer_create made; spec is valid.
+    unsafe {
+        libc::timer_settime(
+            id as libc::timer_t,
+            libc::TIMER_ABSTIME,
+            &spec,
+            std::ptr::null_mut(),
+        )
+    };
+}
+
+/// Waits for `pid` to stop; once `deadline_ns` (CLOCK_MONOTONIC) has passed, kicks it out with
+/// [`KICK_SIGNAL`].
+pub fn wait_stop_until(pid: i32, deadline_ns: Option<u64>) -> Result<Stop, Error> {
+    let Some(deadline) = deadline_ns else {
+        return wait_stop(pid);
+    };
+    arm_timer(deadline);
+
+    let mut kicked = false;
+    let mut status = 0;
+    loop {
+        // SAFETY: status is a valid out pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+        if r == pid {
+            break;
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::EINTR) {
+            return Err(Error::Host {
+                op: "waitpid stub",
+                source: err,
+            });
+        }
+
+        if !kicked && monotonic_ns() >= deadline {
+            kicked = true;
+            // SAFETY: a signal to our own traced child.
+            unsafe { libc::kill(pid, KICK_SIGNAL) };
+        } else if !kicked {
+            arm_timer(deadline);
+        }
+    }
+    decode_stop(pid, status)
 }

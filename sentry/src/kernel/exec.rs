@@ -307,6 +307,10 @@ pub fn do_execve(
         }
     }
     t.altstack = (0, 0, 0);
+    t.sigframes.clear();
+    // POSIX timers go; interval timers stay.
+    t.timers.posix.clear();
+    t.signals.saved_mask = None;
     t.rseq = None;
     t.robust_list = (0, 0);
     t.clear_child_tid = 0;

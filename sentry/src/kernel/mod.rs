@@ -1,25 +1,26 @@
 //! The kernel: the sandbox-wide state ([`Kernel`]) and the task that runs a guest program
 //! ([`Task`]), with its run loop: switch to the guest, handle what stopped it, repeat.
 //!
-//! One task for now (PID 1 of the sandbox, no threads, no fork): tasks, threads and signal
-//! delivery come with the tasks issue. Signal dispositions and the mask are kept, so programs that
-//! install handlers at startup work; a fatal fault ends the guest as Linux's default action does.
+//! Each process is one task (threads are not there yet); [`process`] keeps the PID table and
+//! schedules the tasks, [`signal`] delivers signals (default actions, handler frames), [`timer`]
+//! fires interval and POSIX timers.
 //!
 //! Lock order: none; everything here belongs to the one Sentry thread that traces the guest.
 
 pub mod exec;
 pub mod fd;
 pub mod process;
+pub mod signal;
+pub mod timer;
 
 use crate::loader::{self, Creds, HostAux};
 use crate::mm::{Memory, Mm};
 use crate::vfs::{self, Fs, FsKind, Inode};
 use crate::{host, syscalls};
-use abi::signal;
 use abi::UserRegs;
 use fd::{FdTable, File};
 use platform::ptrace::{Ptrace, PtraceContext};
-use platform::{AddressSpace, Context, CpuPlacement, Event, Platform};
+use platform::{AddressSpace, CpuPlacement, Event, Platform};
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -185,13 +186,30 @@ impl Kernel {
     }
 }
 
-/// Signal dispositions and mask (bookkeeping only until signal delivery lands).
+/// Signal dispositions, the mask, and pending signals (see [`signal`]).
 pub struct Signals {
     pub actions: [abi::KernelSigaction; 64],
     pub mask: u64,
+    /// Pending signals (bit N-1 for signal N); standard and real-time signals alike do not
+    /// queue beyond one each.
+    pub pending: u64,
+    /// The siginfo of each pending signal.
+    pub info: [signal::SigInfo; 64],
+    /// The mask to restore when a wait that replaced it (sigsuspend, ppoll, pselect6) ends.
+    pub saved_mask: Option<u64>,
 }
 
 impl Signals {
+    /// Dispositions and mask as given, nothing pending.
+    pub fn new(actions: [abi::KernelSigaction; 64], mask: u64) -> Signals {
+        Signals {
+            actions,
+            mask,
+            pending: 0,
+            info: [signal::SigInfo::default(); 64],
+            saved_mask: None,
+        }
+    }
     /// Signals set to SIG_IGN, as a mask (bit N-1 for signal N).
     pub fn ignored(&self) -> u64 {
         self.mask_where(|h| h == 1)
@@ -299,6 +317,11 @@ pub struct Task {
     pub stub_pid: i32,
     /// Set when the task has ended.
     pub exit: Option<ExitStatus>,
+    /// Signal frames of running handlers: the frame's address and the alternate stack before it
+    /// (restored by rt_sigreturn, for SS_AUTODISARM).
+    pub sigframes: Vec<(u64, (u64, i32, u64))>,
+    /// Interval and POSIX timers.
+    pub timers: timer::Timers,
 }
 
 /// Failure to start a guest.
@@ -413,10 +436,7 @@ impl Sandbox {
             regs: UserRegs::default(),
             fds,
             creds,
-            signals: Signals {
-                actions: [abi::KernelSigaction::default(); 64],
-                mask: 0,
-            },
+            signals: Signals::new([abi::KernelSigaction::default(); 64], 0),
             rlimits,
             tid: 1,
             clear_child_tid: 0,
@@ -437,6 +457,8 @@ impl Sandbox {
             wait: WaitState::default(),
             stub_pid,
             exit: None,
+            sigframes: Vec::new(),
+            timers: timer::Timers::default(),
         };
         let mut task = task;
         // The caller's working directory, if the sandbox has it; else /.
@@ -843,28 +865,30 @@ impl Task {
 
     /// Runs the task until its next syscall or fault and handles it. Returns whether the
     /// syscall blocked (the task waits; its syscall is tried again later).
-    pub fn step(&mut self) -> Result<bool, platform::Error> {
-        let event = self.ctx.switch(self.mm.space_mut(), &mut self.regs)?;
+    /// The guest runs until `deadline_ns` (CLOCK_MONOTONIC) at most: then it is preempted.
+    pub fn step(&mut self, deadline_ns: Option<u64>) -> Result<bool, platform::Error> {
+        let event = self
+            .ctx
+            .switch_until(self.mm.space_mut(), &mut self.regs, deadline_ns)?;
         match event {
             Event::Syscall => return Ok(syscalls::dispatch(self) == syscalls::Outcome::Blocked),
             Event::Signal(info) => self.host_signal(info),
+            Event::Preempted => {}
         }
         Ok(false)
     }
 
     /// A host signal stopped the stub.
     fn host_signal(&mut self, info: platform::SignalInfo) {
+        use abi::signal::{name, SIGBUS, SIGSEGV};
         let sig = info.signo;
         if !info.synchronous {
             // Only a host process could have sent it (the Sentry never signals the stub).
-            tracing::warn!(
-                "ignoring host signal {} sent to the stub",
-                signal::name(sig)
-            );
+            tracing::warn!("ignoring host signal {} sent to the stub", name(sig));
             return;
         }
         // A fault just below the stack grows it, invisibly to the guest (SEGV_MAPERR = 1).
-        if sig == signal::SIGSEGV
+        if sig == SIGSEGV
             && info.code == 1
             && self
                 .mm
@@ -872,29 +896,31 @@ impl Task {
         {
             return;
         }
-        // Touching a shared mapping past its object's end is SIGBUS (BUS_ADRERR), as on Linux.
-        // (A page without read access there is a protection fault first: SIGSEGV. A write to a
-        // read-only page there is reported as SIGBUS: the fault does not say it was a write.)
-        if sig == signal::SIGSEGV && info.code == 1 && self.mm.is_beyond_object(info.addr) {
-            self.kill(signal::SIGBUS);
-            return;
-        }
-        let action = self
-            .signals
-            .actions
-            .get(usize::try_from(sig - 1).unwrap_or(0))
-            .map(|a| a.handler);
-        if matches!(action, Some(h) if h > 1) {
-            self.k.log_partial(format!("delivery of {} to a guest handler (the tasks issue): terminating as the default action would", signal::name(sig)));
-        }
-        tracing::info!(
+        tracing::debug!(
             "guest fault: {} code {} at {:#x}, rip {:#x}",
-            signal::name(sig),
+            name(sig),
             info.code,
             info.addr,
             self.regs.rip
         );
-        self.kill(sig);
+        // Touching a shared mapping past its object's end is SIGBUS (BUS_ADRERR = 2), as on
+        // Linux. (A page without read access there is a protection fault first: SIGSEGV. A write
+        // to a read-only page there is reported as SIGBUS: the fault does not say it was a write.)
+        let (sig, code) = if sig == SIGSEGV && info.code == 1 && self.mm.is_beyond_object(info.addr)
+        {
+            (SIGBUS, 2)
+        } else {
+            (sig, info.code)
+        };
+        signal::force(
+            self,
+            sig,
+            signal::SigInfo {
+                code,
+                addr: info.addr,
+                ..signal::SigInfo::default()
+            },
+        );
     }
 
     /// Ends the task with a fatal signal (as Linux's default action). The status says "core

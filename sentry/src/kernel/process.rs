@@ -9,6 +9,7 @@
 //! syscall again whenever another task has made one. PID 1 ending ends the sandbox: every other
 //! process is killed, as when a container's init exits.
 
+use super::signal::{self, SigInfo};
 use super::{ExitStatus, Kernel, Task};
 use crate::errors::{Errno, SysResult, EBLOCK};
 use crate::mm::UserAddr;
@@ -29,8 +30,8 @@ pub struct Proc {
     pub exit_signal: i32,
     /// A vfork child that has not exec'd or exited yet (its parent waits).
     pub vforking: bool,
-    /// A signal another task sent it, applied before it next runs.
-    pub pending_kill: Option<i32>,
+    /// Signals other tasks sent it, made pending before it next runs.
+    pub pending: Vec<(i32, super::signal::SigInfo)>,
 }
 
 /// The PID table.
@@ -58,7 +59,7 @@ impl Procs {
                 zombie: None,
                 exit_signal: abi::signal::SIGCHLD,
                 vforking: false,
-                pending_kill: None,
+                pending: Vec::new(),
             },
         );
     }
@@ -195,10 +196,7 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
         regs,
         fds: t.fds.clone(),
         creds: t.creds.clone(),
-        signals: super::Signals {
-            actions: t.signals.actions,
-            mask: t.signals.mask,
-        },
+        signals: super::Signals::new(t.signals.actions, t.signals.mask),
         rlimits: t.rlimits,
         tid: pid,
         clear_child_tid: if f & CLONE_CHILD_CLEARTID != 0 {
@@ -220,6 +218,9 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
         affinity: t.affinity.clone(),
         stub_pid,
         exit: None,
+        sigframes: Vec::new(),
+        // Timers are not inherited.
+        timers: super::timer::Timers::default(),
         blocked: false,
         vfork_child: None,
         wait: super::WaitState::default(),
@@ -239,7 +240,7 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
             zombie: None,
             exit_signal: c.exit_signal,
             vforking: f & CLONE_VFORK != 0,
-            pending_kill: None,
+            pending: Vec::new(),
         },
     );
     if f & CLONE_VFORK != 0 {
@@ -333,7 +334,7 @@ pub fn vfork(t: &mut Task, _a: [u64; 6]) -> SysResult {
 
 /// Records that `pid` has ended: a zombie for its parent to reap (or reaped at once if the
 /// parent ignores SIGCHLD), its children handed to PID 1, a vfork parent released.
-pub fn exited(k: &Kernel, pid: i32, status: ExitStatus, parent_ignores_sigchld: bool) {
+pub fn exited(k: &Kernel, pid: i32, uid: u32, status: ExitStatus, parent_ignores_sigchld: bool) {
     let mut procs = k.procs.borrow_mut();
     let children = procs.children(pid);
     for c in children {
@@ -341,12 +342,33 @@ pub fn exited(k: &Kernel, pid: i32, status: ExitStatus, parent_ignores_sigchld: 
             p.ppid = 1;
         }
     }
-    if let Some(p) = procs.procs.get_mut(&pid) {
-        p.vforking = false;
-        if parent_ignores_sigchld || p.ppid == 0 {
-            procs.procs.remove(&pid);
-        } else {
-            p.zombie = Some(status);
+    let Some(p) = procs.procs.get_mut(&pid) else {
+        return;
+    };
+    p.vforking = false;
+    let (ppid, exit_signal) = (p.ppid, p.exit_signal);
+    if parent_ignores_sigchld || ppid == 0 {
+        procs.procs.remove(&pid);
+    } else {
+        p.zombie = Some(status);
+    }
+    // The parent's exit signal (SIGCHLD for fork), with the child's status in its siginfo.
+    if exit_signal != 0 {
+        let (code, st) = match status {
+            ExitStatus::Exited(c) => (1, i32::from(c)), // CLD_EXITED
+            ExitStatus::Signaled { signo, core } => (if core { 3 } else { 2 }, signo),
+        };
+        if let Some(parent) = procs.procs.get_mut(&ppid) {
+            parent.pending.push((
+                exit_signal,
+                SigInfo {
+                    code,
+                    pid,
+                    uid,
+                    value: u64::from(st.cast_unsigned()),
+                    addr: 0,
+                },
+            ));
         }
     }
 }
@@ -480,13 +502,13 @@ pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
 /// Whether a task may run now: not waiting at a syscall, not a vfork parent whose child has
 /// not exec'd or exited.
 fn runnable(k: &Kernel, t: &Task) -> bool {
-    if t.blocked {
-        return false;
-    }
-    match t.vfork_child {
-        Some(c) => !k.procs.borrow().get(c).is_some_and(|p| p.vforking),
-        None => true,
-    }
+    !t.blocked && !vfork_waiting(k, t)
+}
+
+/// Whether a task is a vfork parent whose child has not exec'd or exited yet.
+fn vfork_waiting(k: &Kernel, t: &Task) -> bool {
+    t.vfork_child
+        .is_some_and(|c| k.procs.borrow().get(c).is_some_and(|p| p.vforking))
 }
 
 /// Tries the syscall of every waiting task again; returns whether one completed.
@@ -501,25 +523,47 @@ fn retry(tasks: &mut VecDeque<Task>) -> bool {
     any
 }
 
+/// How long a task may run before the Sentry takes the CPU back: a time slice when other tasks
+/// can run, and never past a timed wait's end or a timer's expiry (of any task).
+const TIME_SLICE_NS: u64 = 10_000_000;
+
+fn run_deadline(k: &Kernel, t: &Task, others: &VecDeque<Task>) -> Option<u64> {
+    let mut left: Option<u64> = super::timer::next_expiry_ns(t);
+    let mut bound = |ns: u64| left = Some(left.map_or(ns, |l| l.min(ns)));
+    for o in others {
+        if o.exit.is_none() && runnable(k, o) {
+            bound(TIME_SLICE_NS);
+        }
+        if let Some(ns) = o.wait.remaining_ns() {
+            bound(u64::try_from(ns).unwrap_or(0));
+        }
+        if let Some(ns) = super::timer::next_expiry_ns(o) {
+            bound(ns);
+        }
+    }
+    left.map(|ns| platform::ptrace::monotonic_ns().saturating_add(ns))
+}
+
 /// Runs the sandbox's tasks until PID 1 ends; returns its status.
 pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus, platform::Error> {
     loop {
         tasks.extend(k.spawned.borrow_mut().drain(..));
-        // Signals other tasks sent with a fatal default action.
+        // Signals other tasks sent, then every signal a task can act on now: a default action,
+        // or a handler (which interrupts the syscall the task waits in).
         for t in tasks.iter_mut() {
-            let kill = k
+            let sent = k
                 .procs
                 .borrow_mut()
                 .procs
                 .get_mut(&t.tid)
-                .and_then(|p| p.pending_kill.take());
-            if let Some(sig) = kill {
-                // Delivered as the target's disposition says (default action, ignored; a
-                // handler ends it as the default action would, until delivery lands).
-                let _ = crate::syscalls::signal_to(t, sig);
-                if t.exit.is_some() {
-                    t.blocked = false;
-                }
+                .map(|p| std::mem::take(&mut p.pending))
+                .unwrap_or_default();
+            for (sig, info) in sent {
+                signal::raise(t, sig, info);
+            }
+            super::timer::fire(t);
+            if t.exit.is_none() && signal::deliverable(t) && !vfork_waiting(k, t) {
+                signal::deliver(t);
             }
         }
         let i = match tasks
@@ -533,7 +577,16 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
                 }
                 // Every task waits. Sleep until the nearest deadline (a sleep, a timed wait);
                 // without one, every task waits for another: Linux would wait for ever too.
-                let next = tasks.iter().filter_map(|t| t.wait.remaining_ns()).min();
+                let next = tasks
+                    .iter()
+                    .filter_map(|t| t.wait.remaining_ns())
+                    .chain(
+                        tasks
+                            .iter()
+                            .filter_map(super::timer::next_expiry_ns)
+                            .map(|n| n as i64),
+                    )
+                    .min();
                 match next {
                     Some(ns) => std::thread::sleep(std::time::Duration::from_nanos(
                         u64::try_from(ns).unwrap_or(0),
@@ -553,10 +606,11 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
             continue;
         };
         if t.exit.is_none() {
-            t.blocked = t.step()?;
+            let deadline = run_deadline(k, &t, tasks);
+            t.blocked = t.step(deadline)?;
         }
         if let Some(status) = t.exit {
-            let pid = t.tid;
+            let (pid, uid) = (t.tid, t.creds.ruid);
             let ppid = k.procs.borrow().ppid(pid);
             // A parent with SIGCHLD ignored (or SA_NOCLDWAIT) does not keep zombies.
             let ignores = tasks.iter().find(|p| p.tid == ppid).is_some_and(|p| {
@@ -564,7 +618,7 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
                 a.handler == 1 || a.flags & abi::signal::SA_NOCLDWAIT != 0
             });
             drop(t);
-            exited(k, pid, status, ignores);
+            exited(k, pid, uid, status, ignores);
             if pid == 1 {
                 // The container's init is gone: everything else goes too.
                 tasks.clear();

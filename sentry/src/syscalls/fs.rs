@@ -321,12 +321,13 @@ fn pipe_io(t: &mut Task, p: &PipeEnd, iov: &[(u64, usize)], access: Access) -> S
         }
         Access::Read => {
             if p.pipe.readers.get() == 0 {
-                let sigpipe = t.signals.actions
-                    [usize::try_from(abi::signal::SIGPIPE - 1).unwrap_or(0)]
-                .handler;
-                if sigpipe == 0 {
-                    t.kill(abi::signal::SIGPIPE);
-                }
+                let info = crate::kernel::signal::SigInfo {
+                    code: crate::kernel::signal::SI_USER,
+                    pid: t.tid,
+                    uid: t.creds.ruid,
+                    ..Default::default()
+                };
+                crate::kernel::signal::raise(t, abi::signal::SIGPIPE, info);
                 bail!(EPIPE);
             }
             let done = t.wait.progress;

@@ -19,7 +19,9 @@ mod time;
 mod xattr;
 
 pub use misc::{RELEASE, VERSION};
-pub use signal::send_self as signal_to;
+
+use crate::kernel::signal as ksignal;
+use crate::kernel::timer as ktimer;
 
 use crate::errors::SysResult;
 use crate::kernel::{StraceSink, Task};
@@ -200,13 +202,13 @@ table! {
     SYS_CLOCK_GETRES => time::clock_getres, Full, [Int, Ptr];
     SYS_GETTIMEOFDAY => time::gettimeofday, Full, [Ptr, Ptr];
     SYS_TIME => time::time, Full, [Ptr];
-    SYS_NANOSLEEP => time::nanosleep, Partial("not interruptible until signal delivery lands"), [Ptr, Ptr];
-    SYS_CLOCK_NANOSLEEP => time::clock_nanosleep, Partial("not interruptible until signal delivery lands"), [Int, Hex, Ptr, Ptr];
-    SYS_SIGALTSTACK => signal::sigaltstack, Partial("recorded and reported; used once signal delivery lands"), [Ptr, Ptr];
+    SYS_NANOSLEEP => time::nanosleep, Full, [Ptr, Ptr];
+    SYS_CLOCK_NANOSLEEP => time::clock_nanosleep, Full, [Int, Hex, Ptr, Ptr];
+    SYS_SIGALTSTACK => signal::sigaltstack, Full, [Ptr, Ptr];
     SYS_POLL => poll::poll, Partial("files of the sandbox are always ready; waits only on inherited stdio (no pipes or sockets yet)"), [Ptr, Int, Int];
-    SYS_PPOLL => poll::ppoll, Partial("as poll; the signal mask is not applied"), [Ptr, Int, Ptr, Ptr, Int];
+    SYS_PPOLL => poll::ppoll, Partial("as poll"), [Ptr, Int, Ptr, Ptr, Int];
     SYS_SELECT => poll::select, Partial("as poll"), [Int, Ptr, Ptr, Ptr, Ptr];
-    SYS_PSELECT6 => poll::pselect6, Partial("as poll; the signal mask is not applied"), [Int, Ptr, Ptr, Ptr, Ptr, Ptr];
+    SYS_PSELECT6 => poll::pselect6, Partial("as poll"), [Int, Ptr, Ptr, Ptr, Ptr, Ptr];
     SYS_TIMES => resource::times, Full, [Ptr];
     SYS_GETRUSAGE => resource::getrusage, Partial("CPU times and maxrss (mapped memory); other counters 0"), [Int, Ptr];
     SYS_GETPRIORITY => resource::getpriority, Full, [Int, Int];
@@ -220,12 +222,27 @@ table! {
     SYS_FADVISE64 => resource::fadvise64, Full, [Fd, Int, Int, Int];
     SYS_CLOCK_SETTIME => resource::settime, Partial("EPERM: the sandbox may not set the host's clock"), [Int, Ptr];
     SYS_SETTIMEOFDAY => resource::settime, Partial("EPERM: the sandbox may not set the host's clock"), [Ptr, Ptr];
-    SYS_RT_SIGACTION => signal::rt_sigaction, Partial("dispositions recorded; delivery comes with the tasks issue"), [Sig, Ptr, Ptr, Int];
-    SYS_RT_SIGPROCMASK => signal::rt_sigprocmask, Partial("mask recorded; delivery comes with the tasks issue"), [Int, Ptr, Ptr, Int];
+    SYS_RT_SIGACTION => signal::rt_sigaction, Full, [Sig, Ptr, Ptr, Int];
+    SYS_RT_SIGPROCMASK => signal::rt_sigprocmask, Full, [Int, Ptr, Ptr, Int];
     SYS_FUTEX => futex::futex, Partial("one thread per process: waits sleep to their timeout (or for ever), wakes find no waiters; PI futexes ENOSYS"), [Ptr, Int, Int, Ptr, Ptr, Hex];
-    SYS_KILL => signal::kill, Partial("default actions and SIG_IGN; a signal with a guest handler ends the process as the default action would until delivery lands; stop signals are not acted on"), [Int, Sig];
+    SYS_KILL => signal::kill, Partial("stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) are not acted on: no job control yet"), [Int, Sig];
     SYS_TGKILL => signal::tgkill, Partial("as kill"), [Int, Int, Sig];
     SYS_TKILL => signal::tkill, Partial("as kill"), [Int, Sig];
+    SYS_RT_SIGQUEUEINFO => signal::rt_sigqueueinfo, Partial("as kill"), [Int, Sig, Ptr];
+    SYS_RT_TGSIGQUEUEINFO => signal::rt_tgsigqueueinfo, Partial("as kill"), [Int, Int, Sig, Ptr];
+    SYS_RT_SIGRETURN => ksignal::rt_sigreturn, Partial("the frame's FP state is restored; segment registers and the sigcontext's mask word are not read back (uc_sigmask is)"), [];
+    SYS_RT_SIGPENDING => ksignal::rt_sigpending, Full, [Ptr, Int];
+    SYS_RT_SIGSUSPEND => ksignal::rt_sigsuspend, Full, [Ptr, Int];
+    SYS_RT_SIGTIMEDWAIT => ksignal::rt_sigtimedwait, Full, [Ptr, Ptr, Ptr, Int];
+    SYS_PAUSE => ksignal::pause, Full, [];
+    SYS_ALARM => ktimer::alarm, Full, [Int];
+    SYS_GETITIMER => ktimer::getitimer, Partial("ITIMER_VIRTUAL counts the process's user and system time, as ITIMER_PROF"), [Int, Ptr];
+    SYS_SETITIMER => ktimer::setitimer, Partial("as getitimer; CPU-time timers fire at the first scheduling point after expiry (at most a 10 ms time slice late)"), [Int, Ptr, Ptr];
+    SYS_TIMER_CREATE => ktimer::timer_create, Partial("SIGEV_THREAD_ID only to the caller; CPU-clock timers as setitimer's"), [Int, Ptr, Ptr];
+    SYS_TIMER_SETTIME => ktimer::timer_settime, Full, [Int, Hex, Ptr, Ptr];
+    SYS_TIMER_GETTIME => ktimer::timer_gettime, Full, [Int, Ptr];
+    SYS_TIMER_GETOVERRUN => ktimer::timer_getoverrun, Full, [Int];
+    SYS_TIMER_DELETE => ktimer::timer_delete, Full, [Int];
     SYS_GETXATTR => xattr::getxattr, Full, [Str, Str, Ptr, Int];
     SYS_LGETXATTR => xattr::lgetxattr, Full, [Str, Str, Ptr, Int];
     SYS_FGETXATTR => xattr::fgetxattr, Full, [Fd, Str, Ptr, Int];
@@ -296,6 +313,10 @@ pub fn dispatch(t: &mut Task) -> Outcome {
         return Outcome::Blocked;
     }
     t.wait = crate::kernel::WaitState::default();
+    if let Some(mask) = t.signals.saved_mask.take() {
+        // A wait that replaced the mask ended without a signal: the old mask is back.
+        t.signals.mask = mask;
+    }
     if let Some(sink) = t.k.strace {
         let line = strace_line(t, nr, entry, &args, &result);
         match sink {

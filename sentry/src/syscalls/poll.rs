@@ -59,9 +59,9 @@ fn scan(t: &mut Task, entries: &mut [Entry], timeout_ms: i32) -> Result<usize, E
         }
     }
     let ready_here = entries.iter().any(|e| e.revents != 0);
-    if pipes && !ready_here && timeout_ms != 0 {
-        // Another task may write or read the pipe: wait as a task (with the timeout as a
-        // deadline), checking inherited fds without blocking each time.
+    if (pipes || host.is_empty()) && !ready_here && timeout_ms != 0 {
+        // Another task may write or read the pipe, or a signal end the wait: wait as a task
+        // (with the timeout as a deadline), checking inherited fds without blocking each time.
         if !host.is_empty() {
             let mut fds: Vec<libc::pollfd> = host.iter().map(|h| h.1).collect();
             crate::host::poll(&mut fds, 0).map_err(super::host_err)?;
@@ -95,26 +95,6 @@ fn scan(t: &mut Task, entries: &mut [Entry], timeout_ms: i32) -> Result<usize, E
         for ((i, _), p) in host.iter().zip(&fds) {
             entries[*i].revents = p.revents;
         }
-    } else if !ready_here && timeout_ms != 0 {
-        // Nothing can become ready: the whole wait passes (for ever with -1, as on Linux).
-        if timeout_ms < 0 {
-            t.k.log_partial(
-                "poll with nothing that can become ready and no timeout: waits for ever".into(),
-            );
-        }
-        let ms = if timeout_ms < 0 {
-            i64::MAX / 1_000_000
-        } else {
-            i64::from(timeout_ms)
-        };
-        let _ = crate::host::clock_nanosleep(
-            libc::CLOCK_MONOTONIC,
-            0,
-            abi::Timespec {
-                tv_sec: ms / 1000,
-                tv_nsec: (ms % 1000) * 1_000_000,
-            },
-        );
     }
     Ok(entries.iter().filter(|e| e.revents != 0).count())
 }
@@ -164,6 +144,9 @@ pub fn ppoll(t: &mut Task, a: [u64; 6]) -> SysResult {
         bail!(EINVAL, "sigsetsize");
     }
     let timeout = timeout_from_ts(t, a[2])?;
+    if a[3] != 0 {
+        crate::kernel::signal::wait_mask(t, a[3])?;
+    }
     do_poll(t, a[0], a[1], timeout)
 }
 
@@ -268,6 +251,9 @@ pub fn pselect6(t: &mut Task, a: [u64; 6]) -> SysResult {
         let sig: [u64; 2] = t.mm.read_obj(UserAddr(a[5]))?;
         if sig[0] != 0 && sig[1] != 8 {
             bail!(EINVAL, "sigsetsize");
+        }
+        if sig[0] != 0 {
+            crate::kernel::signal::wait_mask(t, sig[0])?;
         }
     }
     let timeout = timeout_from_ts(t, a[4])?;

@@ -1,9 +1,10 @@
-//! rt_sigaction and rt_sigprocmask: dispositions and the mask are kept exactly (what the guest
-//! reads back is what Linux would return); delivery comes with the tasks issue.
+//! Signal syscalls: dispositions, the mask, sending (kill and its relatives) and the alternate
+//! stack. Delivery (frames, rt_sigreturn, waits) is in [`crate::kernel::signal`].
 
 use super::int_arg;
 use crate::bail;
 use crate::errors::SysResult;
+use crate::kernel::signal::{self as ksignal, SigInfo};
 use crate::kernel::Task;
 use crate::mm::UserAddr;
 use abi::signal::*;
@@ -67,47 +68,10 @@ pub fn rt_sigprocmask(t: &mut Task, a: [u64; 6]) -> SysResult {
     Ok(0)
 }
 
-/// Sends `sig` to the calling task (the only one so far). Delivery to a guest handler comes with
-/// the tasks issue; until then a signal with a handler ends the guest as the default action
-/// would (logged as a partial path), like a fault does.
-pub fn send_self(t: &mut Task, sig: i32) -> SysResult {
-    if !(0..=SIGRTMAX).contains(&sig) {
-        bail!(EINVAL, "signal {sig}");
-    }
-    if sig == 0 {
-        return Ok(0);
-    }
-    let bitv = bit(sig);
-    let handler = t.signals.actions[usize::try_from(sig - 1).unwrap_or(0)].handler;
-    if t.signals.mask & bitv != 0 && sig != SIGKILL && sig != SIGSTOP {
-        t.k.log_partial(format!(
-            "{} sent while blocked: not kept pending",
-            name(sig)
-        ));
-        return Ok(0);
-    }
-    match handler {
-        1 => Ok(0), // SIG_IGN
-        0 => {
-            match sig {
-                SIGCHLD | 23 /* SIGURG */ | 28 /* SIGWINCH */ | 18 /* SIGCONT */ => {}
-                SIGSTOP | 20 | 21 | 22 => {
-                    t.k.log_partial(format!("stop signal {} (job control: tasks issue)", name(sig)));
-                }
-                _ => t.kill(sig),
-            }
-            Ok(0)
-        }
-        _ => {
-            t.k.log_partial(format!(
-                "delivery of {} to a guest handler (the tasks issue): terminating as the default action would",
-                name(sig)
-            ));
-            if !matches!(sig, SIGCHLD | 23 | 28 | 18) {
-                t.kill(sig);
-            }
-            Ok(0)
-        }
+/// Queues `sig` for another process (applied by the scheduler before it next runs).
+fn send_other(t: &Task, pid: i32, sig: i32, info: SigInfo) {
+    if let Some(p) = t.k.procs.borrow_mut().procs.get_mut(&pid) {
+        p.pending.push((sig, info));
     }
 }
 
@@ -146,17 +110,50 @@ pub fn kill(t: &mut Task, a: [u64; 6]) -> SysResult {
     if sig == 0 {
         return Ok(0);
     }
-    for q in &targets {
-        if *q != t.tid {
-            if let Some(p) = t.k.procs.borrow_mut().procs.get_mut(q) {
-                p.pending_kill = Some(sig);
-            }
+    let info = SigInfo {
+        code: ksignal::SI_USER,
+        pid: t.tid,
+        uid: t.creds.ruid,
+        ..SigInfo::default()
+    };
+    for &q in &targets {
+        if q == t.tid {
+            ksignal::raise(t, sig, info);
+        } else {
+            send_other(t, q, sig, info);
         }
     }
-    if targets.contains(&t.tid) {
-        send_self(t, sig)?;
+    Ok(0)
+}
+
+/// The target of tgkill/tkill/rt_(tg)sigqueueinfo: with one task per process, a TID is a PID.
+fn to_task(t: &mut Task, tid: i32, sig: i32, info: SigInfo) -> SysResult {
+    let alive =
+        t.k.procs
+            .borrow()
+            .get(tid)
+            .is_some_and(|p| p.zombie.is_none());
+    if !alive {
+        bail!(ESRCH);
+    }
+    if sig == 0 {
+        return Ok(0);
+    }
+    if tid == t.tid {
+        ksignal::raise(t, sig, info);
+    } else {
+        send_other(t, tid, sig, info);
     }
     Ok(0)
+}
+
+fn tkill_info(t: &Task) -> SigInfo {
+    SigInfo {
+        code: ksignal::SI_TKILL,
+        pid: t.tid,
+        uid: t.creds.ruid,
+        ..SigInfo::default()
+    }
 }
 
 pub fn tgkill(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -164,10 +161,11 @@ pub fn tgkill(t: &mut Task, a: [u64; 6]) -> SysResult {
     if tgid <= 0 || tid <= 0 || !(0..=SIGRTMAX).contains(&sig) {
         bail!(EINVAL);
     }
-    if tgid != t.tid || tid != t.tid {
+    if tgid != tid {
         bail!(ESRCH);
     }
-    send_self(t, sig)
+    let info = tkill_info(t);
+    to_task(t, tid, sig, info)
 }
 
 pub fn tkill(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -175,18 +173,37 @@ pub fn tkill(t: &mut Task, a: [u64; 6]) -> SysResult {
     if tid <= 0 || !(0..=SIGRTMAX).contains(&sig) {
         bail!(EINVAL);
     }
-    if tid != t.tid {
+    let info = tkill_info(t);
+    to_task(t, tid, sig, info)
+}
+
+pub fn rt_sigqueueinfo(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (pid, sig) = (int_arg(a[0]), int_arg(a[1]));
+    let info = ksignal::queue_info(t, pid, sig, a[2])?;
+    if pid <= 0 {
         bail!(ESRCH);
     }
-    send_self(t, sig)
+    to_task(t, pid, sig, info.unwrap_or_default())
+}
+
+pub fn rt_tgsigqueueinfo(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (tgid, tid, sig) = (int_arg(a[0]), int_arg(a[1]), int_arg(a[2]));
+    if tgid <= 0 || tid <= 0 {
+        bail!(EINVAL);
+    }
+    let info = ksignal::queue_info(t, tid, sig, a[3])?;
+    if tgid != tid {
+        bail!(ESRCH);
+    }
+    to_task(t, tid, sig, info.unwrap_or_default())
 }
 
 const SS_ONSTACK: i32 = 1;
 const SS_DISABLE: i32 = 2;
 const SS_AUTODISARM: i32 = 1 << 31;
 
-/// sigaltstack: the alternate stack is recorded (signal delivery, which uses it, comes with the
-/// tasks issue); no handler runs yet, so the task is never on it.
+/// sigaltstack: the alternate stack handlers with SA_ONSTACK run on (EPERM to change it while
+/// running on it).
 pub fn sigaltstack(t: &mut Task, a: [u64; 6]) -> SysResult {
     let new = if a[0] != 0 {
         // stack_t { void *ss_sp; int ss_flags; size_t ss_size; }
@@ -197,13 +214,22 @@ pub fn sigaltstack(t: &mut Task, a: [u64; 6]) -> SysResult {
     };
     if a[1] != 0 {
         let (sp, flags, size) = t.altstack;
-        let shown = if size == 0 { SS_DISABLE } else { flags };
+        let shown = if size == 0 {
+            SS_DISABLE
+        } else if on_altstack(t) {
+            SS_ONSTACK | flags
+        } else {
+            flags
+        };
         let old: [u64; 3] = [sp, u64::from(shown.cast_unsigned()), size];
         t.mm.write_obj(UserAddr(a[1]), &old)?;
     }
     if let Some([sp, flags, size]) = new {
         let flags = (flags as u32).cast_signed();
         let mode = flags & !SS_AUTODISARM;
+        if on_altstack(t) {
+            bail!(EPERM, "running on the alternate stack");
+        }
         if mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK {
             bail!(EINVAL, "bad ss_flags");
         }
@@ -218,4 +244,10 @@ pub fn sigaltstack(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
     }
     Ok(0)
+}
+
+/// Whether the task runs on its alternate signal stack.
+fn on_altstack(t: &Task) -> bool {
+    let (sp, _, size) = t.altstack;
+    size != 0 && t.regs.rsp > sp && t.regs.rsp <= sp + size
 }
