@@ -319,6 +319,7 @@ pub fn do_execve(
     t.exe = Some((prepared.exe, prepared.exe_path));
     if let Some(p) = t.k.procs.borrow_mut().procs.get_mut(&t.tid) {
         p.vforking = false;
+        p.execed = true;
     }
     Ok(0)
 }

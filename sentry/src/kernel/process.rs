@@ -30,8 +30,36 @@ pub struct Proc {
     pub exit_signal: i32,
     /// A vfork child that has not exec'd or exited yet (its parent waits).
     pub vforking: bool,
+    /// It has exec'd since fork (its parent may no longer change its process group).
+    pub execed: bool,
+    /// PR_SET_CHILD_SUBREAPER: orphaned descendants are reparented here instead of to PID 1.
+    pub subreaper: bool,
+    /// PR_SET_PDEATHSIG: the signal it gets when its parent exits.
+    pub pdeathsig: i32,
+    /// The other prctl settings.
+    pub prctl: PrctlState,
     /// Signals other tasks sent it, made pending before it next runs.
     pub pending: Vec<(i32, super::signal::SigInfo)>,
+}
+
+/// prctl settings kept per process.
+#[derive(Clone, Copy, Debug)]
+pub struct PrctlState {
+    pub dumpable: u64,
+    pub no_new_privs: bool,
+    pub timerslack_ns: u64,
+    pub keepcaps: bool,
+}
+
+impl Default for PrctlState {
+    fn default() -> Self {
+        PrctlState {
+            dumpable: 1,
+            no_new_privs: false,
+            timerslack_ns: 50_000,
+            keepcaps: false,
+        }
+    }
 }
 
 /// The PID table.
@@ -60,6 +88,10 @@ impl Procs {
                 exit_signal: abi::signal::SIGCHLD,
                 vforking: false,
                 pending: Vec::new(),
+                execed: false,
+                subreaper: false,
+                pdeathsig: 0,
+                prctl: PrctlState::default(),
             },
         );
     }
@@ -175,9 +207,10 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
     if f & CLONE_SETTLS != 0 {
         regs.fs_base = c.tls;
     }
-    let (ppid, pgid, sid) = {
+    let (ppid, pgid, sid, parent_prctl) = {
         let procs = k.procs.borrow();
         let me = procs.get(t.tid);
+        let prctl = me.map(|p| p.prctl).unwrap_or_default();
         let parent = if f & CLONE_PARENT != 0 {
             me.map_or(0, |p| p.ppid)
         } else {
@@ -187,6 +220,7 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
             parent,
             me.map_or(t.tid, |p| p.pgid),
             me.map_or(t.tid, |p| p.sid),
+            prctl,
         )
     };
     let child = Task {
@@ -241,6 +275,14 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
             exit_signal: c.exit_signal,
             vforking: f & CLONE_VFORK != 0,
             pending: Vec::new(),
+            execed: false,
+            subreaper: false,
+            pdeathsig: 0,
+            // no_new_privs and the timer slack are inherited.
+            prctl: PrctlState {
+                dumpable: 1,
+                ..parent_prctl
+            },
         },
     );
     if f & CLONE_VFORK != 0 {
@@ -336,10 +378,33 @@ pub fn vfork(t: &mut Task, _a: [u64; 6]) -> SysResult {
 /// parent ignores SIGCHLD), its children handed to PID 1, a vfork parent released.
 pub fn exited(k: &Kernel, pid: i32, uid: u32, status: ExitStatus, parent_ignores_sigchld: bool) {
     let mut procs = k.procs.borrow_mut();
+    // Orphans go to the nearest live subreaper among the ancestors, else to PID 1; those that
+    // asked for it get their parent-death signal.
+    let mut reaper = procs.ppid(pid);
+    while reaper > 1
+        && !procs
+            .get(reaper)
+            .is_some_and(|p| p.subreaper && p.zombie.is_none())
+    {
+        reaper = procs.ppid(reaper);
+    }
+    let reaper = reaper.max(1);
     let children = procs.children(pid);
     for c in children {
         if let Some(p) = procs.procs.get_mut(&c) {
-            p.ppid = 1;
+            p.ppid = reaper;
+            if p.pdeathsig != 0 {
+                let sig = p.pdeathsig;
+                p.pending.push((
+                    sig,
+                    SigInfo {
+                        code: signal::SI_USER,
+                        pid,
+                        uid,
+                        ..SigInfo::default()
+                    },
+                ));
+            }
         }
     }
     let Some(p) = procs.procs.get_mut(&pid) else {
@@ -633,4 +698,178 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
             retry(tasks);
         }
     }
+}
+
+pub fn getpgid(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let pid = a[0] as i32;
+    let pid = if pid == 0 { t.tid } else { pid };
+    let procs = t.k.procs.borrow();
+    Ok(procs.get(pid).ok_or_else(|| errno!(ESRCH))?.pgid as u64)
+}
+
+pub fn getpgrp(t: &mut Task, _a: [u64; 6]) -> SysResult {
+    getpgid(t, [0; 6])
+}
+
+pub fn getsid(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let pid = a[0] as i32;
+    let pid = if pid == 0 { t.tid } else { pid };
+    let procs = t.k.procs.borrow();
+    Ok(procs.get(pid).ok_or_else(|| errno!(ESRCH))?.sid as u64)
+}
+
+pub fn setsid(t: &mut Task, _a: [u64; 6]) -> SysResult {
+    let mut procs = t.k.procs.borrow_mut();
+    // A process group leader may not start a session (its group would be split).
+    if procs.procs.values().any(|p| p.pgid == t.tid) {
+        bail!(EPERM, "already a process group leader");
+    }
+    let me = procs.procs.get_mut(&t.tid).ok_or_else(|| errno!(ESRCH))?;
+    me.sid = t.tid;
+    me.pgid = t.tid;
+    Ok(t.tid as u64)
+}
+
+pub fn setpgid(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (pid, pgid) = (a[0] as i32, a[1] as i32);
+    if pgid < 0 {
+        bail!(EINVAL, "negative pgid");
+    }
+    let pid = if pid == 0 { t.tid } else { pid };
+    let pgid = if pgid == 0 { pid } else { pgid };
+    let mut procs = t.k.procs.borrow_mut();
+    let my_sid = procs.get(t.tid).map_or(0, |p| p.sid);
+    let target = procs.get(pid).ok_or_else(|| errno!(ESRCH))?.clone();
+    if pid != t.tid {
+        if target.ppid != t.tid {
+            bail!(ESRCH, "not the caller or its child");
+        }
+        if target.execed {
+            bail!(EACCES, "the child has exec'd");
+        }
+    }
+    if target.sid == pid {
+        bail!(EPERM, "a session leader");
+    }
+    if target.sid != my_sid {
+        bail!(EPERM, "another session");
+    }
+    if pgid != pid
+        && !procs
+            .procs
+            .values()
+            .any(|p| p.pgid == pgid && p.sid == my_sid && p.zombie.is_none())
+    {
+        bail!(EPERM, "no process group {pgid} in the session");
+    }
+    if let Some(p) = procs.procs.get_mut(&pid) {
+        p.pgid = pgid;
+    }
+    Ok(0)
+}
+
+pub fn prctl(t: &mut Task, a: [u64; 6]) -> SysResult {
+    const PR_SET_PDEATHSIG: u64 = 1;
+    const PR_GET_PDEATHSIG: u64 = 2;
+    const PR_GET_DUMPABLE: u64 = 3;
+    const PR_SET_DUMPABLE: u64 = 4;
+    const PR_GET_KEEPCAPS: u64 = 7;
+    const PR_SET_KEEPCAPS: u64 = 8;
+    const PR_SET_NAME: u64 = 15;
+    const PR_GET_NAME: u64 = 16;
+    const PR_GET_SECCOMP: u64 = 21;
+    const PR_CAPBSET_READ: u64 = 23;
+    const PR_SET_TIMERSLACK: u64 = 29;
+    const PR_GET_TIMERSLACK: u64 = 30;
+    const PR_SET_CHILD_SUBREAPER: u64 = 36;
+    const PR_GET_CHILD_SUBREAPER: u64 = 37;
+    const PR_SET_NO_NEW_PRIVS: u64 = 38;
+    const PR_GET_NO_NEW_PRIVS: u64 = 39;
+    let k = t.k.clone();
+    let mut procs = k.procs.borrow_mut();
+    let me = procs.procs.get_mut(&t.tid).ok_or_else(|| errno!(ESRCH))?;
+    match a[0] {
+        PR_SET_PDEATHSIG => {
+            if a[1] > abi::signal::SIGRTMAX as u64 {
+                bail!(EINVAL, "signal {}", a[1]);
+            }
+            me.pdeathsig = a[1] as i32;
+        }
+        PR_GET_PDEATHSIG => {
+            let sig = me.pdeathsig;
+            drop(procs);
+            t.mm.write_obj(UserAddr(a[1]), &sig)?;
+        }
+        PR_GET_DUMPABLE => return Ok(me.prctl.dumpable),
+        PR_SET_DUMPABLE => {
+            if a[1] > 1 {
+                bail!(EINVAL, "dumpable {}", a[1]);
+            }
+            me.prctl.dumpable = a[1];
+        }
+        PR_GET_KEEPCAPS => return Ok(u64::from(me.prctl.keepcaps)),
+        PR_SET_KEEPCAPS => {
+            if a[1] > 1 {
+                bail!(EINVAL);
+            }
+            me.prctl.keepcaps = a[1] == 1;
+        }
+        PR_SET_NAME => {
+            drop(procs);
+            // Up to 15 bytes (a longer name is cut).
+            let name = match t.mm.read_cstr(UserAddr(a[1]), 16) {
+                Ok(n) => n,
+                Err(e) if e.code == libc::ENAMETOOLONG => {
+                    let mut b = [0u8; 15];
+                    t.mm.copy_in(UserAddr(a[1]), &mut b)?;
+                    b.to_vec()
+                }
+                Err(e) => return Err(e),
+            };
+            t.comm = name[..name.len().min(15)].to_vec();
+        }
+        PR_GET_NAME => {
+            let mut name = [0u8; 16];
+            let n = t.comm.len().min(15);
+            name[..n].copy_from_slice(&t.comm[..n]);
+            drop(procs);
+            t.mm.copy_out(UserAddr(a[1]), &name)?;
+        }
+        // The guest runs under no seccomp filter of its own.
+        PR_GET_SECCOMP => return Ok(0),
+        PR_CAPBSET_READ => {
+            if a[1] > 40 {
+                bail!(EINVAL, "capability {}", a[1]);
+            }
+            return Ok(u64::from(t.creds.euid == 0));
+        }
+        PR_SET_TIMERSLACK => {
+            me.prctl.timerslack_ns = if a[1] == 0 { 50_000 } else { a[1] };
+        }
+        PR_GET_TIMERSLACK => return Ok(me.prctl.timerslack_ns),
+        PR_SET_CHILD_SUBREAPER => me.subreaper = a[1] != 0,
+        PR_GET_CHILD_SUBREAPER => {
+            let v = i32::from(me.subreaper);
+            drop(procs);
+            t.mm.write_obj(UserAddr(a[1]), &v)?;
+        }
+        PR_SET_NO_NEW_PRIVS => {
+            if a[1] != 1 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
+                bail!(EINVAL);
+            }
+            me.prctl.no_new_privs = true;
+        }
+        PR_GET_NO_NEW_PRIVS => {
+            if a[1] != 0 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
+                bail!(EINVAL);
+            }
+            return Ok(u64::from(me.prctl.no_new_privs));
+        }
+        op => {
+            drop(procs);
+            t.k.log_partial(format!("prctl option {op}"));
+            bail!(EINVAL, "prctl option {op} not supported");
+        }
+    }
+    Ok(0)
 }

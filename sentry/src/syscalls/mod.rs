@@ -20,6 +20,7 @@ mod xattr;
 
 pub use misc::{RELEASE, VERSION};
 
+use crate::kernel::process;
 use crate::kernel::signal as ksignal;
 use crate::kernel::timer as ktimer;
 
@@ -236,6 +237,12 @@ table! {
     SYS_RT_SIGTIMEDWAIT => ksignal::rt_sigtimedwait, Full, [Ptr, Ptr, Ptr, Int];
     SYS_PAUSE => ksignal::pause, Full, [];
     SYS_ALARM => ktimer::alarm, Full, [Int];
+    SYS_SETPGID => process::setpgid, Full, [Int, Int];
+    SYS_GETPGID => process::getpgid, Full, [Int];
+    SYS_GETPGRP => process::getpgrp, Full, [];
+    SYS_SETSID => process::setsid, Full, [];
+    SYS_GETSID => process::getsid, Full, [Int];
+    SYS_PRCTL => process::prctl, Partial("PR_SET/GET_NAME, PDEATHSIG, DUMPABLE, KEEPCAPS, TIMERSLACK, CHILD_SUBREAPER, NO_NEW_PRIVS, GET_SECCOMP, CAPBSET_READ; other options EINVAL (logged)"), [Int, Hex, Hex, Hex, Hex];
     SYS_GETITIMER => ktimer::getitimer, Partial("ITIMER_VIRTUAL counts the process's user and system time, as ITIMER_PROF"), [Int, Ptr];
     SYS_SETITIMER => ktimer::setitimer, Partial("as getitimer; CPU-time timers fire at the first scheduling point after expiry (at most a 10 ms time slice late)"), [Int, Ptr, Ptr];
     SYS_TIMER_CREATE => ktimer::timer_create, Partial("SIGEV_THREAD_ID only to the caller; CPU-clock timers as setitimer's"), [Int, Ptr, Ptr];
