@@ -18,7 +18,7 @@
 //! and the entry point its entry.
 
 use crate::host;
-use crate::mm::{page_down, page_up, Mm, Role, UserAddr};
+use crate::mm::{page_down, page_up, MmState, Role, UserAddr};
 use abi::auxv::*;
 use abi::mman::{PROT_EXEC, PROT_READ, PROT_WRITE};
 use abi::{UserRegs, PAGE_SIZE};
@@ -125,7 +125,7 @@ impl ImageFile {
 
     /// Copies `[off, off + len)` of the file into the memory-file `ranges` (whose lengths sum to
     /// `len`).
-    fn read_into(&self, mm: &Mm, ranges: &[(u64, usize)], off: u64) -> std::io::Result<()> {
+    fn read_into(&self, mm: &MmState, ranges: &[(u64, usize)], off: u64) -> std::io::Result<()> {
         let mem = &mm.memory().file;
         match &self.source {
             ImageSource::Bytes(v) => {
@@ -258,7 +258,7 @@ pub fn interpreter(head: &[u8]) -> Option<Vec<u8>> {
 /// Loads `image` (read from `path`, which becomes AT_EXECFN) and its interpreter's image, if it
 /// has one, into `mm` and builds the stack.
 pub fn load(
-    mm: &mut Mm,
+    mm: &mut MmState,
     path: &str,
     image: &ImageFile,
     interp: Option<&ImageFile>,
@@ -492,7 +492,12 @@ impl SegError {
 }
 
 /// Maps the PT_LOAD segments of `image` at `bias` and copies their file bytes in.
-fn map_segments(mm: &mut Mm, loads: &[Phdr], image: &ImageFile, bias: u64) -> Result<(), SegError> {
+fn map_segments(
+    mm: &mut MmState,
+    loads: &[Phdr],
+    image: &ImageFile,
+    bias: u64,
+) -> Result<(), SegError> {
     let malformed = SegError::Malformed;
     let map_err = SegError::Map;
     for ph in loads {
@@ -561,7 +566,7 @@ type StackLayout = (u64, (u64, u64), (u64, u64));
 /// Builds the initial stack below `top` and returns the initial stack pointer.
 #[allow(clippy::too_many_arguments)]
 fn build_stack(
-    mm: &Mm,
+    mm: &MmState,
     top: u64,
     size: u64,
     path: &str,
@@ -635,7 +640,7 @@ fn build_stack(
 }
 
 struct StackWriter<'a> {
-    mm: &'a Mm,
+    mm: &'a MmState,
     sp: u64,
 }
 

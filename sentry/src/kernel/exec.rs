@@ -276,7 +276,7 @@ pub fn do_execve(
         egid: t.creds.egid,
     };
     let loaded = crate::loader::load(
-        &mut t.mm,
+        &mut t.mm.state_mut(),
         &execfn,
         &prepared.image,
         prepared.interp.as_ref(),

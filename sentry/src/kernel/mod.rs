@@ -410,7 +410,7 @@ impl Sandbox {
         let mut space = k.platform.new_address_space()?;
         let stub_pid = space.stub_pid();
         let ctx = space.new_context()?;
-        let mut mm = Mm::new(memory.clone(), space, k.platform.max_user_address());
+        let mm = Mm::new(memory.clone(), space, k.platform.max_user_address());
 
         let mut rlimits = [abi::Rlimit::default(); abi::RLIM_NLIMITS];
         for (i, r) in rlimits.iter_mut().enumerate() {
@@ -418,7 +418,7 @@ impl Sandbox {
         }
         let creds = identity();
         let stack_limit = rlimits[abi::RLIMIT_STACK].cur;
-        mm.as_limit = rlimits[abi::RLIMIT_AS].cur;
+        mm.state_mut().as_limit = rlimits[abi::RLIMIT_AS].cur;
         let mut fds = FdTable::default();
         for (i, fd) in program.stdio.into_iter().enumerate() {
             if let Some(fd) = fd {
@@ -477,7 +477,7 @@ impl Sandbox {
         tracing::debug!(us = t0.elapsed().as_micros(), "program read");
         let execfn = String::from_utf8_lossy(&path).into_owned();
         let loaded = loader::load(
-            &mut task.mm,
+            &mut task.mm.state_mut(),
             &execfn,
             &prepared.image,
             prepared.interp.as_ref(),
@@ -867,9 +867,10 @@ impl Task {
     /// syscall blocked (the task waits; its syscall is tried again later).
     /// The guest runs until `deadline_ns` (CLOCK_MONOTONIC) at most: then it is preempted.
     pub fn step(&mut self, deadline_ns: Option<u64>) -> Result<bool, platform::Error> {
+        let (ctx, regs) = (&mut self.ctx, &mut self.regs);
         let event = self
-            .ctx
-            .switch_until(self.mm.space_mut(), &mut self.regs, deadline_ns)?;
+            .mm
+            .with_space(|space| ctx.switch_until(space, regs, deadline_ns))?;
         match event {
             Event::Syscall => return Ok(syscalls::dispatch(self) == syscalls::Outcome::Blocked),
             Event::Signal(info) => self.host_signal(info),

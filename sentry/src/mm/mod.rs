@@ -20,14 +20,17 @@ pub mod memfile;
 mod syscalls;
 
 use crate::errors::Errno;
+use crate::errors::SysResult;
 use crate::{bail, errno};
 use abi::mman::*;
 use abi::PAGE_SIZE;
 use memfile::MemoryFile;
 use platform::ptrace::PtraceAddressSpace;
 use platform::AddressSpace;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
@@ -296,8 +299,8 @@ impl FileAllocator {
     }
 }
 
-/// A guest address space.
-pub struct Mm {
+/// A guest address space: the state behind an [`Mm`] handle.
+pub struct MmState {
     memory: Arc<Memory>,
     space: PtraceAddressSpace,
     /// start → segment; non-overlapping.
@@ -321,7 +324,7 @@ pub struct Mm {
     borrowed: bool,
 }
 
-impl Drop for Mm {
+impl Drop for MmState {
     fn drop(&mut self) {
         // The stub goes with the address space; the memory-file ranges it owned go back.
         if self.borrowed {
@@ -346,9 +349,9 @@ pub struct Vma {
     pub file: Option<(Arc<FileLabel>, u64)>,
 }
 
-impl Mm {
-    pub fn new(memory: Arc<Memory>, space: PtraceAddressSpace, max_addr: u64) -> Mm {
-        Mm {
+impl MmState {
+    pub fn new(memory: Arc<Memory>, space: PtraceAddressSpace, max_addr: u64) -> MmState {
+        MmState {
             memory,
             space,
             segments: BTreeMap::new(),
@@ -367,7 +370,7 @@ impl Mm {
 
     /// A copy of this address space in `space` (fork): private memory copied (only the ranges
     /// holding data: holes stay holes), shared memory shared.
-    pub fn fork_into(&self, space: PtraceAddressSpace) -> Result<Mm, Errno> {
+    pub fn fork_into(&self, space: PtraceAddressSpace) -> Result<MmState, Errno> {
         let mut child = self.empty_like(space);
         for (&start, seg) in &self.segments {
             let len = seg.end - start;
@@ -390,7 +393,7 @@ impl Mm {
 
     /// The same memory seen from `space` (a vfork child until it execs or exits): writes are
     /// the parent's. The child's own mappings made meanwhile are not seen by the parent.
-    pub fn share_into(&self, space: PtraceAddressSpace) -> Result<Mm, Errno> {
+    pub fn share_into(&self, space: PtraceAddressSpace) -> Result<MmState, Errno> {
         let mut child = self.empty_like(space);
         child.borrowed = true;
         for (&start, seg) in &self.segments {
@@ -399,8 +402,8 @@ impl Mm {
         Ok(child)
     }
 
-    fn empty_like(&self, space: PtraceAddressSpace) -> Mm {
-        Mm {
+    fn empty_like(&self, space: PtraceAddressSpace) -> MmState {
+        MmState {
             memory: self.memory.clone(),
             space,
             segments: BTreeMap::new(),
@@ -1118,6 +1121,271 @@ impl Mm {
 fn platform_errno(e: platform::Error) -> Errno {
     tracing::error!("platform memory operation failed: {e}");
     errno!(ENOMEM, "platform: {e}")
+}
+
+/// A guest address space, as its tasks hold it: the threads of a process share one.
+///
+/// Every method borrows the [`MmState`] for its own duration only (the Sentry is one thread,
+/// and no method calls back into guest-visible code), so a handle is used like the state.
+pub struct Mm {
+    s: Rc<RefCell<MmState>>,
+}
+
+impl Mm {
+    pub fn new(memory: Arc<Memory>, space: PtraceAddressSpace, max_addr: u64) -> Mm {
+        Mm::from_state(MmState::new(memory, space, max_addr))
+    }
+
+    fn from_state(state: MmState) -> Mm {
+        Mm {
+            s: Rc::new(RefCell::new(state)),
+        }
+    }
+
+    /// The same address space, for a new thread.
+    pub fn share(&self) -> Mm {
+        Mm { s: self.s.clone() }
+    }
+
+    /// How many tasks hold this address space.
+    pub fn users(&self) -> usize {
+        Rc::strong_count(&self.s)
+    }
+
+    /// The state, borrowed (for the loader and the few fields read directly).
+    pub fn state(&self) -> std::cell::Ref<'_, MmState> {
+        self.s.borrow()
+    }
+
+    /// The state, borrowed mutably.
+    pub fn state_mut(&self) -> std::cell::RefMut<'_, MmState> {
+        self.s.borrow_mut()
+    }
+
+    /// A copy of this address space in `space` (fork).
+    pub fn fork_into(&self, space: PtraceAddressSpace) -> Result<Mm, Errno> {
+        Ok(Mm::from_state(self.s.borrow().fork_into(space)?))
+    }
+
+    /// The same memory seen from `space` (vfork).
+    pub fn share_into(&self, space: PtraceAddressSpace) -> Result<Mm, Errno> {
+        Ok(Mm::from_state(self.s.borrow().share_into(space)?))
+    }
+
+    /// Runs `f` with the platform address space (to run the guest in it).
+    pub fn with_space<R>(&self, f: impl FnOnce(&mut PtraceAddressSpace) -> R) -> R {
+        f(self.s.borrow_mut().space_mut())
+    }
+
+    /// The memory file.
+    pub fn memory(&self) -> Arc<Memory> {
+        self.s.borrow().memory_arc().clone()
+    }
+
+    /// The memory file, shared (for files whose pages live in it).
+    pub fn memory_arc(&self) -> Arc<Memory> {
+        self.memory()
+    }
+
+    /// mmap(2) with the mapping made by `map` (see [`MmState::mmap_with`]).
+    pub fn mmap_with(
+        &self,
+        a: syscalls::MmapArgs,
+        map: impl FnOnce(&mut MmState, u64, u64, u64, bool, Role) -> Result<(), Errno>,
+    ) -> SysResult {
+        self.s.borrow_mut().mmap_with(a, map)
+    }
+
+    pub fn reset(&self) -> Result<(), Errno> {
+        self.s.borrow_mut().reset()
+    }
+    pub fn vmas(&self) -> Vec<Vma> {
+        self.s.borrow().vmas()
+    }
+    pub fn populate(&self, addr: u64, len: u64) {
+        self.s.borrow_mut().populate(addr, len)
+    }
+    pub fn set_file(
+        &self,
+        addr: u64,
+        len: u64,
+        label: Arc<FileLabel>,
+        offset: u64,
+        maywrite: bool,
+    ) {
+        self.s
+            .borrow_mut()
+            .set_file(addr, len, label, offset, maywrite)
+    }
+    pub fn set_role(&self, addr: u64, len: u64, role: Role) {
+        self.s.borrow_mut().set_role(addr, len, role)
+    }
+    pub fn mapped_bytes(&self) -> u64 {
+        self.s.borrow().mapped_bytes()
+    }
+    pub fn read_range(&self, range: (u64, u64)) -> Option<Vec<u8>> {
+        self.s.borrow().read_range(range)
+    }
+    pub fn vdso(&self) -> Option<platform::Vdso> {
+        self.s.borrow().vdso()
+    }
+    pub fn max_addr(&self) -> u64 {
+        self.s.borrow().max_addr()
+    }
+    pub fn map_anon(
+        &self,
+        addr: u64,
+        len: u64,
+        prot: u64,
+        shared: bool,
+        role: Role,
+    ) -> Result<(), Errno> {
+        self.s.borrow_mut().map_anon(addr, len, prot, shared, role)
+    }
+    pub fn reserve(&self, len: u64) -> Result<u64, Errno> {
+        self.s.borrow().reserve(len)
+    }
+    pub fn unreserve(&self, file_off: u64, len: u64) {
+        self.s.borrow().unreserve(file_off, len)
+    }
+    pub fn map_fresh(
+        &self,
+        addr: u64,
+        len: u64,
+        prot: u64,
+        shared: bool,
+        role: Role,
+        file_off: u64,
+    ) -> Result<(), Errno> {
+        self.s
+            .borrow_mut()
+            .map_fresh(addr, len, prot, shared, role, file_off)
+    }
+    pub fn map_shared_view(
+        &self,
+        addr: u64,
+        len: u64,
+        prot: u64,
+        role: Role,
+        object: Arc<SharedObject>,
+        file_off: u64,
+    ) -> Result<(), Errno> {
+        self.s
+            .borrow_mut()
+            .map_shared_view(addr, len, prot, role, object, file_off)
+    }
+    pub fn is_beyond_object(&self, addr: u64) -> bool {
+        self.s.borrow().is_beyond_object(addr)
+    }
+    pub fn shared_view_at(&self, addr: u64) -> Option<(Arc<SharedObject>, u64, u64, Role)> {
+        self.s.borrow().shared_view_at(addr)
+    }
+    pub fn unmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        self.s.borrow_mut().unmap(addr, len)
+    }
+    pub fn protect(&self, addr: u64, len: u64, prot: u64) -> Result<(), Errno> {
+        self.s.borrow_mut().protect(addr, len, prot)
+    }
+    pub fn mapped_prefix_end(&self, start: u64, end: u64) -> u64 {
+        self.s.borrow().mapped_prefix_end(start, end)
+    }
+    pub fn find_free(&self, len: u64, below: u64, align: u64) -> Option<u64> {
+        self.s.borrow().find_free(len, below, align)
+    }
+    pub fn mapped_in(&self, start: u64, end: u64) -> u64 {
+        self.s.borrow().mapped_in(start, end)
+    }
+    pub fn may_expand(&self, grow: u64) -> bool {
+        self.s.borrow().may_expand(grow)
+    }
+    pub fn grow_stack(&self, addr: u64, limit: u64) -> bool {
+        self.s.borrow_mut().grow_stack(addr, limit)
+    }
+    pub fn overlaps(&self, start: u64, end: u64) -> bool {
+        self.s.borrow().overlaps(start, end)
+    }
+    pub fn is_fully_mapped(&self, start: u64, end: u64) -> bool {
+        self.s.borrow().is_fully_mapped(start, end)
+    }
+    pub fn vma_covering(&self, addr: u64) -> Option<(u64, u64)> {
+        self.s.borrow().vma_covering(addr)
+    }
+    pub fn prefix_ranges(&self, addr: UserAddr, len: usize, access: Access) -> Vec<(u64, usize)> {
+        self.s.borrow().prefix_ranges(addr, len, access)
+    }
+    pub fn backing_ranges(&self, addr: u64, len: usize) -> Vec<(u64, usize)> {
+        self.s.borrow().backing_ranges(addr, len)
+    }
+    pub fn is_writable(&self, addr: u64, len: u64) -> bool {
+        self.s.borrow().is_writable(addr, len)
+    }
+    #[track_caller]
+    pub fn ranges(
+        &self,
+        addr: UserAddr,
+        len: usize,
+        access: Access,
+    ) -> Result<Vec<(u64, usize)>, Errno> {
+        self.s.borrow().ranges(addr, len, access)
+    }
+    #[track_caller]
+    pub fn copy_in(&self, addr: UserAddr, dst: &mut [u8]) -> Result<(), Errno> {
+        self.s.borrow().copy_in(addr, dst)
+    }
+    #[track_caller]
+    pub fn copy_out(&self, addr: UserAddr, src: &[u8]) -> Result<(), Errno> {
+        self.s.borrow().copy_out(addr, src)
+    }
+    pub fn copy_out_partial(&self, addr: UserAddr, src: &[u8]) -> usize {
+        self.s.borrow().copy_out_partial(addr, src)
+    }
+    #[track_caller]
+    pub fn read_obj<T: FromBytes + IntoBytes>(&self, addr: UserAddr) -> Result<T, Errno> {
+        self.s.borrow().read_obj(addr)
+    }
+    #[track_caller]
+    pub fn write_obj<T: IntoBytes + Immutable>(&self, addr: UserAddr, v: &T) -> Result<(), Errno> {
+        self.s.borrow().write_obj(addr, v)
+    }
+    #[track_caller]
+    pub fn read_objs<T: FromBytes + IntoBytes + Clone>(
+        &self,
+        addr: UserAddr,
+        n: usize,
+    ) -> Result<Vec<T>, Errno> {
+        self.s.borrow().read_objs(addr, n)
+    }
+    #[track_caller]
+    pub fn read_cstr(&self, addr: UserAddr, max: usize) -> Result<Vec<u8>, Errno> {
+        self.s.borrow().read_cstr(addr, max)
+    }
+    pub fn mmap(&self, a: MmapArgs) -> SysResult {
+        self.s.borrow_mut().mmap(a)
+    }
+    pub fn munmap(&self, addr: u64, len: u64) -> SysResult {
+        self.s.borrow_mut().munmap(addr, len)
+    }
+    pub fn mprotect(&self, addr: u64, len: u64, prot: u64) -> SysResult {
+        self.s.borrow_mut().mprotect(addr, len, prot)
+    }
+    pub fn sys_brk(&self, new: u64) -> SysResult {
+        self.s.borrow_mut().sys_brk(new)
+    }
+    pub fn mremap(
+        &self,
+        old: u64,
+        old_len: u64,
+        new_len: u64,
+        flags: u64,
+        new_addr: u64,
+    ) -> SysResult {
+        self.s
+            .borrow_mut()
+            .mremap(old, old_len, new_len, flags, new_addr)
+    }
+    pub fn madvise(&self, addr: u64, len: u64, advice: u64) -> SysResult {
+        self.s.borrow_mut().madvise(addr, len, advice)
+    }
 }
 
 #[cfg(test)]

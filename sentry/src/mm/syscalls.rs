@@ -1,7 +1,7 @@
 //! mmap, munmap, mprotect, brk, mremap and madvise on an [`Mm`], with Linux's argument checks in
 //! Linux's order (mm/mmap.c, mm/mremap.c, mm/madvise.c).
 
-use super::{is_page_aligned, page_down, page_up, Mm, Role};
+use super::{is_page_aligned, page_down, page_up, MmState, Role};
 use crate::errors::{Errno, SysResult};
 use crate::{bail, errno};
 use abi::mman::*;
@@ -36,7 +36,7 @@ pub const MAP_VALIDATE_KNOWN: u64 = MAP_SHARED
     | MAP_32BIT
     | MAP_FIXED_NOREPLACE;
 
-impl Mm {
+impl MmState {
     /// mmap(2). Only anonymous mappings exist so far: a file mapping's fd is checked by the
     /// caller (EBADF) and anything else gets ENODEV, as for a file that cannot be mapped.
     pub fn mmap(&mut self, a: MmapArgs) -> SysResult {
@@ -51,7 +51,7 @@ impl Mm {
     pub fn mmap_with(
         &mut self,
         a: MmapArgs,
-        map: impl FnOnce(&mut Mm, u64, u64, u64, bool, Role) -> Result<(), Errno>,
+        map: impl FnOnce(&mut MmState, u64, u64, u64, bool, Role) -> Result<(), Errno>,
     ) -> SysResult {
         if a.offset & (abi::PAGE_SIZE - 1) != 0 {
             bail!(EINVAL, "offset not page aligned");

@@ -93,7 +93,7 @@ fn copy(
     mut out_off: Option<u64>,
     count: usize,
 ) -> Result<(usize, Option<u64>, Option<u64>), Errno> {
-    let bounce = SharedObject::new(t.mm.memory_arc(), BOUNCE)?;
+    let bounce = SharedObject::new(&t.mm.memory_arc(), BOUNCE)?;
     let mut done = 0usize;
     while done < count {
         let k = (count - done).min(BOUNCE as usize);

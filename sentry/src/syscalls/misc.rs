@@ -175,7 +175,7 @@ fn set_limit(t: &mut Task, resource: usize, new: abi::Rlimit) -> Result<(), crat
     }
     t.rlimits[resource] = new;
     if resource == abi::RLIMIT_AS {
-        t.mm.as_limit = new.cur;
+        t.mm.state_mut().as_limit = new.cur;
     }
     Ok(())
 }

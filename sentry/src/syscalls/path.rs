@@ -265,7 +265,7 @@ pub fn do_open(
                             &p.dir.fs,
                             m,
                             Kind::Regular(RefCell::new(Data::Memory(vfs::pages::Pages::new(
-                                t.mm.memory_arc(),
+                                &t.mm.memory_arc(),
                             )))),
                         );
                         p.dir.link_child(&p.name, n.clone());
@@ -719,7 +719,7 @@ fn mknod_common(t: &mut Task, dirfd: i32, path: &[u8], mode: u32, dev: u64) -> S
             path,
             S_IFREG | perm,
             Kind::Regular(RefCell::new(Data::Memory(vfs::pages::Pages::new(
-                t.mm.memory_arc(),
+                &t.mm.memory_arc(),
             )))),
         ),
         S_IFIFO | S_IFSOCK => do_mknod(t, dirfd, path, ft | perm, Kind::Special),
@@ -1511,7 +1511,7 @@ pub fn memfd_create(t: &mut Task, a: [u64; 6]) -> SysResult {
     if name.len() > 249 {
         bail!(EINVAL, "name too long");
     }
-    let fs = t.k.memfd_fs(t.mm.memory_arc());
+    let fs = t.k.memfd_fs(&t.mm.memory_arc());
     let mode = if flags & MFD_NOEXEC_SEAL != 0 {
         0o666
     } else {
@@ -1523,7 +1523,7 @@ pub fn memfd_create(t: &mut Task, a: [u64; 6]) -> SysResult {
         &fs,
         meta,
         Kind::Regular(RefCell::new(Data::Memory(vfs::pages::Pages::new(
-            t.mm.memory_arc(),
+            &t.mm.memory_arc(),
         )))),
     );
     let mut shown = b"memfd:".to_vec();

@@ -454,8 +454,8 @@ fn pid_file(t: &Task, name: &str) -> Result<Vec<u8>, Errno> {
     let pid = t.tid;
     let (vm, rss) = (t.mm.mapped_bytes(), t.mm.mapped_bytes());
     let _ = match name {
-        "cmdline" => return Ok(t.mm.read_range(t.mm.arg_range).unwrap_or_default()),
-        "environ" => return Ok(t.mm.read_range(t.mm.env_range).unwrap_or_default()),
+        "cmdline" => return Ok(t.mm.read_range(t.mm.state().arg_range).unwrap_or_default()),
+        "environ" => return Ok(t.mm.read_range(t.mm.state().env_range).unwrap_or_default()),
         "comm" => writeln!(s, "{comm}"),
         "stat" => writeln!(
             s,
@@ -484,7 +484,7 @@ fn pid_file(t: &Task, name: &str) -> Result<Vec<u8>, Errno> {
                 t.fds.table_size().max(64),
                 groups.join(" "),
                 vm / 1024, vm / 1024, rss / 1024, rss / 1024,
-                vm / 1024, (t.mm.stack_top - t.mm.stack_bottom) / 1024,
+                vm / 1024, (t.mm.state().stack_top - t.mm.state().stack_bottom) / 1024,
                 t.rlimits[libc::RLIMIT_SIGPENDING as usize].cur,
                 t.signals.mask,
                 t.signals.ignored(),
