@@ -248,7 +248,7 @@ pub fn do_execve(
     } else if dirfd == libc::AT_FDCWD {
         t.fs.cwd.clone()
     } else {
-        let f = t.fds.get(dirfd).cloned().ok_or_else(|| errno!(EBADF))?;
+        let f = t.fds.get(dirfd).ok_or_else(|| errno!(EBADF))?;
         f.inode().ok_or_else(|| errno!(ENOTDIR))?
     };
     if path.is_empty() && flags & libc::AT_EMPTY_PATH as u64 == 0 {
@@ -301,15 +301,11 @@ pub fn do_execve(
     t.regs.rax = 0;
     t.fds.close_on_exec();
     // Handlers go back to the default; ignored signals stay ignored; the mask is kept.
-    for a in t.signals.actions.iter_mut() {
-        if a.handler > 1 {
-            *a = abi::KernelSigaction::default();
-        }
-    }
+    t.signals.reset_handlers();
     t.altstack = (0, 0, 0);
     t.sigframes.clear();
     // POSIX timers go; interval timers stay.
-    t.timers.posix.clear();
+    t.timers.borrow_mut().posix.clear();
     t.signals.saved_mask = None;
     t.rseq = None;
     t.robust_list = (0, 0);

@@ -5,6 +5,7 @@
 //! read and written directly), and files of the VFS.
 
 use crate::vfs::{Inode, OpenFile};
+use std::cell::RefCell;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::rc::Rc;
 
@@ -95,13 +96,84 @@ struct Slot {
     cloexec: bool,
 }
 
-/// A process's fd table (fork copies it: the copy shares the open file descriptions).
-#[derive(Default, Clone)]
+/// A process's fd table. Threads (and CLONE_FILES children) share one; `clone` makes the copy
+/// fork gives a child, which shares the open file descriptions but not the table.
+#[derive(Default)]
 pub struct FdTable {
+    s: Rc<RefCell<Slots>>,
+}
+
+#[derive(Default, Clone)]
+struct Slots {
     slots: Vec<Option<Slot>>,
 }
 
+impl Clone for FdTable {
+    fn clone(&self) -> FdTable {
+        FdTable {
+            s: Rc::new(RefCell::new(self.s.borrow().clone())),
+        }
+    }
+}
+
 impl FdTable {
+    /// The same table, shared (a new thread, CLONE_FILES).
+    pub fn share(&self) -> FdTable {
+        FdTable { s: self.s.clone() }
+    }
+
+    /// Whether another task shares this table.
+    pub fn is_shared(&self) -> bool {
+        Rc::strong_count(&self.s) > 1
+    }
+
+    /// The file at `fd`, if open.
+    pub fn get(&self, fd: i32) -> Option<Rc<File>> {
+        self.s.borrow().get(fd).cloned()
+    }
+
+    /// The close-on-exec flag of `fd`, if open.
+    pub fn cloexec(&self, fd: i32) -> Option<bool> {
+        self.s.borrow().cloexec(fd)
+    }
+
+    pub fn set_cloexec(&self, fd: i32, cloexec: bool) {
+        self.s.borrow_mut().set_cloexec(fd, cloexec)
+    }
+
+    /// Installs `file` at the lowest free fd `>= min` below `limit`; None if there is none.
+    pub fn install(&self, file: Rc<File>, cloexec: bool, min: usize, limit: usize) -> Option<i32> {
+        self.s.borrow_mut().install(file, cloexec, min, limit)
+    }
+
+    /// Installs `file` at `fd`, closing what was there. Returns the replaced file.
+    pub fn install_at(&self, i: usize, file: Rc<File>, cloexec: bool) -> Option<Rc<File>> {
+        self.s.borrow_mut().install_at(i, file, cloexec)
+    }
+
+    /// The open fds, in order.
+    pub fn open_fds(&self) -> Vec<i32> {
+        self.s.borrow().open_fds()
+    }
+
+    /// The size of the table (one past the highest open fd).
+    pub fn table_size(&self) -> usize {
+        self.s.borrow().slots.len()
+    }
+
+    /// Closes every fd marked close-on-exec (the files are dropped outside the borrow).
+    pub fn close_on_exec(&self) {
+        let closed = self.s.borrow_mut().close_on_exec();
+        drop(closed);
+    }
+
+    /// Removes `fd`; returns the file if it was open.
+    pub fn remove(&self, fd: i32) -> Option<Rc<File>> {
+        self.s.borrow_mut().remove(fd)
+    }
+}
+
+impl Slots {
     /// The file at `fd`, if open.
     pub fn get(&self, fd: i32) -> Option<&Rc<File>> {
         let i = usize::try_from(fd).ok()?;
@@ -151,21 +223,18 @@ impl FdTable {
             .collect()
     }
 
-    /// The size of the table (one past the highest open fd).
-    pub fn table_size(&self) -> usize {
-        self.slots.len()
-    }
-
-    /// Closes every fd marked close-on-exec.
-    pub fn close_on_exec(&mut self) {
+    /// Closes every fd marked close-on-exec; returns the files.
+    fn close_on_exec(&mut self) -> Vec<Slot> {
+        let mut closed = Vec::new();
         for s in &mut self.slots {
             if s.as_ref().is_some_and(|s| s.cloexec) {
-                *s = None;
+                closed.extend(s.take());
             }
         }
         while self.slots.last().is_some_and(|s| s.is_none()) {
             self.slots.pop();
         }
+        closed
     }
 
     /// Removes `fd`; returns the file if it was open.
@@ -192,7 +261,7 @@ mod tests {
 
     #[test]
     fn lowest_free_and_limits() {
-        let mut t = FdTable::default();
+        let t = FdTable::default();
         assert_eq!(t.install(null(), false, 0, 10), Some(0));
         assert_eq!(t.install(null(), true, 0, 10), Some(1));
         assert_eq!(t.install(null(), false, 5, 10), Some(5));

@@ -188,7 +188,8 @@ impl Kernel {
 
 /// Signal dispositions, the mask, and pending signals (see [`signal`]).
 pub struct Signals {
-    pub actions: [abi::KernelSigaction; 64],
+    /// Dispositions, shared by the threads of a process (a copy for a forked child).
+    actions: Rc<RefCell<[abi::KernelSigaction; 64]>>,
     pub mask: u64,
     /// Pending signals (bit N-1 for signal N); standard and real-time signals alike do not
     /// queue beyond one each.
@@ -203,13 +204,44 @@ impl Signals {
     /// Dispositions and mask as given, nothing pending.
     pub fn new(actions: [abi::KernelSigaction; 64], mask: u64) -> Signals {
         Signals {
-            actions,
+            actions: Rc::new(RefCell::new(actions)),
             mask,
             pending: 0,
             info: [signal::SigInfo::default(); 64],
             saved_mask: None,
         }
     }
+    /// A new thread's: the same dispositions, the creator's mask.
+    pub fn for_thread(&self) -> Signals {
+        Signals {
+            actions: self.actions.clone(),
+            ..Signals::new([abi::KernelSigaction::default(); 64], self.mask)
+        }
+    }
+
+    /// The disposition of `sig` (1..=64).
+    pub fn action(&self, sig: i32) -> abi::KernelSigaction {
+        self.actions.borrow()[usize::try_from(sig - 1).unwrap_or(0) & 63]
+    }
+
+    pub fn set_action(&self, sig: i32, a: abi::KernelSigaction) {
+        self.actions.borrow_mut()[usize::try_from(sig - 1).unwrap_or(0) & 63] = a;
+    }
+
+    /// A copy of every disposition (fork).
+    pub fn all_actions(&self) -> [abi::KernelSigaction; 64] {
+        *self.actions.borrow()
+    }
+
+    /// Handlers go back to the default (exec); ignored signals stay ignored.
+    pub fn reset_handlers(&self) {
+        for a in self.actions.borrow_mut().iter_mut() {
+            if a.handler > 1 {
+                *a = abi::KernelSigaction::default();
+            }
+        }
+    }
+
     /// Signals set to SIG_IGN, as a mask (bit N-1 for signal N).
     pub fn ignored(&self) -> u64 {
         self.mask_where(|h| h == 1)
@@ -222,6 +254,7 @@ impl Signals {
 
     fn mask_where(&self, f: impl Fn(u64) -> bool) -> u64 {
         self.actions
+            .borrow()
             .iter()
             .enumerate()
             .filter(|(_, a)| f(a.handler))
@@ -321,7 +354,7 @@ pub struct Task {
     /// (restored by rt_sigreturn, for SS_AUTODISARM).
     pub sigframes: Vec<(u64, (u64, i32, u64))>,
     /// Interval and POSIX timers.
-    pub timers: timer::Timers,
+    pub timers: Rc<RefCell<timer::Timers>>,
 }
 
 /// Failure to start a guest.
@@ -419,7 +452,7 @@ impl Sandbox {
         let creds = identity();
         let stack_limit = rlimits[abi::RLIMIT_STACK].cur;
         mm.state_mut().as_limit = rlimits[abi::RLIMIT_AS].cur;
-        let mut fds = FdTable::default();
+        let fds = FdTable::default();
         for (i, fd) in program.stdio.into_iter().enumerate() {
             if let Some(fd) = fd {
                 // Setup-time read of the name the host gives it, for /proc/PID/fd.
@@ -458,7 +491,7 @@ impl Sandbox {
             stub_pid,
             exit: None,
             sigframes: Vec::new(),
-            timers: timer::Timers::default(),
+            timers: Rc::default(),
         };
         let mut task = task;
         // The caller's working directory, if the sandbox has it; else /.

@@ -230,7 +230,7 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
         regs,
         fds: t.fds.clone(),
         creds: t.creds.clone(),
-        signals: super::Signals::new(t.signals.actions, t.signals.mask),
+        signals: super::Signals::new(t.signals.all_actions(), t.signals.mask),
         rlimits: t.rlimits,
         tid: pid,
         clear_child_tid: if f & CLONE_CHILD_CLEARTID != 0 {
@@ -254,7 +254,7 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
         exit: None,
         sigframes: Vec::new(),
         // Timers are not inherited.
-        timers: super::timer::Timers::default(),
+        timers: Rc::default(),
         blocked: false,
         vfork_child: None,
         wait: super::WaitState::default(),
@@ -679,7 +679,7 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
             let ppid = k.procs.borrow().ppid(pid);
             // A parent with SIGCHLD ignored (or SA_NOCLDWAIT) does not keep zombies.
             let ignores = tasks.iter().find(|p| p.tid == ppid).is_some_and(|p| {
-                let a = p.signals.actions[usize::try_from(abi::signal::SIGCHLD - 1).unwrap_or(0)];
+                let a = p.signals.action(abi::signal::SIGCHLD);
                 a.handler == 1 || a.flags & abi::signal::SA_NOCLDWAIT != 0
             });
             drop(t);

@@ -85,8 +85,10 @@ pub fn raise(t: &mut Task, sig: i32, info: SigInfo) {
 /// default action and is unblocked, as Linux's force_sig_info.
 pub fn force(t: &mut Task, sig: i32, info: SigInfo) {
     let blocked = t.signals.mask & bit(sig) != 0;
-    if blocked || t.signals.actions[slot(sig)].handler == 1 {
-        t.signals.actions[slot(sig)].handler = 0;
+    if blocked || t.signals.action(sig).handler == 1 {
+        let mut a = t.signals.action(sig);
+        a.handler = 0;
+        t.signals.set_action(sig, a);
         t.signals.mask &= !bit(sig);
     }
     // A fault while its own handler runs (blocked, so now reset to the default): that kills.
@@ -94,7 +96,7 @@ pub fn force(t: &mut Task, sig: i32, info: SigInfo) {
 }
 
 fn ignored(t: &Task, sig: i32) -> bool {
-    let handler = t.signals.actions[slot(sig)].handler;
+    let handler = t.signals.action(sig).handler;
     handler == 1 || (handler == 0 && default_ignored(sig))
 }
 
@@ -117,7 +119,7 @@ pub fn deliverable(t: &Task) -> bool {
 pub fn deliver(t: &mut Task) {
     while let Some(sig) = next(t) {
         t.signals.pending &= !bit(sig);
-        let action = t.signals.actions[slot(sig)];
+        let action = t.signals.action(sig);
         match action.handler {
             1 => continue,
             0 => {
@@ -207,7 +209,7 @@ fn restartable(nr: u64) -> bool {
 
 /// Builds the frame for handling `sig` and points the task at the handler.
 fn setup_frame(t: &mut Task, sig: i32, info: SigInfo) -> Result<(), Errno> {
-    let action = t.signals.actions[slot(sig)];
+    let action = t.signals.action(sig);
     if action.flags & SA_RESTORER == 0 {
         // x86-64 has no vDSO trampoline: a handler without a restorer cannot return.
         bail!(EFAULT, "no SA_RESTORER");
@@ -311,7 +313,7 @@ fn setup_frame(t: &mut Task, sig: i32, info: SigInfo) -> Result<(), Errno> {
     }
     t.signals.mask = mask & !(bit(SIGKILL) | bit(SIGSTOP));
     if action.flags & SA_RESETHAND != 0 {
-        t.signals.actions[slot(sig)] = abi::KernelSigaction::default();
+        t.signals.set_action(sig, abi::KernelSigaction::default());
     }
     if flags & (1 << 31) != 0 && action.flags & SA_ONSTACK != 0 {
         // SS_AUTODISARM: the alternate stack is off while the handler runs.

@@ -85,6 +85,7 @@ fn ns_ts(ns: u64) -> abi::Timespec {
 /// clock never runs faster than the wall clock, so this bounds the wall time too).
 pub fn next_expiry_ns(t: &Task) -> Option<u64> {
     t.timers
+        .borrow()
         .armed()
         .map(|x| x.next_ns.saturating_sub(now_ns(x.clock)))
         .min()
@@ -92,16 +93,14 @@ pub fn next_expiry_ns(t: &Task) -> Option<u64> {
 
 /// Sends the signals of the task's expired timers and re-arms the periodic ones.
 pub fn fire(t: &mut Task) {
-    if t.timers.armed().next().is_none() {
+    if t.timers.borrow().armed().next().is_none() {
         return;
     }
     let mut due: Vec<(i32, SigInfo)> = Vec::new();
     let sigs = &mut t.signals;
-    let all = t
-        .timers
-        .itimers
-        .iter_mut()
-        .chain(t.timers.posix.values_mut());
+    let mut guard = t.timers.borrow_mut();
+    let timers = &mut *guard;
+    let all = timers.itimers.iter_mut().chain(timers.posix.values_mut());
     for x in all.filter(|x| x.next_ns != 0) {
         let now = now_ns(x.clock);
         if now < x.next_ns {
@@ -148,6 +147,7 @@ pub fn fire(t: &mut Task) {
         };
         due.push((x.signo, info));
     }
+    drop(guard);
     for (sig, info) in due {
         signal::raise(t, sig, info);
     }
@@ -194,8 +194,8 @@ fn ns_timeval(ns: u64) -> abi::Timeval {
 fn set_itimer(t: &mut Task, which: i32, interval: u64, value: u64) -> Result<(u64, u64), Errno> {
     let (clock, signo) = itimer_kind(t, which)?;
     let slot = usize::try_from(which).unwrap_or(0);
-    let old = current(&t.timers.itimers[slot]);
-    t.timers.itimers[slot] = Timer {
+    let old = current(&t.timers.borrow().itimers[slot]);
+    t.timers.borrow_mut().itimers[slot] = Timer {
         clock,
         next_ns: if value == 0 {
             0
@@ -213,7 +213,8 @@ fn set_itimer(t: &mut Task, which: i32, interval: u64, value: u64) -> Result<(u6
 pub fn getitimer(t: &mut Task, a: [u64; 6]) -> SysResult {
     let which = crate::syscalls::int_arg(a[0]);
     itimer_kind(t, which)?;
-    let (interval, value) = current(&t.timers.itimers[usize::try_from(which).unwrap_or(0)]);
+    let (interval, value) =
+        current(&t.timers.borrow().itimers[usize::try_from(which).unwrap_or(0)]);
     t.mm.write_obj(UserAddr(a[1]), &[ns_timeval(interval), ns_timeval(value)])?;
     Ok(0)
 }
@@ -271,7 +272,7 @@ fn timer_clock(t: &Task, clock: i32) -> Result<libc::clockid_t, Errno> {
 pub fn timer_create(t: &mut Task, a: [u64; 6]) -> SysResult {
     let clock = timer_clock(t, crate::syscalls::int_arg(a[0]))?;
     let id = (0..i32::MAX)
-        .find(|i| !t.timers.posix.contains_key(i))
+        .find(|i| !t.timers.borrow().posix.contains_key(i))
         .ok_or_else(|| crate::errno!(EAGAIN))?;
     let (signo, value) = if a[1] == 0 {
         (abi::signal::SIGALRM, id as u64)
@@ -299,7 +300,7 @@ pub fn timer_create(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
     };
     t.mm.write_obj(UserAddr(a[2]), &id)?;
-    t.timers.posix.insert(
+    t.timers.borrow_mut().posix.insert(
         id,
         Timer {
             clock,
@@ -312,36 +313,40 @@ pub fn timer_create(t: &mut Task, a: [u64; 6]) -> SysResult {
     Ok(0)
 }
 
-fn posix_timer(t: &mut Task, id: u64) -> Result<&mut Timer, Errno> {
+/// Runs `f` on POSIX timer `id` (EINVAL if there is none).
+fn with_timer<R>(t: &Task, id: u64, f: impl FnOnce(&mut Timer) -> R) -> Result<R, Errno> {
     let id = i32::try_from(id).map_err(|_| crate::errno!(EINVAL))?;
-    t.timers
+    let mut timers = t.timers.borrow_mut();
+    let x = timers
         .posix
         .get_mut(&id)
-        .ok_or_else(|| crate::errno!(EINVAL, "no timer {id}"))
+        .ok_or_else(|| crate::errno!(EINVAL, "no timer {id}"))?;
+    Ok(f(x))
 }
 
 pub fn timer_settime(t: &mut Task, a: [u64; 6]) -> SysResult {
-    posix_timer(t, a[0])?;
+    with_timer(t, a[0], |_| ())?;
     let v: [abi::Timespec; 2] = t.mm.read_obj(UserAddr(a[2]))?;
     for ts in v {
         if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
             bail!(EINVAL, "bad itimerspec");
         }
     }
-    let x = posix_timer(t, a[0])?;
-    let old = current(x);
-    let value = ts_ns(v[1]);
-    x.interval_ns = ts_ns(v[0]);
-    x.next_ns = if value == 0 {
-        0
-    } else if a[1] & TIMER_ABSTIME != 0 {
-        // An absolute time already past fires at once.
-        value.max(1)
-    } else {
-        now_ns(x.clock).saturating_add(value)
-    };
-    x.last_overrun = 0;
-    let id = x.id;
+    let (old, id) = with_timer(t, a[0], |x| {
+        let old = current(x);
+        let value = ts_ns(v[1]);
+        x.interval_ns = ts_ns(v[0]);
+        x.next_ns = if value == 0 {
+            0
+        } else if a[1] & TIMER_ABSTIME != 0 {
+            // An absolute time already past fires at once.
+            value.max(1)
+        } else {
+            now_ns(x.clock).saturating_add(value)
+        };
+        x.last_overrun = 0;
+        (old, x.id)
+    })?;
     drop_pending(t, id);
     if a[3] != 0 {
         t.mm.write_obj(UserAddr(a[3]), &[ns_ts(old.0), ns_ts(old.1)])?;
@@ -350,18 +355,18 @@ pub fn timer_settime(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 pub fn timer_gettime(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (interval, value) = current(posix_timer(t, a[0])?);
+    let (interval, value) = with_timer(t, a[0], |x| current(x))?;
     t.mm.write_obj(UserAddr(a[1]), &[ns_ts(interval), ns_ts(value)])?;
     Ok(0)
 }
 
 pub fn timer_getoverrun(t: &mut Task, a: [u64; 6]) -> SysResult {
-    Ok(posix_timer(t, a[0])?.last_overrun as u64)
+    Ok(with_timer(t, a[0], |x| x.last_overrun)? as u64)
 }
 
 pub fn timer_delete(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let id = posix_timer(t, a[0])?.id;
-    t.timers.posix.remove(&id);
+    let id = with_timer(t, a[0], |x| x.id)?;
+    t.timers.borrow_mut().posix.remove(&id);
     drop_pending(t, id);
     Ok(0)
 }

@@ -22,7 +22,7 @@ use std::rc::Rc;
 const HOST_IOV_MAX: usize = 1024;
 
 pub fn file(t: &Task, fd: i32) -> Result<Rc<File>, Errno> {
-    t.fds.get(fd).cloned().ok_or_else(|| errno!(EBADF))
+    t.fds.get(fd).ok_or_else(|| errno!(EBADF))
 }
 
 /// The VFS file at `fd` (EBADF if none; `other` for an fd of another kind).

@@ -34,7 +34,7 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
         _ => bail!(EINVAL, "bad mapping type"),
     }
-    let file = t.fds.get(args.fd).cloned().ok_or_else(|| errno!(EBADF))?;
+    let file = t.fds.get(args.fd).ok_or_else(|| errno!(EBADF))?;
     // The last page's offset must fit (pgoff + pages wrapping is EOVERFLOW, as do_mmap).
     let pages = crate::mm::page_up(args.len).unwrap_or(u64::MAX) / abi::PAGE_SIZE;
     if (args.offset / abi::PAGE_SIZE)

@@ -41,7 +41,7 @@ fn scan(t: &mut Task, entries: &mut [Entry], timeout_ms: i32) -> Result<usize, E
         if e.fd < 0 {
             continue;
         }
-        match t.fds.get(e.fd).map(|f| &**f) {
+        match t.fds.get(e.fd).as_deref() {
             None => e.revents = POLLNVAL,
             Some(File::Vfs(_)) => e.revents = e.events & ALWAYS,
             Some(File::Pipe(p)) => {

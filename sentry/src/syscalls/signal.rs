@@ -34,12 +34,11 @@ pub fn rt_sigaction(t: &mut Task, a: [u64; 6]) -> SysResult {
     if !(1..=SIGRTMAX).contains(&sig) || (new.is_some() && (sig == SIGKILL || sig == SIGSTOP)) {
         bail!(EINVAL, "signal {sig}");
     }
-    let slot = usize::try_from(sig - 1).unwrap_or(0);
-    let old = t.signals.actions[slot];
+    let old = t.signals.action(sig);
     if let Some(mut new) = new {
         new.flags &= SA_KNOWN;
         new.mask &= !UNBLOCKABLE;
-        t.signals.actions[slot] = new;
+        t.signals.set_action(sig, new);
     }
     if a[2] != 0 {
         t.mm.write_obj(UserAddr(a[2]), &old)?;
