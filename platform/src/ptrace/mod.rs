@@ -94,6 +94,8 @@ impl Ptrace {
             pid,
             contexts: 0,
             vdso: None,
+            threads: Vec::new(),
+            idle: Vec::new(),
         };
         let top = STUB_BASE + STUB_SIZE;
         if self.keep_vdso {
@@ -140,6 +142,10 @@ pub struct PtraceAddressSpace {
     pid: i32,
     contexts: usize,
     vdso: Option<platform_vdso::Vdso>,
+    /// Threads of the stub besides its first (the leader), made for guest threads.
+    threads: Vec<i32>,
+    /// Stub threads no guest thread uses now, parked in a ptrace stop for the next.
+    idle: Vec<i32>,
 }
 
 use crate as platform_vdso;
@@ -306,7 +312,7 @@ impl PtraceAddressSpace {
 
 impl Drop for PtraceAddressSpace {
     fn drop(&mut self) {
-        sys::kill_and_reap(self.pid);
+        sys::kill_and_reap(self.pid, &self.threads);
     }
 }
 
@@ -354,25 +360,71 @@ impl AddressSpace for PtraceAddressSpace {
             .map(drop)
     }
 
+    /// The first context runs on the stub's leader thread. Each further one runs on a thread of
+    /// the stub: a parked one, or one cloned by injection (traced from birth with CLONE_PTRACE,
+    /// which also gives it the leader's ptrace options).
     fn new_context(&mut self) -> Result<PtraceContext, Error> {
-        // Guest threads come with the tasks issue: each will be a stub thread cloned by injection.
-        if self.contexts > 0 {
-            return Err(Error::Unsupported {
-                platform: "ptrace",
-                what: "more than one thread per address space",
+        self.contexts += 1;
+        if self.contexts == 1 {
+            return Ok(PtraceContext {
+                pid: self.pid,
+                tid: self.pid,
             });
         }
-        self.contexts += 1;
-        Ok(PtraceContext { tid: self.pid })
+        if let Some(tid) = self.idle.pop() {
+            return Ok(PtraceContext { pid: self.pid, tid });
+        }
+        const FLAGS: u64 = (libc::CLONE_VM
+            | libc::CLONE_FS
+            | libc::CLONE_FILES
+            | libc::CLONE_SIGHAND
+            | libc::CLONE_THREAD
+            | libc::CLONE_SYSVSEM
+            | libc::CLONE_PTRACE) as u64;
+        // The new thread starts at the stub's int3 with a SIGSTOP pending: its first stop.
+        let tid = self.inject(libc::SYS_clone, [FLAGS, 0, 0, 0, 0, 0], "clone")?;
+        let tid = i32::try_from(tid).map_err(|_| Error::Unexpected {
+            pid: self.pid,
+            what: format!("clone returned {tid}"),
+        })?;
+        self.threads.push(tid);
+        match sys::wait_stop(tid)? {
+            sys::Stop::Signal(libc::SIGSTOP) => {}
+            other => {
+                return Err(Error::Unexpected {
+                    pid: tid,
+                    what: format!("{other:?} as a new stub thread's first stop"),
+                })
+            }
+        }
+        Ok(PtraceContext { pid: self.pid, tid })
     }
 }
 
 /// A guest thread: a thread of the stub.
 pub struct PtraceContext {
+    /// The stub (thread group) and the thread.
+    pid: i32,
     tid: i32,
 }
 
+impl PtraceAddressSpace {
+    /// Gives back the context of a guest thread that ended: its stub thread stays parked in its
+    /// ptrace stop until a new guest thread needs one (the leader's included: a thread group
+    /// outlives its first thread).
+    pub fn release_context(&mut self, host_tid: i32) {
+        self.contexts = self.contexts.saturating_sub(1);
+        if host_tid != self.pid && !self.idle.contains(&host_tid) {
+            self.idle.push(host_tid);
+        }
+    }
+}
+
 impl PtraceContext {
+    /// The host thread id (for diagnostics).
+    pub fn host_tid(&self) -> i32 {
+        self.tid
+    }
     /// The guest thread's FP and vector state (an XSAVE area), for a signal frame.
     pub fn fp_state(&self) -> Result<Vec<u8>, Error> {
         sys::get_xstate(self.tid)
@@ -393,7 +445,7 @@ impl PtraceContext {
     ) -> Result<Event, Error> {
         sys::set_regs(self.tid, regs)?;
         sys::resume(self.tid, sys::Resume::Sysemu, 0)?;
-        let stop = sys::wait_stop_until(self.tid, deadline_ns)?;
+        let stop = sys::wait_stop_until(self.pid, self.tid, deadline_ns)?;
         *regs = sys::get_regs(self.tid)?;
         match stop {
             sys::Stop::Syscall => Ok(Event::Syscall),

@@ -126,7 +126,7 @@ pub fn spawn_stub(stub_fd: RawFd, memory_fd: RawFd, placement: CpuPlacement) -> 
     match wait_stop(pid) {
         Ok(Stop::Signal(libc::SIGTRAP)) => {}
         Ok(other) => {
-            kill_and_reap(pid);
+            kill_and_reap(pid, &[]);
             return Err(Error::Unexpected {
                 pid,
                 what: format!("{other:?} instead of the exec stop"),
@@ -138,7 +138,7 @@ pub fn spawn_stub(stub_fd: RawFd, memory_fd: RawFd, placement: CpuPlacement) -> 
     // SAFETY: PTRACE_SETOPTIONS on our stopped tracee; the data argument is the option bits.
     if unsafe { libc::ptrace(libc::PTRACE_SETOPTIONS, pid, 0, options) } != 0 {
         let err = last_error("PTRACE_SETOPTIONS");
-        kill_and_reap(pid);
+        kill_and_reap(pid, &[]);
         return Err(err);
     }
     Ok(pid)
@@ -321,14 +321,18 @@ pub fn get_siginfo(pid: i32) -> Result<SignalInfo, Error> {
 }
 
 /// Kills a stub and reaps it.
-pub fn kill_and_reap(pid: i32) {
-    // SAFETY: kill and waitpid on our own child; errors (already dead) are fine.
+/// Kills a stub and reaps it: its other threads first (a traced thread group's leader is
+/// reported only once they are reaped).
+pub fn kill_and_reap(pid: i32, threads: &[i32]) {
+    // SAFETY: kill and waitpid on our own child and its threads; errors (already gone) are fine.
     unsafe {
         libc::kill(pid, libc::SIGKILL);
-        let mut status = 0;
-        while libc::waitpid(pid, &mut status, libc::__WALL) < 0
-            && *libc::__errno_location() == libc::EINTR
-        {}
+        for &tid in threads.iter().chain(std::iter::once(&pid)) {
+            let mut status = 0;
+            while libc::waitpid(tid, &mut status, libc::__WALL) < 0
+                && *libc::__errno_location() == libc::EINTR
+            {}
+        }
     }
 }
 
@@ -424,7 +428,7 @@ fn arm_timer(deadline_ns: u64) {
 
 /// Waits for `pid` to stop; once `deadline_ns` (CLOCK_MONOTONIC) has passed, kicks it out with
 /// [`KICK_SIGNAL`].
-pub fn wait_stop_until(pid: i32, deadline_ns: Option<u64>) -> Result<Stop, Error> {
+pub fn wait_stop_until(tgid: i32, pid: i32, deadline_ns: Option<u64>) -> Result<Stop, Error> {
     let Some(deadline) = deadline_ns else {
         return wait_stop(pid);
     };
@@ -448,8 +452,8 @@ pub fn wait_stop_until(pid: i32, deadline_ns: Option<u64>) -> Result<Stop, Error
 
         if !kicked && monotonic_ns() >= deadline {
             kicked = true;
-            // SAFETY: a signal to our own traced child.
-            unsafe { libc::kill(pid, KICK_SIGNAL) };
+            // SAFETY: a signal to a thread of our own traced child.
+            unsafe { libc::syscall(libc::SYS_tgkill, tgid, pid, KICK_SIGNAL) };
         } else if !kicked {
             arm_timer(deadline);
         }

@@ -304,6 +304,15 @@ pub fn do_execve(
     t.signals.reset_handlers();
     t.altstack = (0, 0, 0);
     t.sigframes.clear();
+    // The other threads of the process end; the one that exec'd takes the process's id.
+    {
+        let mut procs = t.k.procs.borrow_mut();
+        if t.tid != t.tgid || procs.threads.values().any(|&g| g == t.tgid) {
+            procs.exec_kill.push((t.tgid, t.ctx.host_tid()));
+            procs.threads.remove(&t.tid);
+            t.tid = t.tgid;
+        }
+    }
     // POSIX timers go; interval timers stay.
     t.timers.borrow_mut().posix.clear();
     t.signals.saved_mask = None;
@@ -313,7 +322,7 @@ pub fn do_execve(
     let base = path.rsplit(|&c| c == b'/').next().unwrap_or(&path);
     t.comm = base[..base.len().min(15)].to_vec();
     t.exe = Some((prepared.exe, prepared.exe_path));
-    if let Some(p) = t.k.procs.borrow_mut().procs.get_mut(&t.tid) {
+    if let Some(p) = t.k.procs.borrow_mut().procs.get_mut(&t.tgid) {
         p.vforking = false;
         p.execed = true;
     }

@@ -136,6 +136,8 @@ pub struct Kernel {
     pub procs: RefCell<process::Procs>,
     /// Tasks made by fork, picked up by the scheduler after the syscall.
     pub spawned: RefCell<Vec<Task>>,
+    /// Tasks waiting on futexes.
+    pub futex: RefCell<syscalls::futex::FutexTable>,
 }
 
 impl Kernel {
@@ -324,7 +326,9 @@ pub struct Task {
     pub creds: Identity,
     pub signals: Signals,
     pub rlimits: [abi::Rlimit; abi::RLIM_NLIMITS],
+    /// The thread's id, and its process's (the thread group's).
     pub tid: i32,
+    pub tgid: i32,
     pub clear_child_tid: u64,
     pub robust_list: (u64, u64),
     pub rseq: Option<RseqArea>,
@@ -428,6 +432,7 @@ impl Sandbox {
             memory: memory.clone(),
             procs: RefCell::new(process::Procs::new()),
             spawned: RefCell::new(Vec::new()),
+            futex: RefCell::default(),
         });
         tracing::debug!(us = t0.elapsed().as_micros(), "platform ready");
         let gofer = Rc::new(gofer::Client::new(config.gofer));
@@ -472,6 +477,7 @@ impl Sandbox {
             signals: Signals::new([abi::KernelSigaction::default(); 64], 0),
             rlimits,
             tid: 1,
+            tgid: 1,
             clear_child_tid: 0,
             robust_list: (0, 0),
             rseq: None,
@@ -538,7 +544,7 @@ impl Sandbox {
         // name), at most 15 bytes.
         let base = path.rsplit(|&c| c == b'/').next().unwrap_or(&path);
         task.comm = base[..base.len().min(15)].to_vec();
-        task.k.procs.borrow_mut().add_init(task.tid);
+        task.k.procs.borrow_mut().add_init(task.tgid);
         Ok(Sandbox {
             k: task.k.clone(),
             tasks: std::collections::VecDeque::from([task]),
@@ -960,10 +966,19 @@ impl Task {
     /// Ends the task with a fatal signal (as Linux's default action). The status says "core
     /// dumped" when the action dumps core and RLIMIT_CORE allows one (no core file is written).
     pub fn kill(&mut self, sig: i32) {
-        self.exit = Some(ExitStatus::Signaled {
+        let status = ExitStatus::Signaled {
             signo: sig,
             core: default_dumps_core(sig) && self.rlimits[libc::RLIMIT_CORE as usize].cur > 0,
-        });
+        };
+        self.exit_group(status);
+    }
+
+    /// Ends every thread of the process with `status` (exit_group, a fatal signal).
+    pub fn exit_group(&mut self, status: ExitStatus) {
+        self.exit = Some(status);
+        if let Some(p) = self.k.procs.borrow_mut().procs.get_mut(&self.tgid) {
+            p.group_exit.get_or_insert(status);
+        }
     }
 }
 

@@ -38,6 +38,8 @@ pub struct Proc {
     pub pdeathsig: i32,
     /// The other prctl settings.
     pub prctl: PrctlState,
+    /// Set by exit_group or a fatal signal: every thread ends, and this is the status.
+    pub group_exit: Option<ExitStatus>,
     /// Signals other tasks sent it, made pending before it next runs.
     pub pending: Vec<(i32, super::signal::SigInfo)>,
 }
@@ -66,6 +68,13 @@ impl Default for PrctlState {
 #[derive(Debug, Default)]
 pub struct Procs {
     pub procs: BTreeMap<i32, Proc>,
+    /// Threads other than a process's first: thread id → process id.
+    pub threads: BTreeMap<i32, i32>,
+    /// Signals sent to one thread (tgkill, tkill): thread id, signal, siginfo.
+    pub thread_signals: Vec<(i32, i32, SigInfo)>,
+    /// Processes where a thread exec'd: the other threads end (process id, and the host thread
+    /// of the one that exec'd).
+    pub exec_kill: Vec<(i32, i32)>,
     next_pid: i32,
 }
 
@@ -73,6 +82,9 @@ impl Procs {
     pub fn new() -> Procs {
         Procs {
             procs: BTreeMap::new(),
+            threads: BTreeMap::new(),
+            thread_signals: Vec::new(),
+            exec_kill: Vec::new(),
             next_pid: 2,
         }
     }
@@ -88,6 +100,7 @@ impl Procs {
                 exit_signal: abi::signal::SIGCHLD,
                 vforking: false,
                 pending: Vec::new(),
+                group_exit: None,
                 execed: false,
                 subreaper: false,
                 pdeathsig: 0,
@@ -101,7 +114,7 @@ impl Procs {
         for _ in 0..4_194_304 {
             let pid = self.next_pid;
             self.next_pid = if pid >= 4_194_303 { 2 } else { pid + 1 };
-            if !self.procs.contains_key(&pid) {
+            if !self.procs.contains_key(&pid) && !self.threads.contains_key(&pid) {
                 return Ok(pid);
             }
         }
@@ -158,9 +171,15 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
     if f & CLONE_THREAD != 0 && f & CLONE_SIGHAND == 0 {
         bail!(EINVAL, "CLONE_THREAD without CLONE_SIGHAND");
     }
-    if f & CLONE_THREAD != 0 || (f & CLONE_VM != 0 && f & CLONE_VFORK == 0) {
-        t.k.log_partial("clone of a thread or of a shared address space without CLONE_VFORK (threads come with the tasks issue)".into());
-        bail!(ENOSYS, "threads are not supported yet");
+    if f & CLONE_THREAD != 0 {
+        return clone_thread(t, c);
+    }
+    if f & CLONE_VM != 0 && f & CLONE_VFORK == 0 {
+        t.k.log_partial("clone of a process sharing the address space without CLONE_VFORK".into());
+        bail!(
+            ENOSYS,
+            "CLONE_VM without CLONE_THREAD or CLONE_VFORK is not supported"
+        );
     }
     let supported = CLONE_VM
         | CLONE_VFORK
@@ -209,17 +228,17 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
     }
     let (ppid, pgid, sid, parent_prctl) = {
         let procs = k.procs.borrow();
-        let me = procs.get(t.tid);
+        let me = procs.get(t.tgid);
         let prctl = me.map(|p| p.prctl).unwrap_or_default();
         let parent = if f & CLONE_PARENT != 0 {
             me.map_or(0, |p| p.ppid)
         } else {
-            t.tid
+            t.tgid
         };
         (
             parent,
-            me.map_or(t.tid, |p| p.pgid),
-            me.map_or(t.tid, |p| p.sid),
+            me.map_or(t.tgid, |p| p.pgid),
+            me.map_or(t.tgid, |p| p.sid),
             prctl,
         )
     };
@@ -233,6 +252,7 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
         signals: super::Signals::new(t.signals.all_actions(), t.signals.mask),
         rlimits: t.rlimits,
         tid: pid,
+        tgid: pid,
         clear_child_tid: if f & CLONE_CHILD_CLEARTID != 0 {
             c.child_tid
         } else {
@@ -275,6 +295,7 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
             exit_signal: c.exit_signal,
             vforking: f & CLONE_VFORK != 0,
             pending: Vec::new(),
+            group_exit: None,
             execed: false,
             subreaper: false,
             pdeathsig: 0,
@@ -290,6 +311,89 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
     }
     k.spawned.borrow_mut().push(child);
     Ok(pid as u64)
+}
+
+/// A new thread of the caller's process: the same address space (a new thread of its stub), fd
+/// table (or a copy without CLONE_FILES), dispositions and timers; its own registers, mask and
+/// alternate stack.
+fn clone_thread(t: &mut Task, c: CloneArgs) -> SysResult {
+    let f = c.flags;
+    if f & CLONE_VM == 0 {
+        bail!(EINVAL, "CLONE_THREAD without CLONE_VM");
+    }
+    if f & (CLONE_VFORK | CLONE_PARENT | CLONE_PIDFD) != 0 {
+        t.k.log_partial(format!(
+            "CLONE_THREAD with {:#x}",
+            f & (CLONE_VFORK | CLONE_PARENT | CLONE_PIDFD)
+        ));
+        bail!(
+            EINVAL,
+            "CLONE_THREAD with CLONE_VFORK/CLONE_PARENT/CLONE_PIDFD"
+        );
+    }
+    let k = t.k.clone();
+    let tid = k.procs.borrow_mut().alloc()?;
+    let ctx =
+        t.mm.with_space(|s| s.new_context())
+            .map_err(|e| errno!(EAGAIN, "new thread context: {e}"))?;
+    let mut regs = t.regs;
+    regs.rax = 0;
+    if c.stack != 0 {
+        regs.rsp = c.stack;
+    }
+    if f & CLONE_SETTLS != 0 {
+        regs.fs_base = c.tls;
+    }
+    let child = Task {
+        k: k.clone(),
+        mm: t.mm.share(),
+        ctx,
+        regs,
+        fds: if f & CLONE_FILES != 0 {
+            t.fds.share()
+        } else {
+            t.fds.clone()
+        },
+        creds: t.creds.clone(),
+        signals: t.signals.for_thread(),
+        rlimits: t.rlimits,
+        tid,
+        tgid: t.tgid,
+        clear_child_tid: if f & CLONE_CHILD_CLEARTID != 0 {
+            c.child_tid
+        } else {
+            0
+        },
+        robust_list: (0, 0),
+        rseq: None,
+        umask: t.umask,
+        fs: super::FsContext {
+            root: t.fs.root.clone(),
+            cwd: t.fs.cwd.clone(),
+        },
+        exe: t.exe.clone(),
+        comm: t.comm.clone(),
+        // A new thread starts off the alternate stack (none), as Linux.
+        altstack: (0, 0, 0),
+        nice: t.nice,
+        affinity: t.affinity.clone(),
+        stub_pid: t.stub_pid,
+        exit: None,
+        sigframes: Vec::new(),
+        timers: t.timers.clone(),
+        blocked: false,
+        vfork_child: None,
+        wait: super::WaitState::default(),
+    };
+    if f & CLONE_CHILD_SETTID != 0 {
+        child.mm.write_obj(UserAddr(c.child_tid), &tid)?;
+    }
+    if f & CLONE_PARENT_SETTID != 0 {
+        t.mm.write_obj(UserAddr(c.parent_tid), &tid)?;
+    }
+    k.procs.borrow_mut().threads.insert(tid, t.tgid);
+    k.spawned.borrow_mut().push(child);
+    Ok(tid as u64)
 }
 
 pub fn clone(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -466,7 +570,7 @@ fn find_zombie(
     let mine: Vec<(i32, Option<ExitStatus>)> = procs
         .procs
         .iter()
-        .filter(|(&c, p)| p.ppid == t.tid && which(c, p))
+        .filter(|(&c, p)| p.ppid == t.tgid && which(c, p))
         .map(|(&c, p)| (c, p.zombie))
         .collect();
     if mine.is_empty() {
@@ -486,7 +590,7 @@ pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
     if options & !(WNOHANG | WUNTRACED | WCONTINUED | WALL | WCLONE | WNOTHREAD) != 0 {
         bail!(EINVAL, "bad options");
     }
-    let my_pgid = t.k.procs.borrow().get(t.tid).map_or(t.tid, |p| p.pgid);
+    let my_pgid = t.k.procs.borrow().get(t.tgid).map_or(t.tgid, |p| p.pgid);
     let which = move |c: i32, p: &Proc| match pid {
         -1 => true,
         0 => p.pgid == my_pgid,
@@ -519,7 +623,7 @@ pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
     {
         bail!(EINVAL, "bad options");
     }
-    let my_pgid = t.k.procs.borrow().get(t.tid).map_or(t.tid, |p| p.pgid);
+    let my_pgid = t.k.procs.borrow().get(t.tgid).map_or(t.tgid, |p| p.pgid);
     let which: Box<Matcher> = match idtype {
         0 => Box::new(|_, _| true),         // P_ALL
         1 => Box::new(move |c, _| c == id), // P_PID
@@ -609,23 +713,82 @@ fn run_deadline(k: &Kernel, t: &Task, others: &VecDeque<Task>) -> Option<u64> {
     left.map(|ns| platform::ptrace::monotonic_ns().saturating_add(ns))
 }
 
+/// Hands out the signals sent since the last round: process-directed ones to the first thread
+/// that does not block them (else the first thread), thread-directed ones to their thread; ends
+/// the threads of processes that exit as a group or exec'd.
+fn route_signals(k: &Kernel, tasks: &mut VecDeque<Task>) {
+    let (sent, to_threads, exec_kill) = {
+        let mut procs = k.procs.borrow_mut();
+        let mut sent = Vec::new();
+        for (&pid, p) in procs.procs.iter_mut() {
+            for (sig, info) in p.pending.drain(..) {
+                sent.push((pid, sig, info));
+            }
+        }
+        (
+            sent,
+            std::mem::take(&mut procs.thread_signals),
+            std::mem::take(&mut procs.exec_kill),
+        )
+    };
+    for (pid, sig, info) in sent {
+        let live = |t: &Task| t.tgid == pid && t.exit.is_none();
+        let i = tasks
+            .iter()
+            .position(|t| live(t) && t.signals.mask & abi::signal::bit(sig) == 0)
+            .or_else(|| tasks.iter().position(live));
+        if let Some(t) = i.and_then(|i| tasks.get_mut(i)) {
+            signal::raise(t, sig, info);
+        }
+    }
+    for (tid, sig, info) in to_threads {
+        if let Some(t) = tasks.iter_mut().find(|t| t.tid == tid && t.exit.is_none()) {
+            signal::raise(t, sig, info);
+        }
+    }
+    for (pid, survivor) in exec_kill {
+        for t in tasks
+            .iter_mut()
+            .filter(|t| t.tgid == pid && t.ctx.host_tid() != survivor)
+        {
+            t.exit = Some(ExitStatus::Exited(0));
+            t.clear_child_tid = 0;
+            t.blocked = false;
+        }
+    }
+    let procs = k.procs.borrow();
+    for t in tasks.iter_mut().filter(|t| t.exit.is_none()) {
+        if let Some(status) = procs.get(t.tgid).and_then(|p| p.group_exit) {
+            t.exit = Some(status);
+            t.blocked = false;
+        }
+    }
+}
+
+/// What a thread leaves behind: its clear_child_tid is zeroed and woken (pthread_join), its
+/// futex wait forgotten, its stub thread parked for reuse.
+fn end_thread(k: &Kernel, t: &mut Task) {
+    k.futex.borrow_mut().cancel(t.tid);
+    if t.clear_child_tid != 0 && t.mm.users() > 1 {
+        if t.mm.write_obj(UserAddr(t.clear_child_tid), &0u32).is_ok() {
+            crate::syscalls::futex::wake_addr(t, t.clear_child_tid, 1);
+        }
+    }
+    if t.tid != t.tgid {
+        k.procs.borrow_mut().threads.remove(&t.tid);
+    }
+    let host_tid = t.ctx.host_tid();
+    t.mm.with_space(|s| s.release_context(host_tid));
+}
+
 /// Runs the sandbox's tasks until PID 1 ends; returns its status.
 pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus, platform::Error> {
     loop {
         tasks.extend(k.spawned.borrow_mut().drain(..));
         // Signals other tasks sent, then every signal a task can act on now: a default action,
         // or a handler (which interrupts the syscall the task waits in).
+        route_signals(k, tasks);
         for t in tasks.iter_mut() {
-            let sent = k
-                .procs
-                .borrow_mut()
-                .procs
-                .get_mut(&t.tid)
-                .map(|p| std::mem::take(&mut p.pending))
-                .unwrap_or_default();
-            for (sig, info) in sent {
-                signal::raise(t, sig, info);
-            }
             super::timer::fire(t);
             if t.exit.is_none() && signal::deliverable(t) && !vfork_waiting(k, t) {
                 signal::deliver(t);
@@ -675,10 +838,23 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
             t.blocked = t.step(deadline)?;
         }
         if let Some(status) = t.exit {
-            let (pid, uid) = (t.tid, t.creds.ruid);
+            end_thread(k, &mut t);
+            if tasks.iter().any(|o| o.tgid == t.tgid) {
+                // Other threads go on: only this one ends.
+                drop(t);
+                retry(tasks);
+                continue;
+            }
+            let status = k
+                .procs
+                .borrow()
+                .get(t.tgid)
+                .and_then(|p| p.group_exit)
+                .unwrap_or(status);
+            let (pid, uid) = (t.tgid, t.creds.ruid);
             let ppid = k.procs.borrow().ppid(pid);
             // A parent with SIGCHLD ignored (or SA_NOCLDWAIT) does not keep zombies.
-            let ignores = tasks.iter().find(|p| p.tid == ppid).is_some_and(|p| {
+            let ignores = tasks.iter().find(|p| p.tgid == ppid).is_some_and(|p| {
                 let a = p.signals.action(abi::signal::SIGCHLD);
                 a.handler == 1 || a.flags & abi::signal::SA_NOCLDWAIT != 0
             });
@@ -702,7 +878,7 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
 
 pub fn getpgid(t: &mut Task, a: [u64; 6]) -> SysResult {
     let pid = a[0] as i32;
-    let pid = if pid == 0 { t.tid } else { pid };
+    let pid = if pid == 0 { t.tgid } else { pid };
     let procs = t.k.procs.borrow();
     Ok(procs.get(pid).ok_or_else(|| errno!(ESRCH))?.pgid as u64)
 }
@@ -713,7 +889,7 @@ pub fn getpgrp(t: &mut Task, _a: [u64; 6]) -> SysResult {
 
 pub fn getsid(t: &mut Task, a: [u64; 6]) -> SysResult {
     let pid = a[0] as i32;
-    let pid = if pid == 0 { t.tid } else { pid };
+    let pid = if pid == 0 { t.tgid } else { pid };
     let procs = t.k.procs.borrow();
     Ok(procs.get(pid).ok_or_else(|| errno!(ESRCH))?.sid as u64)
 }
@@ -721,13 +897,13 @@ pub fn getsid(t: &mut Task, a: [u64; 6]) -> SysResult {
 pub fn setsid(t: &mut Task, _a: [u64; 6]) -> SysResult {
     let mut procs = t.k.procs.borrow_mut();
     // A process group leader may not start a session (its group would be split).
-    if procs.procs.values().any(|p| p.pgid == t.tid) {
+    if procs.procs.values().any(|p| p.pgid == t.tgid) {
         bail!(EPERM, "already a process group leader");
     }
-    let me = procs.procs.get_mut(&t.tid).ok_or_else(|| errno!(ESRCH))?;
-    me.sid = t.tid;
-    me.pgid = t.tid;
-    Ok(t.tid as u64)
+    let me = procs.procs.get_mut(&t.tgid).ok_or_else(|| errno!(ESRCH))?;
+    me.sid = t.tgid;
+    me.pgid = t.tgid;
+    Ok(t.tgid as u64)
 }
 
 pub fn setpgid(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -735,13 +911,13 @@ pub fn setpgid(t: &mut Task, a: [u64; 6]) -> SysResult {
     if pgid < 0 {
         bail!(EINVAL, "negative pgid");
     }
-    let pid = if pid == 0 { t.tid } else { pid };
+    let pid = if pid == 0 { t.tgid } else { pid };
     let pgid = if pgid == 0 { pid } else { pgid };
     let mut procs = t.k.procs.borrow_mut();
-    let my_sid = procs.get(t.tid).map_or(0, |p| p.sid);
+    let my_sid = procs.get(t.tgid).map_or(0, |p| p.sid);
     let target = procs.get(pid).ok_or_else(|| errno!(ESRCH))?.clone();
-    if pid != t.tid {
-        if target.ppid != t.tid {
+    if pid != t.tgid {
+        if target.ppid != t.tgid {
             bail!(ESRCH, "not the caller or its child");
         }
         if target.execed {
@@ -787,7 +963,7 @@ pub fn prctl(t: &mut Task, a: [u64; 6]) -> SysResult {
     const PR_GET_NO_NEW_PRIVS: u64 = 39;
     let k = t.k.clone();
     let mut procs = k.procs.borrow_mut();
-    let me = procs.procs.get_mut(&t.tid).ok_or_else(|| errno!(ESRCH))?;
+    let me = procs.procs.get_mut(&t.tgid).ok_or_else(|| errno!(ESRCH))?;
     match a[0] {
         PR_SET_PDEATHSIG => {
             if a[1] > abi::signal::SIGRTMAX as u64 {

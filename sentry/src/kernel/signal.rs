@@ -157,6 +157,7 @@ pub fn deliver(t: &mut Task) {
 /// done so far (bytes written), EINTR, or starts again after the handler with SA_RESTART.
 fn interrupt(t: &mut Task, flags: u64) {
     let progress = t.wait.progress;
+    t.k.futex.borrow_mut().cancel(t.tid);
     // A relative sleep tells how much of it was left.
     let a = t.regs.syscall_args();
     let rem = match usize::try_from(t.regs.orig_rax).unwrap_or(usize::MAX) {
@@ -455,7 +456,7 @@ pub fn queue_info(
     }
     let raw: [u8; 128] = t.mm.read_obj(UserAddr(uinfo))?;
     let code = i32::from_ne_bytes(raw[8..12].try_into().unwrap_or_default());
-    if (code >= 0 || code == SI_TKILL) && target != t.tid {
+    if (code >= 0 || code == SI_TKILL) && target != t.tgid {
         bail!(EPERM, "si_code {code} may only come from the kernel");
     }
     if sig == 0 {

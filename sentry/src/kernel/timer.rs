@@ -263,7 +263,7 @@ fn timer_clock(t: &Task, clock: i32) -> Result<libc::clockid_t, Errno> {
             crate::host::process_cpu_clock(t.stub_pid, 2)
         }
         // CPU clocks of a process by pid: only the caller's own.
-        c if c < 0 && (!(c >> 3)) == t.tid => crate::host::process_cpu_clock(t.stub_pid, c & 3),
+        c if c < 0 && (!(c >> 3)) == t.tgid => crate::host::process_cpu_clock(t.stub_pid, c & 3),
         c if c < 0 => bail!(EINVAL, "CPU clock of another process"),
         _ => bail!(EINVAL, "clock {clock}"),
     })

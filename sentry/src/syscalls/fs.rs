@@ -323,7 +323,7 @@ fn pipe_io(t: &mut Task, p: &PipeEnd, iov: &[(u64, usize)], access: Access) -> S
             if p.pipe.readers.get() == 0 {
                 let info = crate::kernel::signal::SigInfo {
                     code: crate::kernel::signal::SI_USER,
-                    pid: t.tid,
+                    pid: t.tgid,
                     uid: t.creds.ruid,
                     ..Default::default()
                 };
@@ -604,7 +604,7 @@ pub fn close(t: &mut Task, a: [u64; 6]) -> SysResult {
         o.inode
             .locks
             .borrow_mut()
-            .release(Owner::Process(t.tid), Some(Family::Record));
+            .release(Owner::Process(t.tgid), Some(Family::Record));
     }
     Ok(0)
 }
@@ -1115,7 +1115,7 @@ fn record_lock(t: &mut Task, f: &File, cmd: u64, at: UserAddr) -> SysResult {
     let owner = if ofd {
         Owner::Description(o.id)
     } else {
-        Owner::Process(t.tid)
+        Owner::Process(t.tgid)
     };
     let want = Lock {
         owner,

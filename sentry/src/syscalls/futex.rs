@@ -1,14 +1,22 @@
-//! futex(2) for a process with one thread (threads come with the tasks issue). With no other
-//! thread, nothing can wake a waiter: FUTEX_WAIT checks the value (EAGAIN if it differs), then
-//! sleeps until its timeout (ETIMEDOUT) or, without one, for ever, as Linux would; wakes find no
-//! waiters and return 0. FUTEX_WAKE_OP still applies its operation. PI futexes are not
-//! implemented (ENOSYS, logged).
+//! futex(2): WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET, WAKE_BITSET, private and
+//! shared alike.
+//!
+//! A futex is named by the memory-file offset backing its word: threads of a process see the
+//! same private memory, and processes sharing a mapping see the same shared object, so one key
+//! serves both (a private futex of a forked child is another offset: its memory is a copy). A
+//! waiter is a task blocked at its syscall ([`EBLOCK`](crate::errors::EBLOCK)) and registered in
+//! the kernel's [`FutexTable`]; a wake marks it woken, and the scheduler's retry completes its
+//! wait with 0. A signal that interrupts the wait removes the registration.
+//!
+//! PI futexes (LOCK_PI, UNLOCK_PI, TRYLOCK_PI, WAIT_REQUEUE_PI, CMP_REQUEUE_PI) are not
+//! implemented: ENOSYS, logged.
 
 use super::int_arg;
-use crate::errors::SysResult;
+use crate::errors::{Errno, SysResult, EBLOCK};
 use crate::kernel::Task;
 use crate::mm::UserAddr;
 use crate::{bail, errno};
+use std::collections::HashSet;
 
 const FUTEX_WAIT: u32 = 0;
 const FUTEX_WAKE: u32 = 1;
@@ -19,96 +27,145 @@ const FUTEX_WAIT_BITSET: u32 = 9;
 const FUTEX_WAKE_BITSET: u32 = 10;
 const FUTEX_PRIVATE_FLAG: u32 = 128;
 const FUTEX_CLOCK_REALTIME: u32 = 256;
+const BITSET_ALL: u32 = u32::MAX;
 
-fn word(t: &Task, addr: u64) -> Result<u32, crate::errors::Errno> {
+/// One waiting task.
+#[derive(Clone, Copy, Debug)]
+struct Waiter {
+    key: u64,
+    tid: i32,
+    bitset: u32,
+}
+
+/// The sandbox's futex waiters, in the order they started waiting.
+#[derive(Debug, Default)]
+pub struct FutexTable {
+    waiters: Vec<Waiter>,
+    /// Tasks woken whose wait has not returned yet.
+    woken: HashSet<i32>,
+}
+
+impl FutexTable {
+    /// Wakes up to `n` waiters on `key` whose bitset meets `bitset`; returns how many.
+    pub fn wake(&mut self, key: u64, n: usize, bitset: u32) -> usize {
+        let mut woken = 0;
+        let mut i = 0;
+        while i < self.waiters.len() && woken < n {
+            let w = self.waiters[i];
+            if w.key == key && w.bitset & bitset != 0 {
+                self.waiters.remove(i);
+                self.woken.insert(w.tid);
+                woken += 1;
+            } else {
+                i += 1;
+            }
+        }
+        woken
+    }
+
+    /// Wakes up to `wake` waiters on `from` and moves up to `requeue` more to `to`; returns
+    /// how many were woken and moved.
+    fn requeue(&mut self, from: u64, to: u64, wake: usize, requeue: usize) -> usize {
+        let woken = self.wake(from, wake, BITSET_ALL);
+        let mut moved = 0;
+        for w in self.waiters.iter_mut() {
+            if moved == requeue {
+                break;
+            }
+            if w.key == from {
+                w.key = to;
+                moved += 1;
+            }
+        }
+        woken + moved
+    }
+
+    /// Forgets a task's wait (a signal interrupted it, or the task ended).
+    pub fn cancel(&mut self, tid: i32) {
+        self.waiters.retain(|w| w.tid != tid);
+        self.woken.remove(&tid);
+    }
+
+    fn is_waiting(&self, tid: i32) -> bool {
+        self.waiters.iter().any(|w| w.tid == tid)
+    }
+}
+
+/// The key of the futex word at `addr`: the memory-file offset backing it (EFAULT if unmapped,
+/// EINVAL if misaligned).
+pub fn key(t: &Task, addr: u64) -> Result<u64, Errno> {
+    if !addr.is_multiple_of(4) {
+        bail!(EINVAL, "futex address not aligned");
+    }
+    match t.mm.backing_ranges(addr, 4).first() {
+        Some(&(off, 4)) => Ok(off),
+        _ => bail!(EFAULT, "futex word not mapped"),
+    }
+}
+
+fn word(t: &Task, addr: u64) -> Result<u32, Errno> {
     if !addr.is_multiple_of(4) {
         bail!(EINVAL, "futex address not aligned");
     }
     t.mm.read_obj::<u32>(UserAddr(addr))
 }
 
+/// Wakes up to `n` waiters of the futex at `addr` (thread exit's clear_child_tid).
+pub fn wake_addr(t: &Task, addr: u64, n: usize) {
+    if let Ok(k) = key(t, addr) {
+        t.k.futex.borrow_mut().wake(k, n, BITSET_ALL);
+    }
+}
+
+fn count(v: u64) -> usize {
+    // A count is an int; a negative one means "all" for wake, and is rejected for requeue.
+    usize::try_from(int_arg(v)).unwrap_or(usize::MAX)
+}
+
 pub fn futex(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (uaddr, op, val) = (a[0], a[1] as u32, a[2] as u32);
+    let (uaddr, op) = (a[0], a[1] as u32);
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     if op & FUTEX_CLOCK_REALTIME != 0 && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET {
         bail!(ENOSYS, "FUTEX_CLOCK_REALTIME with this operation");
     }
     match cmd {
-        FUTEX_WAIT | FUTEX_WAIT_BITSET => {
-            if cmd == FUTEX_WAIT_BITSET && a[5] as u32 == 0 {
-                bail!(EINVAL, "empty bitset");
-            }
-            let timeout = if a[3] != 0 {
-                let ts: abi::Timespec = t.mm.read_obj(UserAddr(a[3]))?;
-                if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
-                    bail!(EINVAL, "bad timeout");
-                }
-                Some(ts)
-            } else {
-                None
-            };
-            if word(t, uaddr)? != val {
-                bail!(EAGAIN);
-            }
-            // Nobody else can wake us: sleep until the timeout.
-            match timeout {
-                Some(ts) => {
-                    let (clock, flags) = if cmd == FUTEX_WAIT {
-                        (libc::CLOCK_MONOTONIC, 0)
-                    } else if op & FUTEX_CLOCK_REALTIME != 0 {
-                        (libc::CLOCK_REALTIME, libc::TIMER_ABSTIME)
-                    } else {
-                        (libc::CLOCK_MONOTONIC, libc::TIMER_ABSTIME)
-                    };
-                    let _ = crate::host::clock_nanosleep(clock, flags, ts);
-                    Err(errno!(ETIMEDOUT))
-                }
-                None => {
-                    t.k.log_partial(
-                        "FUTEX_WAIT with no other thread to wake it: blocks for ever".into(),
-                    );
-                    loop {
-                        let _ = crate::host::clock_nanosleep(
-                            libc::CLOCK_MONOTONIC,
-                            0,
-                            abi::Timespec {
-                                tv_sec: 3600,
-                                tv_nsec: 0,
-                            },
-                        );
-                    }
-                }
-            }
-        }
+        FUTEX_WAIT | FUTEX_WAIT_BITSET => wait(t, a, cmd, op),
         FUTEX_WAKE | FUTEX_WAKE_BITSET => {
-            if cmd == FUTEX_WAKE_BITSET && a[5] as u32 == 0 {
+            let bitset = if cmd == FUTEX_WAKE_BITSET {
+                a[5] as u32
+            } else {
+                BITSET_ALL
+            };
+            if bitset == 0 {
                 bail!(EINVAL, "empty bitset");
             }
-            if !uaddr.is_multiple_of(4) {
-                bail!(EINVAL);
-            }
-            Ok(0)
+            let k = key(t, uaddr)?;
+            Ok(t.k.futex.borrow_mut().wake(k, count(a[2]), bitset) as u64)
         }
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
             if int_arg(a[2]) < 0 || int_arg(a[3]) < 0 {
                 bail!(EINVAL);
             }
-            if cmd == FUTEX_CMP_REQUEUE {
-                if word(t, uaddr)? != a[5] as u32 {
-                    bail!(EAGAIN);
-                }
-            } else if !uaddr.is_multiple_of(4) {
-                bail!(EINVAL);
+            let from = key(t, uaddr)?;
+            let to = key(t, a[4])?;
+            if cmd == FUTEX_CMP_REQUEUE && word(t, uaddr)? != a[5] as u32 {
+                bail!(EAGAIN);
             }
-            Ok(0)
+            // val: how many to wake; the timeout argument's slot: how many to move.
+            let n =
+                t.k.futex
+                    .borrow_mut()
+                    .requeue(from, to, count(a[2]), count(a[3]));
+            Ok(n as u64)
         }
         FUTEX_WAKE_OP => {
             let (uaddr2, encoded) = (a[4], a[5] as u32);
-            if !uaddr2.is_multiple_of(4) || !uaddr.is_multiple_of(4) {
-                bail!(EINVAL);
-            }
+            let k1 = key(t, uaddr)?;
+            let k2 = key(t, uaddr2)?;
             let opcode = (encoded >> 28) & 7;
+            let cmp = (encoded >> 24) & 15;
             let mut oparg = (encoded >> 12) & 0xfff;
+            let cmparg = encoded & 0xfff;
             if encoded & (8 << 28) != 0 {
                 if oparg > 31 {
                     oparg &= 31;
@@ -128,11 +185,89 @@ pub fn futex(t: &mut Task, a: [u64; 6]) -> SysResult {
                 bail!(EFAULT);
             }
             t.mm.write_obj(UserAddr(uaddr2), &new)?;
-            Ok(0)
+            let mut table = t.k.futex.borrow_mut();
+            let mut n = table.wake(k1, count(a[2]), BITSET_ALL);
+            // Sign-extended 12-bit comparison argument against the old value, as Linux.
+            let (o, c) = (old.cast_signed(), ((cmparg << 20).cast_signed()) >> 20);
+            let hit = match cmp {
+                0 => o == c,
+                1 => o != c,
+                2 => o < c,
+                3 => o <= c,
+                4 => o > c,
+                5 => o >= c,
+                _ => bail!(ENOSYS, "unknown FUTEX_OP comparison"),
+            };
+            if hit {
+                n += table.wake(k2, count(a[3]), BITSET_ALL);
+            }
+            Ok(n as u64)
         }
         _ => {
-            t.k.log_partial(format!("futex operation {cmd} (PI futexes: tasks issue)"));
+            t.k.log_partial(format!("futex operation {cmd} (PI futexes)"));
             Err(errno!(ENOSYS, "futex operation {cmd}"))
         }
     }
+}
+
+/// FUTEX_WAIT(_BITSET): registered on the first try (if the word still holds `val`), then
+/// retried by the scheduler until woken (0), timed out (ETIMEDOUT) or interrupted (EINTR).
+fn wait(t: &mut Task, a: [u64; 6], cmd: u32, op: u32) -> SysResult {
+    let tid = t.tid;
+    if t.k.futex.borrow_mut().woken.remove(&tid) {
+        return Ok(0);
+    }
+    if t.k.futex.borrow().is_waiting(tid) {
+        if t.wait.expired() {
+            t.k.futex.borrow_mut().cancel(tid);
+            bail!(ETIMEDOUT);
+        }
+        return Err(Errno::new(EBLOCK));
+    }
+    let bitset = if cmd == FUTEX_WAIT_BITSET {
+        a[5] as u32
+    } else {
+        BITSET_ALL
+    };
+    if bitset == 0 {
+        bail!(EINVAL, "empty bitset");
+    }
+    if a[3] != 0 {
+        let ts: abi::Timespec = t.mm.read_obj(UserAddr(a[3]))?;
+        if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+            bail!(EINVAL, "bad timeout");
+        }
+        // FUTEX_WAIT's timeout is relative (CLOCK_MONOTONIC); WAIT_BITSET's is absolute, on
+        // CLOCK_REALTIME if asked.
+        t.wait.deadline = Some(if cmd == FUTEX_WAIT {
+            let now = crate::host::clock_gettime(libc::CLOCK_MONOTONIC).unwrap_or_default();
+            let ns = now.tv_nsec + ts.tv_nsec;
+            (
+                libc::CLOCK_MONOTONIC,
+                abi::Timespec {
+                    tv_sec: now.tv_sec.saturating_add(ts.tv_sec) + ns / 1_000_000_000,
+                    tv_nsec: ns % 1_000_000_000,
+                },
+            )
+        } else if op & FUTEX_CLOCK_REALTIME != 0 {
+            (libc::CLOCK_REALTIME, ts)
+        } else {
+            (libc::CLOCK_MONOTONIC, ts)
+        });
+    }
+    let k = key(t, a[0])?;
+    if word(t, a[0])? != a[2] as u32 {
+        t.wait.deadline = None;
+        bail!(EAGAIN);
+    }
+    if t.wait.expired() {
+        t.wait.deadline = None;
+        bail!(ETIMEDOUT);
+    }
+    t.k.futex.borrow_mut().waiters.push(Waiter {
+        key: k,
+        tid,
+        bitset,
+    });
+    Err(Errno::new(EBLOCK))
 }

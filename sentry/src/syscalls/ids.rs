@@ -7,7 +7,7 @@ use crate::mm::UserAddr;
 use crate::{bail, errno};
 
 pub fn getpid(t: &mut Task, _a: [u64; 6]) -> SysResult {
-    Ok(t.tid as u64)
+    Ok(t.tgid as u64)
 }
 
 pub fn gettid(t: &mut Task, _a: [u64; 6]) -> SysResult {
@@ -15,7 +15,7 @@ pub fn gettid(t: &mut Task, _a: [u64; 6]) -> SysResult {
 }
 
 pub fn getppid(t: &mut Task, _a: [u64; 6]) -> SysResult {
-    Ok(t.k.procs.borrow().ppid(t.tid) as u64)
+    Ok(t.k.procs.borrow().ppid(t.tgid) as u64)
 }
 
 pub fn getuid(t: &mut Task, _a: [u64; 6]) -> SysResult {

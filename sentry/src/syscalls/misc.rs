@@ -13,12 +13,15 @@ use abi::random::*;
 pub const RELEASE: &str = "6.1.0";
 pub const VERSION: &str = "#1 SMP PREEMPT_DYNAMIC runrs";
 
+/// exit: ends the calling thread (the process, with this status, if it was the last).
 pub fn exit(t: &mut Task, a: [u64; 6]) -> SysResult {
-    exit_group(t, a)
+    t.exit = Some(ExitStatus::Exited((a[0] & 0xff) as u8));
+    Ok(0)
 }
 
+/// exit_group: ends every thread of the process.
 pub fn exit_group(t: &mut Task, a: [u64; 6]) -> SysResult {
-    t.exit = Some(ExitStatus::Exited((a[0] & 0xff) as u8));
+    t.exit_group(ExitStatus::Exited((a[0] & 0xff) as u8));
     Ok(0)
 }
 

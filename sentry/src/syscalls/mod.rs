@@ -7,7 +7,7 @@
 
 mod copy;
 mod fs;
-mod futex;
+pub mod futex;
 mod ids;
 mod misc;
 mod mmap;
@@ -155,10 +155,10 @@ table! {
     SYS_STATFS => path::statfs, Full, [Str, Ptr];
     SYS_FSTATFS => path::fstatfs, Full, [Fd, Ptr];
     SYS_UMASK => fs::umask, Full, [Oct];
-    SYS_EXIT => misc::exit, Partial("ends the whole process (one thread per process so far)"), [Int];
+    SYS_EXIT => misc::exit, Full, [Int];
     SYS_FORK => crate::kernel::process::fork, Partial("memory copied at fork (only the pages holding data), not copy-on-write"), [];
     SYS_VFORK => crate::kernel::process::vfork, Partial("the child shares the parent's memory until it execs or exits; its own new mappings are not seen by the parent"), [];
-    SYS_CLONE => crate::kernel::process::clone, Partial("processes (fork, vfork); threads ENOSYS until threads land; CLONE_FILES/CLONE_FS give copies"), [Hex, Ptr, Ptr, Ptr, Ptr];
+    SYS_CLONE => crate::kernel::process::clone, Partial("threads and processes (fork, vfork); CLONE_VM without CLONE_THREAD or CLONE_VFORK is ENOSYS; CLONE_FS shares nothing (cwd, root and umask are per thread); a process with CLONE_FILES gets a copy; namespaces ENOSYS"), [Hex, Ptr, Ptr, Ptr, Ptr];
     SYS_CLONE3 => crate::kernel::process::clone3, Partial("as clone"), [Ptr, Int];
     SYS_EXECVE => crate::kernel::exec::execve, Full, [Str, Ptr, Ptr];
     SYS_EXECVEAT => crate::kernel::exec::execveat, Full, [Fd, Str, Ptr, Ptr, Hex];
@@ -188,8 +188,8 @@ table! {
     SYS_COPY_FILE_RANGE => copy::copy_file_range, Full, [Fd, Ptr, Fd, Ptr, Int, Hex];
     SYS_MEMFD_CREATE => path::memfd_create, Partial("seals (F_ADD_SEALS) not implemented: EINVAL"), [Str, Hex];
     SYS_ARCH_PRCTL => misc::arch_prctl, Partial("ARCH_SET/GET_FS/GS and ARCH_GET_CPUID; others EINVAL"), [Hex, Hex];
-    SYS_SET_TID_ADDRESS => misc::set_tid_address, Partial("recorded; the clear-and-wake on exit comes with threads"), [Ptr];
-    SYS_SET_ROBUST_LIST => misc::set_robust_list, Partial("recorded; walked on exit once futexes exist"), [Ptr, Int];
+    SYS_SET_TID_ADDRESS => misc::set_tid_address, Full, [Ptr];
+    SYS_SET_ROBUST_LIST => misc::set_robust_list, Partial("recorded; the list is not walked when a thread dies holding a robust mutex"), [Ptr, Int];
     SYS_GET_ROBUST_LIST => misc::get_robust_list, Full, [Int, Ptr, Ptr];
     SYS_RSEQ => misc::rseq, Partial("cpu_id/node_id written at registration; critical sections are never aborted (one thread per address space so far)"), [Ptr, Int, Hex, Hex];
     SYS_PRLIMIT64 => misc::prlimit64, Partial("limits are recorded, not yet enforced"), [Int, Int, Ptr, Ptr];
@@ -225,10 +225,10 @@ table! {
     SYS_SETTIMEOFDAY => resource::settime, Partial("EPERM: the sandbox may not set the host's clock"), [Ptr, Ptr];
     SYS_RT_SIGACTION => signal::rt_sigaction, Full, [Sig, Ptr, Ptr, Int];
     SYS_RT_SIGPROCMASK => signal::rt_sigprocmask, Full, [Int, Ptr, Ptr, Int];
-    SYS_FUTEX => futex::futex, Partial("one thread per process: waits sleep to their timeout (or for ever), wakes find no waiters; PI futexes ENOSYS"), [Ptr, Int, Int, Ptr, Ptr, Hex];
+    SYS_FUTEX => futex::futex, Partial("PI futexes (LOCK_PI, UNLOCK_PI, TRYLOCK_PI, *_REQUEUE_PI) ENOSYS"), [Ptr, Int, Int, Ptr, Ptr, Hex];
     SYS_KILL => signal::kill, Partial("stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) are not acted on: no job control yet"), [Int, Sig];
-    SYS_TGKILL => signal::tgkill, Partial("as kill"), [Int, Int, Sig];
-    SYS_TKILL => signal::tkill, Partial("as kill"), [Int, Sig];
+    SYS_TGKILL => signal::tgkill, Partial("stop signals are not acted on"), [Int, Int, Sig];
+    SYS_TKILL => signal::tkill, Partial("stop signals are not acted on"), [Int, Sig];
     SYS_RT_SIGQUEUEINFO => signal::rt_sigqueueinfo, Partial("as kill"), [Int, Sig, Ptr];
     SYS_RT_TGSIGQUEUEINFO => signal::rt_tgsigqueueinfo, Partial("as kill"), [Int, Int, Sig, Ptr];
     SYS_RT_SIGRETURN => ksignal::rt_sigreturn, Partial("the frame's FP state is restored; segment registers and the sigcontext's mask word are not read back (uc_sigmask is)"), [];

@@ -60,7 +60,7 @@ pub fn getrusage(t: &mut Task, a: [u64; 6]) -> SysResult {
 /// its user).
 fn check_who(t: &Task, which: i32, who: i32) -> Result<(), Errno> {
     match which {
-        0 | 1 if who == 0 || who == t.tid => Ok(()),
+        0 | 1 if who == 0 || who == t.tgid => Ok(()),
         2 if who == 0 || who.cast_unsigned() == t.creds.ruid => Ok(()),
         0..=2 => Err(errno!(ESRCH)),
         _ => Err(errno!(EINVAL)),
@@ -89,7 +89,7 @@ fn self_pid(t: &Task, pid: i32) -> Result<(), Errno> {
     if pid < 0 {
         bail!(EINVAL);
     }
-    if pid != 0 && pid != t.tid {
+    if pid != 0 && pid != t.tgid {
         bail!(ESRCH);
     }
     Ok(())

@@ -83,13 +83,13 @@ pub fn kill(t: &mut Task, a: [u64; 6]) -> SysResult {
     // may signal but init (-1, the caller included).
     let targets: Vec<i32> = {
         let procs = t.k.procs.borrow();
-        let my_pgid = procs.get(t.tid).map_or(t.tid, |p| p.pgid);
+        let my_pgid = procs.get(t.tgid).map_or(t.tgid, |p| p.pgid);
         procs
             .procs
             .iter()
             .filter(|(_, p)| p.zombie.is_none())
             .filter(|(&q, p)| match pid {
-                -1 => q != 1 || q == t.tid,
+                -1 => q != 1 || q == t.tgid,
                 0 => p.pgid == my_pgid,
                 n if n < -1 => p.pgid == -n,
                 n => q == n,
@@ -111,12 +111,12 @@ pub fn kill(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     let info = SigInfo {
         code: ksignal::SI_USER,
-        pid: t.tid,
+        pid: t.tgid,
         uid: t.creds.ruid,
         ..SigInfo::default()
     };
     for &q in &targets {
-        if q == t.tid {
+        if q == t.tgid {
             ksignal::raise(t, sig, info);
         } else {
             send_other(t, q, sig, info);
@@ -125,14 +125,22 @@ pub fn kill(t: &mut Task, a: [u64; 6]) -> SysResult {
     Ok(0)
 }
 
-/// The target of tgkill/tkill/rt_(tg)sigqueueinfo: with one task per process, a TID is a PID.
-fn to_task(t: &mut Task, tid: i32, sig: i32, info: SigInfo) -> SysResult {
-    let alive =
-        t.k.procs
-            .borrow()
-            .get(tid)
-            .is_some_and(|p| p.zombie.is_none());
-    if !alive {
+/// Sends to thread `tid` (of process `tgid` if given): tgkill, tkill, rt_tgsigqueueinfo.
+fn to_thread(t: &mut Task, tgid: Option<i32>, tid: i32, sig: i32, info: SigInfo) -> SysResult {
+    let owner = {
+        let procs = t.k.procs.borrow();
+        match procs.threads.get(&tid) {
+            Some(&g) => Some(g),
+            None => procs
+                .get(tid)
+                .is_some_and(|p| p.zombie.is_none())
+                .then_some(tid),
+        }
+    };
+    let Some(owner) = owner else {
+        bail!(ESRCH);
+    };
+    if tgid.is_some_and(|g| g != owner) {
         bail!(ESRCH);
     }
     if sig == 0 {
@@ -141,7 +149,28 @@ fn to_task(t: &mut Task, tid: i32, sig: i32, info: SigInfo) -> SysResult {
     if tid == t.tid {
         ksignal::raise(t, sig, info);
     } else {
-        send_other(t, tid, sig, info);
+        t.k.procs.borrow_mut().thread_signals.push((tid, sig, info));
+    }
+    Ok(0)
+}
+
+/// Sends to process `pid` (rt_sigqueueinfo).
+fn to_process(t: &mut Task, pid: i32, sig: i32, info: SigInfo) -> SysResult {
+    let alive =
+        t.k.procs
+            .borrow()
+            .get(pid)
+            .is_some_and(|p| p.zombie.is_none());
+    if !alive {
+        bail!(ESRCH);
+    }
+    if sig == 0 {
+        return Ok(0);
+    }
+    if pid == t.tgid {
+        ksignal::raise(t, sig, info);
+    } else {
+        send_other(t, pid, sig, info);
     }
     Ok(0)
 }
@@ -149,7 +178,7 @@ fn to_task(t: &mut Task, tid: i32, sig: i32, info: SigInfo) -> SysResult {
 fn tkill_info(t: &Task) -> SigInfo {
     SigInfo {
         code: ksignal::SI_TKILL,
-        pid: t.tid,
+        pid: t.tgid,
         uid: t.creds.ruid,
         ..SigInfo::default()
     }
@@ -160,11 +189,8 @@ pub fn tgkill(t: &mut Task, a: [u64; 6]) -> SysResult {
     if tgid <= 0 || tid <= 0 || !(0..=SIGRTMAX).contains(&sig) {
         bail!(EINVAL);
     }
-    if tgid != tid {
-        bail!(ESRCH);
-    }
     let info = tkill_info(t);
-    to_task(t, tid, sig, info)
+    to_thread(t, Some(tgid), tid, sig, info)
 }
 
 pub fn tkill(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -173,7 +199,7 @@ pub fn tkill(t: &mut Task, a: [u64; 6]) -> SysResult {
         bail!(EINVAL);
     }
     let info = tkill_info(t);
-    to_task(t, tid, sig, info)
+    to_thread(t, None, tid, sig, info)
 }
 
 pub fn rt_sigqueueinfo(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -182,7 +208,7 @@ pub fn rt_sigqueueinfo(t: &mut Task, a: [u64; 6]) -> SysResult {
     if pid <= 0 {
         bail!(ESRCH);
     }
-    to_task(t, pid, sig, info.unwrap_or_default())
+    to_process(t, pid, sig, info.unwrap_or_default())
 }
 
 pub fn rt_tgsigqueueinfo(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -190,11 +216,8 @@ pub fn rt_tgsigqueueinfo(t: &mut Task, a: [u64; 6]) -> SysResult {
     if tgid <= 0 || tid <= 0 {
         bail!(EINVAL);
     }
-    let info = ksignal::queue_info(t, tid, sig, a[3])?;
-    if tgid != tid {
-        bail!(ESRCH);
-    }
-    to_task(t, tid, sig, info.unwrap_or_default())
+    let info = ksignal::queue_info(t, tgid, sig, a[3])?;
+    to_thread(t, Some(tgid), tid, sig, info.unwrap_or_default())
 }
 
 const SS_ONSTACK: i32 = 1;

@@ -181,7 +181,7 @@ fn parse_num(name: &[u8]) -> Option<i32> {
 
 /// The PIDs that exist.
 fn pids(t: &Task) -> Vec<i32> {
-    vec![t.tid]
+    vec![t.tgid]
 }
 
 /// Looks up `name` in a procfs directory.
@@ -298,8 +298,8 @@ pub fn read_link(t: &Task, k: &FileKind) -> Result<Vec<u8>, Errno> {
     let root = &t.fs.root;
     let path = |n: &Rc<Inode>| super::path_of(n, root).unwrap_or_else(|| b"(unreachable)".to_vec());
     Ok(match *k {
-        FileKind::SelfLink => t.tid.to_string().into_bytes(),
-        FileKind::ThreadSelf => format!("{}/task/{}", t.tid, t.tid).into_bytes(),
+        FileKind::SelfLink => t.tgid.to_string().into_bytes(),
+        FileKind::ThreadSelf => format!("{}/task/{}", t.tgid, t.tid).into_bytes(),
         FileKind::Exe(_) => t
             .exe
             .as_ref()
@@ -405,7 +405,7 @@ fn system_file(t: &Task, name: &str, s: &mut String) {
             )
         }
         "uptime" => writeln!(s, "{uptime:.2} {:.2}", uptime * ncpu as f64),
-        "loadavg" => writeln!(s, "0.00 0.00 0.00 1/1 {}", t.tid),
+        "loadavg" => writeln!(s, "0.00 0.00 0.00 1/1 {}", t.tgid),
         "version" => writeln!(
             s,
             "Linux version {} (runrs@runrs) (gcc) {}",
@@ -451,7 +451,7 @@ fn mounts(t: &Task, info: bool) -> String {
 fn pid_file(t: &Task, name: &str) -> Result<Vec<u8>, Errno> {
     let mut s = String::new();
     let comm = t.comm();
-    let pid = t.tid;
+    let pid = t.tgid;
     let (vm, rss) = (t.mm.mapped_bytes(), t.mm.mapped_bytes());
     let _ = match name {
         "cmdline" => return Ok(t.mm.read_range(t.mm.state().arg_range).unwrap_or_default()),
