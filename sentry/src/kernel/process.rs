@@ -769,10 +769,11 @@ fn route_signals(k: &Kernel, tasks: &mut VecDeque<Task>) {
 /// futex wait forgotten, its stub thread parked for reuse.
 fn end_thread(k: &Kernel, t: &mut Task) {
     k.futex.borrow_mut().cancel(t.tid);
-    if t.clear_child_tid != 0 && t.mm.users() > 1 {
-        if t.mm.write_obj(UserAddr(t.clear_child_tid), &0u32).is_ok() {
-            crate::syscalls::futex::wake_addr(t, t.clear_child_tid, 1);
-        }
+    if t.clear_child_tid != 0
+        && t.mm.users() > 1
+        && t.mm.write_obj(UserAddr(t.clear_child_tid), &0u32).is_ok()
+    {
+        crate::syscalls::futex::wake_addr(t, t.clear_child_tid, 1);
     }
     if t.tid != t.tgid {
         k.procs.borrow_mut().threads.remove(&t.tid);

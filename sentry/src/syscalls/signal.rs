@@ -116,11 +116,7 @@ pub fn kill(t: &mut Task, a: [u64; 6]) -> SysResult {
         ..SigInfo::default()
     };
     for &q in &targets {
-        if q == t.tgid {
-            ksignal::raise(t, sig, info);
-        } else {
-            send_other(t, q, sig, info);
-        }
+        to_process_unchecked(t, q, sig, info);
     }
     Ok(0)
 }
@@ -167,12 +163,18 @@ fn to_process(t: &mut Task, pid: i32, sig: i32, info: SigInfo) -> SysResult {
     if sig == 0 {
         return Ok(0);
     }
-    if pid == t.tgid {
+    to_process_unchecked(t, pid, sig, info);
+    Ok(0)
+}
+
+/// A process-directed signal: the caller takes one to its own process at once unless it blocks
+/// it; otherwise the scheduler gives it to a thread that does not.
+fn to_process_unchecked(t: &mut Task, pid: i32, sig: i32, info: SigInfo) {
+    if pid == t.tgid && t.signals.mask & abi::signal::bit(sig) == 0 {
         ksignal::raise(t, sig, info);
     } else {
         send_other(t, pid, sig, info);
     }
-    Ok(0)
 }
 
 fn tkill_info(t: &Task) -> SigInfo {
