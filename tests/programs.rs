@@ -265,6 +265,57 @@ fn no_stub_or_gofer_survives_a_killed_sentry() {
     }
 }
 
+/// Starts `runrs do` with `args`, waits for the guest to print "ready", sends `sig` to runrs
+/// and returns its exit code and the rest of stdout.
+fn signal_runrs(args: &[&str], sig: i32) -> (i32, String) {
+    let mut child = Command::new(runrs_bin())
+        .arg("do")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut buf = [0u8; 6];
+    std::io::Read::read_exact(&mut out, &mut buf).unwrap();
+    assert_eq!(&buf, b"ready\n");
+    // SAFETY: kill takes no pointers; the pid is our child's.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    (status.code().unwrap_or(-1), rest)
+}
+
+#[test]
+fn host_signals_reach_the_guest() {
+    // Ctrl-C (SIGINT) reaches a Python program's handler: KeyboardInterrupt, normal exit. (It
+    // says "ready" inside the try: a KeyboardInterrupt just before it would end Python with
+    // SIGINT, natively too.)
+    let (code, out) = signal_runrs(
+        &[
+            "/usr/bin/python3",
+            "-c",
+            "import time\ntry:\n    print('ready', flush=True)\n    time.sleep(30)\nexcept KeyboardInterrupt:\n    print('interrupted')",
+        ],
+        libc::SIGINT,
+    );
+    assert_eq!((code, out.as_str()), (0, "interrupted\n"));
+    // SIGTERM ends a shell busy in a loop that makes no syscalls: 128 + 15, as natively.
+    let (code, _) = signal_runrs(
+        &["/bin/sh", "-c", "echo ready; while :; do :; done"],
+        libc::SIGTERM,
+    );
+    assert_eq!(code, 143);
+    // SIGINT goes to the foreground group: a pipeline's processes all end.
+    let (code, _) = signal_runrs(
+        &["/bin/sh", "-c", "echo ready; sleep 30 | cat"],
+        libc::SIGINT,
+    );
+    assert_eq!(code, 130);
+}
+
 #[test]
 fn syscall_docs_are_current() {
     let out = Command::new(runrs_bin()).arg("syscalls").output().unwrap();

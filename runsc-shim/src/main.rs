@@ -11,6 +11,7 @@ use sentry::{Config, Overlay, Program, Sandbox, StraceSink};
 use std::ffi::OsString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -307,7 +308,10 @@ fn start_gofer(
     if let Some(c) = cpu {
         cmd.arg("--cpu").arg(c.to_string());
     }
+    // Its own process group: a terminal's Ctrl-C is for the guest (through the Sentry), not
+    // for the Gofer.
     let child = cmd
+        .process_group(0)
         .stdin(std::process::Stdio::from(gofer_end.into_fd()))
         .stdout(std::process::Stdio::null())
         .env_clear()

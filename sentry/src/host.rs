@@ -306,3 +306,90 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> io::Result<usize> {
         }
     }
 }
+
+/// Host signals `runrs do` passes on to the guest, as a set (bit N-1 for signal N).
+static FORWARDED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The signals passed on: the terminal's (SIGINT, SIGQUIT, SIGHUP) and the ones a supervisor
+/// sends (SIGTERM, SIGUSR1, SIGUSR2).
+pub const FORWARD: [i32; 6] = [
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGHUP,
+    libc::SIGTERM,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+];
+
+/// The write end of a pipe the handler writes a byte to, waking an idle scheduler (which polls
+/// the read end): a signal that arrives just before the scheduler sleeps is not missed.
+static WAKE_PIPE: [std::sync::atomic::AtomicI32; 2] = [
+    std::sync::atomic::AtomicI32::new(-1),
+    std::sync::atomic::AtomicI32::new(-1),
+];
+
+extern "C" fn on_forwarded(sig: libc::c_int) {
+    if (1..=64).contains(&sig) {
+        FORWARDED.fetch_or(1 << (sig - 1), std::sync::atomic::Ordering::Relaxed);
+    }
+    // Take the CPU back from the guest so the scheduler sees the signal now.
+    platform::ptrace::kick_running();
+    let w = WAKE_PIPE[1].load(std::sync::atomic::Ordering::Relaxed);
+    if w >= 0 {
+        // SAFETY: a one-byte write from a valid buffer to a non-blocking pipe (a full pipe
+        // already wakes the scheduler).
+        unsafe { libc::write(w, b"x".as_ptr().cast(), 1) };
+    }
+}
+
+/// Catches [`FORWARD`] signals sent to the Sentry (they no longer end it) for
+/// [`take_forwarded`].
+pub fn forward_signals() -> io::Result<()> {
+    let mut fds = [-1; 2];
+    // SAFETY: fds has room for the two fds pipe2 writes.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    WAKE_PIPE[0].store(fds[0], std::sync::atomic::Ordering::Relaxed);
+    WAKE_PIPE[1].store(fds[1], std::sync::atomic::Ordering::Relaxed);
+    for sig in FORWARD {
+        // SAFETY: the handler only does async-signal-safe work (an atomic, a tgkill); no
+        // SA_RESTART, so an idle sleep of the scheduler returns early.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_forwarded as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut sa.sa_mask);
+            if libc::sigaction(sig, &sa, std::ptr::null_mut()) != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The forwarded signals received since the last call.
+pub fn take_forwarded() -> u64 {
+    FORWARDED.swap(0, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sleeps up to `ns` nanoseconds; a host signal to forward ends the sleep early, even one that
+/// arrived just before it.
+pub fn sleep_interruptible(ns: u64) {
+    let r = WAKE_PIPE[0].load(std::sync::atomic::Ordering::Relaxed);
+    let ms = i32::try_from(ns.div_ceil(1_000_000)).unwrap_or(i32::MAX);
+    if r < 0 {
+        std::thread::sleep(std::time::Duration::from_nanos(ns));
+        return;
+    }
+    let mut p = [libc::pollfd {
+        fd: r,
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    // SAFETY: p is one valid pollfd.
+    if unsafe { libc::poll(p.as_mut_ptr(), 1, ms) } > 0 {
+        let mut buf = [0u8; 64];
+        // SAFETY: reads into a valid buffer from our own non-blocking pipe.
+        while unsafe { libc::read(r, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
+    }
+}

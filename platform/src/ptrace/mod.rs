@@ -444,8 +444,11 @@ impl PtraceContext {
         deadline_ns: Option<u64>,
     ) -> Result<Event, Error> {
         sys::set_regs(self.tid, regs)?;
-        sys::resume(self.tid, sys::Resume::Sysemu, 0)?;
-        let stop = sys::wait_stop_until(self.pid, self.tid, deadline_ns)?;
+        sys::set_running(Some((self.pid, self.tid)));
+        let stop = sys::resume(self.tid, sys::Resume::Sysemu, 0)
+            .and_then(|()| sys::wait_stop_until(self.pid, self.tid, deadline_ns));
+        sys::set_running(None);
+        let stop = stop?;
         *regs = sys::get_regs(self.tid)?;
         match stop {
             sys::Stop::Syscall => Ok(Event::Syscall),
@@ -459,6 +462,11 @@ impl PtraceContext {
             }
         }
     }
+}
+
+/// Stops the guest thread running now (see [`sys::kick_running`]); async-signal-safe.
+pub fn kick_running() {
+    sys::kick_running()
 }
 
 /// The CLOCK_MONOTONIC time in nanoseconds, the clock of preemption deadlines.

@@ -426,8 +426,38 @@ fn arm_timer(deadline_ns: u64) {
     };
 }
 
+/// The stub thread running guest code now (thread group << 32 | thread), 0 when none.
+static RUNNING: AtomicU64 = AtomicU64::new(0);
+
+/// Stops the guest thread running now, if one is (a no-op otherwise; a kick that arrives after
+/// the thread stopped on its own is dropped at its next stop). Async-signal-safe: the Sentry's
+/// handlers for host signals to forward call it.
+pub fn kick_running() {
+    let r = RUNNING.load(Ordering::Relaxed);
+    if r != 0 {
+        // SAFETY: a signal to a thread of our own traced child.
+        unsafe {
+            libc::syscall(
+                libc::SYS_tgkill,
+                (r >> 32) as i32,
+                (r & 0xffff_ffff) as i32,
+                KICK_SIGNAL,
+            )
+        };
+    }
+}
+
 /// Waits for `pid` to stop; once `deadline_ns` (CLOCK_MONOTONIC) has passed, kicks it out with
 /// [`KICK_SIGNAL`].
+/// Records which stub thread runs guest code (None: none), for [`kick_running`]. Set before the
+/// thread is resumed, so that a kick never misses it.
+pub fn set_running(thread: Option<(i32, i32)>) {
+    let v = thread.map_or(0, |(tgid, tid)| {
+        (u64::from(tgid.cast_unsigned()) << 32) | u64::from(tid.cast_unsigned())
+    });
+    RUNNING.store(v, Ordering::Relaxed);
+}
+
 pub fn wait_stop_until(tgid: i32, pid: i32, deadline_ns: Option<u64>) -> Result<Stop, Error> {
     let Some(deadline) = deadline_ns else {
         return wait_stop(pid);

@@ -545,6 +545,11 @@ impl Sandbox {
         let base = path.rsplit(|&c| c == b'/').next().unwrap_or(&path);
         task.comm = base[..base.len().min(15)].to_vec();
         task.k.procs.borrow_mut().add_init(task.tgid);
+        // From here on, SIGINT, SIGTERM and the like are for the guest (set up before the
+        // lockdown: it makes a pipe).
+        if let Err(e) = host::forward_signals() {
+            tracing::warn!("host signals will not reach the guest: {e}");
+        }
         Ok(Sandbox {
             k: task.k.clone(),
             tasks: std::collections::VecDeque::from([task]),

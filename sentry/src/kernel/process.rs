@@ -717,6 +717,7 @@ fn run_deadline(k: &Kernel, t: &Task, others: &VecDeque<Task>) -> Option<u64> {
 /// that does not block them (else the first thread), thread-directed ones to their thread; ends
 /// the threads of processes that exit as a group or exec'd.
 fn route_signals(k: &Kernel, tasks: &mut VecDeque<Task>) {
+    forward_host_signals(k);
     let (sent, to_threads, exec_kill) = {
         let mut procs = k.procs.borrow_mut();
         let mut sent = Vec::new();
@@ -761,6 +762,34 @@ fn route_signals(k: &Kernel, tasks: &mut VecDeque<Task>) {
         if let Some(status) = procs.get(t.tgid).and_then(|p| p.group_exit) {
             t.exit = Some(status);
             t.blocked = false;
+        }
+    }
+}
+
+/// Host signals sent to the Sentry (`runrs do`): the terminal's go to PID 1's process group (the
+/// foreground group, as a terminal would send them), the others to PID 1. They act as they
+/// would on the program run natively: a PID 1 without a handler for SIGINT or SIGTERM ends.
+fn forward_host_signals(k: &Kernel) {
+    let set = crate::host::take_forwarded();
+    if set == 0 {
+        return;
+    }
+    let mut procs = k.procs.borrow_mut();
+    let fg = procs.get(1).map_or(1, |p| p.pgid);
+    for sig in crate::host::FORWARD {
+        if set & abi::signal::bit(sig) == 0 {
+            continue;
+        }
+        tracing::debug!("forwarding host {} to the guest", abi::signal::name(sig));
+        let info = SigInfo {
+            code: signal::SI_USER,
+            ..SigInfo::default()
+        };
+        let terminal = matches!(sig, libc::SIGINT | libc::SIGQUIT | libc::SIGHUP);
+        for (&pid, p) in procs.procs.iter_mut() {
+            if p.zombie.is_none() && if terminal { p.pgid == fg } else { pid == 1 } {
+                p.pending.push((sig, info));
+            }
         }
     }
 }
@@ -817,15 +846,13 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
                     )
                     .min();
                 match next {
-                    Some(ns) => std::thread::sleep(std::time::Duration::from_nanos(
-                        u64::try_from(ns).unwrap_or(0),
-                    )),
+                    Some(ns) => crate::host::sleep_interruptible(u64::try_from(ns).unwrap_or(0)),
                     None => {
                         k.log_partial(
                             "every task of the sandbox is waiting for another: waits for ever"
                                 .into(),
                         );
-                        std::thread::sleep(std::time::Duration::from_secs(3600));
+                        crate::host::sleep_interruptible(3600 * 1_000_000_000);
                     }
                 }
                 continue;
