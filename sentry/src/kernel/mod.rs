@@ -200,6 +200,8 @@ pub struct Signals {
     pub info: [signal::SigInfo; 64],
     /// The mask to restore when a wait that replaced it (sigsuspend, ppoll, pselect6) ends.
     pub saved_mask: Option<u64>,
+    /// The set a sigtimedwait in progress waits for.
+    pub waiting_for: u64,
 }
 
 impl Signals {
@@ -211,6 +213,7 @@ impl Signals {
             pending: 0,
             info: [signal::SigInfo::default(); 64],
             saved_mask: None,
+            waiting_for: 0,
         }
     }
     /// A new thread's: the same dispositions, the creator's mask.

@@ -374,7 +374,7 @@ fn clone_thread(t: &mut Task, c: CloneArgs) -> SysResult {
         exe: t.exe.clone(),
         comm: t.comm.clone(),
         // A new thread starts off the alternate stack (none), as Linux.
-        altstack: (0, 0, 0),
+        altstack: (0, 2, 0), // SS_DISABLE
         nice: t.nice,
         affinity: t.affinity.clone(),
         stub_pid: t.stub_pid,
@@ -734,9 +734,16 @@ fn route_signals(k: &Kernel, tasks: &mut VecDeque<Task>) {
     };
     for (pid, sig, info) in sent {
         let live = |t: &Task| t.tgid == pid && t.exit.is_none();
+        // A thread in sigtimedwait for it first, then one that does not block it.
+        let b = abi::signal::bit(sig);
         let i = tasks
             .iter()
-            .position(|t| live(t) && t.signals.mask & abi::signal::bit(sig) == 0)
+            .position(|t| live(t) && t.blocked && t.signals.waiting_for & b != 0)
+            .or_else(|| {
+                tasks
+                    .iter()
+                    .position(|t| live(t) && t.signals.mask & b == 0)
+            })
             .or_else(|| tasks.iter().position(live));
         if let Some(t) = i.and_then(|i| tasks.get_mut(i)) {
             signal::raise(t, sig, info);
@@ -794,6 +801,31 @@ fn forward_host_signals(k: &Kernel) {
     }
 }
 
+/// After a syscall that changes what the threads of a process share but each task keeps its own
+/// copy of (working directory, root, umask, resource limits), the other threads get the change.
+fn share_process_state(t: &Task, tasks: &mut VecDeque<Task>) {
+    use abi::sysno::*;
+    let nr = usize::try_from(t.regs.orig_rax).unwrap_or(usize::MAX);
+    if ![
+        SYS_CHDIR,
+        SYS_FCHDIR,
+        SYS_CHROOT,
+        SYS_UMASK,
+        SYS_SETRLIMIT,
+        SYS_PRLIMIT64,
+    ]
+    .contains(&nr)
+    {
+        return;
+    }
+    for o in tasks.iter_mut().filter(|o| o.tgid == t.tgid) {
+        o.fs.cwd = t.fs.cwd.clone();
+        o.fs.root = t.fs.root.clone();
+        o.umask = t.umask;
+        o.rlimits = t.rlimits;
+    }
+}
+
 /// What a thread leaves behind: its clear_child_tid is zeroed and woken (pthread_join), its
 /// futex wait forgotten, its stub thread parked for reuse.
 fn end_thread(k: &Kernel, t: &mut Task) {
@@ -817,9 +849,11 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
         tasks.extend(k.spawned.borrow_mut().drain(..));
         // Signals other tasks sent, then every signal a task can act on now: a default action,
         // or a handler (which interrupts the syscall the task waits in).
-        route_signals(k, tasks);
         for t in tasks.iter_mut() {
             super::timer::fire(t);
+        }
+        route_signals(k, tasks);
+        for t in tasks.iter_mut() {
             if t.exit.is_none() && signal::deliverable(t) && !vfork_waiting(k, t) {
                 signal::deliver(t);
             }
@@ -895,6 +929,9 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
             }
             retry(tasks);
             continue;
+        }
+        if !t.blocked {
+            share_process_state(&t, tasks);
         }
         let blocked = t.blocked;
         tasks.push_back(t);

@@ -17,7 +17,6 @@ const UC_SIGCONTEXT_SS: u64 = 2;
 const UC_STRICT_RESTORE_SS: u64 = 4;
 const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
 const FP_XSTATE_MAGIC2: u32 = 0x4650_5845;
-const SS_ONSTACK: i32 = 1;
 const SS_DISABLE: i32 = 2;
 
 /// The fields of a siginfo the Sentry fills in.
@@ -100,9 +99,12 @@ fn ignored(t: &Task, sig: i32) -> bool {
     handler == 1 || (handler == 0 && default_ignored(sig))
 }
 
-/// Faults first (as Linux's SYNCHRONOUS_MASK), then the lowest pending signal not blocked.
+/// Faults first (as Linux's SYNCHRONOUS_MASK), then the lowest pending signal not blocked (nor
+/// waited for by sigtimedwait, which takes it instead).
 fn next(t: &Task) -> Option<i32> {
-    let ready = t.signals.pending & !(t.signals.mask & !(bit(SIGKILL) | bit(SIGSTOP)));
+    let ready = t.signals.pending
+        & !(t.signals.mask & !(bit(SIGKILL) | bit(SIGSTOP)))
+        & !(t.signals.waiting_for & !bit(SIGKILL));
     let sync =
         ready & (bit(SIGSEGV) | bit(SIGBUS) | bit(SIGILL) | bit(SIGTRAP) | bit(SIGFPE) | bit(31));
     let pick = if sync != 0 { sync } else { ready };
@@ -146,8 +148,10 @@ pub fn deliver(t: &mut Task) {
                     // No room for the frame (a bad stack): SIGSEGV, as Linux's force_sigsegv.
                     tracing::info!("signal frame for {}: {e}", name(sig));
                     t.kill(SIGSEGV);
+                    return;
                 }
-                return;
+                // Linux sets up a frame for every deliverable signal before the task runs:
+                // the last one's handler runs first.
             }
         }
     }
@@ -158,6 +162,7 @@ pub fn deliver(t: &mut Task) {
 fn interrupt(t: &mut Task, flags: u64) {
     let progress = t.wait.progress;
     t.k.futex.borrow_mut().cancel(t.tid);
+    t.signals.waiting_for = 0;
     // A relative sleep tells how much of it was left.
     let a = t.regs.syscall_args();
     let rem = match usize::try_from(t.regs.orig_rax).unwrap_or(usize::MAX) {
@@ -178,7 +183,7 @@ fn interrupt(t: &mut Task, flags: u64) {
     t.wait = super::WaitState::default();
     if progress > 0 {
         t.regs.rax = progress as u64;
-    } else if flags & SA_RESTART != 0 && restartable(t.regs.orig_rax) {
+    } else if flags & SA_RESTART != 0 && restartable(t.regs.orig_rax, a[3]) {
         // Back to the syscall instruction, with the number in rax again. A wait that replaced
         // the mask (none is restartable) has nothing to restore.
         t.regs.rip -= 2;
@@ -189,9 +194,13 @@ fn interrupt(t: &mut Task, flags: u64) {
 }
 
 /// Syscalls SA_RESTART restarts (the others return EINTR whatever the flag).
-fn restartable(nr: u64) -> bool {
+fn restartable(nr: u64, a3: u64) -> bool {
     use abi::sysno::*;
     let nr = usize::try_from(nr).unwrap_or(usize::MAX);
+    // A timed futex wait returns EINTR (Linux restarts it only without a handler).
+    if nr == SYS_FUTEX && a3 != 0 {
+        return false;
+    }
     ![
         SYS_NANOSLEEP,
         SYS_CLOCK_NANOSLEEP,
@@ -204,6 +213,7 @@ fn restartable(nr: u64) -> bool {
         SYS_RT_SIGSUSPEND,
         SYS_PAUSE,
         SYS_RT_SIGTIMEDWAIT,
+        SYS_EPOLL_PWAIT2,
     ]
     .contains(&nr)
 }
@@ -260,14 +270,8 @@ fn setup_frame(t: &mut Task, sig: i32, info: SigInfo) -> Result<(), Errno> {
     );
     put(&mut f, 16, 0); // uc_link
     put(&mut f, 24, ss_sp);
-    let flags = if ss_size == 0 {
-        SS_DISABLE
-    } else if on_alt {
-        SS_ONSTACK
-    } else {
-        0
-    } | (ss_flags & (1 << 31));
-    f[32..36].copy_from_slice(&flags.to_ne_bytes());
+    // The flags as sigaltstack set them (Linux saves them raw, without SS_ONSTACK).
+    f[32..36].copy_from_slice(&ss_flags.to_ne_bytes());
     put(&mut f, 40, ss_size);
     // sigcontext at 48.
     let gregs = [
@@ -298,11 +302,12 @@ fn setup_frame(t: &mut Task, sig: i32, info: SigInfo) -> Result<(), Errno> {
     put(&mut f, 48 + 18 * 8, segs);
     put(&mut f, 48 + 19 * 8, 0); // err
     put(&mut f, 48 + 20 * 8, 0); // trapno
-    put(&mut f, 48 + 21 * 8, t.signals.mask); // oldmask
+                                 // The mask to restore: sigsuspend's saved one if it is waiting there.
+    let restore_mask = t.signals.saved_mask.take().unwrap_or(t.signals.mask);
+    put(&mut f, 48 + 21 * 8, restore_mask); // oldmask
     put(&mut f, 48 + 22 * 8, info.addr); // cr2
     put(&mut f, 48 + 23 * 8, fp_addr);
-    // uc_sigmask at 304 (the mask to restore: sigsuspend's saved one if it is waiting there).
-    let restore_mask = t.signals.saved_mask.take().unwrap_or(t.signals.mask);
+    // uc_sigmask at 304.
     put(&mut f, 304, restore_mask);
     f[312..440].copy_from_slice(&info.bytes(sig));
     t.mm.copy_out(UserAddr(fp_addr), &fp)?;
@@ -316,11 +321,12 @@ fn setup_frame(t: &mut Task, sig: i32, info: SigInfo) -> Result<(), Errno> {
     if action.flags & SA_RESETHAND != 0 {
         t.signals.set_action(sig, abi::KernelSigaction::default());
     }
-    if flags & (1 << 31) != 0 && action.flags & SA_ONSTACK != 0 {
-        // SS_AUTODISARM: the alternate stack is off while the handler runs.
-        t.altstack = (0, 0, 0);
-    }
+    // rt_sigreturn puts the alternate stack back as it was (SS_AUTODISARM turns it off while
+    // the handler runs).
     t.sigframes.push((frame, t.altstack));
+    if ss_flags & (1 << 31) != 0 && action.flags & SA_ONSTACK != 0 {
+        t.altstack = (0, SS_DISABLE, 0);
+    }
     t.regs.rsp = frame;
     t.regs.rip = action.handler;
     t.regs.rdi = sig as u64;
@@ -413,6 +419,7 @@ pub fn rt_sigtimedwait(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     let set: u64 = t.mm.read_obj(UserAddr(a[0]))?;
     let set = set & !(bit(SIGKILL) | bit(SIGSTOP));
+    t.signals.waiting_for = 0;
     if t.wait.deadline.is_none() && a[2] != 0 {
         let ts: abi::Timespec = t.mm.read_obj(UserAddr(a[2]))?;
         if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
@@ -440,6 +447,9 @@ pub fn rt_sigtimedwait(t: &mut Task, a: [u64; 6]) -> SysResult {
     if a[2] != 0 && t.wait.expired() {
         bail!(EAGAIN);
     }
+    // Signals of the set are this wait's, even unblocked ones with handlers (and the
+    // scheduler gives a process-directed one to this thread).
+    t.signals.waiting_for = set;
     Err(Errno::new(crate::errors::EBLOCK))
 }
 

@@ -10,7 +10,7 @@
 //! Partial: ITIMER_VIRTUAL counts user and system time of the stub (as ITIMER_PROF does), and
 //! CPU-time timers fire at the first scheduling point after they expire (within the time slice).
 
-use super::signal::{self, SigInfo};
+use super::signal::SigInfo;
 use super::Task;
 use crate::bail;
 use crate::errors::{Errno, SysResult};
@@ -45,6 +45,8 @@ pub struct Timer {
     pub last_overrun: i32,
     /// The POSIX timer id (-1 for an interval timer).
     pub id: i32,
+    /// SIGEV_THREAD_ID: the thread the signal is for.
+    pub thread: Option<i32>,
 }
 
 /// A process's timers.
@@ -96,7 +98,8 @@ pub fn fire(t: &mut Task) {
     if t.timers.borrow().armed().next().is_none() {
         return;
     }
-    let mut due: Vec<(i32, SigInfo)> = Vec::new();
+    // (signal, siginfo, the thread it is for: None for the process).
+    let mut due: Vec<(i32, SigInfo, Option<i32>)> = Vec::new();
     let sigs = &mut t.signals;
     let mut guard = t.timers.borrow_mut();
     let timers = &mut *guard;
@@ -145,11 +148,20 @@ pub fn fire(t: &mut Task) {
                 addr: 0,
             }
         };
-        due.push((x.signo, info));
+        due.push((x.signo, info, x.thread));
     }
     drop(guard);
-    for (sig, info) in due {
-        signal::raise(t, sig, info);
+    // A process-directed signal goes to a thread that does not block it; the scheduler picks.
+    let mut procs = t.k.procs.borrow_mut();
+    for (sig, info, thread) in due {
+        match thread {
+            Some(tid) => procs.thread_signals.push((tid, sig, info)),
+            None => {
+                if let Some(p) = procs.procs.get_mut(&t.tgid) {
+                    p.pending.push((sig, info));
+                }
+            }
+        }
     }
 }
 
@@ -274,6 +286,7 @@ pub fn timer_create(t: &mut Task, a: [u64; 6]) -> SysResult {
     let id = (0..i32::MAX)
         .find(|i| !t.timers.borrow().posix.contains_key(i))
         .ok_or_else(|| crate::errno!(EAGAIN))?;
+    let mut thread = None;
     let (signo, value) = if a[1] == 0 {
         (abi::signal::SIGALRM, id as u64)
     } else {
@@ -289,8 +302,17 @@ pub fn timer_create(t: &mut Task, a: [u64; 6]) -> SysResult {
                 if !(1..=abi::signal::SIGRTMAX).contains(&signo) {
                     bail!(EINVAL, "sigev_signo {signo}");
                 }
-                if notify == SIGEV_THREAD_ID && tid != t.tid {
-                    bail!(EINVAL, "sigev_notify_thread_id {tid} is not the caller");
+                if notify == SIGEV_THREAD_ID {
+                    // Any thread of the caller's process (glibc's SIGEV_THREAD helper thread).
+                    let procs = t.k.procs.borrow();
+                    let mine = tid == t.tgid || procs.threads.get(&tid) == Some(&t.tgid);
+                    if !mine {
+                        bail!(
+                            EINVAL,
+                            "sigev_notify_thread_id {tid} is not of this process"
+                        );
+                    }
+                    thread = Some(tid);
                 }
                 (signo, value)
             }
@@ -307,6 +329,7 @@ pub fn timer_create(t: &mut Task, a: [u64; 6]) -> SysResult {
             signo,
             value,
             id,
+            thread,
             ..Timer::default()
         },
     );

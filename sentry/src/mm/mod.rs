@@ -1147,6 +1147,11 @@ impl Mm {
         Mm { s: self.s.clone() }
     }
 
+    /// A number naming this address space while it exists.
+    pub fn id(&self) -> u64 {
+        Rc::as_ptr(&self.s) as u64
+    }
+
     /// How many tasks hold this address space.
     pub fn users(&self) -> usize {
         Rc::strong_count(&self.s)

@@ -32,7 +32,7 @@ const BITSET_ALL: u32 = u32::MAX;
 /// One waiting task.
 #[derive(Clone, Copy, Debug)]
 struct Waiter {
-    key: u64,
+    key: Key,
     tid: i32,
     bitset: u32,
 }
@@ -47,7 +47,7 @@ pub struct FutexTable {
 
 impl FutexTable {
     /// Wakes up to `n` waiters on `key` whose bitset meets `bitset`; returns how many.
-    pub fn wake(&mut self, key: u64, n: usize, bitset: u32) -> usize {
+    pub fn wake(&mut self, key: Key, n: usize, bitset: u32) -> usize {
         let mut woken = 0;
         let mut i = 0;
         while i < self.waiters.len() && woken < n {
@@ -65,7 +65,7 @@ impl FutexTable {
 
     /// Wakes up to `wake` waiters on `from` and moves up to `requeue` more to `to`; returns
     /// how many were woken and moved.
-    fn requeue(&mut self, from: u64, to: u64, wake: usize, requeue: usize) -> usize {
+    fn requeue(&mut self, from: Key, to: Key, wake: usize, requeue: usize) -> usize {
         let woken = self.wake(from, wake, BITSET_ALL);
         let mut moved = 0;
         for w in self.waiters.iter_mut() {
@@ -91,17 +91,22 @@ impl FutexTable {
     }
 }
 
-/// The key of the futex word at `addr`: the memory-file offset backing it (EFAULT if unmapped,
-/// EINVAL if misaligned).
-pub fn key(t: &Task, addr: u64) -> Result<u64, Errno> {
+/// The key of the futex word at `addr` (EFAULT if unmapped, EINVAL if misaligned): a private
+/// futex is its address in its address space; a shared one the memory-file offset backing it,
+/// which every process mapping that memory sees.
+pub fn key(t: &Task, addr: u64, private: bool) -> Result<Key, Errno> {
     if !addr.is_multiple_of(4) {
         bail!(EINVAL, "futex address not aligned");
     }
     match t.mm.backing_ranges(addr, 4).first() {
-        Some(&(off, 4)) => Ok(off),
+        Some(&(_, 4)) if private => Ok((t.mm.id(), addr)),
+        Some(&(off, 4)) => Ok((0, off)),
         _ => bail!(EFAULT, "futex word not mapped"),
     }
 }
+
+/// A futex: (address space, address) for private ones, (0, memory-file offset) for shared.
+pub type Key = (u64, u64);
 
 fn word(t: &Task, addr: u64) -> Result<u32, Errno> {
     if !addr.is_multiple_of(4) {
@@ -112,19 +117,24 @@ fn word(t: &Task, addr: u64) -> Result<u32, Errno> {
 
 /// Wakes up to `n` waiters of the futex at `addr` (thread exit's clear_child_tid).
 pub fn wake_addr(t: &Task, addr: u64, n: usize) {
-    if let Ok(k) = key(t, addr) {
+    // glibc waits on it with a shared-or-private futex as it pleases: wake both.
+    if let Ok(k) = key(t, addr, true) {
+        t.k.futex.borrow_mut().wake(k, n, BITSET_ALL);
+    }
+    if let Ok(k) = key(t, addr, false) {
         t.k.futex.borrow_mut().wake(k, n, BITSET_ALL);
     }
 }
 
+/// A wake count (an int): Linux wakes at least one waiter even for 0 or a negative count.
 fn count(v: u64) -> usize {
-    // A count is an int; a negative one means "all" for wake, and is rejected for requeue.
-    usize::try_from(int_arg(v)).unwrap_or(usize::MAX)
+    usize::try_from(int_arg(v)).unwrap_or(0).max(1)
 }
 
 pub fn futex(t: &mut Task, a: [u64; 6]) -> SysResult {
     let (uaddr, op) = (a[0], a[1] as u32);
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+    let private = op & FUTEX_PRIVATE_FLAG != 0;
     if op & FUTEX_CLOCK_REALTIME != 0 && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET {
         bail!(ENOSYS, "FUTEX_CLOCK_REALTIME with this operation");
     }
@@ -139,15 +149,15 @@ pub fn futex(t: &mut Task, a: [u64; 6]) -> SysResult {
             if bitset == 0 {
                 bail!(EINVAL, "empty bitset");
             }
-            let k = key(t, uaddr)?;
+            let k = key(t, uaddr, private)?;
             Ok(t.k.futex.borrow_mut().wake(k, count(a[2]), bitset) as u64)
         }
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
             if int_arg(a[2]) < 0 || int_arg(a[3]) < 0 {
                 bail!(EINVAL);
             }
-            let from = key(t, uaddr)?;
-            let to = key(t, a[4])?;
+            let from = key(t, uaddr, private)?;
+            let to = key(t, a[4], private)?;
             if cmd == FUTEX_CMP_REQUEUE && word(t, uaddr)? != a[5] as u32 {
                 bail!(EAGAIN);
             }
@@ -160,11 +170,12 @@ pub fn futex(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
         FUTEX_WAKE_OP => {
             let (uaddr2, encoded) = (a[4], a[5] as u32);
-            let k1 = key(t, uaddr)?;
-            let k2 = key(t, uaddr2)?;
+            let k1 = key(t, uaddr, private)?;
+            let k2 = key(t, uaddr2, private)?;
             let opcode = (encoded >> 28) & 7;
             let cmp = (encoded >> 24) & 15;
-            let mut oparg = (encoded >> 12) & 0xfff;
+            // A signed 12-bit operand.
+            let mut oparg = (((encoded << 8).cast_signed()) >> 20).cast_unsigned();
             let cmparg = encoded & 0xfff;
             if encoded & (8 << 28) != 0 {
                 if oparg > 31 {
@@ -172,6 +183,7 @@ pub fn futex(t: &mut Task, a: [u64; 6]) -> SysResult {
                 }
                 oparg = 1 << oparg;
             }
+            let oparg = oparg;
             let old: u32 = t.mm.read_obj(UserAddr(uaddr2))?;
             let new = match opcode {
                 0 => oparg,
@@ -255,7 +267,7 @@ fn wait(t: &mut Task, a: [u64; 6], cmd: u32, op: u32) -> SysResult {
             (libc::CLOCK_MONOTONIC, ts)
         });
     }
-    let k = key(t, a[0])?;
+    let k = key(t, a[0], op & FUTEX_PRIVATE_FLAG != 0)?;
     if word(t, a[0])? != a[2] as u32 {
         t.wait.deadline = None;
         bail!(EAGAIN);

@@ -146,6 +146,11 @@ pub fn ppoll(t: &mut Task, a: [u64; 6]) -> SysResult {
     let timeout = timeout_from_ts(t, a[2])?;
     if a[3] != 0 {
         crate::kernel::signal::wait_mask(t, a[3])?;
+        // A signal the new mask lets through ends the call first (EINTR, even with a zero
+        // timeout), its handler running with the old mask back.
+        if crate::kernel::signal::deliverable(t) {
+            return Err(Errno::new(crate::errors::EBLOCK));
+        }
     }
     do_poll(t, a[0], a[1], timeout)
 }
@@ -254,6 +259,9 @@ pub fn pselect6(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
         if sig[0] != 0 {
             crate::kernel::signal::wait_mask(t, sig[0])?;
+            if crate::kernel::signal::deliverable(t) {
+                return Err(Errno::new(crate::errors::EBLOCK));
+            }
         }
     }
     let timeout = timeout_from_ts(t, a[4])?;

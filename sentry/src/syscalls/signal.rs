@@ -39,6 +39,11 @@ pub fn rt_sigaction(t: &mut Task, a: [u64; 6]) -> SysResult {
         new.flags &= SA_KNOWN;
         new.mask &= !UNBLOCKABLE;
         t.signals.set_action(sig, new);
+        // A signal now ignored is discarded if pending (blocked or not), as Linux.
+        let ignored = new.handler == 1 || (new.handler == 0 && ksignal::default_ignored(sig));
+        if ignored {
+            t.signals.pending &= !bit(sig);
+        }
     }
     if a[2] != 0 {
         t.mm.write_obj(UserAddr(a[2]), &old)?;
@@ -89,7 +94,7 @@ pub fn kill(t: &mut Task, a: [u64; 6]) -> SysResult {
             .iter()
             .filter(|(_, p)| p.zombie.is_none())
             .filter(|(&q, p)| match pid {
-                -1 => q != 1 || q == t.tgid,
+                -1 => q != 1 && q != t.tgid,
                 0 => p.pgid == my_pgid,
                 n if n < -1 => p.pgid == -n,
                 n => q == n,
@@ -241,10 +246,10 @@ pub fn sigaltstack(t: &mut Task, a: [u64; 6]) -> SysResult {
         let shown = if size == 0 {
             SS_DISABLE
         } else if on_altstack(t) {
-            SS_ONSTACK | flags
+            SS_ONSTACK
         } else {
-            flags
-        };
+            0
+        } | flags;
         let old: [u64; 3] = [sp, u64::from(shown.cast_unsigned()), size];
         t.mm.write_obj(UserAddr(a[1]), &old)?;
     }
@@ -258,10 +263,10 @@ pub fn sigaltstack(t: &mut Task, a: [u64; 6]) -> SysResult {
             bail!(EINVAL, "bad ss_flags");
         }
         if mode == SS_DISABLE {
-            t.altstack = (0, 0, 0);
+            t.altstack = (0, flags, 0);
         } else {
-            let min = crate::host::getauxval(abi::auxv::AT_MINSIGSTKSZ).max(2048);
-            if size < min {
+            // MINSIGSTKSZ (Linux asks for more only of tasks using AMX state).
+            if size < 2048 {
                 bail!(ENOMEM, "alternate stack smaller than MINSIGSTKSZ");
             }
             t.altstack = (sp, flags & SS_AUTODISARM, size);

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+// Differential test: #include <signal.h>
+// variants: static
+#include <signal.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+int main(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGRTMIN);
+    sigprocmask(SIG_BLOCK, &set, 0);
+    struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGRTMIN};
+    timer_t id;
+    timer_create(CLOCK_MONOTONIC, &ev, &id);
+    struct itimerspec its = {{0, 10000000}, {0, 10000000}};
+    timer_settime(id, 0, &its, 0);
+    usleep(205000);
+    siginfo_t si;
+    sigwaitinfo(&set, &si);
+    int g = timer_getoverrun(id);
+    printf("si_overrun in [15,25]: %d, getoverrun==si_overrun: %d\n", si.si_overrun >= 15 && si.si_overrun <= 25, g == si.si_overrun);
+    usleep(35000);
+    sigwaitinfo(&set, &si);
+    printf("second: si_overrun in [1,5]: %d (%d)\n", si.si_overrun >= 1 && si.si_overrun <= 5, si.si_overrun);
+    return 0;
+}
