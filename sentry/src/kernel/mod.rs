@@ -202,6 +202,8 @@ pub struct Signals {
     pub saved_mask: Option<u64>,
     /// The set a sigtimedwait in progress waits for.
     pub waiting_for: u64,
+    /// Further instances of pending real-time signals, in the order sent.
+    pub queued: std::collections::VecDeque<(i32, signal::SigInfo)>,
 }
 
 impl Signals {
@@ -214,6 +216,7 @@ impl Signals {
             info: [signal::SigInfo::default(); 64],
             saved_mask: None,
             waiting_for: 0,
+            queued: std::collections::VecDeque::new(),
         }
     }
     /// A new thread's: the same dispositions, the creator's mask.

@@ -36,6 +36,9 @@ pub struct Proc {
     pub subreaper: bool,
     /// PR_SET_PDEATHSIG: the signal it gets when its parent exits.
     pub pdeathsig: i32,
+    /// The thread of the parent that made it (its parent-death signal comes when that thread
+    /// ends).
+    pub parent_thread: i32,
     /// The other prctl settings.
     pub prctl: PrctlState,
     /// Set by exit_group or a fatal signal: every thread ends, and this is the status.
@@ -104,6 +107,7 @@ impl Procs {
                 execed: false,
                 subreaper: false,
                 pdeathsig: 0,
+                parent_thread: 0,
                 prctl: PrctlState::default(),
             },
         );
@@ -299,6 +303,7 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
             execed: false,
             subreaper: false,
             pdeathsig: 0,
+            parent_thread: t.tid,
             // no_new_privs and the timer slack are inherited.
             prctl: PrctlState {
                 dumpable: 1,
@@ -495,20 +500,9 @@ pub fn exited(k: &Kernel, pid: i32, uid: u32, status: ExitStatus, parent_ignores
     let reaper = reaper.max(1);
     let children = procs.children(pid);
     for c in children {
+        // (Their parent-death signals went when the threads that made them ended.)
         if let Some(p) = procs.procs.get_mut(&c) {
             p.ppid = reaper;
-            if p.pdeathsig != 0 {
-                let sig = p.pdeathsig;
-                p.pending.push((
-                    sig,
-                    SigInfo {
-                        code: signal::SI_USER,
-                        pid,
-                        uid,
-                        ..SigInfo::default()
-                    },
-                ));
-            }
         }
     }
     let Some(p) = procs.procs.get_mut(&pid) else {
@@ -838,6 +832,28 @@ fn end_thread(k: &Kernel, t: &mut Task) {
     }
     if t.tid != t.tgid {
         k.procs.borrow_mut().threads.remove(&t.tid);
+    }
+    // Children this thread made get their parent-death signal, as Linux sends it when the
+    // forking thread ends (the process's own exit sends it to the rest).
+    {
+        let mut procs = k.procs.borrow_mut();
+        for p in procs.procs.values_mut() {
+            if p.ppid == t.tgid && p.parent_thread == t.tid && p.zombie.is_none() {
+                p.parent_thread = 0;
+                if p.pdeathsig != 0 {
+                    let sig = p.pdeathsig;
+                    p.pending.push((
+                        sig,
+                        SigInfo {
+                            code: signal::SI_USER,
+                            pid: t.tgid,
+                            uid: t.creds.ruid,
+                            ..SigInfo::default()
+                        },
+                    ));
+                }
+            }
+        }
     }
     let host_tid = t.ctx.host_tid();
     t.mm.with_space(|s| s.release_context(host_tid));

@@ -77,7 +77,36 @@ pub fn raise(t: &mut Task, sig: i32, info: SigInfo) {
     if t.signals.pending & bit(sig) == 0 {
         t.signals.pending |= bit(sig);
         t.signals.info[slot(sig)] = info;
+    } else if sig >= SIGRTMIN && t.signals.queued.len() < RT_QUEUE_MAX {
+        // Real-time signals queue: one delivery per send, in order.
+        t.signals.queued.push_back((sig, info));
     }
+}
+
+/// The first real-time signal (glibc keeps 32 and 33 for itself but the kernel does not care).
+const SIGRTMIN: i32 = 32;
+/// Queued real-time signals a task may hold (RLIMIT_SIGPENDING is far larger on Linux; this
+/// bounds the Sentry's memory).
+const RT_QUEUE_MAX: usize = 4096;
+
+/// Takes pending signal `sig`: its siginfo, and the next queued one of the same signal (if any)
+/// becomes pending.
+fn take(t: &mut Task, sig: i32) -> SigInfo {
+    let info = t.signals.info[slot(sig)];
+    t.signals.pending &= !bit(sig);
+    if let Some(i) = t.signals.queued.iter().position(|(s, _)| *s == sig) {
+        if let Some((_, next)) = t.signals.queued.remove(i) {
+            t.signals.pending |= bit(sig);
+            t.signals.info[slot(sig)] = next;
+        }
+    }
+    info
+}
+
+/// Drops every pending instance of `sig` (it became ignored).
+pub fn discard(t: &mut Task, sig: i32) {
+    t.signals.pending &= !bit(sig);
+    t.signals.queued.retain(|(s, _)| *s != sig);
 }
 
 /// Raises a synchronous signal (a fault): one the task blocks or ignores goes back to its
@@ -120,7 +149,7 @@ pub fn deliverable(t: &Task) -> bool {
 /// frame of a handler (interrupting the syscall the task waits in, if it does).
 pub fn deliver(t: &mut Task) {
     while let Some(sig) = next(t) {
-        t.signals.pending &= !bit(sig);
+        let info = take(t, sig);
         let action = t.signals.action(sig);
         match action.handler {
             1 => continue,
@@ -143,7 +172,6 @@ pub fn deliver(t: &mut Task) {
                 if t.blocked {
                     interrupt(t, action.flags);
                 }
-                let info = t.signals.info[slot(sig)];
                 if let Err(e) = setup_frame(t, sig, info) {
                     // No room for the frame (a bad stack): SIGSEGV, as Linux's force_sigsegv.
                     tracing::info!("signal frame for {}: {e}", name(sig));
@@ -438,9 +466,9 @@ pub fn rt_sigtimedwait(t: &mut Task, a: [u64; 6]) -> SysResult {
     let ready = t.signals.pending & set;
     if ready != 0 {
         let sig = ready.trailing_zeros() as i32 + 1;
-        t.signals.pending &= !bit(sig);
+        let info = take(t, sig);
         if a[1] != 0 {
-            t.mm.copy_out(UserAddr(a[1]), &t.signals.info[slot(sig)].bytes(sig))?;
+            t.mm.copy_out(UserAddr(a[1]), &info.bytes(sig))?;
         }
         return Ok(sig as u64);
     }

@@ -42,7 +42,7 @@ pub fn rt_sigaction(t: &mut Task, a: [u64; 6]) -> SysResult {
         // A signal now ignored is discarded if pending (blocked or not), as Linux.
         let ignored = new.handler == 1 || (new.handler == 0 && ksignal::default_ignored(sig));
         if ignored {
-            t.signals.pending &= !bit(sig);
+            ksignal::discard(t, sig);
         }
     }
     if a[2] != 0 {
