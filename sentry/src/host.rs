@@ -372,22 +372,32 @@ pub fn take_forwarded() -> u64 {
     FORWARDED.swap(0, std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Sleeps up to `ns` nanoseconds; a host signal to forward ends the sleep early, even one that
-/// arrived just before it.
-pub fn sleep_interruptible(ns: u64) {
+/// Sleeps up to `ns` nanoseconds (None: until woken), or until one of `fds` (host fds guests
+/// wait on) is ready; a host signal to forward ends the sleep early, even one that arrived just
+/// before it.
+pub fn sleep_interruptible(ns: Option<u64>, fds: &[(i32, i16)]) {
+    let ms = ns.map_or(-1, |ns| {
+        i32::try_from(ns.div_ceil(1_000_000)).unwrap_or(i32::MAX)
+    });
     let r = WAKE_PIPE[0].load(std::sync::atomic::Ordering::Relaxed);
-    let ms = i32::try_from(ns.div_ceil(1_000_000)).unwrap_or(i32::MAX);
-    if r < 0 {
-        std::thread::sleep(std::time::Duration::from_nanos(ns));
-        return;
+    let mut p: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&(fd, events)| libc::pollfd {
+            fd,
+            events,
+            revents: 0,
+        })
+        .collect();
+    if r >= 0 {
+        p.push(libc::pollfd {
+            fd: r,
+            events: libc::POLLIN,
+            revents: 0,
+        });
     }
-    let mut p = [libc::pollfd {
-        fd: r,
-        events: libc::POLLIN,
-        revents: 0,
-    }];
-    // SAFETY: p is one valid pollfd.
-    if unsafe { libc::poll(p.as_mut_ptr(), 1, ms) } > 0 {
+    // SAFETY: p is a valid array of p.len() pollfds.
+    let n = unsafe { libc::poll(p.as_mut_ptr(), p.len() as libc::nfds_t, ms) };
+    if n > 0 && r >= 0 && p.last().is_some_and(|w| w.revents != 0) {
         let mut buf = [0u8; 64];
         // SAFETY: reads into a valid buffer from our own non-blocking pipe.
         while unsafe { libc::read(r, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}

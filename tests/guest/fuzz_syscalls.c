@@ -64,9 +64,10 @@ static int skipped(long nr) {
     case SYS_prctl: case SYS_seccomp: case SYS_ptrace: case SYS_setrlimit: case SYS_prlimit64:
     case SYS_close: case SYS_close_range: case SYS_dup2: case SYS_dup3: case SYS_reboot:
     case SYS_rseq: case SYS_set_robust_list: case SYS_set_tid_address:
-    // Ways to wait for ever on oneself: a read of an empty pipe whose write end the guest
-    // holds, a flock or F_SETLKW that conflicts with another description of its own.
-    case SYS_pipe: case SYS_pipe2: case SYS_flock:
+    // Ways to wait for ever on oneself: a read of an empty pipe, eventfd or socket whose other
+    // end the guest holds, a flock or F_SETLKW that conflicts with another description of its own.
+    case SYS_pipe: case SYS_pipe2: case SYS_flock: case SYS_eventfd: case SYS_eventfd2:
+    case SYS_socketpair:
         return 1;
     }
     return 0;

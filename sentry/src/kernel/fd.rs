@@ -31,6 +31,34 @@ pub enum File {
     Vfs(OpenFile),
     /// One end of a pipe.
     Pipe(crate::vfs::pipe::PipeEnd),
+    /// A file with no inode in any filesystem: eventfd, epoll, sockets.
+    Anon(Box<dyn Anon>),
+}
+
+/// A file that lives only as an open file description (Linux's anonymous inodes and sockets).
+pub trait Anon: std::fmt::Debug {
+    /// What /proc/PID/fd/N shows ("anon_inode:[eventfd]", "socket:[N]").
+    fn name(&self) -> Vec<u8>;
+    /// fstat's answer.
+    fn stat(&self, uid: u32, gid: u32) -> abi::Stat;
+    /// The access mode and status flags (F_GETFL; O_NONBLOCK is settable).
+    fn flags(&self) -> &std::cell::Cell<u32>;
+    /// poll's events for this file now.
+    fn poll(&self) -> i16;
+    /// read/readv into the guest ranges `iov`.
+    fn read(&self, t: &mut super::Task, iov: &[(u64, usize)]) -> crate::errors::SysResult;
+    /// write/writev from the guest ranges `iov`.
+    fn write(&self, t: &mut super::Task, iov: &[(u64, usize)]) -> crate::errors::SysResult;
+    /// For the syscalls that only apply to one kind (epoll_ctl, socket calls).
+    fn as_any(&self) -> &dyn std::any::Any;
+    /// FIONREAD, where it means something.
+    fn readable_bytes(&self) -> Option<usize> {
+        None
+    }
+
+    fn nonblocking(&self) -> bool {
+        self.flags().get() & libc::O_NONBLOCK as u32 != 0
+    }
 }
 
 impl File {
@@ -38,21 +66,21 @@ impl File {
     pub fn host_fd(&self) -> Option<BorrowedFd<'_>> {
         match self {
             File::Host(fd) => Some(fd.as_fd()),
-            File::Vfs(_) | File::Pipe(_) => None,
+            File::Vfs(_) | File::Pipe(_) | File::Anon(_) => None,
         }
     }
 
     /// The VFS inode, if this is a VFS file.
     pub fn inode(&self) -> Option<Rc<Inode>> {
         match self {
-            File::Host(_) | File::Pipe(_) => None,
+            File::Host(_) | File::Pipe(_) | File::Anon(_) => None,
             File::Vfs(f) => Some(f.inode.clone()),
         }
     }
 
     pub fn vfs(&self) -> Option<&OpenFile> {
         match self {
-            File::Host(_) | File::Pipe(_) => None,
+            File::Host(_) | File::Pipe(_) | File::Anon(_) => None,
             File::Vfs(f) => Some(f),
         }
     }
@@ -64,6 +92,7 @@ impl File {
             File::Host(h) => h.name.clone(),
             File::Vfs(f) => f.origin.path(&f.inode, root),
             File::Pipe(p) => format!("pipe:[{}]", p.pipe.ino).into_bytes(),
+            File::Anon(a) => a.name(),
         }
     }
 
@@ -74,7 +103,7 @@ impl File {
                 crate::host::lseek(fd.as_fd(), 0, libc::SEEK_CUR).map_or(0, |p| p.cast_unsigned())
             }
             File::Vfs(f) => f.pos.get(),
-            File::Pipe(_) => 0,
+            File::Pipe(_) | File::Anon(_) => 0,
         }
     }
 
@@ -86,6 +115,7 @@ impl File {
             }
             File::Vfs(f) => f.flags.get(),
             File::Pipe(p) => p.flags.get(),
+            File::Anon(a) => a.flags().get(),
         }
     }
 }

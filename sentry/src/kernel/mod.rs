@@ -272,11 +272,14 @@ impl Signals {
 
 /// The progress of a syscall that waits (blocked and retried): bytes already written, and when
 /// a timed wait ends.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct WaitState {
     pub progress: usize,
     /// The clock and absolute time a sleep or timed wait ends at.
     pub deadline: Option<(i32, abi::Timespec)>,
+    /// Inherited host fds (and events) whose readiness would end the wait: the scheduler polls
+    /// them while every task waits.
+    pub host_fds: Vec<(i32, i16)>,
 }
 
 impl WaitState {

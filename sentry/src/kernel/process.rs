@@ -895,16 +895,19 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
                             .map(|n| n as i64),
                     )
                     .min();
-                match next {
-                    Some(ns) => crate::host::sleep_interruptible(u64::try_from(ns).unwrap_or(0)),
-                    None => {
-                        k.log_partial(
-                            "every task of the sandbox is waiting for another: waits for ever"
-                                .into(),
-                        );
-                        crate::host::sleep_interruptible(3600 * 1_000_000_000);
-                    }
+                let host_fds: Vec<(i32, i16)> = tasks
+                    .iter()
+                    .flat_map(|t| t.wait.host_fds.iter().copied())
+                    .collect();
+                if next.is_none() && host_fds.is_empty() {
+                    k.log_partial(
+                        "every task of the sandbox is waiting for another: waits for ever".into(),
+                    );
                 }
+                crate::host::sleep_interruptible(
+                    next.map(|ns| u64::try_from(ns).unwrap_or(0)),
+                    &host_fds,
+                );
                 continue;
             }
         };

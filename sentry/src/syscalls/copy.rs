@@ -28,7 +28,7 @@ fn check_in(f: &File, regular_only: bool) -> Result<(), Errno> {
             }
         }
         // An inherited pipe or terminal, or a pipe: sendfile needs a file it can map.
-        File::Host(_) | File::Pipe(_) => Err(errno!(EINVAL, "input is not a file")),
+        File::Host(_) | File::Pipe(_) | File::Anon(_) => Err(errno!(EINVAL, "input is not a file")),
     }
 }
 
@@ -55,7 +55,9 @@ fn check_out(f: &File, regular_only: bool) -> Result<(), Errno> {
             }
             Ok(())
         }
-        File::Host(_) | File::Pipe(_) if regular_only => Err(errno!(EINVAL)),
+        File::Host(_) | File::Pipe(_) | File::Anon(_) if regular_only => Err(errno!(EINVAL)),
+        // sendfile to a socket or an eventfd: not supported yet.
+        File::Anon(_) => Err(errno!(EINVAL, "output cannot be written this way")),
         File::Pipe(p) => {
             if !p.write {
                 bail!(EBADF, "output not open for writing");

@@ -140,6 +140,7 @@ pub fn file_io(
         // sendfile and copy_file_range: what fits now, without waiting.
         File::Pipe(p) => pipe_ranges(t, p, ranges, access, 0).map(|(n, _)| n),
         File::Host(h) => host_io(t, h.as_fd(), ranges, access, at),
+        File::Anon(_) => Err(errno!(EINVAL, "not a file")),
     }
 }
 
@@ -286,6 +287,19 @@ fn pipe_ranges(
 /// with no reader left raises SIGPIPE and fails with EPIPE; one of PIPE_BUF bytes or fewer goes
 /// in whole or not at all.
 fn pipe_io(t: &mut Task, p: &PipeEnd, iov: &[(u64, usize)], access: Access) -> SysResult {
+    pipe_io_opts(t, p, iov, access, p.nonblocking(), false)
+}
+
+/// [`pipe_io`] with the blocking mode given (a socket's, or MSG_DONTWAIT), and SIGPIPE left out
+/// with `nosignal` (MSG_NOSIGNAL).
+pub(crate) fn pipe_io_opts(
+    t: &mut Task,
+    p: &PipeEnd,
+    iov: &[(u64, usize)],
+    access: Access,
+    nonblock: bool,
+    nosignal: bool,
+) -> SysResult {
     if (access == Access::Write) == p.write {
         bail!(EBADF, "wrong end of the pipe");
     }
@@ -314,7 +328,7 @@ fn pipe_io(t: &mut Task, p: &PipeEnd, iov: &[(u64, usize)], access: Access) -> S
             if n > 0 || no_writers {
                 return Ok(n as u64);
             }
-            if p.nonblocking() {
+            if nonblock {
                 bail!(EAGAIN);
             }
             block()
@@ -327,7 +341,9 @@ fn pipe_io(t: &mut Task, p: &PipeEnd, iov: &[(u64, usize)], access: Access) -> S
                     uid: t.creds.ruid,
                     ..Default::default()
                 };
-                crate::kernel::signal::raise(t, abi::signal::SIGPIPE, info);
+                if !nosignal {
+                    crate::kernel::signal::raise(t, abi::signal::SIGPIPE, info);
+                }
                 bail!(EPIPE);
             }
             let done = t.wait.progress;
@@ -335,7 +351,7 @@ fn pipe_io(t: &mut Task, p: &PipeEnd, iov: &[(u64, usize)], access: Access) -> S
             let space = p.pipe.capacity.get() - p.pipe.buf.borrow().len();
             if left <= crate::vfs::pipe::PIPE_BUF && space < left {
                 // Atomic: all or nothing.
-                if p.nonblocking() {
+                if nonblock {
                     bail!(EAGAIN);
                 }
                 return block();
@@ -345,7 +361,7 @@ fn pipe_io(t: &mut Task, p: &PipeEnd, iov: &[(u64, usize)], access: Access) -> S
             if done == total {
                 return Ok(total as u64);
             }
-            if p.nonblocking() {
+            if nonblock {
                 if done == 0 {
                     bail!(EAGAIN);
                 }
@@ -390,7 +406,7 @@ pub fn pipe(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 /// A p* offset argument: negative is EINVAL; a file that cannot seek is ESPIPE.
 fn offset_arg(f: &File, v: u64) -> Result<u64, Errno> {
-    if matches!(f, File::Pipe(_)) {
+    if matches!(f, File::Pipe(_) | File::Anon(_)) {
         bail!(ESPIPE);
     }
     if v.cast_signed() < 0 {
@@ -409,6 +425,12 @@ fn offset_arg(f: &File, v: u64) -> Result<u64, Errno> {
 
 pub fn read(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
+    if let File::Anon(an) = &*f {
+        let len = usize::try_from(a[2])
+            .unwrap_or(usize::MAX)
+            .min(MAX_RW_COUNT);
+        return an.read(t, &[(a[1], len)]);
+    }
     if let File::Pipe(p) = &*f {
         let len = usize::try_from(a[2]).unwrap_or(usize::MAX);
         return pipe_io(t, p, &[(a[1], len)], Access::Write);
@@ -442,6 +464,12 @@ fn write_comm(t: &mut Task, f: &OpenFile, buf: u64, len: u64) -> SysResult {
 
 pub fn write(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
+    if let File::Anon(an) = &*f {
+        let len = usize::try_from(a[2])
+            .unwrap_or(usize::MAX)
+            .min(MAX_RW_COUNT);
+        return an.write(t, &[(a[1], len)]);
+    }
     if let File::Pipe(p) = &*f {
         let len = usize::try_from(a[2]).unwrap_or(usize::MAX);
         return pipe_io(t, p, &[(a[1], len)], Access::Read);
@@ -468,7 +496,7 @@ pub fn write(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 /// Reads and checks an iovec array as Linux's `import_iovec` does: a negative length is EINVAL,
 /// a range outside user space EFAULT, and the total is capped at `MAX_RW_COUNT`.
-fn iovecs(t: &Task, addr: u64, count: u64) -> Result<Vec<(u64, usize)>, Errno> {
+pub(crate) fn iovecs(t: &Task, addr: u64, count: u64) -> Result<Vec<(u64, usize)>, Errno> {
     let count = usize::try_from(int_arg(count)).map_err(|_| errno!(EINVAL, "negative iovcnt"))?;
     if count > abi::UIO_MAXIOV {
         bail!(EINVAL, "iovcnt {count} > UIO_MAXIOV");
@@ -498,6 +526,9 @@ pub fn readv(t: &mut Task, a: [u64; 6]) -> SysResult {
     if let File::Pipe(p) = &*f {
         return pipe_io(t, p, &iov, Access::Write);
     }
+    if let File::Anon(an) = &*f {
+        return an.read(t, &iov);
+    }
     transfer(t, &f, &iov, Access::Write, None)
 }
 
@@ -506,6 +537,9 @@ pub fn writev(t: &mut Task, a: [u64; 6]) -> SysResult {
     let iov = iovecs(t, a[1], a[2])?;
     if let File::Pipe(p) = &*f {
         return pipe_io(t, p, &iov, Access::Read);
+    }
+    if let File::Anon(an) = &*f {
+        return an.write(t, &iov);
     }
     transfer(t, &f, &iov, Access::Read, None)
 }
@@ -582,7 +616,7 @@ pub fn lseek(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
     let whence = int_arg(a[2]);
     match &*f {
-        File::Pipe(_) => Err(errno!(ESPIPE)),
+        File::Pipe(_) | File::Anon(_) => Err(errno!(ESPIPE)),
         File::Host(fd) => {
             let off =
                 crate::host::lseek(fd.as_fd(), a[1].cast_signed(), whence).map_err(host_err)?;
@@ -681,6 +715,7 @@ pub fn fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
         F_GETFL => match &*f {
             File::Pipe(p) => Ok(u64::from(p.flags.get())),
+            File::Anon(a) => Ok(u64::from(a.flags().get())),
             File::Host(h) => {
                 let fl = crate::host::fcntl(h.as_fd(), libc::F_GETFL, 0).map_err(host_err)?;
                 Ok(u64::from(fl.cast_unsigned()))
@@ -697,6 +732,11 @@ pub fn fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
                     let new =
                         (p.flags.get() & !settable) | (int_arg(a[2]).cast_unsigned() & settable);
                     p.flags.set(new);
+                }
+                File::Anon(an) => {
+                    let settable = settable.cast_unsigned();
+                    let fl = an.flags();
+                    fl.set((fl.get() & !settable) | (int_arg(a[2]).cast_unsigned() & settable));
                 }
                 File::Host(h) => {
                     // The description is the caller's (inherited stdio), as it would be for a
@@ -777,10 +817,28 @@ pub fn ioctl(t: &mut Task, a: [u64; 6]) -> SysResult {
                 o.flags.set(fl | if on != 0 { O_NONBLOCK } else { 0 });
                 return Ok(0);
             }
+            let flags = match &*f {
+                File::Pipe(p) => Some(&p.flags),
+                File::Anon(an) => Some(an.flags()),
+                _ => None,
+            };
+            if let Some(fl) = flags {
+                fl.set((fl.get() & !O_NONBLOCK) | if on != 0 { O_NONBLOCK } else { 0 });
+                return Ok(0);
+            }
         }
         _ => {}
     }
     let host = match &*f {
+        File::Anon(an) => {
+            return match (req, an.readable_bytes()) {
+                (FIONREAD, Some(n)) => {
+                    t.mm.write_obj(out, &i32::try_from(n).unwrap_or(i32::MAX))?;
+                    Ok(0)
+                }
+                _ => Err(errno!(ENOTTY, "not a terminal")),
+            };
+        }
         File::Pipe(p) => {
             return match req {
                 FIONREAD => {
@@ -828,6 +886,7 @@ pub fn fstat(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = file(t, fd_arg(a[0]))?;
     let st = match &*f {
         File::Pipe(p) => pipe_stat(t, p),
+        File::Anon(an) => an.stat(t.creds.euid, t.creds.egid),
         File::Host(h) => crate::host::fstat(h.as_fd()).map_err(host_err)?,
         File::Vfs(o) => {
             o.inode.refresh()?;

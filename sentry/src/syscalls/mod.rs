@@ -6,15 +6,18 @@
 //! the table returns ENOSYS and is logged once by name.
 
 mod copy;
+mod epoll;
+mod eventfd;
 mod fs;
 pub mod futex;
 mod ids;
 mod misc;
 mod mmap;
 mod path;
-mod poll;
+pub mod poll;
 mod resource;
 mod signal;
+mod socket;
 mod time;
 mod xattr;
 
@@ -206,7 +209,7 @@ table! {
     SYS_NANOSLEEP => time::nanosleep, Full, [Ptr, Ptr];
     SYS_CLOCK_NANOSLEEP => time::clock_nanosleep, Full, [Int, Hex, Ptr, Ptr];
     SYS_SIGALTSTACK => signal::sigaltstack, Full, [Ptr, Ptr];
-    SYS_POLL => poll::poll, Partial("files of the sandbox are always ready; waits only on inherited stdio (no pipes or sockets yet)"), [Ptr, Int, Int];
+    SYS_POLL => poll::poll, Partial("files of the sandbox's filesystem (FIFOs included) always report ready, as regular files do on Linux"), [Ptr, Int, Int];
     SYS_PPOLL => poll::ppoll, Partial("as poll"), [Ptr, Int, Ptr, Ptr, Int];
     SYS_SELECT => poll::select, Partial("as poll"), [Int, Ptr, Ptr, Ptr, Ptr];
     SYS_PSELECT6 => poll::pselect6, Partial("as poll"), [Int, Ptr, Ptr, Ptr, Ptr, Ptr];
@@ -237,6 +240,25 @@ table! {
     SYS_RT_SIGTIMEDWAIT => ksignal::rt_sigtimedwait, Full, [Ptr, Ptr, Ptr, Int];
     SYS_PAUSE => ksignal::pause, Full, [];
     SYS_ALARM => ktimer::alarm, Full, [Int];
+    SYS_EVENTFD => eventfd::eventfd, Full, [Int];
+    SYS_SOCKET => socket::socket, Partial("EAFNOSUPPORT for every family: no named Unix sockets, no network sockets yet"), [Int, Hex, Int];
+    SYS_SOCKETPAIR => socket::socketpair, Partial("AF_UNIX SOCK_STREAM only (datagram and seqpacket pairs ESOCKTNOSUPPORT)"), [Int, Hex, Int, Ptr];
+    SYS_SENDTO => socket::sendto, Partial("connected Unix stream sockets; MSG_OOB EOPNOTSUPP"), [Fd, InBuf(2), Int, Hex, Ptr, Int];
+    SYS_RECVFROM => socket::recvfrom, Partial("connected Unix stream sockets; MSG_WAITALL returns what is there; MSG_OOB EOPNOTSUPP"), [Fd, OutBuf, Int, Hex, Ptr, Ptr];
+    SYS_SENDMSG => socket::sendmsg, Partial("as sendto; ancillary data (SCM_RIGHTS, SCM_CREDENTIALS) EOPNOTSUPP"), [Fd, Ptr, Hex];
+    SYS_RECVMSG => socket::recvmsg, Partial("as recvfrom; never returns ancillary data"), [Fd, Ptr, Hex];
+    SYS_SHUTDOWN => socket::shutdown, Full, [Fd, Int];
+    SYS_GETSOCKOPT => socket::getsockopt, Partial("SOL_SOCKET: SO_TYPE, SO_ERROR, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN, SO_PASSCRED, SO_SNDBUF, SO_RCVBUF, SO_PEERCRED"), [Fd, Int, Int, Ptr, Ptr];
+    SYS_SETSOCKOPT => socket::setsockopt, Partial("SOL_SOCKET: SO_PASSCRED, SO_SNDBUF, SO_RCVBUF (recorded), SO_REUSEADDR, SO_KEEPALIVE"), [Fd, Int, Int, Ptr, Int];
+    SYS_GETSOCKNAME => socket::getsockname, Full, [Fd, Ptr, Ptr];
+    SYS_GETPEERNAME => socket::getpeername, Full, [Fd, Ptr, Ptr];
+    SYS_EVENTFD2 => eventfd::eventfd2, Full, [Int, Hex];
+    SYS_EPOLL_CREATE => epoll::epoll_create, Full, [Int];
+    SYS_EPOLL_CREATE1 => epoll::epoll_create1, Full, [Hex];
+    SYS_EPOLL_CTL => epoll::epoll_ctl, Partial("EPOLLEXCLUSIVE accepted, no effect; loops of nested epoll fds are not detected"), [Fd, Int, Fd, Ptr];
+    SYS_EPOLL_WAIT => epoll::epoll_wait, Partial("EPOLLET reports a file when it gains readiness, not on every new arrival of data"), [Fd, Ptr, Int, Int];
+    SYS_EPOLL_PWAIT => epoll::epoll_pwait, Partial("as epoll_wait"), [Fd, Ptr, Int, Int, Ptr, Int];
+    SYS_EPOLL_PWAIT2 => epoll::epoll_pwait2, Partial("as epoll_wait"), [Fd, Ptr, Int, Ptr, Ptr, Int];
     SYS_SETPGID => process::setpgid, Full, [Int, Int];
     SYS_GETPGID => process::getpgid, Full, [Int];
     SYS_GETPGRP => process::getpgrp, Full, [];

@@ -457,6 +457,7 @@ fn stat_at(
     if path.is_empty() && empty && dirfd != AT_FDCWD {
         let f = file(t, dirfd)?;
         return match &*f {
+            File::Anon(an) => Ok(an.stat(t.creds.euid, t.creds.egid)),
             File::Pipe(p) => Ok(abi::Stat {
                 dev: 0x0d,
                 ino: p.pipe.ino,

@@ -1,8 +1,7 @@
-//! poll, ppoll, select and pselect6 over the files that exist so far. With one task, nothing in
-//! the sandbox changes while the caller waits: files of the sandbox are always ready (as regular
-//! files are on Linux), and only inherited host fds (stdio pipes and terminals) can become ready,
-//! so a wait is a host poll on those (or a sleep when there are none). The readiness mechanism
-//! shared with pipes, sockets and epoll comes with the pipes issue.
+//! poll, ppoll, select and pselect6, over the readiness every file reports ([`poll_file`], also
+//! used by epoll). A wait is a task waiting at its syscall: retried by the scheduler after other
+//! tasks' syscalls, woken by its deadline, or by the inherited host fds it watches (the scheduler
+//! polls them while it sleeps).
 
 use super::int_arg;
 use crate::bail;
@@ -31,72 +30,78 @@ struct Entry {
     revents: i16,
 }
 
-/// Fills in `revents` without waiting; returns how many entries are ready. `timeout_ms` is how
-/// long the host may wait on inherited fds (0: not at all).
+/// The events `f` reports now: files of the sandbox's filesystem are always ready (as regular
+/// files are on Linux), pipes, event fds and sockets say, inherited host fds are asked with a
+/// zero-timeout host poll.
+pub fn poll_file(f: &File) -> i16 {
+    match f {
+        File::Vfs(_) => ALWAYS,
+        File::Pipe(p) => p.poll_events(),
+        File::Anon(a) => a.poll(),
+        File::Host(h) => {
+            let mut fds = [libc::pollfd {
+                fd: h.fd.as_raw_fd(),
+                events: POLLIN | POLLOUT | POLLPRI | POLLRDNORM | POLLWRNORM,
+                revents: 0,
+            }];
+            match crate::host::poll(&mut fds, 0) {
+                Ok(_) => fds[0].revents,
+                Err(_) => POLLERR,
+            }
+        }
+    }
+}
+
+/// The inherited host fds among `files`, with the events wanted: what the scheduler watches
+/// while the task waits.
+pub fn host_fds_of(files: &[(std::rc::Rc<File>, i16)]) -> Vec<(i32, i16)> {
+    files
+        .iter()
+        .filter_map(|(f, ev)| match &**f {
+            File::Host(h) => Some((h.fd.as_raw_fd(), *ev)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Fills in `revents`; returns how many entries are ready. With none ready and a timeout, the
+/// task waits (EBLOCK, with the timeout as its deadline and the host fds for the scheduler to
+/// watch) until a retry finds one ready.
 fn scan(t: &mut Task, entries: &mut [Entry], timeout_ms: i32) -> Result<usize, Errno> {
-    let mut host: Vec<(usize, libc::pollfd)> = Vec::new();
-    let mut pipes = false;
-    for (i, e) in entries.iter_mut().enumerate() {
+    let mut files = Vec::new();
+    for e in entries.iter_mut() {
         e.revents = 0;
         if e.fd < 0 {
             continue;
         }
-        match t.fds.get(e.fd).as_deref() {
+        match t.fds.get(e.fd) {
             None => e.revents = POLLNVAL,
-            Some(File::Vfs(_)) => e.revents = e.events & ALWAYS,
-            Some(File::Pipe(p)) => {
-                e.revents = p.poll_events() & (e.events | POLLERR | POLLHUP);
-                pipes = true;
-            }
-            Some(File::Host(h)) => host.push((
-                i,
-                libc::pollfd {
-                    fd: h.fd.as_raw_fd(),
-                    events: e.events,
-                    revents: 0,
-                },
-            )),
-        }
-    }
-    let ready_here = entries.iter().any(|e| e.revents != 0);
-    if (pipes || host.is_empty()) && !ready_here && timeout_ms != 0 {
-        // Another task may write or read the pipe, or a signal end the wait: wait as a task
-        // (with the timeout as a deadline), checking inherited fds without blocking each time.
-        if !host.is_empty() {
-            let mut fds: Vec<libc::pollfd> = host.iter().map(|h| h.1).collect();
-            crate::host::poll(&mut fds, 0).map_err(super::host_err)?;
-            for ((i, _), p) in host.iter().zip(&fds) {
-                entries[*i].revents = p.revents;
-            }
-            if entries.iter().any(|e| e.revents != 0) {
-                return Ok(entries.iter().filter(|e| e.revents != 0).count());
+            Some(f) => {
+                e.revents = poll_file(&f) & (e.events | POLLERR | POLLHUP);
+                files.push((f, e.events));
             }
         }
-        if t.wait.deadline.is_none() && timeout_ms > 0 {
-            let now = crate::host::clock_gettime(libc::CLOCK_MONOTONIC).unwrap_or_default();
-            let ns = now.tv_nsec + i64::from(timeout_ms % 1000) * 1_000_000;
-            t.wait.deadline = Some((
-                libc::CLOCK_MONOTONIC,
-                abi::Timespec {
-                    tv_sec: now.tv_sec + i64::from(timeout_ms / 1000) + ns / 1_000_000_000,
-                    tv_nsec: ns % 1_000_000_000,
-                },
-            ));
-        }
-        if t.wait.expired() {
-            return Ok(0);
-        }
-        return Err(Errno::new(crate::errors::EBLOCK));
     }
-    if !host.is_empty() {
-        let wait = if ready_here { 0 } else { timeout_ms };
-        let mut fds: Vec<libc::pollfd> = host.iter().map(|h| h.1).collect();
-        crate::host::poll(&mut fds, wait).map_err(super::host_err)?;
-        for ((i, _), p) in host.iter().zip(&fds) {
-            entries[*i].revents = p.revents;
-        }
+    let ready = entries.iter().filter(|e| e.revents != 0).count();
+    if ready > 0 || timeout_ms == 0 {
+        return Ok(ready);
     }
-    Ok(entries.iter().filter(|e| e.revents != 0).count())
+    if t.wait.deadline.is_none() && timeout_ms > 0 {
+        let now = crate::host::clock_gettime(libc::CLOCK_MONOTONIC).unwrap_or_default();
+        let ns = now.tv_nsec + i64::from(timeout_ms % 1000) * 1_000_000;
+        t.wait.deadline = Some((
+            libc::CLOCK_MONOTONIC,
+            abi::Timespec {
+                tv_sec: now.tv_sec + i64::from(timeout_ms / 1000) + ns / 1_000_000_000,
+                tv_nsec: ns % 1_000_000_000,
+            },
+        ));
+    }
+    if t.wait.expired() {
+        return Ok(0);
+    }
+    t.wait.host_fds = host_fds_of(&files);
+    Err(Errno::new(crate::errors::EBLOCK))
 }
 
 fn timeout_from_ts(t: &Task, addr: u64) -> Result<i32, Errno> {
