@@ -98,7 +98,11 @@ def main():
 
 PYTHON = "/usr/bin/python3"
 PY_MODULES = ["test_os", "test_stat", "test_fileio", "test_file", "test_tempfile", "test_shutil", "test_glob",
-              "test_pathlib", "test_zipfile"]
+              "test_pathlib", "test_zipfile",
+              # processes, threads, signals, waiting
+              "test_signal", "test_threading", "test_thread", "test_threading_local", "test_queue",
+              "test_fork1", "test_wait3", "test_wait4", "test_posix", "test_select", "test_selectors",
+              "test_epoll", "test_subprocess"]
 PY_OUT = OUT / "python"
 # regrtest with faulthandler.enable/register (they need sigaltstack) and dump_traceback_later (a
 # watchdog thread, at exit) stubbed; argv as for `-m test`.
