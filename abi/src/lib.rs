@@ -375,7 +375,11 @@ pub mod signal {
     pub const SIGALRM: i32 = 14;
     pub const SIGTERM: i32 = 15;
     pub const SIGCHLD: i32 = 17;
+    pub const SIGCONT: i32 = 18;
     pub const SIGSTOP: i32 = 19;
+    pub const SIGTSTP: i32 = 20;
+    pub const SIGTTIN: i32 = 21;
+    pub const SIGTTOU: i32 = 22;
     pub const SIGSYS: i32 = 31;
     /// Highest signal number (`_NSIG - 1`).
     pub const SIGRTMAX: i32 = 64;

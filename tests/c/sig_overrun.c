@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Differential test: #include <signal.h>
+// Differential test: POSIX timer overruns while its signal is blocked, in si_overrun and
+// timer_getoverrun.
 // variants: static
 #include <signal.h>
 #include <stdio.h>
@@ -19,9 +20,10 @@ int main(void) {
     siginfo_t si;
     sigwaitinfo(&set, &si);
     int g = timer_getoverrun(id);
-    printf("si_overrun in [15,25]: %d, getoverrun==si_overrun: %d\n", si.si_overrun >= 15 && si.si_overrun <= 25, g == si.si_overrun);
+    // At least 20 periods passed (more on a loaded machine).
+    printf("si_overrun >= 15: %d, getoverrun==si_overrun: %d\n", si.si_overrun >= 15, g == si.si_overrun);
     usleep(35000);
     sigwaitinfo(&set, &si);
-    printf("second: si_overrun in [1,5]: %d (%d)\n", si.si_overrun >= 1 && si.si_overrun <= 5, si.si_overrun);
+    printf("second: si_overrun >= 1: %d\n", si.si_overrun >= 1);
     return 0;
 }

@@ -43,6 +43,11 @@ pub struct Proc {
     pub prctl: PrctlState,
     /// Set by exit_group or a fatal signal: every thread ends, and this is the status.
     pub group_exit: Option<ExitStatus>,
+    /// Stopped by this signal (job control): no thread runs until SIGCONT.
+    pub stopped: Option<i32>,
+    /// A stop (its signal) or a continue the parent's wait has not reported yet.
+    pub stop_report: Option<i32>,
+    pub cont_report: bool,
     /// Signals other tasks sent it, made pending before it next runs.
     pub pending: Vec<(i32, super::signal::SigInfo)>,
 }
@@ -104,6 +109,9 @@ impl Procs {
                 vforking: false,
                 pending: Vec::new(),
                 group_exit: None,
+                stopped: None,
+                stop_report: None,
+                cont_report: false,
                 execed: false,
                 subreaper: false,
                 pdeathsig: 0,
@@ -300,6 +308,9 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
             vforking: f & CLONE_VFORK != 0,
             pending: Vec::new(),
             group_exit: None,
+            stopped: None,
+            stop_report: None,
+            cont_report: false,
             execed: false,
             subreaper: false,
             pdeathsig: 0,
@@ -553,30 +564,55 @@ const WALL: i32 = 0x4000_0000;
 const WCLONE: i32 = 0x8000_0000_u32 as i32;
 const WNOTHREAD: i32 = 0x2000_0000;
 
-/// Finds a child of `t` matching `which` that is a zombie; reaps it unless `nowait`. None if
-/// there are matching children but none has exited; ECHILD if there are none.
-fn find_zombie(
+/// What a wait reports about a child.
+#[derive(Clone, Copy, Debug)]
+enum ChildEvent {
+    Exited(ExitStatus),
+    Stopped(i32),
+    Continued,
+}
+
+/// Finds a child of `t` matching `which` with an event the wait asks for (`want`: exits, stops,
+/// continues); consumes it unless `nowait` (a zombie is reaped). None if there are matching
+/// children but none has such an event; ECHILD if there are none.
+fn find_event(
     t: &Task,
     which: impl Fn(i32, &Proc) -> bool,
+    want: (bool, bool, bool),
     nowait: bool,
-) -> Result<Option<(i32, ExitStatus)>, Errno> {
+) -> Result<Option<(i32, ChildEvent)>, Errno> {
     let mut procs = t.k.procs.borrow_mut();
-    let mine: Vec<(i32, Option<ExitStatus>)> = procs
+    let mine: Vec<i32> = procs
         .procs
         .iter()
         .filter(|(&c, p)| p.ppid == t.tgid && which(c, p))
-        .map(|(&c, p)| (c, p.zombie))
+        .map(|(&c, _)| c)
         .collect();
     if mine.is_empty() {
         bail!(ECHILD);
     }
-    let Some((pid, status)) = mine.into_iter().find_map(|(c, z)| z.map(|s| (c, s))) else {
-        return Ok(None);
-    };
-    if !nowait {
-        procs.procs.remove(&pid);
+    for c in mine {
+        let Some(p) = procs.procs.get_mut(&c) else {
+            continue;
+        };
+        let event = match (p.zombie, p.stop_report, p.cont_report) {
+            (Some(s), _, _) if want.0 => ChildEvent::Exited(s),
+            (None, Some(sig), _) if want.1 => ChildEvent::Stopped(sig),
+            (None, _, true) if want.2 => ChildEvent::Continued,
+            _ => continue,
+        };
+        if !nowait {
+            match event {
+                ChildEvent::Exited(_) => {
+                    procs.procs.remove(&c);
+                }
+                ChildEvent::Stopped(_) => p.stop_report = None,
+                ChildEvent::Continued => p.cont_report = false,
+            }
+        }
+        return Ok(Some((c, event)));
     }
-    Ok(Some((pid, status)))
+    Ok(None)
 }
 
 pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -591,10 +627,16 @@ pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
         n if n < -1 => p.pgid == -n,
         n => c == n,
     };
-    match find_zombie(t, which, false)? {
-        Some((child, status)) => {
+    let want = (true, options & WUNTRACED != 0, options & WCONTINUED != 0);
+    match find_event(t, which, want, false)? {
+        Some((child, event)) => {
             if status_addr != 0 {
-                t.mm.write_obj(UserAddr(status_addr), &wait_status(status))?;
+                let st = match event {
+                    ChildEvent::Exited(s) => wait_status(s),
+                    ChildEvent::Stopped(sig) => (sig << 8) | 0x7f,
+                    ChildEvent::Continued => 0xffff,
+                };
+                t.mm.write_obj(UserAddr(status_addr), &st)?;
             }
             if rusage != 0 {
                 t.mm.write_obj(UserAddr(rusage), &[0i64; 18])?;
@@ -627,21 +669,23 @@ pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
         _ => bail!(EINVAL, "idtype {idtype}"),
     };
-    if options & WEXITED == 0 {
-        // Only stops and continues asked for: there are none (no job control yet).
-        if options & WNOHANG != 0 {
-            return Ok(0);
-        }
-        return Err(Errno::new(EBLOCK));
-    }
-    match find_zombie(t, which, options & WNOWAIT != 0)? {
-        Some((child, status)) => {
+    let want = (
+        options & WEXITED != 0,
+        options & WUNTRACED != 0,
+        options & WCONTINUED != 0,
+    );
+    match find_event(t, which, want, options & WNOWAIT != 0)? {
+        Some((child, event)) => {
             if infop != 0 {
                 // siginfo_t: si_signo, si_errno, si_code, then si_pid, si_uid, si_status.
                 let mut si = [0u8; 128];
-                let (code, st): (i32, i32) = match status {
-                    ExitStatus::Exited(c) => (1, i32::from(c)), // CLD_EXITED
-                    ExitStatus::Signaled { signo, core } => (if core { 3 } else { 2 }, signo),
+                let (code, st): (i32, i32) = match event {
+                    ChildEvent::Exited(ExitStatus::Exited(c)) => (1, i32::from(c)), // CLD_EXITED
+                    ChildEvent::Exited(ExitStatus::Signaled { signo, core }) => {
+                        (if core { 3 } else { 2 }, signo)
+                    }
+                    ChildEvent::Stopped(sig) => (5, sig), // CLD_STOPPED
+                    ChildEvent::Continued => (6, abi::signal::SIGCONT), // CLD_CONTINUED
                 };
                 si[0..4].copy_from_slice(&abi::signal::SIGCHLD.to_ne_bytes());
                 si[8..12].copy_from_slice(&code.to_ne_bytes());
@@ -665,7 +709,15 @@ pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
 /// Whether a task may run now: not waiting at a syscall, not a vfork parent whose child has
 /// not exec'd or exited.
 fn runnable(k: &Kernel, t: &Task) -> bool {
-    !t.blocked && !vfork_waiting(k, t)
+    !t.blocked && !vfork_waiting(k, t) && !stopped(k, t)
+}
+
+/// Whether the task's process is stopped (job control).
+pub fn stopped(k: &Kernel, t: &Task) -> bool {
+    k.procs
+        .borrow()
+        .get(t.tgid)
+        .is_some_and(|p| p.stopped.is_some())
 }
 
 /// Whether a task is a vfork parent whose child has not exec'd or exited yet.
@@ -678,6 +730,9 @@ fn vfork_waiting(k: &Kernel, t: &Task) -> bool {
 fn retry(tasks: &mut VecDeque<Task>) -> bool {
     let mut any = false;
     for t in tasks.iter_mut().filter(|t| t.blocked) {
+        if stopped(&t.k.clone(), t) {
+            continue;
+        }
         if crate::syscalls::dispatch(t) == crate::syscalls::Outcome::Done {
             t.blocked = false;
             any = true;
@@ -870,7 +925,13 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
         }
         route_signals(k, tasks);
         for t in tasks.iter_mut() {
-            if t.exit.is_none() && signal::deliverable(t) && !vfork_waiting(k, t) {
+            // A stopped process acts only on SIGKILL (SIGCONT took effect when it was sent).
+            let kill_pending = t.signals.pending & abi::signal::bit(abi::signal::SIGKILL) != 0;
+            if t.exit.is_none()
+                && signal::deliverable(t)
+                && !vfork_waiting(k, t)
+                && (!stopped(k, t) || kill_pending)
+            {
                 signal::deliver(t);
             }
         }

@@ -71,6 +71,21 @@ pub fn raise(t: &mut Task, sig: i32, info: SigInfo) {
     if !(1..=SIGRTMAX).contains(&sig) || t.exit.is_some() {
         return;
     }
+    // Job control acts when the signal is sent, whatever the task does with it: SIGCONT
+    // continues a stopped process and cancels pending stops; a stop cancels a pending SIGCONT.
+    if sig == SIGCONT {
+        t.signals.pending &= !(bit(SIGSTOP) | bit(SIGTSTP) | bit(SIGTTIN) | bit(SIGTTOU));
+        continue_process(t);
+    } else if is_stop(sig) {
+        t.signals.pending &= !bit(SIGCONT);
+    }
+    // A parent that asked for SA_NOCLDSTOP hears of its children's stops and continues no more.
+    if sig == SIGCHLD
+        && matches!(info.code, CLD_STOPPED | CLD_CONTINUED)
+        && t.signals.action(SIGCHLD).flags & SA_NOCLDSTOP != 0
+    {
+        return;
+    }
     if ignored(t, sig) && t.signals.mask & bit(sig) == 0 {
         return;
     }
@@ -128,6 +143,56 @@ fn ignored(t: &Task, sig: i32) -> bool {
     handler == 1 || (handler == 0 && default_ignored(sig))
 }
 
+const CLD_STOPPED: i32 = 5;
+const CLD_CONTINUED: i32 = 6;
+
+fn is_stop(sig: i32) -> bool {
+    matches!(sig, SIGSTOP | SIGTSTP | SIGTTIN | SIGTTOU)
+}
+
+/// Tells the parent of `t`'s process (SIGCHLD with `code` and `status`) and records the event
+/// for its wait.
+fn notify_parent(t: &Task, code: i32, status: i32) {
+    let mut procs = t.k.procs.borrow_mut();
+    let Some(me) = procs.procs.get_mut(&t.tgid) else {
+        return;
+    };
+    if code == CLD_STOPPED {
+        me.stopped = Some(status);
+        me.stop_report = Some(status);
+        me.cont_report = false;
+    } else {
+        me.stopped = None;
+        me.stop_report = None;
+        me.cont_report = true;
+    }
+    let ppid = me.ppid;
+    if let Some(parent) = procs.procs.get_mut(&ppid) {
+        parent.pending.push((
+            SIGCHLD,
+            SigInfo {
+                code,
+                pid: t.tgid,
+                uid: t.creds.ruid,
+                value: u64::from(status.cast_unsigned()),
+                addr: 0,
+            },
+        ));
+    }
+}
+
+/// SIGCONT sent to a stopped process: every thread runs again; the parent is told.
+fn continue_process(t: &Task) {
+    let stopped =
+        t.k.procs
+            .borrow()
+            .get(t.tgid)
+            .is_some_and(|p| p.stopped.is_some());
+    if stopped {
+        notify_parent(t, CLD_CONTINUED, SIGCONT);
+    }
+}
+
 /// Faults first (as Linux's SYNCHRONOUS_MASK), then the lowest pending signal not blocked (nor
 /// waited for by sigtimedwait, which takes it instead).
 fn next(t: &Task) -> Option<i32> {
@@ -148,6 +213,15 @@ pub fn deliverable(t: &Task) -> bool {
 /// Acts on the task's pending signals: ignores them, takes the default action, or sets up the
 /// frame of a handler (interrupting the syscall the task waits in, if it does).
 pub fn deliver(t: &mut Task) {
+    if super::process::stopped(&t.k.clone(), t) {
+        // A stopped process acts on SIGKILL alone.
+        if t.signals.pending & bit(SIGKILL) != 0 {
+            take(t, SIGKILL);
+            t.kill(SIGKILL);
+            t.blocked = false;
+        }
+        return;
+    }
     while let Some(sig) = next(t) {
         let info = take(t, sig);
         let action = t.signals.action(sig);
@@ -157,12 +231,10 @@ pub fn deliver(t: &mut Task) {
                 if default_ignored(sig) {
                     continue;
                 }
-                if matches!(sig, SIGSTOP | 20 | 21 | 22) {
-                    t.k.log_partial(format!(
-                        "stop signal {} (job control is not there yet): ignored",
-                        name(sig)
-                    ));
-                    continue;
+                if is_stop(sig) {
+                    // The whole process stops (its waiting syscalls stay where they are).
+                    notify_parent(t, CLD_STOPPED, sig);
+                    return;
                 }
                 t.kill(sig);
                 t.blocked = false;

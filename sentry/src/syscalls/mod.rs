@@ -229,9 +229,9 @@ table! {
     SYS_RT_SIGACTION => signal::rt_sigaction, Full, [Sig, Ptr, Ptr, Int];
     SYS_RT_SIGPROCMASK => signal::rt_sigprocmask, Full, [Int, Ptr, Ptr, Int];
     SYS_FUTEX => futex::futex, Partial("PI futexes (LOCK_PI, UNLOCK_PI, TRYLOCK_PI, *_REQUEUE_PI) ENOSYS"), [Ptr, Int, Int, Ptr, Ptr, Hex];
-    SYS_KILL => signal::kill, Partial("stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) are not acted on: no job control yet"), [Int, Sig];
-    SYS_TGKILL => signal::tgkill, Partial("stop signals are not acted on"), [Int, Int, Sig];
-    SYS_TKILL => signal::tkill, Partial("stop signals are not acted on"), [Int, Sig];
+    SYS_KILL => signal::kill, Partial("SIGTSTP/SIGTTIN/SIGTTOU stop a process of an orphaned process group too (Linux discards them)"), [Int, Sig];
+    SYS_TGKILL => signal::tgkill, Partial("as kill"), [Int, Int, Sig];
+    SYS_TKILL => signal::tkill, Partial("as kill"), [Int, Sig];
     SYS_RT_SIGQUEUEINFO => signal::rt_sigqueueinfo, Partial("as kill"), [Int, Sig, Ptr];
     SYS_RT_TGSIGQUEUEINFO => signal::rt_tgsigqueueinfo, Partial("as kill"), [Int, Int, Sig, Ptr];
     SYS_RT_SIGRETURN => ksignal::rt_sigreturn, Partial("the frame's FP state is restored; segment registers and the sigcontext's mask word are not read back (uc_sigmask is)"), [];
