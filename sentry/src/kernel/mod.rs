@@ -351,6 +351,9 @@ pub struct Task {
     pub altstack: (u64, i32, u64),
     /// Nice value (getpriority/setpriority).
     pub nice: i32,
+    /// Scheduling policy (with SCHED_RESET_ON_FORK) and static priority, as set by
+    /// sched_setscheduler: recorded; the host scheduling of the stub does not change.
+    pub sched: (i32, i32),
     /// CPU affinity set by sched_setaffinity (None: the sandbox's).
     pub affinity: Option<Vec<u8>>,
     /// Waiting at a syscall that another task must make possible (the scheduler retries it).
@@ -499,6 +502,7 @@ impl Sandbox {
             comm: Vec::new(),
             altstack: (0, 0, 0),
             nice: 0,
+            sched: (0, 0),
             affinity: None,
             blocked: false,
             vfork_child: None,

@@ -281,6 +281,12 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
         comm: t.comm.clone(),
         altstack: t.altstack,
         nice: t.nice,
+        // SCHED_RESET_ON_FORK: the child starts as SCHED_OTHER.
+        sched: if t.sched.0 & 0x4000_0000 != 0 {
+            (0, 0)
+        } else {
+            t.sched
+        },
         affinity: t.affinity.clone(),
         stub_pid,
         exit: None,
@@ -392,6 +398,7 @@ fn clone_thread(t: &mut Task, c: CloneArgs) -> SysResult {
         // A new thread starts off the alternate stack (none), as Linux.
         altstack: (0, 2, 0), // SS_DISABLE
         nice: t.nice,
+        sched: t.sched,
         affinity: t.affinity.clone(),
         stub_pid: t.stub_pid,
         exit: None,

@@ -240,6 +240,8 @@ table! {
     SYS_RT_SIGTIMEDWAIT => ksignal::rt_sigtimedwait, Full, [Ptr, Ptr, Ptr, Int];
     SYS_PAUSE => ksignal::pause, Full, [];
     SYS_ALARM => ktimer::alarm, Full, [Int];
+    SYS_SCHED_SETSCHEDULER => resource::sched_setscheduler, Partial("policy and priority recorded and reported; the guest's host scheduling does not change"), [Int, Int, Ptr];
+    SYS_SCHED_SETPARAM => resource::sched_setparam, Partial("as sched_setscheduler"), [Int, Ptr];
     SYS_EVENTFD => eventfd::eventfd, Full, [Int];
     SYS_SOCKET => socket::socket, Partial("EAFNOSUPPORT for every family: no named Unix sockets, no network sockets yet"), [Int, Hex, Int];
     SYS_SOCKETPAIR => socket::socketpair, Partial("AF_UNIX SOCK_STREAM only (datagram and seqpacket pairs ESOCKTNOSUPPORT)"), [Int, Hex, Int, Ptr];

@@ -97,13 +97,60 @@ fn self_pid(t: &Task, pid: i32) -> Result<(), Errno> {
 
 pub fn sched_getscheduler(t: &mut Task, a: [u64; 6]) -> SysResult {
     self_pid(t, int_arg(a[0]))?;
-    Ok(0) // SCHED_OTHER
+    Ok(u64::from(t.sched.0.cast_unsigned()))
 }
 
 pub fn sched_getparam(t: &mut Task, a: [u64; 6]) -> SysResult {
     self_pid(t, int_arg(a[0]))?;
-    t.mm.write_obj(UserAddr(a[1]), &0i32)?;
+    t.mm.write_obj(UserAddr(a[1]), &t.sched.1)?;
     Ok(0)
+}
+
+const SCHED_RESET_ON_FORK: i32 = 0x4000_0000;
+
+/// Checks `policy` and `prio` as Linux does and records them (the stub's host scheduling is
+/// left alone: a sandbox gets no real-time priority on the host).
+fn set_sched(t: &mut Task, policy: i32, prio: i32) -> SysResult {
+    let base = policy & !SCHED_RESET_ON_FORK;
+    let realtime = match base {
+        0 | 3 | 5 => false, // SCHED_OTHER, SCHED_BATCH, SCHED_IDLE
+        1 | 2 => true,      // SCHED_FIFO, SCHED_RR
+        _ => bail!(EINVAL, "policy {policy}"),
+    };
+    if realtime != (1..=99).contains(&prio) || (!realtime && prio != 0) {
+        bail!(EINVAL, "priority {prio} for policy {base}");
+    }
+    if realtime
+        && t.creds.euid != 0
+        && u64::from(prio.cast_unsigned()) > t.rlimits[libc::RLIMIT_RTPRIO as usize].cur
+    {
+        bail!(
+            EPERM,
+            "real-time priority needs CAP_SYS_NICE or RLIMIT_RTPRIO"
+        );
+    }
+    t.sched = (policy, prio);
+    Ok(0)
+}
+
+pub fn sched_setscheduler(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (pid, policy) = (int_arg(a[0]), int_arg(a[1]));
+    if a[2] == 0 || pid < 0 {
+        bail!(EINVAL);
+    }
+    let prio: i32 = t.mm.read_obj(UserAddr(a[2]))?;
+    self_pid(t, pid)?;
+    set_sched(t, policy, prio)
+}
+
+pub fn sched_setparam(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let pid = int_arg(a[0]);
+    if a[1] == 0 || pid < 0 {
+        bail!(EINVAL);
+    }
+    let prio: i32 = t.mm.read_obj(UserAddr(a[1]))?;
+    self_pid(t, pid)?;
+    set_sched(t, t.sched.0, prio)
 }
 
 pub fn sched_get_priority_max(_t: &mut Task, a: [u64; 6]) -> SysResult {
