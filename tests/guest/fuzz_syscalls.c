@@ -67,7 +67,7 @@ static int skipped(long nr) {
     // Ways to wait for ever on oneself: a read of an empty pipe, eventfd or socket whose other
     // end the guest holds, a flock or F_SETLKW that conflicts with another description of its own.
     case SYS_pipe: case SYS_pipe2: case SYS_flock: case SYS_eventfd: case SYS_eventfd2:
-    case SYS_socketpair:
+    case SYS_socketpair: case SYS_timerfd_create: case SYS_signalfd: case SYS_signalfd4:
         return 1;
     }
     return 0;

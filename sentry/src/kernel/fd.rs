@@ -44,7 +44,7 @@ pub trait Anon: std::fmt::Debug {
     /// The access mode and status flags (F_GETFL; O_NONBLOCK is settable).
     fn flags(&self) -> &std::cell::Cell<u32>;
     /// poll's events for this file now.
-    fn poll(&self) -> i16;
+    fn poll(&self, t: &super::Task) -> i16;
     /// read/readv into the guest ranges `iov`.
     fn read(&self, t: &mut super::Task, iov: &[(u64, usize)]) -> crate::errors::SysResult;
     /// write/writev from the guest ranges `iov`.

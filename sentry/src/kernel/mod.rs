@@ -138,6 +138,19 @@ pub struct Kernel {
     pub spawned: RefCell<Vec<Task>>,
     /// Tasks waiting on futexes.
     pub futex: RefCell<syscalls::futex::FutexTable>,
+    /// The timers of timerfds (the scheduler wakes and preempts for their expiries).
+    pub timerfds: RefCell<Vec<std::rc::Weak<syscalls::anonfd::TimerState>>>,
+}
+
+impl Kernel {
+    /// Nanoseconds until the nearest timerfd expiry, if one is armed.
+    pub fn next_timerfd_ns(&self) -> Option<u64> {
+        let mut list = self.timerfds.borrow_mut();
+        list.retain(|w| w.strong_count() > 0);
+        list.iter()
+            .filter_map(|w| w.upgrade().and_then(|s| s.remaining_ns()))
+            .min()
+    }
 }
 
 impl Kernel {
@@ -445,6 +458,7 @@ impl Sandbox {
             procs: RefCell::new(process::Procs::new()),
             spawned: RefCell::new(Vec::new()),
             futex: RefCell::default(),
+            timerfds: RefCell::default(),
         });
         tracing::debug!(us = t0.elapsed().as_micros(), "platform ready");
         let gofer = Rc::new(gofer::Client::new(config.gofer));

@@ -674,6 +674,10 @@ pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
             let g = if id == 0 { my_pgid } else { id };
             Box::new(move |_, p: &Proc| p.pgid == g) // P_PGID
         }
+        3 => {
+            let pid = crate::syscalls::anonfd::pidfd_pid(t, id)?;
+            Box::new(move |c, _| c == pid) // P_PIDFD
+        }
         _ => bail!(EINVAL, "idtype {idtype}"),
     };
     let want = (
@@ -754,6 +758,9 @@ const TIME_SLICE_NS: u64 = 10_000_000;
 
 fn run_deadline(k: &Kernel, t: &Task, others: &VecDeque<Task>) -> Option<u64> {
     let mut left: Option<u64> = super::timer::next_expiry_ns(t);
+    if let Some(ns) = k.next_timerfd_ns() {
+        left = Some(left.map_or(ns, |l| l.min(ns)));
+    }
     let mut bound = |ns: u64| left = Some(left.map_or(ns, |l| l.min(ns)));
     for o in others {
         if o.exit.is_none() && runnable(k, o) {
@@ -960,7 +967,8 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
                         tasks
                             .iter()
                             .filter_map(super::timer::next_expiry_ns)
-                            .map(|n| n as i64),
+                            .chain(k.next_timerfd_ns())
+                            .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
                     )
                     .min();
                 let host_fds: Vec<(i32, i16)> = tasks

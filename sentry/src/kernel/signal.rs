@@ -47,6 +47,35 @@ impl SigInfo {
     }
 }
 
+impl SigInfo {
+    /// As `struct signalfd_siginfo` (128 bytes).
+    pub fn signalfd_bytes(&self, sig: i32) -> [u8; 128] {
+        let mut b = [0u8; 128];
+        let mut put32 = |off: usize, v: u32| b[off..off + 4].copy_from_slice(&v.to_ne_bytes());
+        put32(0, sig.cast_unsigned());
+        put32(8, self.code.cast_unsigned());
+        let fault = matches!(sig, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP) && self.code > 0;
+        if self.code == -2 {
+            // SI_TIMER: the timer id and overrun.
+            put32(24, self.pid.cast_unsigned());
+            put32(32, self.uid);
+        } else if !fault {
+            put32(12, self.pid.cast_unsigned());
+            put32(16, self.uid);
+        }
+        if sig == SIGCHLD {
+            put32(40, self.value as u32);
+        } else if !fault {
+            put32(44, self.value as u32);
+            b[48..56].copy_from_slice(&self.value.to_ne_bytes());
+        }
+        if fault {
+            b[72..80].copy_from_slice(&self.addr.to_ne_bytes());
+        }
+        b
+    }
+}
+
 /// SI_USER: sent by kill.
 pub const SI_USER: i32 = 0;
 /// SI_TKILL: sent by tkill/tgkill.
@@ -116,6 +145,16 @@ fn take(t: &mut Task, sig: i32) -> SigInfo {
         }
     }
     info
+}
+
+/// Takes the lowest pending signal of `set`, if any (signalfd).
+pub fn take_any(t: &mut Task, set: u64) -> Option<(i32, SigInfo)> {
+    let ready = t.signals.pending & set;
+    if ready == 0 {
+        return None;
+    }
+    let sig = ready.trailing_zeros() as i32 + 1;
+    Some((sig, take(t, sig)))
 }
 
 /// Drops every pending instance of `sig` (it became ignored).

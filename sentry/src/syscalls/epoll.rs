@@ -34,6 +34,13 @@ const EVENT_SIZE: usize = 12;
 /// Linux's limit on maxevents (INT_MAX / sizeof(struct epoll_event)).
 const EP_MAX_EVENTS: i32 = i32::MAX / EVENT_SIZE as i32;
 
+const EP_MAX_NESTS: u32 = 4;
+
+thread_local! {
+    /// How deep a poll of nested epoll instances is.
+    static NEST: Cell<u32> = const { Cell::new(0) };
+}
+
 #[derive(Debug)]
 struct Item {
     fd: i32,
@@ -56,22 +63,36 @@ pub struct Epoll {
 impl Epoll {
     /// The entries ready now, up to `max`: (events, data). Updates edge and one-shot state and
     /// moves reported entries to the end.
-    fn collect(&self, max: usize) -> Vec<(u32, u64)> {
+    fn collect(&self, t: &Task, max: usize) -> Vec<(u32, u64)> {
+        // The files are polled without the list borrowed: a nested epoll may look at this one.
+        let snapshot: Vec<(Weak<File>, u32, bool)> = {
+            let mut items = self.items.borrow_mut();
+            items.retain(|i| i.file.strong_count() > 0);
+            items
+                .iter()
+                .map(|i| (i.file.clone(), i.events, i.armed))
+                .collect()
+        };
+        let now: Vec<u32> = snapshot
+            .iter()
+            .map(|(f, events, armed)| match f.upgrade() {
+                Some(file) if *armed => {
+                    (poll_file(t, &file) as u16 as u32) & (events | EPOLLERR | EPOLLHUP)
+                }
+                _ => 0,
+            })
+            .collect();
         let mut items = self.items.borrow_mut();
-        items.retain(|i| i.file.strong_count() > 0);
         let mut out = Vec::new();
         let mut reported = Vec::new();
-        for (idx, it) in items.iter_mut().enumerate() {
+        for (idx, it) in items.iter_mut().enumerate().take(now.len()) {
             if out.len() == max {
                 break;
             }
-            let Some(file) = it.file.upgrade() else {
-                continue;
-            };
             if !it.armed {
                 continue;
             }
-            let now = (poll_file(&file) as u16 as u32) & (it.events | EPOLLERR | EPOLLHUP);
+            let now = now[idx];
             let report = if it.events & EPOLLET != 0 {
                 let new = now & !it.last;
                 it.last = now;
@@ -96,11 +117,25 @@ impl Epoll {
     }
 
     /// Whether a wait would report something now (without changing edge state).
-    fn any_ready(&self) -> bool {
-        self.items.borrow().iter().any(|it| {
+    fn any_ready(&self, t: &Task) -> bool {
+        let items: Vec<(Weak<File>, u32, bool, u32)> = self
+            .items
+            .borrow()
+            .iter()
+            .map(|i| (i.file.clone(), i.events, i.armed, i.last))
+            .collect();
+        items.into_iter().any(|(file, events, armed, last)| {
+            let it = Item {
+                fd: -1,
+                file,
+                events,
+                data: 0,
+                armed,
+                last,
+            };
             it.armed
                 && it.file.upgrade().is_some_and(|f| {
-                    let now = (poll_file(&f) as u16 as u32) & (it.events | EPOLLERR | EPOLLHUP);
+                    let now = (poll_file(t, &f) as u16 as u32) & (it.events | EPOLLERR | EPOLLHUP);
                     if it.events & EPOLLET != 0 {
                         now & !it.last != 0
                     } else {
@@ -124,8 +159,17 @@ impl Anon for Epoll {
         &self.flags
     }
 
-    fn poll(&self) -> i16 {
-        if self.any_ready() {
+    fn poll(&self, t: &Task) -> i16 {
+        // Nested epoll instances (even a loop of them) are looked into at most EP_MAX_NESTS
+        // deep, as Linux limits them.
+        let depth = NEST.with(|d| d.get());
+        if depth >= EP_MAX_NESTS {
+            return 0;
+        }
+        NEST.with(|d| d.set(depth + 1));
+        let ready = self.any_ready(t);
+        NEST.with(|d| d.set(depth));
+        if ready {
             libc::POLLIN | libc::POLLRDNORM
         } else {
             0
@@ -172,6 +216,29 @@ fn epoll_file(t: &Task, fd: i32) -> Result<Rc<File>, Errno> {
         File::Anon(a) if a.as_any().is::<Epoll>() => Ok(f),
         _ => Err(errno!(EINVAL, "not an epoll fd")),
     }
+}
+
+/// Whether epoll file `from` watches `to`, directly or through nested instances (or nests
+/// deeper than `depth`).
+fn reaches(from: &Rc<File>, to: &Rc<File>, depth: u32) -> bool {
+    let File::Anon(a) = &**from else {
+        return false;
+    };
+    let Some(ep) = a.as_any().downcast_ref::<Epoll>() else {
+        return false;
+    };
+    if depth == 0 {
+        return true;
+    }
+    let files: Vec<Rc<File>> = ep
+        .items
+        .borrow()
+        .iter()
+        .filter_map(|i| i.file.upgrade())
+        .collect();
+    files
+        .iter()
+        .any(|f| Rc::ptr_eq(f, to) || reaches(f, to, depth - 1))
 }
 
 fn as_epoll(f: &File) -> &Epoll {
@@ -223,6 +290,9 @@ pub fn epoll_ctl(t: &mut Task, a: [u64; 6]) -> SysResult {
             if pos.is_some() {
                 bail!(EEXIST);
             }
+            if reaches(&target, &ep_file, EP_MAX_NESTS) {
+                bail!(ELOOP, "the epoll instances would watch each other");
+            }
             if events & EPOLLEXCLUSIVE != 0
                 && events & !(EPOLLEXCLUSIVE | EPOLLET | EPOLLWAKEUP | 0x3f | 0x2000) != 0
             {
@@ -267,7 +337,7 @@ fn wait(t: &mut Task, epfd: i32, events: u64, max: i32, timeout_ns: Option<u64>)
         bail!(EFAULT);
     }
     let f = epoll_file(t, epfd)?;
-    let ready = as_epoll(&f).collect(max);
+    let ready = as_epoll(&f).collect(t, max);
     if !ready.is_empty() {
         let mut buf = Vec::with_capacity(ready.len() * EVENT_SIZE);
         for (ev, data) in &ready {

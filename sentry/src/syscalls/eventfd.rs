@@ -49,7 +49,7 @@ impl Anon for EventFd {
         &self.flags
     }
 
-    fn poll(&self) -> i16 {
+    fn poll(&self, _t: &Task) -> i16 {
         let c = self.count.get();
         let mut ev = 0;
         if c > 0 {

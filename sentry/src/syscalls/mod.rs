@@ -5,6 +5,7 @@
 //! checked integer conversions); they return the value for `rax` or an [`Errno`]. Anything not in
 //! the table returns ENOSYS and is logged once by name.
 
+pub mod anonfd;
 mod copy;
 mod epoll;
 mod eventfd;
@@ -243,6 +244,13 @@ table! {
     SYS_SCHED_SETSCHEDULER => resource::sched_setscheduler, Partial("policy and priority recorded and reported; the guest's host scheduling does not change"), [Int, Int, Ptr];
     SYS_SCHED_SETPARAM => resource::sched_setparam, Partial("as sched_setscheduler"), [Int, Ptr];
     SYS_EVENTFD => eventfd::eventfd, Full, [Int];
+    SYS_TIMERFD_CREATE => anonfd::timerfd_create, Full, [Int, Hex];
+    SYS_TIMERFD_SETTIME => anonfd::timerfd_settime, Partial("TFD_TIMER_CANCEL_ON_SET accepted; the clock is never set inside the sandbox, so it never cancels"), [Fd, Hex, Ptr, Ptr];
+    SYS_TIMERFD_GETTIME => anonfd::timerfd_gettime, Full, [Fd, Ptr];
+    SYS_SIGNALFD => anonfd::signalfd, Full, [Fd, Ptr, Int];
+    SYS_SIGNALFD4 => anonfd::signalfd4, Full, [Fd, Ptr, Int, Hex];
+    SYS_PIDFD_OPEN => anonfd::pidfd_open, Full, [Int, Hex];
+    SYS_PIDFD_SEND_SIGNAL => anonfd::pidfd_send_signal, Partial("a given siginfo is not used (SI_USER is sent)"), [Fd, Sig, Ptr, Hex];
     SYS_SOCKET => socket::socket, Partial("EAFNOSUPPORT for every family: no named Unix sockets, no network sockets yet"), [Int, Hex, Int];
     SYS_SOCKETPAIR => socket::socketpair, Partial("AF_UNIX SOCK_STREAM only (datagram and seqpacket pairs ESOCKTNOSUPPORT)"), [Int, Hex, Int, Ptr];
     SYS_SENDTO => socket::sendto, Partial("connected Unix stream sockets; MSG_OOB EOPNOTSUPP"), [Fd, InBuf(2), Int, Hex, Ptr, Int];
@@ -257,7 +265,7 @@ table! {
     SYS_EVENTFD2 => eventfd::eventfd2, Full, [Int, Hex];
     SYS_EPOLL_CREATE => epoll::epoll_create, Full, [Int];
     SYS_EPOLL_CREATE1 => epoll::epoll_create1, Full, [Hex];
-    SYS_EPOLL_CTL => epoll::epoll_ctl, Partial("EPOLLEXCLUSIVE accepted, no effect; loops of nested epoll fds are not detected"), [Fd, Int, Fd, Ptr];
+    SYS_EPOLL_CTL => epoll::epoll_ctl, Partial("EPOLLEXCLUSIVE accepted, no effect"), [Fd, Int, Fd, Ptr];
     SYS_EPOLL_WAIT => epoll::epoll_wait, Partial("EPOLLET reports a file when it gains readiness, not on every new arrival of data"), [Fd, Ptr, Int, Int];
     SYS_EPOLL_PWAIT => epoll::epoll_pwait, Partial("as epoll_wait"), [Fd, Ptr, Int, Int, Ptr, Int];
     SYS_EPOLL_PWAIT2 => epoll::epoll_pwait2, Partial("as epoll_wait"), [Fd, Ptr, Int, Ptr, Ptr, Int];

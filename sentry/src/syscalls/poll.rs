@@ -33,11 +33,11 @@ struct Entry {
 /// The events `f` reports now: files of the sandbox's filesystem are always ready (as regular
 /// files are on Linux), pipes, event fds and sockets say, inherited host fds are asked with a
 /// zero-timeout host poll.
-pub fn poll_file(f: &File) -> i16 {
+pub fn poll_file(t: &Task, f: &File) -> i16 {
     match f {
         File::Vfs(_) => ALWAYS,
         File::Pipe(p) => p.poll_events(),
-        File::Anon(a) => a.poll(),
+        File::Anon(a) => a.poll(t),
         File::Host(h) => {
             let mut fds = [libc::pollfd {
                 fd: h.fd.as_raw_fd(),
@@ -77,7 +77,7 @@ fn scan(t: &mut Task, entries: &mut [Entry], timeout_ms: i32) -> Result<usize, E
         match t.fds.get(e.fd) {
             None => e.revents = POLLNVAL,
             Some(f) => {
-                e.revents = poll_file(&f) & (e.events | POLLERR | POLLHUP);
+                e.revents = poll_file(t, &f) & (e.events | POLLERR | POLLHUP);
                 files.push((f, e.events));
             }
         }

@@ -144,7 +144,7 @@ impl Anon for UnixStream {
         &self.flags
     }
 
-    fn poll(&self) -> i16 {
+    fn poll(&self, _t: &Task) -> i16 {
         let mut ev = 0;
         let rx = self.rx.borrow();
         let tx = self.tx.borrow();
