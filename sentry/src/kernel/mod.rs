@@ -140,6 +140,10 @@ pub struct Kernel {
     pub futex: RefCell<syscalls::futex::FutexTable>,
     /// The timers of timerfds (the scheduler wakes and preempts for their expiries).
     pub timerfds: RefCell<Vec<std::rc::Weak<syscalls::anonfd::TimerState>>>,
+    /// Bound Unix socket names (abstract names, and socket files by identity): the sandbox's
+    /// own namespace, never the host's.
+    pub unix_names:
+        RefCell<std::collections::HashMap<Vec<u8>, std::rc::Weak<syscalls::socket::Listener>>>,
 }
 
 impl Kernel {
@@ -459,6 +463,7 @@ impl Sandbox {
             spawned: RefCell::new(Vec::new()),
             futex: RefCell::default(),
             timerfds: RefCell::default(),
+            unix_names: RefCell::default(),
         });
         tracing::debug!(us = t0.elapsed().as_micros(), "platform ready");
         let gofer = Rc::new(gofer::Client::new(config.gofer));

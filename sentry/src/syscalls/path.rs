@@ -694,6 +694,38 @@ fn do_mknod(t: &mut Task, dirfd: i32, path: &[u8], mode: u32, kind: Kind) -> Sys
     Ok(0)
 }
 
+/// bind of a Unix socket to a path: makes the socket file (EADDRINUSE if the name exists) and
+/// returns it.
+pub(crate) fn make_socket_node(t: &mut Task, path: &[u8]) -> Result<Rc<Inode>, Errno> {
+    let mode = S_IFSOCK | (0o777 & !t.umask);
+    let p = parent_at(t, AT_FDCWD, path)?;
+    if is_dot(&p.name) || last_of(t, &p)?.is_some() {
+        bail!(EADDRINUSE, "the socket path exists");
+    }
+    if p.trailing_slash {
+        bail!(ENOENT);
+    }
+    may_change_dir(t, &p.dir)?;
+    if is_volume(&p.dir) {
+        return volume::mknod(&p.dir, &p.name, mode);
+    }
+    let m = new_meta(t, &p.dir, mode);
+    let n = Inode::new_memory(&p.dir.fs, m, Kind::Special);
+    p.dir.link_child(&p.name, n.clone());
+    Ok(n)
+}
+
+/// connect of a Unix socket to a path: the socket file there (following symlinks), which the
+/// caller must be allowed to write.
+pub(crate) fn find_socket_node(t: &Task, path: &[u8]) -> Result<Rc<Inode>, Errno> {
+    let n = lookup_at(t, AT_FDCWD, path, true, false)?;
+    vfs::permission(&n, vfs::MAY_WRITE, &t.cred())?;
+    if n.meta.borrow().mode & S_IFMT != S_IFSOCK {
+        bail!(ECONNREFUSED, "not a socket");
+    }
+    Ok(n)
+}
+
 pub fn mkdir(t: &mut Task, a: [u64; 6]) -> SysResult {
     let path = path_arg(t, a[0])?;
     let mode = S_IFDIR | (a[1] as u32 & 0o1777 & !t.umask);

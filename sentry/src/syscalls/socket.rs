@@ -31,23 +31,82 @@ const MSG_NOSIGNAL: i32 = 0x4000;
 const MSG_CMSG_CLOEXEC: i32 = 0x4000_0000;
 const POLLRDHUP: i16 = 0x2000;
 
-/// One end of a connected Unix stream socket pair.
+/// A Unix stream socket: unconnected, bound to a name, listening, or one end of a connection.
 #[derive(Debug)]
 pub struct UnixStream {
-    /// The read end of the pipe from the peer (None after SHUT_RD).
+    /// The read end of the pipe from the peer (None before connecting and after SHUT_RD).
     rx: RefCell<Option<PipeEnd>>,
-    /// The write end of the pipe to the peer (None after SHUT_WR).
+    /// The write end of the pipe to the peer (None before connecting and after SHUT_WR).
     tx: RefCell<Option<PipeEnd>>,
+    connected: Cell<bool>,
+    /// SHUT_RD: what is queued can still be read, then end of file; the peer's writes fail.
+    shut_rd: Cell<bool>,
     flags: Cell<u32>,
     ino: u64,
     /// The peer's credentials at connection time (pid, uid, gid): SO_PEERCRED.
-    peer: (i32, u32, u32),
+    peer: Cell<(i32, u32, u32)>,
     passcred: Cell<bool>,
     sndbuf: Cell<u32>,
     rcvbuf: Cell<u32>,
+    /// The address it is bound to (sun_path bytes; abstract names start with NUL).
+    name: RefCell<Option<Vec<u8>>>,
+    /// The peer's address, if it had one.
+    peer_name: RefCell<Option<Vec<u8>>>,
+    /// Set once bound: the queue connections wait in (listening once `listen` ran).
+    listener: RefCell<Option<Rc<Listener>>>,
+}
+
+/// A bound socket's connection queue.
+#[derive(Debug)]
+pub struct Listener {
+    listening: Cell<bool>,
+    backlog: Cell<usize>,
+    queue: RefCell<std::collections::VecDeque<UnixStream>>,
+    /// The listener's name and credentials, given to its clients.
+    name: Vec<u8>,
+    cred: Cell<(i32, u32, u32)>,
 }
 
 impl UnixStream {
+    /// A socket of no connection yet.
+    fn new(nonblock: bool, cred: (i32, u32, u32)) -> UnixStream {
+        UnixStream {
+            rx: RefCell::new(None),
+            tx: RefCell::new(None),
+            connected: Cell::new(false),
+            shut_rd: Cell::new(false),
+            flags: Cell::new(
+                libc::O_RDWR as u32 | if nonblock { libc::O_NONBLOCK as u32 } else { 0 },
+            ),
+            ino: anon_ino(),
+            peer: Cell::new(cred),
+            passcred: Cell::new(false),
+            sndbuf: Cell::new(212_992),
+            rcvbuf: Cell::new(212_992),
+            name: RefCell::new(None),
+            peer_name: RefCell::new(None),
+            listener: RefCell::new(None),
+        }
+    }
+
+    /// Makes `a` and `b` the two ends of a new connection.
+    fn connect_pair(a: &UnixStream, b: &UnixStream) {
+        let (r1, w1) = new_pipe(false);
+        let (r2, w2) = new_pipe(false);
+        *a.rx.borrow_mut() = Some(r1);
+        *a.tx.borrow_mut() = Some(w2);
+        *b.rx.borrow_mut() = Some(r2);
+        *b.tx.borrow_mut() = Some(w1);
+        a.connected.set(true);
+        b.connected.set(true);
+    }
+
+    fn listening(&self) -> bool {
+        self.listener
+            .borrow()
+            .as_ref()
+            .is_some_and(|l| l.listening.get())
+    }
     fn nonblock(&self, flags: i32) -> bool {
         self.nonblocking() || flags & MSG_DONTWAIT != 0
     }
@@ -56,10 +115,16 @@ impl UnixStream {
         if flags & MSG_OOB != 0 {
             bail!(EOPNOTSUPP, "MSG_OOB on a Unix socket");
         }
+        if !self.connected.get() {
+            bail!(EINVAL, "not connected");
+        }
         let rx = self.rx.borrow();
         let Some(rx) = rx.as_ref() else {
             return Ok(0); // shut down for reading
         };
+        if self.shut_rd.get() && rx.available() == 0 {
+            return Ok(0);
+        }
         if flags & MSG_PEEK != 0 {
             return peek(t, rx, iov, self.nonblock(flags));
         }
@@ -69,6 +134,9 @@ impl UnixStream {
     fn send(&self, t: &mut Task, iov: &[(u64, usize)], flags: i32) -> SysResult {
         if flags & MSG_OOB != 0 {
             bail!(EOPNOTSUPP, "MSG_OOB on a Unix socket");
+        }
+        if !self.connected.get() {
+            bail!(ENOTCONN);
         }
         let tx = self.tx.borrow();
         let Some(tx) = tx.as_ref() else {
@@ -145,10 +213,22 @@ impl Anon for UnixStream {
     }
 
     fn poll(&self, _t: &Task) -> i16 {
+        if let Some(l) = self.listener.borrow().as_ref() {
+            if l.listening.get() {
+                return if l.queue.borrow().is_empty() {
+                    0
+                } else {
+                    libc::POLLIN | libc::POLLRDNORM
+                };
+            }
+        }
+        if !self.connected.get() {
+            return libc::POLLOUT | libc::POLLWRNORM | libc::POLLHUP;
+        }
         let mut ev = 0;
         let rx = self.rx.borrow();
         let tx = self.tx.borrow();
-        let peer_gone = rx.as_ref().is_none_or(|r| r.pipe.writers.get() == 0);
+        let peer_gone = self.shut_rd.get() || rx.as_ref().is_none_or(|r| r.pipe.writers.get() == 0);
         if let Some(r) = rx.as_ref() {
             if r.available() > 0 {
                 ev |= libc::POLLIN | libc::POLLRDNORM;
@@ -188,23 +268,61 @@ impl Anon for UnixStream {
     }
 }
 
-pub fn socket(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let domain = int_arg(a[0]);
-    t.k.log_partial(format!(
-        "socket(domain {domain}): sockets by name and network sockets are not implemented"
-    ));
-    bail!(EAFNOSUPPORT, "socket domain {domain}");
-}
-
-pub fn socketpair(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (domain, ty, proto) = (int_arg(a[0]), int_arg(a[1]), int_arg(a[2]));
-    if domain != AF_UNIX {
-        bail!(EOPNOTSUPP, "socketpair domain {domain}");
-    }
+/// The type flags of socket/socketpair: (type, nonblock, cloexec).
+fn type_flags(ty: i32) -> Result<(i32, bool, bool), Errno> {
     let flags = ty & !SOCK_TYPE_MASK;
     if flags & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
         bail!(EINVAL, "socket flags {flags:#x}");
     }
+    // SOCK_MAX is 11.
+    if ty & SOCK_TYPE_MASK >= 11 {
+        bail!(EINVAL, "socket type {}", ty & SOCK_TYPE_MASK);
+    }
+    Ok((
+        ty & SOCK_TYPE_MASK,
+        flags & libc::SOCK_NONBLOCK != 0,
+        flags & libc::SOCK_CLOEXEC != 0,
+    ))
+}
+
+pub fn socket(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (domain, ty, proto) = (int_arg(a[0]), int_arg(a[1]), int_arg(a[2]));
+    if domain != AF_UNIX {
+        t.k.log_partial(format!(
+            "socket(domain {domain}): network sockets are not implemented"
+        ));
+        bail!(EAFNOSUPPORT, "socket domain {domain}");
+    }
+    let (kind, nonblock, cloexec) = type_flags(ty)?;
+    if proto != 0 && proto != AF_UNIX {
+        bail!(EPROTONOSUPPORT, "protocol {proto}");
+    }
+    match kind {
+        SOCK_STREAM => {}
+        2 | 5 => {
+            t.k.log_partial("Unix datagram and seqpacket sockets".into());
+            bail!(
+                ESOCKTNOSUPPORT,
+                "Unix datagram/seqpacket sockets are not implemented"
+            );
+        }
+        other => bail!(ESOCKTNOSUPPORT, "socket type {other}"),
+    }
+    let sock = UnixStream::new(nonblock, (t.tgid, t.creds.euid, t.creds.egid));
+    super::eventfd::install(t, Box::new(sock), cloexec)
+}
+
+pub fn socketpair(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (domain, ty, proto) = (int_arg(a[0]), int_arg(a[1]), int_arg(a[2]));
+    // AF_MAX is 46: beyond it the family does not exist; others have no pairs.
+    if !(0..46).contains(&domain) {
+        bail!(EAFNOSUPPORT, "socketpair domain {domain}");
+    }
+    if domain != AF_UNIX {
+        bail!(EOPNOTSUPP, "socketpair domain {domain}");
+    }
+    type_flags(ty)?;
+    let flags = ty & !SOCK_TYPE_MASK;
     if proto != 0 && proto != AF_UNIX {
         bail!(EPROTONOSUPPORT, "protocol {proto}");
     }
@@ -223,26 +341,11 @@ pub fn socketpair(t: &mut Task, a: [u64; 6]) -> SysResult {
     if !t.mm.is_writable(a[3], 8) {
         bail!(EFAULT);
     }
-    let nonblock = if flags & libc::SOCK_NONBLOCK != 0 {
-        libc::O_NONBLOCK as u32
-    } else {
-        0
-    };
-    let (r1, w1) = new_pipe(false);
-    let (r2, w2) = new_pipe(false);
     let me = (t.tgid, t.creds.euid, t.creds.egid);
-    let end = |rx: PipeEnd, tx: PipeEnd| UnixStream {
-        rx: RefCell::new(Some(rx)),
-        tx: RefCell::new(Some(tx)),
-        flags: Cell::new(libc::O_RDWR as u32 | nonblock),
-        ino: anon_ino(),
-        peer: me,
-        passcred: Cell::new(false),
-        sndbuf: Cell::new(212_992),
-        rcvbuf: Cell::new(212_992),
-    };
-    let a_end = end(r1, w2);
-    let b_end = end(r2, w1);
+    let nonblock = flags & libc::SOCK_NONBLOCK != 0;
+    let a_end = UnixStream::new(nonblock, me);
+    let b_end = UnixStream::new(nonblock, me);
+    UnixStream::connect_pair(&a_end, &b_end);
     let cloexec = flags & libc::SOCK_CLOEXEC != 0;
     let limit = usize::try_from(t.rlimits[abi::RLIMIT_NOFILE].cur).unwrap_or(usize::MAX);
     let fa = t
@@ -358,14 +461,21 @@ pub fn recvmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
 pub fn shutdown(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = sock(t, fd_arg(a[0]))?;
     let s = unix(&f);
-    match int_arg(a[1]) {
-        0 => drop(s.rx.borrow_mut().take()),
-        1 => drop(s.tx.borrow_mut().take()),
-        2 => {
-            drop(s.rx.borrow_mut().take());
-            drop(s.tx.borrow_mut().take());
+    let how = int_arg(a[1]);
+    if !(0..=2).contains(&how) {
+        bail!(EINVAL, "shutdown how {how}");
+    }
+    if !s.connected.get() {
+        bail!(ENOTCONN);
+    }
+    if how != 1 && !s.shut_rd.replace(true) {
+        // The peer's writes fail from now on (EPIPE); what is queued stays readable.
+        if let Some(rx) = s.rx.borrow().as_ref() {
+            rx.pipe.readers.set(rx.pipe.readers.get().saturating_sub(1));
         }
-        how => bail!(EINVAL, "shutdown how {how}"),
+    }
+    if how != 0 {
+        drop(s.tx.borrow_mut().take());
     }
     Ok(0)
 }
@@ -395,12 +505,12 @@ pub fn getsockopt(t: &mut Task, a: [u64; 6]) -> SysResult {
         libc::SO_ERROR => int(0),
         libc::SO_DOMAIN => int(AF_UNIX),
         libc::SO_PROTOCOL => int(0),
-        libc::SO_ACCEPTCONN => int(0),
+        libc::SO_ACCEPTCONN => int(i32::from(s.listening())),
         libc::SO_PASSCRED => int(i32::from(s.passcred.get())),
         libc::SO_SNDBUF => int(s.sndbuf.get().cast_signed()),
         libc::SO_RCVBUF => int(s.rcvbuf.get().cast_signed()),
         libc::SO_PEERCRED => {
-            let (pid, uid, gid) = s.peer;
+            let (pid, uid, gid) = s.peer.get();
             let mut v = pid.to_ne_bytes().to_vec();
             v.extend_from_slice(&uid.to_ne_bytes());
             v.extend_from_slice(&gid.to_ne_bytes());
@@ -441,16 +551,214 @@ pub fn setsockopt(t: &mut Task, a: [u64; 6]) -> SysResult {
     Ok(0)
 }
 
-/// getsockname/getpeername: the ends of a pair have no names (sa_family only).
-fn unnamed(t: &mut Task, a: [u64; 6]) -> SysResult {
-    sock(t, fd_arg(a[0]))?;
-    put_opt(t, a[1], a[2], &(AF_UNIX as u16).to_ne_bytes())
+/// A `struct sockaddr_un` for `name` (family only when unnamed), with Linux's length.
+fn sockaddr(name: Option<&[u8]>) -> Vec<u8> {
+    let mut v = (AF_UNIX as u16).to_ne_bytes().to_vec();
+    if let Some(n) = name {
+        v.extend_from_slice(n);
+        if n.first() != Some(&0) {
+            v.push(0); // a path is NUL-terminated; an abstract name is not
+        }
+    }
+    v
+}
+
+/// Writes an address the accept/getsockname way: at most `*len` bytes, the full length back.
+fn put_addr(t: &Task, addr: u64, len_addr: u64, v: &[u8]) -> Result<(), Errno> {
+    if addr == 0 {
+        return Ok(());
+    }
+    let len: i32 = t.mm.read_obj(UserAddr(len_addr))?;
+    if len < 0 {
+        bail!(EINVAL, "negative address length");
+    }
+    let n = v.len().min(usize::try_from(len).unwrap_or(0));
+    t.mm.copy_out(UserAddr(addr), &v[..n])?;
+    t.mm.write_obj(UserAddr(len_addr), &(v.len() as i32))?;
+    Ok(())
 }
 
 pub fn getsockname(t: &mut Task, a: [u64; 6]) -> SysResult {
-    unnamed(t, a)
+    let f = sock(t, fd_arg(a[0]))?;
+    let name = unix(&f).name.borrow().clone();
+    put_addr(t, a[1], a[2], &sockaddr(name.as_deref()))?;
+    Ok(0)
 }
 
 pub fn getpeername(t: &mut Task, a: [u64; 6]) -> SysResult {
-    unnamed(t, a)
+    let f = sock(t, fd_arg(a[0]))?;
+    let s = unix(&f);
+    if !s.connected.get() {
+        bail!(ENOTCONN);
+    }
+    let name = s.peer_name.borrow().clone();
+    put_addr(t, a[1], a[2], &sockaddr(name.as_deref()))?;
+    Ok(0)
+}
+
+/// The name in a `struct sockaddr_un` of `len` bytes at `addr`: a path (up to its NUL), an
+/// abstract name (a leading NUL, then every byte), or None for autobind (family only).
+fn read_name(t: &Task, addr: u64, len: u64) -> Result<Option<Vec<u8>>, Errno> {
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    if !(2..=110).contains(&len) {
+        bail!(EINVAL, "address length {len}");
+    }
+    let mut raw = vec![0u8; len];
+    t.mm.copy_in(UserAddr(addr), &mut raw)?;
+    if u16::from_ne_bytes([raw[0], raw[1]]) != AF_UNIX as u16 {
+        bail!(EINVAL, "not AF_UNIX");
+    }
+    let path = &raw[2..];
+    if path.is_empty() {
+        return Ok(None);
+    }
+    if path[0] == 0 {
+        return Ok(Some(path.to_vec()));
+    }
+    let end = path.iter().position(|&c| c == 0).unwrap_or(path.len());
+    Ok(Some(path[..end].to_vec()))
+}
+
+/// The key a bound name is registered under: an abstract name as is, a path as its socket
+/// file's identity.
+fn name_key(t: &mut Task, name: &[u8], create: bool) -> Result<Vec<u8>, Errno> {
+    if name.first() == Some(&0) {
+        return Ok(name.to_vec());
+    }
+    let node = if create {
+        super::path::make_socket_node(t, name)?
+    } else {
+        super::path::find_socket_node(t, name)?
+    };
+    Ok(format!("/{}:{}", node.fs.dev, node.ino).into_bytes())
+}
+
+static AUTOBIND: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+pub fn bind(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = sock(t, fd_arg(a[0]))?;
+    let s = unix(&f);
+    let name = read_name(t, a[1], a[2])?;
+    if s.name.borrow().is_some() || s.connected.get() {
+        bail!(EINVAL, "already bound");
+    }
+    let name = match name {
+        Some(n) => n,
+        // Autobind: an abstract name of five hex digits.
+        None => {
+            let n = AUTOBIND.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & 0xfffff;
+            format!("\0{n:05x}").into_bytes()
+        }
+    };
+    if name.first() == Some(&0) {
+        let taken =
+            t.k.unix_names
+                .borrow()
+                .get(&name)
+                .is_some_and(|w| w.strong_count() > 0);
+        if taken {
+            bail!(EADDRINUSE);
+        }
+    }
+    let key = name_key(t, &name, true)?;
+    let l = Rc::new(Listener {
+        listening: Cell::new(false),
+        backlog: Cell::new(0),
+        queue: RefCell::new(std::collections::VecDeque::new()),
+        name: name.clone(),
+        cred: Cell::new((t.tgid, t.creds.euid, t.creds.egid)),
+    });
+    t.k.unix_names.borrow_mut().insert(key, Rc::downgrade(&l));
+    *s.listener.borrow_mut() = Some(l);
+    *s.name.borrow_mut() = Some(name);
+    Ok(0)
+}
+
+pub fn listen(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = sock(t, fd_arg(a[0]))?;
+    let s = unix(&f);
+    if s.connected.get() {
+        bail!(EINVAL, "connected");
+    }
+    let l = s.listener.borrow().clone();
+    let Some(l) = l else {
+        bail!(EINVAL, "not bound");
+    };
+    // somaxconn (4096) caps the backlog.
+    let backlog = usize::try_from(int_arg(a[1]).max(0)).unwrap_or(0).min(4096);
+    l.backlog.set(backlog);
+    l.listening.set(true);
+    l.cred.set((t.tgid, t.creds.euid, t.creds.egid));
+    Ok(0)
+}
+
+pub fn connect(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = sock(t, fd_arg(a[0]))?;
+    let s = unix(&f);
+    if s.connected.get() {
+        bail!(EISCONN);
+    }
+    if s.listening() {
+        bail!(EINVAL, "a listening socket");
+    }
+    let Some(name) = read_name(t, a[1], a[2])? else {
+        bail!(EINVAL, "no address");
+    };
+    let key = match name_key(t, &name, false) {
+        Ok(k) => k,
+        Err(e) if e.code == libc::ENOENT && name.first() == Some(&0) => bail!(ECONNREFUSED),
+        Err(e) => return Err(e),
+    };
+    let l = t.k.unix_names.borrow().get(&key).and_then(|w| w.upgrade());
+    let Some(l) = l.filter(|l| l.listening.get()) else {
+        bail!(ECONNREFUSED);
+    };
+    if l.queue.borrow().len() > l.backlog.get() {
+        if s.nonblocking() {
+            bail!(EAGAIN, "the listener's backlog is full");
+        }
+        return Err(Errno::new(crate::errors::EBLOCK));
+    }
+    let me = (t.tgid, t.creds.euid, t.creds.egid);
+    let server = UnixStream::new(false, me);
+    UnixStream::connect_pair(s, &server);
+    *server.name.borrow_mut() = Some(l.name.clone());
+    *server.peer_name.borrow_mut() = s.name.borrow().clone();
+    s.peer.set(l.cred.get());
+    *s.peer_name.borrow_mut() = Some(l.name.clone());
+    l.queue.borrow_mut().push_back(server);
+    Ok(0)
+}
+
+pub fn accept4(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let f = sock(t, fd_arg(a[0]))?;
+    let s = unix(&f);
+    let flags = int_arg(a[3]);
+    if flags & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
+        bail!(EINVAL, "accept4 flags {flags:#x}");
+    }
+    let l = s.listener.borrow().clone();
+    let Some(l) = l.filter(|l| l.listening.get()) else {
+        bail!(EINVAL, "not listening");
+    };
+    let Some(conn) = l.queue.borrow_mut().pop_front() else {
+        if s.nonblocking() {
+            bail!(EAGAIN);
+        }
+        return Err(Errno::new(crate::errors::EBLOCK));
+    };
+    if flags & libc::SOCK_NONBLOCK != 0 {
+        conn.flags.set(conn.flags.get() | libc::O_NONBLOCK as u32);
+    }
+    let peer = conn.peer_name.borrow().clone();
+    let fd = super::eventfd::install(t, Box::new(conn), flags & libc::SOCK_CLOEXEC != 0)?;
+    if let Err(e) = put_addr(t, a[1], a[2], &sockaddr(peer.as_deref())) {
+        t.fds.remove(fd as i32);
+        return Err(e);
+    }
+    Ok(fd)
+}
+
+pub fn accept(t: &mut Task, a: [u64; 6]) -> SysResult {
+    accept4(t, [a[0], a[1], a[2], 0, 0, 0])
 }
