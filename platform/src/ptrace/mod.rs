@@ -444,10 +444,10 @@ impl PtraceContext {
         deadline_ns: Option<u64>,
     ) -> Result<Event, Error> {
         sys::set_regs(self.tid, regs)?;
-        sys::set_running(Some((self.pid, self.tid)));
+        sys::set_running(Some((self.pid, self.tid)), deadline_ns);
         let stop = sys::resume(self.tid, sys::Resume::Sysemu, 0)
             .and_then(|()| sys::wait_stop_until(self.pid, self.tid, deadline_ns));
-        sys::set_running(None);
+        sys::set_running(None, None);
         let stop = stop?;
         *regs = sys::get_regs(self.tid)?;
         match stop {

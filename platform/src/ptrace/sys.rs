@@ -351,7 +351,16 @@ static TIMER_ARMED: AtomicU64 = AtomicU64::new(0);
 
 extern "C" fn on_timer(_: libc::c_int) {
     TIMER_ARMED.store(0, Ordering::Relaxed);
+    // The kick is sent from here, not after waitpid returns EINTR: the Sentry may not be in
+    // waitpid yet (a guest resumed on the Sentry's CPU runs first), and would then wait for ever.
+    let deadline = RUN_DEADLINE.load(Ordering::Relaxed);
+    if deadline != 0 && monotonic_ns() >= deadline {
+        kick_running();
+    }
 }
+
+/// The deadline of the guest running now (CLOCK_MONOTONIC ns; 0: none).
+static RUN_DEADLINE: AtomicU64 = AtomicU64::new(0);
 
 /// Creates the preemption timer: a CLOCK_MONOTONIC POSIX timer signalling the Sentry with a
 /// handler installed without SA_RESTART, so that it interrupts waitpid.
@@ -447,23 +456,26 @@ pub fn kick_running() {
     }
 }
 
-/// Waits for `pid` to stop; once `deadline_ns` (CLOCK_MONOTONIC) has passed, kicks it out with
-/// [`KICK_SIGNAL`].
-/// Records which stub thread runs guest code (None: none), for [`kick_running`]. Set before the
-/// thread is resumed, so that a kick never misses it.
-pub fn set_running(thread: Option<(i32, i32)>) {
+/// Records which stub thread runs guest code (None: none) and until when, for [`kick_running`]
+/// and the preemption timer. Set before the thread is resumed, so that a kick never misses it;
+/// the timer is armed here too.
+pub fn set_running(thread: Option<(i32, i32)>, deadline_ns: Option<u64>) {
     let v = thread.map_or(0, |(tgid, tid)| {
         (u64::from(tgid.cast_unsigned()) << 32) | u64::from(tid.cast_unsigned())
     });
     RUNNING.store(v, Ordering::Relaxed);
+    RUN_DEADLINE.store(deadline_ns.unwrap_or(0), Ordering::Relaxed);
+    if let Some(d) = deadline_ns {
+        arm_timer(d);
+    }
 }
 
+/// Waits for `pid` to stop; once `deadline_ns` (CLOCK_MONOTONIC) has passed, kicks it out with
+/// [`KICK_SIGNAL`] (the timer's handler does; this checks again at each interruption).
 pub fn wait_stop_until(tgid: i32, pid: i32, deadline_ns: Option<u64>) -> Result<Stop, Error> {
     let Some(deadline) = deadline_ns else {
         return wait_stop(pid);
     };
-    arm_timer(deadline);
-
     let mut kicked = false;
     let mut status = 0;
     loop {

@@ -51,6 +51,12 @@ pub trait Anon: std::fmt::Debug {
     fn write(&self, t: &mut super::Task, iov: &[(u64, usize)]) -> crate::errors::SysResult;
     /// For the syscalls that only apply to one kind (epoll_ctl, socket calls).
     fn as_any(&self) -> &dyn std::any::Any;
+    /// A number that changes whenever something happens to the file (data arrives, is taken):
+    /// epoll's EPOLLET reports a ready file again when it changed.
+    fn generation(&self) -> u64 {
+        0
+    }
+
     /// FIONREAD, where it means something.
     fn readable_bytes(&self) -> Option<usize> {
         None

@@ -755,6 +755,7 @@ fn retry(tasks: &mut VecDeque<Task>) -> bool {
 /// How long a task may run before the Sentry takes the CPU back: a time slice when other tasks
 /// can run, and never past a timed wait's end or a timer's expiry (of any task).
 const TIME_SLICE_NS: u64 = 10_000_000;
+const MIN_SLICE_NS: u64 = 100_000;
 
 fn run_deadline(k: &Kernel, t: &Task, others: &VecDeque<Task>) -> Option<u64> {
     let mut left: Option<u64> = super::timer::next_expiry_ns(t);
@@ -773,7 +774,9 @@ fn run_deadline(k: &Kernel, t: &Task, others: &VecDeque<Task>) -> Option<u64> {
             bound(ns);
         }
     }
-    left.map(|ns| platform::ptrace::monotonic_ns().saturating_add(ns))
+    // At least a short slice, so that a guest always makes progress (a deadline already passed
+    // would stop it before its first instruction, for ever).
+    left.map(|ns| platform::ptrace::monotonic_ns().saturating_add(ns.max(MIN_SLICE_NS)))
 }
 
 /// Hands out the signals sent since the last round: process-directed ones to the first thread

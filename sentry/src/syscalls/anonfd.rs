@@ -73,8 +73,9 @@ impl TimerState {
         self.ticks.set(self.ticks.get().saturating_add(n));
     }
 
-    /// Nanoseconds until the next expiry, if armed.
+    /// Nanoseconds until the next expiry, if armed (expirations passed are counted first).
     pub fn remaining_ns(&self) -> Option<u64> {
+        self.update();
         let next = self.next_ns.get();
         (next != 0).then(|| next.saturating_sub(now_ns(self.clock)))
     }

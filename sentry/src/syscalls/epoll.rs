@@ -5,12 +5,13 @@
 //! gone (its last fd closed) drop out, as on Linux. Reported entries move to the end of the list,
 //! so that one busy file does not starve the others.
 //!
-//! Partial: EPOLLET is judged by readiness between scans, so new data arriving on a file that
-//! was already readable (and not drained) is not reported again; EPOLLEXCLUSIVE is accepted and
-//! has no effect (wake-ups are not thundering herds here: one task runs at a time).
+//! EPOLLET reports a file when it gains readiness or, still ready, when something happened to it
+//! since the last scan (pipes, sockets and eventfds count their transfers). Partial: EPOLLEXCLUSIVE
+//! is accepted and has no effect (wake-ups are not thundering herds here: one task runs at a
+//! time).
 
 use super::eventfd::{anon_ino, anon_stat, install};
-use super::poll::poll_file;
+use super::poll::{file_generation, poll_file};
 use super::{fd_arg, int_arg};
 use crate::errors::{Errno, SysResult, EBLOCK};
 use crate::kernel::fd::{Anon, File};
@@ -49,8 +50,9 @@ struct Item {
     data: u64,
     /// EPOLLONESHOT entries are disarmed once reported, until EPOLL_CTL_MOD.
     armed: bool,
-    /// The events seen at the last scan (for EPOLLET).
+    /// The events and the file's generation seen at the last scan (for EPOLLET).
     last: u32,
+    gen: u64,
 }
 
 #[derive(Debug)]
@@ -73,13 +75,14 @@ impl Epoll {
                 .map(|i| (i.file.clone(), i.events, i.armed))
                 .collect()
         };
-        let now: Vec<u32> = snapshot
+        let now: Vec<(u32, u64)> = snapshot
             .iter()
             .map(|(f, events, armed)| match f.upgrade() {
-                Some(file) if *armed => {
-                    (poll_file(t, &file) as u16 as u32) & (events | EPOLLERR | EPOLLHUP)
-                }
-                _ => 0,
+                Some(file) if *armed => (
+                    (poll_file(t, &file) as u16 as u32) & (events | EPOLLERR | EPOLLHUP),
+                    file_generation(&file),
+                ),
+                _ => (0, 0),
             })
             .collect();
         let mut items = self.items.borrow_mut();
@@ -92,11 +95,13 @@ impl Epoll {
             if !it.armed {
                 continue;
             }
-            let now = now[idx];
+            let (now, gen) = now[idx];
             let report = if it.events & EPOLLET != 0 {
-                let new = now & !it.last;
+                // New readiness, or something happened to a file that stayed ready.
+                let new = now & !it.last != 0 || (now != 0 && gen != it.gen);
                 it.last = now;
-                new != 0
+                it.gen = gen;
+                new
             } else {
                 now != 0
             };
@@ -118,13 +123,13 @@ impl Epoll {
 
     /// Whether a wait would report something now (without changing edge state).
     fn any_ready(&self, t: &Task) -> bool {
-        let items: Vec<(Weak<File>, u32, bool, u32)> = self
+        let items: Vec<(Weak<File>, u32, bool, u32, u64)> = self
             .items
             .borrow()
             .iter()
-            .map(|i| (i.file.clone(), i.events, i.armed, i.last))
+            .map(|i| (i.file.clone(), i.events, i.armed, i.last, i.gen))
             .collect();
-        items.into_iter().any(|(file, events, armed, last)| {
+        items.into_iter().any(|(file, events, armed, last, gen)| {
             let it = Item {
                 fd: -1,
                 file,
@@ -132,12 +137,13 @@ impl Epoll {
                 data: 0,
                 armed,
                 last,
+                gen,
             };
             it.armed
                 && it.file.upgrade().is_some_and(|f| {
                     let now = (poll_file(t, &f) as u16 as u32) & (it.events | EPOLLERR | EPOLLHUP);
                     if it.events & EPOLLET != 0 {
-                        now & !it.last != 0
+                        now & !it.last != 0 || (now != 0 && file_generation(&f) != it.gen)
                     } else {
                         now != 0
                     }
@@ -305,6 +311,7 @@ pub fn epoll_ctl(t: &mut Task, a: [u64; 6]) -> SysResult {
                 data,
                 armed: true,
                 last: 0,
+                gen: 0,
             });
         }
         EPOLL_CTL_MOD => {
@@ -317,6 +324,7 @@ pub fn epoll_ctl(t: &mut Task, a: [u64; 6]) -> SysResult {
             items[i].data = data;
             items[i].armed = true;
             items[i].last = 0;
+            items[i].gen = 0;
         }
         EPOLL_CTL_DEL => {
             let i = pos.ok_or_else(|| errno!(ENOENT))?;

@@ -21,6 +21,8 @@ pub struct EventFd {
     semaphore: bool,
     flags: Cell<u32>,
     ino: u64,
+    /// Counts reads and writes, for EPOLLET (a write is a new event even when already ready).
+    generation: Cell<u64>,
 }
 
 /// The first 8-byte-or-longer guest range of `iov` (EINVAL if the total is shorter).
@@ -63,9 +65,6 @@ impl Anon for EventFd {
 
     fn read(&self, t: &mut Task, iov: &[(u64, usize)]) -> SysResult {
         let at = first8(iov)?;
-        if !t.mm.is_writable(at, 8) {
-            bail!(EFAULT);
-        }
         let c = self.count.get();
         if c == 0 {
             if self.nonblocking() {
@@ -74,8 +73,10 @@ impl Anon for EventFd {
             return Err(Errno::new(EBLOCK));
         }
         let v = if self.semaphore { 1 } else { c };
-        t.mm.write_obj(UserAddr(at), &v)?;
+        // Linux takes the value before copying it out: a bad buffer loses it (EFAULT).
         self.count.set(c - v);
+        self.generation.set(self.generation.get() + 1);
+        t.mm.write_obj(UserAddr(at), &v)?;
         Ok(8)
     }
 
@@ -93,11 +94,16 @@ impl Anon for EventFd {
             return Err(Errno::new(EBLOCK));
         }
         self.count.set(c + v);
+        self.generation.set(self.generation.get() + 1);
         Ok(8)
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.get()
     }
 }
 
@@ -142,6 +148,7 @@ pub fn eventfd2(t: &mut Task, a: [u64; 6]) -> SysResult {
         semaphore: flags & EFD_SEMAPHORE != 0,
         flags: Cell::new(libc::O_RDWR as u32 | (flags & EFD_NONBLOCK) as u32),
         ino: anon_ino(),
+        generation: Cell::new(0),
     };
     install(t, Box::new(f), flags & EFD_CLOEXEC != 0)
 }

@@ -236,6 +236,7 @@ fn pipe_ranges(
     access: Access,
     skip: usize,
 ) -> Result<(usize, bool), Errno> {
+    p.pipe.generation.set(p.pipe.generation.get() + 1);
     let mem = &t.mm.memory().file;
     let pipe = &p.pipe;
     let mut buf = pipe.buf.borrow_mut();

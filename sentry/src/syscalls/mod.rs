@@ -271,9 +271,9 @@ table! {
     SYS_EPOLL_CREATE => epoll::epoll_create, Full, [Int];
     SYS_EPOLL_CREATE1 => epoll::epoll_create1, Full, [Hex];
     SYS_EPOLL_CTL => epoll::epoll_ctl, Partial("EPOLLEXCLUSIVE accepted, no effect"), [Fd, Int, Fd, Ptr];
-    SYS_EPOLL_WAIT => epoll::epoll_wait, Partial("EPOLLET reports a file when it gains readiness, not on every new arrival of data"), [Fd, Ptr, Int, Int];
-    SYS_EPOLL_PWAIT => epoll::epoll_pwait, Partial("as epoll_wait"), [Fd, Ptr, Int, Int, Ptr, Int];
-    SYS_EPOLL_PWAIT2 => epoll::epoll_pwait2, Partial("as epoll_wait"), [Fd, Ptr, Int, Ptr, Ptr, Int];
+    SYS_EPOLL_WAIT => epoll::epoll_wait, Full, [Fd, Ptr, Int, Int];
+    SYS_EPOLL_PWAIT => epoll::epoll_pwait, Full, [Fd, Ptr, Int, Int, Ptr, Int];
+    SYS_EPOLL_PWAIT2 => epoll::epoll_pwait2, Full, [Fd, Ptr, Int, Ptr, Ptr, Int];
     SYS_SETPGID => process::setpgid, Full, [Int, Int];
     SYS_GETPGID => process::getpgid, Full, [Int];
     SYS_GETPGRP => process::getpgrp, Full, [];

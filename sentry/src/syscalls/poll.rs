@@ -52,6 +52,16 @@ pub fn poll_file(t: &Task, f: &File) -> i16 {
     }
 }
 
+/// A number that changes whenever something happens to `f` (for EPOLLET); 0 for files whose
+/// readiness never changes or is not tracked.
+pub fn file_generation(f: &File) -> u64 {
+    match f {
+        File::Pipe(p) => p.pipe.generation.get(),
+        File::Anon(a) => a.generation(),
+        File::Vfs(_) | File::Host(_) => 0,
+    }
+}
+
 /// The inherited host fds among `files`, with the events wanted: what the scheduler watches
 /// while the task waits.
 pub fn host_fds_of(files: &[(std::rc::Rc<File>, i16)]) -> Vec<(i32, i16)> {

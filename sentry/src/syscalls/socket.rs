@@ -263,6 +263,11 @@ impl Anon for UnixStream {
         self
     }
 
+    fn generation(&self) -> u64 {
+        let g = |p: &Option<PipeEnd>| p.as_ref().map_or(0, |e| e.pipe.generation.get());
+        g(&self.rx.borrow()) + g(&self.tx.borrow())
+    }
+
     fn readable_bytes(&self) -> Option<usize> {
         Some(self.rx.borrow().as_ref().map_or(0, |r| r.available()))
     }

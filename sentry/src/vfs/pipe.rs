@@ -21,6 +21,8 @@ pub struct Pipe {
     pub readers: Cell<usize>,
     pub writers: Cell<usize>,
     pub ino: u64,
+    /// Counts the transfers in and out (EPOLLET sees each as an event).
+    pub generation: Cell<u64>,
 }
 
 /// One end of a pipe (an open file description).
@@ -53,6 +55,7 @@ pub fn new_pipe(nonblock: bool) -> (PipeEnd, PipeEnd) {
         readers: Cell::new(1),
         writers: Cell::new(1),
         ino: NEXT_INO.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        generation: Cell::new(0),
     });
     let nb = if nonblock { libc::O_NONBLOCK as u32 } else { 0 };
     (
