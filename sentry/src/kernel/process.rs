@@ -896,6 +896,7 @@ fn share_process_state(t: &Task, tasks: &mut VecDeque<Task>) {
 /// futex wait forgotten, its stub thread parked for reuse.
 fn end_thread(k: &Kernel, t: &mut Task) {
     k.futex.borrow_mut().cancel(t.tid);
+    crate::syscalls::futex::exit_robust_list(t);
     if t.clear_child_tid != 0
         && t.mm.users() > 1
         && t.mm.write_obj(UserAddr(t.clear_child_tid), &0u32).is_ok()

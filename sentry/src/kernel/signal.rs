@@ -300,10 +300,20 @@ pub fn deliver(t: &mut Task) {
 /// done so far (bytes written), EINTR, or starts again after the handler with SA_RESTART.
 fn interrupt(t: &mut Task, flags: u64) {
     let progress = t.wait.progress;
-    t.k.futex.borrow_mut().cancel(t.tid);
-    t.signals.waiting_for = 0;
-    // A relative sleep tells how much of it was left.
     let a = t.regs.syscall_args();
+    t.signals.waiting_for = 0;
+    // FUTEX_LOCK_PI(2) always starts again after the handler (ERESTARTNOINTR), keeping its
+    // place in the queue (and a lock handed to it meanwhile).
+    let lock_pi = usize::try_from(t.regs.orig_rax).ok() == Some(abi::sysno::SYS_FUTEX)
+        && matches!(a[1] & 0x7f, 6 | 13);
+    if lock_pi {
+        t.blocked = false;
+        t.regs.rip -= 2;
+        t.regs.rax = t.regs.orig_rax;
+        return;
+    }
+    t.k.futex.borrow_mut().cancel(t.tid);
+    // A relative sleep tells how much of it was left.
     let rem = match usize::try_from(t.regs.orig_rax).unwrap_or(usize::MAX) {
         abi::sysno::SYS_NANOSLEEP => a[1],
         abi::sysno::SYS_CLOCK_NANOSLEEP if a[1] & 1 == 0 => a[3],

@@ -8,8 +8,10 @@
 //! the kernel's [`FutexTable`]; a wake marks it woken, and the scheduler's retry completes its
 //! wait with 0. A signal that interrupts the wait removes the registration.
 //!
-//! PI futexes (LOCK_PI, UNLOCK_PI, TRYLOCK_PI, WAIT_REQUEUE_PI, CMP_REQUEUE_PI) are not
-//! implemented: ENOSYS, logged.
+//! PI futexes: LOCK_PI, LOCK_PI2, TRYLOCK_PI and UNLOCK_PI keep the owner's TID in the word
+//! and hand the lock to waiters in arrival order (no priority inheritance to do: the sandbox's
+//! threads have no host real-time priorities). WAIT_REQUEUE_PI and CMP_REQUEUE_PI are not
+//! implemented (ENOSYS, logged). Robust lists are walked when a thread ends.
 
 use super::int_arg;
 use crate::errors::{Errno, SysResult, EBLOCK};
@@ -25,6 +27,10 @@ const FUTEX_CMP_REQUEUE: u32 = 4;
 const FUTEX_WAKE_OP: u32 = 5;
 const FUTEX_WAIT_BITSET: u32 = 9;
 const FUTEX_WAKE_BITSET: u32 = 10;
+const FUTEX_LOCK_PI: u32 = 6;
+const FUTEX_UNLOCK_PI: u32 = 7;
+const FUTEX_TRYLOCK_PI: u32 = 8;
+const FUTEX_LOCK_PI2: u32 = 13;
 const FUTEX_PRIVATE_FLAG: u32 = 128;
 const FUTEX_CLOCK_REALTIME: u32 = 256;
 const BITSET_ALL: u32 = u32::MAX;
@@ -35,6 +41,8 @@ struct Waiter {
     key: Key,
     tid: i32,
     bitset: u32,
+    /// Waiting in FUTEX_LOCK_PI: only an unlock hands it the lock.
+    pi: bool,
 }
 
 /// The sandbox's futex waiters, in the order they started waiting.
@@ -52,7 +60,7 @@ impl FutexTable {
         let mut i = 0;
         while i < self.waiters.len() && woken < n {
             let w = self.waiters[i];
-            if w.key == key && w.bitset & bitset != 0 {
+            if w.key == key && w.bitset & bitset != 0 && !w.pi {
                 self.waiters.remove(i);
                 self.woken.insert(w.tid);
                 woken += 1;
@@ -72,7 +80,7 @@ impl FutexTable {
             if moved == requeue {
                 break;
             }
-            if w.key == from {
+            if w.key == from && !w.pi {
                 w.key = to;
                 moved += 1;
             }
@@ -135,7 +143,11 @@ pub fn futex(t: &mut Task, a: [u64; 6]) -> SysResult {
     let (uaddr, op) = (a[0], a[1] as u32);
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     let private = op & FUTEX_PRIVATE_FLAG != 0;
-    if op & FUTEX_CLOCK_REALTIME != 0 && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET {
+    if op & FUTEX_CLOCK_REALTIME != 0
+        && cmd != FUTEX_WAIT
+        && cmd != FUTEX_WAIT_BITSET
+        && cmd != FUTEX_LOCK_PI2
+    {
         bail!(ENOSYS, "FUTEX_CLOCK_REALTIME with this operation");
     }
     match cmd {
@@ -215,8 +227,10 @@ pub fn futex(t: &mut Task, a: [u64; 6]) -> SysResult {
             }
             Ok(n as u64)
         }
+        FUTEX_LOCK_PI | FUTEX_LOCK_PI2 | FUTEX_TRYLOCK_PI => lock_pi(t, a, cmd, private),
+        FUTEX_UNLOCK_PI => unlock_pi(t, a[0], private),
         _ => {
-            t.k.log_partial(format!("futex operation {cmd} (PI futexes)"));
+            t.k.log_partial(format!("futex operation {cmd} (requeue to PI futexes)"));
             Err(errno!(ENOSYS, "futex operation {cmd}"))
         }
     }
@@ -280,6 +294,159 @@ fn wait(t: &mut Task, a: [u64; 6], cmd: u32, op: u32) -> SysResult {
         key: k,
         tid,
         bitset,
+        pi: false,
     });
     Err(Errno::new(EBLOCK))
+}
+
+const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+const FUTEX_WAITERS: u32 = 0x8000_0000;
+const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
+/// Entries of a robust list walked at most (Linux's ROBUST_LIST_LIMIT).
+const ROBUST_LIST_LIMIT: usize = 2048;
+
+/// A thread that ends holding robust mutexes gives them up: each futex word on its robust list
+/// (and the one in `list_op_pending`) that names it as the owner gets FUTEX_OWNER_DIED, and a
+/// waiter is woken, as Linux's exit_robust_list. A bad list just ends the walk.
+pub fn exit_robust_list(t: &Task) {
+    let head = t.robust_list.0;
+    if head == 0 {
+        return;
+    }
+    // struct robust_list_head { struct robust_list *next; long futex_offset;
+    //                           struct robust_list *list_op_pending; }
+    let Ok([first, offset, pending]) = t.mm.read_obj::<[u64; 3]>(UserAddr(head)) else {
+        return;
+    };
+    let offset = offset.cast_signed();
+    let death = |entry: u64| {
+        // The low bit marks a PI futex; the entry is the rest.
+        let addr = (entry & !1).wrapping_add_signed(offset);
+        handle_death(t, addr);
+    };
+    let mut entry = first;
+    let mut seen = 0;
+    while entry != head && seen < ROBUST_LIST_LIMIT {
+        let Ok(next) = t.mm.read_obj::<u64>(UserAddr(entry & !1)) else {
+            break;
+        };
+        if entry != pending {
+            death(entry);
+        }
+        entry = next;
+        seen += 1;
+    }
+    if pending != 0 {
+        death(pending);
+    }
+}
+
+fn handle_death(t: &Task, addr: u64) {
+    if !addr.is_multiple_of(4) {
+        return;
+    }
+    let Ok(word) = t.mm.read_obj::<u32>(UserAddr(addr)) else {
+        return;
+    };
+    if word & FUTEX_TID_MASK != t.tid.cast_unsigned() {
+        return;
+    }
+    let new = (word & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+    if t.mm.write_obj(UserAddr(addr), &new).is_ok() {
+        wake_addr(t, addr, 1);
+    }
+}
+
+/// Whether thread `tid` is alive in the sandbox.
+fn thread_alive(t: &Task, tid: i32) -> bool {
+    let procs = t.k.procs.borrow();
+    procs.threads.contains_key(&tid) || procs.get(tid).is_some_and(|p| p.zombie.is_none())
+}
+
+/// FUTEX_LOCK_PI(2)/TRYLOCK_PI: takes the lock word (owner's TID) if free; otherwise marks it
+/// FUTEX_WAITERS and waits until an unlock hands the lock over (or the timeout, absolute on
+/// CLOCK_REALTIME for LOCK_PI, on the chosen clock for LOCK_PI2). No priority inheritance: the
+/// sandbox's threads have no real-time priorities on the host to lend.
+fn lock_pi(t: &mut Task, a: [u64; 6], cmd: u32, private: bool) -> SysResult {
+    let tid = t.tid;
+    if t.k.futex.borrow_mut().woken.remove(&tid) {
+        // An unlock made us the owner.
+        return Ok(0);
+    }
+    let k = key(t, a[0], private)?;
+    if t.k.futex.borrow().is_waiting(tid) {
+        if t.wait.expired() {
+            t.k.futex.borrow_mut().cancel(tid);
+            bail!(ETIMEDOUT);
+        }
+        return Err(Errno::new(EBLOCK));
+    }
+    let word: u32 = t.mm.read_obj(UserAddr(a[0]))?;
+    if !t.mm.is_writable(a[0], 4) {
+        bail!(EFAULT);
+    }
+    let owner = word & FUTEX_TID_MASK;
+    if owner == 0 {
+        // Free (maybe with FUTEX_OWNER_DIED, kept for the new owner to see).
+        let new = (word & FUTEX_OWNER_DIED) | tid.cast_unsigned() | (word & FUTEX_WAITERS);
+        t.mm.write_obj(UserAddr(a[0]), &new)?;
+        return Ok(0);
+    }
+    if owner == tid.cast_unsigned() {
+        bail!(EDEADLK);
+    }
+    if !thread_alive(t, owner.cast_signed()) {
+        bail!(ESRCH, "the lock's owner {owner} does not exist");
+    }
+    if cmd == FUTEX_TRYLOCK_PI {
+        bail!(EAGAIN);
+    }
+    if a[3] != 0 && t.wait.deadline.is_none() {
+        let ts: abi::Timespec = t.mm.read_obj(UserAddr(a[3]))?;
+        if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+            bail!(EINVAL, "bad timeout");
+        }
+        let clock = if cmd == FUTEX_LOCK_PI || a[1] as u32 & FUTEX_CLOCK_REALTIME != 0 {
+            libc::CLOCK_REALTIME
+        } else {
+            libc::CLOCK_MONOTONIC
+        };
+        t.wait.deadline = Some((clock, ts));
+        if t.wait.expired() {
+            t.wait.deadline = None;
+            bail!(ETIMEDOUT);
+        }
+    }
+    t.mm.write_obj(UserAddr(a[0]), &(word | FUTEX_WAITERS))?;
+    t.k.futex.borrow_mut().waiters.push(Waiter {
+        key: k,
+        tid,
+        bitset: BITSET_ALL,
+        pi: true,
+    });
+    Err(Errno::new(EBLOCK))
+}
+
+/// FUTEX_UNLOCK_PI: the owner hands the lock to the first waiter (the word becomes its TID, with
+/// FUTEX_WAITERS if more wait), or frees it.
+fn unlock_pi(t: &mut Task, addr: u64, private: bool) -> SysResult {
+    let k = key(t, addr, private)?;
+    let word: u32 = t.mm.read_obj(UserAddr(addr))?;
+    if word & FUTEX_TID_MASK != t.tid.cast_unsigned() {
+        bail!(EPERM, "not the owner");
+    }
+    let mut table = t.k.futex.borrow_mut();
+    let next = table.waiters.iter().position(|w| w.pi && w.key == k);
+    let new = match next {
+        Some(i) => {
+            let w = table.waiters.remove(i);
+            table.woken.insert(w.tid);
+            let more = table.waiters.iter().any(|w| w.pi && w.key == k);
+            w.tid.cast_unsigned() | if more { FUTEX_WAITERS } else { 0 }
+        }
+        None => 0,
+    };
+    drop(table);
+    t.mm.write_obj(UserAddr(addr), &new)?;
+    Ok(0)
 }

@@ -193,7 +193,7 @@ table! {
     SYS_MEMFD_CREATE => path::memfd_create, Partial("seals (F_ADD_SEALS) not implemented: EINVAL"), [Str, Hex];
     SYS_ARCH_PRCTL => misc::arch_prctl, Partial("ARCH_SET/GET_FS/GS and ARCH_GET_CPUID; others EINVAL"), [Hex, Hex];
     SYS_SET_TID_ADDRESS => misc::set_tid_address, Full, [Ptr];
-    SYS_SET_ROBUST_LIST => misc::set_robust_list, Partial("recorded; the list is not walked when a thread dies holding a robust mutex"), [Ptr, Int];
+    SYS_SET_ROBUST_LIST => misc::set_robust_list, Full, [Ptr, Int];
     SYS_GET_ROBUST_LIST => misc::get_robust_list, Full, [Int, Ptr, Ptr];
     SYS_RSEQ => misc::rseq, Partial("cpu_id/node_id written at registration; critical sections are never aborted (one thread per address space so far)"), [Ptr, Int, Hex, Hex];
     SYS_PRLIMIT64 => misc::prlimit64, Partial("limits are recorded, not yet enforced"), [Int, Int, Ptr, Ptr];
@@ -229,7 +229,7 @@ table! {
     SYS_SETTIMEOFDAY => resource::settime, Partial("EPERM: the sandbox may not set the host's clock"), [Ptr, Ptr];
     SYS_RT_SIGACTION => signal::rt_sigaction, Full, [Sig, Ptr, Ptr, Int];
     SYS_RT_SIGPROCMASK => signal::rt_sigprocmask, Full, [Int, Ptr, Ptr, Int];
-    SYS_FUTEX => futex::futex, Partial("PI futexes (LOCK_PI, UNLOCK_PI, TRYLOCK_PI, *_REQUEUE_PI) ENOSYS"), [Ptr, Int, Int, Ptr, Ptr, Hex];
+    SYS_FUTEX => futex::futex, Partial("PI locks hand over in arrival order with no priority inheritance (no real-time priorities exist on the host side); WAIT_REQUEUE_PI and CMP_REQUEUE_PI ENOSYS"), [Ptr, Int, Int, Ptr, Ptr, Hex];
     SYS_KILL => signal::kill, Partial("SIGTSTP/SIGTTIN/SIGTTOU stop a process of an orphaned process group too (Linux discards them)"), [Int, Sig];
     SYS_TGKILL => signal::tgkill, Partial("as kill"), [Int, Int, Sig];
     SYS_TKILL => signal::tkill, Partial("as kill"), [Int, Sig];
