@@ -368,8 +368,9 @@ pub fn preempt_timer_init() -> Result<(), Error> {
     if TIMER.load(Ordering::Relaxed) != NO_TIMER {
         return Ok(());
     }
-    // SAFETY: sigaction with a handler that only stores to an atomic (async-signal-safe); no
-    // SA_RESTART, so a wait it interrupts returns EINTR.
+    // SAFETY: sigaction with a handler that only touches atomics and makes raw syscalls
+    // (clock_gettime, tgkill), all async-signal-safe; no SA_RESTART, so a wait it interrupts
+    // returns EINTR.
     unsafe {
         let mut sa: libc::sigaction = std::mem::zeroed();
         sa.sa_sigaction = on_timer as extern "C" fn(libc::c_int) as usize;
