@@ -308,6 +308,22 @@ impl WaitState {
         })
     }
 
+    /// Starts a relative timeout of `ts` on CLOCK_MONOTONIC, unless a retry already started it.
+    pub fn start_timeout(&mut self, ts: abi::Timespec) {
+        if self.deadline.is_some() {
+            return;
+        }
+        let now = host::clock_gettime(libc::CLOCK_MONOTONIC).unwrap_or_default();
+        let ns = now.tv_nsec + ts.tv_nsec;
+        self.deadline = Some((
+            libc::CLOCK_MONOTONIC,
+            abi::Timespec {
+                tv_sec: now.tv_sec.saturating_add(ts.tv_sec) + ns / 1_000_000_000,
+                tv_nsec: ns % 1_000_000_000,
+            },
+        ));
+    }
+
     /// Nanoseconds until the deadline (None without one).
     pub fn remaining_ns(&self) -> Option<i64> {
         let (clock, end) = self.deadline?;

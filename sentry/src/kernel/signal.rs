@@ -574,15 +574,7 @@ pub fn rt_sigtimedwait(t: &mut Task, a: [u64; 6]) -> SysResult {
         if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
             bail!(EINVAL);
         }
-        let now = crate::host::clock_gettime(libc::CLOCK_MONOTONIC).unwrap_or_default();
-        let ns = now.tv_nsec + ts.tv_nsec;
-        t.wait.deadline = Some((
-            libc::CLOCK_MONOTONIC,
-            abi::Timespec {
-                tv_sec: now.tv_sec.saturating_add(ts.tv_sec) + ns / 1_000_000_000,
-                tv_nsec: ns % 1_000_000_000,
-            },
-        ));
+        t.wait.start_timeout(ts);
     }
     let ready = t.signals.pending & set;
     if ready != 0 {

@@ -66,17 +66,17 @@ impl Timers {
     }
 }
 
-fn now_ns(clock: libc::clockid_t) -> u64 {
+pub(crate) fn now_ns(clock: libc::clockid_t) -> u64 {
     crate::host::clock_gettime(clock)
         .map(|ts| (ts.tv_sec.max(0) as u64).saturating_mul(NS) + ts.tv_nsec.max(0) as u64)
         .unwrap_or(0)
 }
 
-fn ts_ns(ts: abi::Timespec) -> u64 {
+pub(crate) fn ts_ns(ts: abi::Timespec) -> u64 {
     (ts.tv_sec.max(0) as u64).saturating_mul(NS) + ts.tv_nsec.max(0) as u64
 }
 
-fn ns_ts(ns: u64) -> abi::Timespec {
+pub(crate) fn ns_ts(ns: u64) -> abi::Timespec {
     abi::Timespec {
         tv_sec: (ns / NS) as i64,
         tv_nsec: (ns % NS) as i64,

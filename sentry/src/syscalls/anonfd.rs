@@ -10,32 +10,15 @@ use super::eventfd::{anon_ino, anon_stat, install};
 use super::{fd_arg, int_arg};
 use crate::errors::{Errno, SysResult, EBLOCK};
 use crate::kernel::fd::{Anon, File};
+use crate::kernel::timer::{now_ns, ns_ts, ts_ns};
 use crate::kernel::Task;
 use crate::mm::UserAddr;
 use crate::{bail, errno};
 use std::cell::Cell;
 use std::rc::Rc;
 
-const NS: u64 = 1_000_000_000;
 const TFD_TIMER_ABSTIME: u64 = 1;
 const TFD_TIMER_CANCEL_ON_SET: u64 = 2;
-
-fn now_ns(clock: libc::clockid_t) -> u64 {
-    crate::host::clock_gettime(clock)
-        .map(|ts| (ts.tv_sec.max(0) as u64).saturating_mul(NS) + ts.tv_nsec.max(0) as u64)
-        .unwrap_or(0)
-}
-
-fn ts_ns(ts: abi::Timespec) -> u64 {
-    (ts.tv_sec.max(0) as u64).saturating_mul(NS) + ts.tv_nsec.max(0) as u64
-}
-
-fn ns_ts(ns: u64) -> abi::Timespec {
-    abi::Timespec {
-        tv_sec: (ns / NS) as i64,
-        tv_nsec: (ns % NS) as i64,
-    }
-}
 
 /// A timerfd's timer.
 #[derive(Debug)]

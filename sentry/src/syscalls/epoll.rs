@@ -359,19 +359,10 @@ fn wait(t: &mut Task, epfd: i32, events: u64, max: i32, timeout_ns: Option<u64>)
         return Ok(0);
     }
     if let Some(ns) = timeout_ns {
-        if t.wait.deadline.is_none() {
-            let now = crate::host::clock_gettime(libc::CLOCK_MONOTONIC).unwrap_or_default();
-            let end = u64::try_from(now.tv_nsec).unwrap_or(0).saturating_add(ns);
-            t.wait.deadline = Some((
-                libc::CLOCK_MONOTONIC,
-                abi::Timespec {
-                    tv_sec: now
-                        .tv_sec
-                        .saturating_add(i64::try_from(end / 1_000_000_000).unwrap_or(i64::MAX)),
-                    tv_nsec: (end % 1_000_000_000) as i64,
-                },
-            ));
-        }
+        t.wait.start_timeout(abi::Timespec {
+            tv_sec: i64::try_from(ns / 1_000_000_000).unwrap_or(i64::MAX),
+            tv_nsec: (ns % 1_000_000_000) as i64,
+        });
         if t.wait.expired() {
             return Ok(0);
         }

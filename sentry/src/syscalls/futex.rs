@@ -265,21 +265,13 @@ fn wait(t: &mut Task, a: [u64; 6], cmd: u32, op: u32) -> SysResult {
         }
         // FUTEX_WAIT's timeout is relative (CLOCK_MONOTONIC); WAIT_BITSET's is absolute, on
         // CLOCK_REALTIME if asked.
-        t.wait.deadline = Some(if cmd == FUTEX_WAIT {
-            let now = crate::host::clock_gettime(libc::CLOCK_MONOTONIC).unwrap_or_default();
-            let ns = now.tv_nsec + ts.tv_nsec;
-            (
-                libc::CLOCK_MONOTONIC,
-                abi::Timespec {
-                    tv_sec: now.tv_sec.saturating_add(ts.tv_sec) + ns / 1_000_000_000,
-                    tv_nsec: ns % 1_000_000_000,
-                },
-            )
+        if cmd == FUTEX_WAIT {
+            t.wait.start_timeout(ts);
         } else if op & FUTEX_CLOCK_REALTIME != 0 {
-            (libc::CLOCK_REALTIME, ts)
+            t.wait.deadline = Some((libc::CLOCK_REALTIME, ts));
         } else {
-            (libc::CLOCK_MONOTONIC, ts)
-        });
+            t.wait.deadline = Some((libc::CLOCK_MONOTONIC, ts));
+        }
     }
     let k = key(t, a[0], op & FUTEX_PRIVATE_FLAG != 0)?;
     if word(t, a[0])? != a[2] as u32 {

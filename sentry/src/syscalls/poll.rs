@@ -96,16 +96,11 @@ fn scan(t: &mut Task, entries: &mut [Entry], timeout_ms: i32) -> Result<usize, E
     if ready > 0 || timeout_ms == 0 {
         return Ok(ready);
     }
-    if t.wait.deadline.is_none() && timeout_ms > 0 {
-        let now = crate::host::clock_gettime(libc::CLOCK_MONOTONIC).unwrap_or_default();
-        let ns = now.tv_nsec + i64::from(timeout_ms % 1000) * 1_000_000;
-        t.wait.deadline = Some((
-            libc::CLOCK_MONOTONIC,
-            abi::Timespec {
-                tv_sec: now.tv_sec + i64::from(timeout_ms / 1000) + ns / 1_000_000_000,
-                tv_nsec: ns % 1_000_000_000,
-            },
-        ));
+    if timeout_ms > 0 {
+        t.wait.start_timeout(abi::Timespec {
+            tv_sec: i64::from(timeout_ms / 1000),
+            tv_nsec: i64::from(timeout_ms % 1000) * 1_000_000,
+        });
     }
     if t.wait.expired() {
         return Ok(0);
