@@ -87,8 +87,8 @@ impl Channel {
             for c in msg.cmsgs()? {
                 if let ControlMessageOwned::ScmRights(fds) = c {
                     for raw in fds {
-                        // SAFETY: the kernel just installed raw in our table for this message;
-                        // nothing else owns it.
+                        // The kernel just installed raw in our table for this message.
+                        // SAFETY: nothing else owns it.
                         let owned = unsafe { OwnedFd::from_raw_fd(raw) };
                         // Keep the first; extra fds (never sent by a well-behaved peer) close.
                         fd.get_or_insert(owned);

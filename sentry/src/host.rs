@@ -336,8 +336,8 @@ extern "C" fn on_forwarded(sig: libc::c_int) {
     platform::ptrace::kick_running();
     let w = WAKE_PIPE[1].load(std::sync::atomic::Ordering::Relaxed);
     if w >= 0 {
-        // SAFETY: a one-byte write from a valid buffer to a non-blocking pipe (a full pipe
-        // already wakes the scheduler).
+        // The pipe is non-blocking: a full pipe already wakes the scheduler.
+        // SAFETY: a one-byte write from a valid static buffer.
         unsafe { libc::write(w, b"x".as_ptr().cast(), 1) };
     }
 }
@@ -353,8 +353,8 @@ pub fn forward_signals() -> io::Result<()> {
     WAKE_PIPE[0].store(fds[0], std::sync::atomic::Ordering::Relaxed);
     WAKE_PIPE[1].store(fds[1], std::sync::atomic::Ordering::Relaxed);
     for sig in FORWARD {
-        // SAFETY: the handler only does async-signal-safe work (an atomic, a tgkill); no
-        // SA_RESTART, so an idle sleep of the scheduler returns early.
+        // No SA_RESTART, so an idle sleep of the scheduler returns early.
+        // SAFETY: the handler only does async-signal-safe work (an atomic, a tgkill, a write).
         unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
             sa.sa_sigaction = on_forwarded as extern "C" fn(libc::c_int) as usize;

@@ -264,8 +264,8 @@ pub fn getrandom(buf: &mut [u8]) -> io::Result<()> {
 /// Reads a word of a stopped tracee's memory.
 pub fn peek(pid: i32, addr: u64) -> Result<u64, Error> {
     let mut word: u64 = 0;
-    // SAFETY: PTRACE_PEEKDATA through the raw syscall stores the word at the out pointer, a
-    // valid u64.
+    // PTRACE_PEEKDATA through the raw syscall stores the word at the out pointer.
+    // SAFETY: the out pointer is a valid u64.
     let r = unsafe {
         libc::syscall(
             libc::SYS_ptrace,
@@ -368,9 +368,8 @@ pub fn preempt_timer_init() -> Result<(), Error> {
     if TIMER.load(Ordering::Relaxed) != NO_TIMER {
         return Ok(());
     }
-    // SAFETY: sigaction with a handler that only touches atomics and makes raw syscalls
-    // (clock_gettime, tgkill), all async-signal-safe; no SA_RESTART, so a wait it interrupts
-    // returns EINTR.
+    // No SA_RESTART, so a wait the handler interrupts returns EINTR.
+    // SAFETY: the handler only touches atomics and calls clock_gettime and tgkill (signal-safe).
     unsafe {
         let mut sa: libc::sigaction = std::mem::zeroed();
         sa.sa_sigaction = on_timer as extern "C" fn(libc::c_int) as usize;

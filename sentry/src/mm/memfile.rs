@@ -19,9 +19,9 @@ pub struct MemoryFile {
     size: u64,
 }
 
-// SAFETY: the mapping is shared memory owned by this struct for its whole life; every access
-// goes through raw-pointer copies of bounds-checked ranges (no references are handed out), so it
-// is as safe from any thread as the guest's own concurrent access to the same pages.
+// The mapping is shared memory owned by this struct for its whole life; no references into it
+// are handed out, so it is as safe from any thread as the guest's own concurrent access.
+// SAFETY: every access is a raw-pointer copy of a bounds-checked range.
 unsafe impl Send for MemoryFile {}
 // SAFETY: as for Send: &self methods only copy through raw pointers into checked ranges.
 unsafe impl Sync for MemoryFile {}
@@ -105,8 +105,8 @@ impl MemoryFile {
     pub fn prefault(&self, off: u64, len: usize) {
         const MADV_POPULATE_WRITE: i32 = 23;
         let start = self.range(off, len);
-        // SAFETY: the range is inside our live mapping (checked by range); populating changes
-        // no contents.
+        // Populating changes no contents.
+        // SAFETY: the range is inside our live mapping (checked by range).
         unsafe { libc::madvise(start.cast(), len, MADV_POPULATE_WRITE) };
     }
 
@@ -115,8 +115,8 @@ impl MemoryFile {
         let src = self.range(off, len);
         v.reserve(len);
         let old = v.len();
-        // SAFETY: src is inside our live mapping; the destination is v's spare capacity, at
-        // least len bytes after reserve, and becomes initialized before set_len.
+        // The destination is v's spare capacity (len bytes after reserve), set before set_len.
+        // SAFETY: src is inside our live mapping; the destination has room for len bytes.
         unsafe {
             std::ptr::copy_nonoverlapping(src, v.as_mut_ptr().add(old), len);
             v.set_len(old + len);
@@ -132,9 +132,9 @@ impl MemoryFile {
         while done < len {
             let off = i64::try_from(dst + done as u64)
                 .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+            let (fd, p) = (self.fd.as_raw_fd(), s.wrapping_add(done));
             // SAFETY: the source lies inside our live mapping (checked by range).
-            let r =
-                unsafe { libc::pwrite(self.fd.as_raw_fd(), s.add(done).cast(), len - done, off) };
+            let r = unsafe { libc::pwrite(fd, p.cast(), len - done, off) };
             match usize::try_from(r) {
                 Ok(0) => return Err(io::Error::from_raw_os_error(libc::ENOSPC)),
                 Ok(n) => done += n,
@@ -157,9 +157,9 @@ impl MemoryFile {
         while done < len {
             let off = i64::try_from(src + done as u64)
                 .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+            let (fd, p) = (self.fd.as_raw_fd(), d.wrapping_add(done));
             // SAFETY: the destination lies inside our live mapping (checked by range).
-            let r =
-                unsafe { libc::pread(self.fd.as_raw_fd(), d.add(done).cast(), len - done, off) };
+            let r = unsafe { libc::pread(fd, p.cast(), len - done, off) };
             match usize::try_from(r) {
                 Ok(0) => return Err(io::Error::from_raw_os_error(libc::EIO)),
                 Ok(n) => done += n,
@@ -197,8 +197,8 @@ impl MemoryFile {
     /// Copies `len` bytes within the file, from `src` to `dst` (the ranges may overlap).
     pub fn copy_within(&self, src: u64, dst: u64, len: usize) {
         let (s, d) = (self.range(src, len), self.range(dst, len));
-        // SAFETY: both ranges are inside our live mapping (checked by range); copy handles
-        // overlap.
+        // ptr::copy handles overlap.
+        // SAFETY: both ranges are inside our live mapping (checked by range).
         unsafe { std::ptr::copy(s, d, len) };
     }
 
@@ -207,8 +207,8 @@ impl MemoryFile {
     pub fn prefault_read(&self, off: u64, len: usize) {
         const MADV_POPULATE_READ: i32 = 22;
         let start = self.range(off, len);
-        // SAFETY: the range is inside our live mapping (checked by range); populating changes
-        // no contents.
+        // Populating changes no contents.
+        // SAFETY: the range is inside our live mapping (checked by range).
         unsafe { libc::madvise(start.cast(), len, MADV_POPULATE_READ) };
     }
 
