@@ -95,126 +95,109 @@ fn ours(id: u32, three: [u32; 3]) -> bool {
     three.contains(&id)
 }
 
-pub fn setresuid(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (r, e, s) = (id_arg(a[0]), id_arg(a[1]), id_arg(a[2]));
-    let c = &t.creds;
-    let cur = [c.ruid, c.euid, c.suid];
-    if !privileged(t) && [r, e, s].iter().any(|&v| v != UNCHANGED && !ours(v, cur)) {
+/// Which of the two id triples a call changes.
+#[derive(Clone, Copy)]
+enum Ids {
+    User,
+    Group,
+}
+
+/// The (real, effective, saved) ids of `which`, to change.
+fn triple(t: &mut Task, which: Ids) -> [&mut u32; 3] {
+    let c = &mut t.creds;
+    match which {
+        Ids::User => [&mut c.ruid, &mut c.euid, &mut c.suid],
+        Ids::Group => [&mut c.rgid, &mut c.egid, &mut c.sgid],
+    }
+}
+
+/// The current (real, effective, saved) ids of `which`.
+fn current(t: &mut Task, which: Ids) -> [u32; 3] {
+    triple(t, which).map(|v| *v)
+}
+
+/// setresuid/setresgid.
+fn setres(t: &mut Task, a: [u64; 6], which: Ids) -> SysResult {
+    let new = [id_arg(a[0]), id_arg(a[1]), id_arg(a[2])];
+    let cur = current(t, which);
+    if !privileged(t) && new.iter().any(|&v| v != UNCHANGED && !ours(v, cur)) {
         bail!(EPERM);
     }
-    let c = &mut t.creds;
-    if r != UNCHANGED {
-        c.ruid = r;
-    }
-    if e != UNCHANGED {
-        c.euid = e;
-    }
-    if s != UNCHANGED {
-        c.suid = s;
+    for (slot, v) in triple(t, which).into_iter().zip(new) {
+        if v != UNCHANGED {
+            *slot = v;
+        }
     }
     Ok(0)
 }
 
+pub fn setresuid(t: &mut Task, a: [u64; 6]) -> SysResult {
+    setres(t, a, Ids::User)
+}
+
 pub fn setresgid(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (r, e, s) = (id_arg(a[0]), id_arg(a[1]), id_arg(a[2]));
-    let c = &t.creds;
-    let cur = [c.rgid, c.egid, c.sgid];
-    if !privileged(t) && [r, e, s].iter().any(|&v| v != UNCHANGED && !ours(v, cur)) {
+    setres(t, a, Ids::Group)
+}
+
+/// setreuid/setregid.
+fn setre(t: &mut Task, a: [u64; 6], which: Ids) -> SysResult {
+    let (r, e) = (id_arg(a[0]), id_arg(a[1]));
+    let [real, eff, saved] = current(t, which);
+    if !privileged(t)
+        && ((r != UNCHANGED && r != real && r != eff)
+            || (e != UNCHANGED && e != real && e != eff && e != saved))
+    {
         bail!(EPERM);
     }
-    let c = &mut t.creds;
+    let [cr, ce, cs] = triple(t, which);
     if r != UNCHANGED {
-        c.rgid = r;
+        *cr = r;
     }
     if e != UNCHANGED {
-        c.egid = e;
+        *ce = e;
     }
-    if s != UNCHANGED {
-        c.sgid = s;
+    // The saved id follows the effective one when the real one is set, or the effective one
+    // is set to something other than the old real id.
+    if r != UNCHANGED || (e != UNCHANGED && e != real) {
+        *cs = *ce;
     }
     Ok(0)
 }
 
 pub fn setreuid(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (r, e) = (id_arg(a[0]), id_arg(a[1]));
-    let c = &t.creds;
-    let (ruid, euid, suid) = (c.ruid, c.euid, c.suid);
-    if !privileged(t)
-        && ((r != UNCHANGED && r != ruid && r != euid)
-            || (e != UNCHANGED && e != ruid && e != euid && e != suid))
-    {
-        bail!(EPERM);
-    }
-    let c = &mut t.creds;
-    if r != UNCHANGED {
-        c.ruid = r;
-    }
-    if e != UNCHANGED {
-        c.euid = e;
-    }
-    // The saved uid follows the effective one when the real one is set, or the effective one
-    // is set to something other than the old real uid.
-    if r != UNCHANGED || (e != UNCHANGED && e != ruid) {
-        c.suid = c.euid;
-    }
-    Ok(0)
+    setre(t, a, Ids::User)
 }
 
 pub fn setregid(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (r, e) = (id_arg(a[0]), id_arg(a[1]));
-    let c = &t.creds;
-    let (rgid, egid, sgid) = (c.rgid, c.egid, c.sgid);
-    if !privileged(t)
-        && ((r != UNCHANGED && r != rgid && r != egid)
-            || (e != UNCHANGED && e != rgid && e != egid && e != sgid))
-    {
+    setre(t, a, Ids::Group)
+}
+
+/// setuid/setgid: all three ids for a privileged caller, else the effective one (to the real
+/// or saved id).
+fn set_one(t: &mut Task, a: [u64; 6], which: Ids) -> SysResult {
+    let v = id_arg(a[0]);
+    if v == UNCHANGED {
+        bail!(EINVAL);
+    }
+    let [real, _, saved] = current(t, which);
+    let all = privileged(t);
+    if !all && v != real && v != saved {
         bail!(EPERM);
     }
-    let c = &mut t.creds;
-    if r != UNCHANGED {
-        c.rgid = r;
-    }
-    if e != UNCHANGED {
-        c.egid = e;
-    }
-    if r != UNCHANGED || (e != UNCHANGED && e != rgid) {
-        c.sgid = c.egid;
+    let [cr, ce, cs] = triple(t, which);
+    *ce = v;
+    if all {
+        (*cr, *cs) = (v, v);
     }
     Ok(0)
 }
 
 pub fn setuid(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let u = id_arg(a[0]);
-    if u == UNCHANGED {
-        bail!(EINVAL);
-    }
-    if privileged(t) {
-        let c = &mut t.creds;
-        (c.ruid, c.euid, c.suid) = (u, u, u);
-        return Ok(0);
-    }
-    if u != t.creds.ruid && u != t.creds.suid {
-        bail!(EPERM);
-    }
-    t.creds.euid = u;
-    Ok(0)
+    set_one(t, a, Ids::User)
 }
 
 pub fn setgid(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let g = id_arg(a[0]);
-    if g == UNCHANGED {
-        bail!(EINVAL);
-    }
-    if privileged(t) {
-        let c = &mut t.creds;
-        (c.rgid, c.egid, c.sgid) = (g, g, g);
-        return Ok(0);
-    }
-    if g != t.creds.rgid && g != t.creds.sgid {
-        bail!(EPERM);
-    }
-    t.creds.egid = g;
-    Ok(0)
+    set_one(t, a, Ids::Group)
 }
 
 pub fn setgroups(t: &mut Task, a: [u64; 6]) -> SysResult {
