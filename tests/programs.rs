@@ -225,11 +225,10 @@ fn children(pid: u32) -> Vec<u32> {
 
 #[test]
 fn no_stub_or_gofer_survives_a_killed_sentry() {
-    let prog = guest("sleeper");
+    // A shell with a forked child: the stubs made by cloning the template die too.
     let mut child = Command::new(runrs_bin())
-        .args(["do", "--"])
-        .arg(&prog)
-        .arg("30")
+        .args(["do", "--", "/bin/busybox", "sh", "-c"])
+        .arg("/bin/busybox sleep 30 & echo ready; wait")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -239,12 +238,12 @@ fn no_stub_or_gofer_survives_a_killed_sentry() {
     let mut buf = [0u8; 6];
     std::io::Read::read_exact(&mut out, &mut buf).unwrap();
     assert_eq!(&buf, b"ready\n");
-    // The Gofer and the stub.
+    // The Gofer, the template stub, and the stubs of the shell and of its child.
     let kids = children(child.id());
     assert_eq!(
         kids.len(),
-        2,
-        "expected the Gofer and one stub under the Sentry"
+        4,
+        "expected the Gofer, the template stub and two stubs under the Sentry"
     );
     child.kill().unwrap();
     child.wait().unwrap();

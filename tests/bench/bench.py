@@ -11,7 +11,7 @@ OUT = ROOT / "target" / "bench"
 def build(name):
     OUT.mkdir(parents=True, exist_ok=True)
     exe = OUT / name
-    subprocess.run(["gcc", "-static", "-O2", "-o", exe, ROOT / "tests/bench" / f"{name}.c"], check=True)
+    subprocess.run(["gcc", "-static", "-O2", "-pthread", "-o", exe, ROOT / "tests/bench" / f"{name}.c"], check=True)
     return str(exe)
 
 
@@ -91,6 +91,21 @@ def main():
         io_rows.append((f"64 MiB write, {label}", nw, rw))
         io_rows.append((f"64 MiB read, {label}", nr, rr))
 
+    # Tasks: fork+execve+wait (and fork+_exit after touching 64 MiB, what copy-on-write saves),
+    # thread create+join, a futex ping-pong between two threads; per iteration.
+    fe, th = build("forkexec"), build("threads")
+    task_rows = []
+    for label, args, n_nat, n_run in (
+        ("fork+execve+wait of a static true", [fe, "{n}", "0", true], "200", "100"),
+        ("fork+execve+wait, parent has 64 MiB written", [fe, "{n}", "64", true], "60", "30"),
+        ("fork+_exit+wait, parent has 64 MiB written", [fe, "{n}", "64", "-"], "60", "30"),
+        ("thread create+join", [th, "create", "{n}"], "2000", "500"),
+        ("futex ping-pong between two threads (round trip)", [th, "pingpong", "{n}"], "5000", "2000"),
+    ):
+        nat = median(lambda: value([x.replace("{n}", n_nat) for x in args]), reps)
+        run = median(lambda: value(runrs + [x.replace("{n}", n_run) for x in args]), reps)
+        task_rows.append((label, nat, run, run * 1000 / raw_same))
+
     py = "/usr/bin/python3"
     py_rows = []
     if os.path.exists(py):
@@ -109,6 +124,9 @@ def main():
     print("\n| startup + teardown | us | vs native | |\n|---|---:|---:|---|")
     for name, v, r1, r2 in start + py_rows:
         print(f"| {name} | {v:,.0f} | {r1} | {r2} |")
+    print("\n| tasks | native us | runrs us | runrs / native | runrs in raw stops |\n|---|---:|---:|---:|---:|")
+    for name, n_, r_, stops in task_rows:
+        print(f"| {name} | {n_:,.1f} | {r_:,.1f} | {r_ / n_:.2f}x | {stops:,.0f} |")
     print("\n| files | ns per iteration | vs native | |\n|---|---:|---:|---|")
     for name, v, r1, r2 in files:
         print(f"| {name} | {v:,.0f} | {r1} | {r2} |")

@@ -2,7 +2,10 @@
 // Differential test: job control: SIGSTOP/SIGTSTP stop a child, SIGCONT continues it, and the
 // parent sees both (waitpid WUNTRACED/WCONTINUED, waitid WSTOPPED/WCONTINUED/WNOWAIT, SIGCHLD
 // with CLD_STOPPED/CLD_CONTINUED, none with SA_NOCLDSTOP); SIGKILL ends a stopped child; a stop
-// raised by the child itself; a stopped child's pending handled signal waits for SIGCONT.
+// raised by the child itself; a stopped child's pending handled signal waits for SIGCONT;
+// SIGTSTP to a process in an orphaned process group is discarded (SIGSTOP is not).
+// The body runs in a process group of its own inside a session of its own, so that its children's
+// group is never orphaned, whatever process group the test was started in.
 // variants: static static-pie
 #define _GNU_SOURCE
 #include <errno.h>
@@ -43,8 +46,44 @@ static pid_t spawn_waiter(int fd) {
     return c;
 }
 
-int main(void) {
-    setvbuf(stdout, NULL, _IONBF, 0);
+// A child in a session of its own (so an orphaned process group): SIGTSTP is discarded, and the
+// child's blocking read goes on to get the parent's byte; SIGSTOP still stops it.
+static void orphaned(void) {
+    int ready[2], go[2];
+    if (pipe(ready) || pipe(go)) exit(80);
+    pid_t c = fork();
+    if (c == 0) {
+        if (setsid() < 0) _exit(81);
+        if (write(ready[1], "r", 1) != 1) _exit(82);
+        char b;
+        _exit(read(go[0], &b, 1) == 1 ? 7 : 83);
+    }
+    char b;
+    if (read(ready[0], &b, 1) != 1) exit(84);
+    kill(c, SIGTSTP);
+    if (write(go[1], "g", 1) != 1) exit(85);
+    int st;
+    waitpid(c, &st, WUNTRACED);
+    show("SIGTSTP in an orphaned group", st);
+
+    c = fork();
+    if (c == 0) {
+        if (setsid() < 0) _exit(81);
+        if (write(ready[1], "r", 1) != 1) _exit(82);
+        _exit(read(go[0], &b, 1) == 1 ? 7 : 83);
+    }
+    if (read(ready[0], &b, 1) != 1) exit(84);
+    kill(c, SIGSTOP);
+    waitpid(c, &st, WUNTRACED);
+    show("SIGSTOP in an orphaned group", st);
+    kill(c, SIGCONT);
+    if (write(go[1], "g", 1) != 1) exit(85);
+    waitpid(c, &st, 0);
+    show("after SIGCONT", st);
+    close(ready[0]), close(ready[1]), close(go[0]), close(go[1]);
+}
+
+static int body(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_chld;
@@ -123,5 +162,30 @@ int main(void) {
     errno = 0;
     r = waitid(P_PID, c, &si, WSTOPPED);
     printf("waitid on a reaped child: %d %s\n", r, strerror(errno));
+
+    sa.sa_handler = SIG_DFL;
+    sa.sa_flags = 0;
+    sigaction(SIGCHLD, &sa, NULL);
+    orphaned();
     return 0;
+}
+
+// Runs `body` in process B: A is a session leader, B a process group of its own in A's session.
+int main(void) {
+    setvbuf(stdout, NULL, _IONBF, 0);
+    pid_t a = fork();
+    if (a == 0) {
+        if (setsid() < 0) _exit(70);
+        pid_t b = fork();
+        if (b == 0) {
+            if (setpgid(0, 0)) _exit(71);
+            _exit(body());
+        }
+        int st;
+        if (waitpid(b, &st, 0) != b) _exit(72);
+        _exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    }
+    int st;
+    if (waitpid(a, &st, 0) != a) return 73;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

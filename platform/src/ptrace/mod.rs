@@ -10,9 +10,15 @@
 //! pointing the stopped stub at its `syscall; int3` pair with the wanted registers and letting it
 //! run (`PTRACE_CONT`) to the `int3`.
 //!
+//! Only the first stub is spawned that way (a host fork of the Sentry and an exec); it then serves
+//! as a template that never runs guest code: each further address space is a clone of it, made by
+//! injecting `clone(CLONE_PARENT | CLONE_PTRACE)`, so it starts clean, already traced by the Sentry
+//! and a child of the Sentry, with the template's vDSO placement. That is one injected syscall
+//! instead of a fork of the Sentry, an exec and nine clean-up syscalls.
+//!
 //! The stub is killed when the Sentry dies (`PTRACE_O_EXITKILL`, and `PR_SET_PDEATHSIG` for the
-//! window before the options are set), and lives in its own session so a terminal's signals reach
-//! only the Sentry.
+//! window before the options are set; clones inherit the ptrace options), and lives in its own
+//! session so a terminal's signals reach only the Sentry.
 //!
 //! Lock order: none; a stub is only touched by the thread that created it (ptrace requires it).
 
@@ -21,6 +27,7 @@ mod sys;
 
 use crate::{AddressSpace, Config, Context, CpuPlacement, Error, Event, Platform, Prot};
 use abi::UserRegs;
+use std::cell::RefCell;
 use std::os::fd::{AsRawFd, OwnedFd};
 
 pub use stub::{STUB_BASE, STUB_SIZE};
@@ -31,6 +38,8 @@ pub struct Ptrace {
     stub_elf: OwnedFd,
     placement: CpuPlacement,
     keep_vdso: bool,
+    /// The stub new address spaces are cloned from (made on first use; never runs guest code).
+    template: RefCell<Option<PtraceAddressSpace>>,
 }
 
 impl Ptrace {
@@ -58,6 +67,7 @@ impl Ptrace {
             stub_elf,
             placement: config.placement,
             keep_vdso: config.host_vdso,
+            template: RefCell::new(None),
         })
     }
 }
@@ -80,11 +90,35 @@ impl Platform for Ptrace {
 
 impl Ptrace {
     /// A new address space whose vDSO (if kept) sits at `vdso_at` (its data pages' start), as a
-    /// forked child's must (its copied memory points into its parent's); None: a random place.
+    /// forked child's must (its copied memory points into its parent's); None: anywhere (the
+    /// template's place, random once per sandbox).
     pub fn new_address_space_with_vdso_at(
         &self,
         vdso_at: Option<u64>,
     ) -> Result<PtraceAddressSpace, Error> {
+        let mut template = self.template.borrow_mut();
+        if template.is_none() {
+            *template = Some(self.spawn_address_space(None)?);
+        }
+        if let Some(t) = template.as_mut() {
+            if vdso_at.is_none() || vdso_at == t.vdso.map(|v| v.vvar_start) {
+                match t.clone_process() {
+                    Ok(space) => return Ok(space),
+                    Err(e) => {
+                        // A broken template is replaced by the next call; this one spawns.
+                        tracing::warn!("cloning the template stub: {e}");
+                        *template = None;
+                    }
+                }
+            }
+        }
+        drop(template);
+        self.spawn_address_space(vdso_at)
+    }
+
+    /// A new stub spawned from the stub image (a host fork and exec), cleaned of everything its
+    /// exec mapped.
+    fn spawn_address_space(&self, vdso_at: Option<u64>) -> Result<PtraceAddressSpace, Error> {
         let pid = sys::spawn_stub(
             self.stub_elf.as_raw_fd(),
             self.memory_file.as_raw_fd(),
@@ -265,7 +299,36 @@ impl PtraceAddressSpace {
     }
 
     /// Runs one host syscall in the stopped stub and returns its result.
+    /// A copy of this (template) stub as a new process: a child of the Sentry, traced by it, with
+    /// the same clean address space; it starts stopped by the SIGSTOP of CLONE_PTRACE.
+    fn clone_process(&mut self) -> Result<PtraceAddressSpace, Error> {
+        const FLAGS: u64 = (libc::CLONE_PARENT | libc::CLONE_PTRACE) as u64;
+        let pid = self.inject(libc::SYS_clone, [FLAGS, 0, 0, 0, 0, 0], "clone")?;
+        let pid = i32::try_from(pid).map_err(|_| Error::Unexpected {
+            pid: self.pid,
+            what: format!("clone returned {pid}"),
+        })?;
+        match sys::wait_stop(pid) {
+            Ok(sys::Stop::Signal(libc::SIGSTOP)) => {}
+            other => {
+                sys::kill_and_reap(pid, &[]);
+                return Err(Error::Unexpected {
+                    pid,
+                    what: format!("{other:?} as a cloned stub's first stop"),
+                });
+            }
+        }
+        Ok(PtraceAddressSpace {
+            pid,
+            contexts: 0,
+            vdso: self.vdso,
+            threads: Vec::new(),
+            idle: Vec::new(),
+        })
+    }
+
     fn inject(&mut self, nr: i64, args: [u64; 6], name: &'static str) -> Result<u64, Error> {
+        tracing::trace!(target: "runrs::inject", pid = self.pid, "{name} {:#x} {:#x}", args[0], args[1]);
         let regs = UserRegs {
             rax: u64::try_from(nr).unwrap_or(u64::MAX),
             rdi: args[0],

@@ -980,6 +980,16 @@ impl Task {
             tracing::warn!("ignoring host signal {} sent to the stub", name(sig));
             return;
         }
+        // A write to memory shared copy-on-write since a fork (SEGV_ACCERR = 2) copies it, and
+        // the write is retried. (The fault does not say it was a write: a read or exec fault
+        // there fails again once the page is writable, and is then delivered.)
+        if sig == SIGSEGV && info.code == 2 && self.mm.break_cow(info.addr) {
+            return;
+        }
+        // A forked child's memory is mapped on its first touch (SEGV_MAPERR = 1).
+        if sig == SIGSEGV && info.code == 1 && self.mm.fault_in(info.addr) {
+            return;
+        }
         // A fault just below the stack grows it, invisibly to the guest (SEGV_MAPERR = 1).
         if sig == SIGSEGV
             && info.code == 1

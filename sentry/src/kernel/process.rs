@@ -724,6 +724,26 @@ fn runnable(k: &Kernel, t: &Task) -> bool {
 }
 
 /// Whether the task's process is stopped (job control).
+impl Procs {
+    /// Whether the process group of process `pid` is orphaned: no live member has its parent in
+    /// another group of the same session (Linux's will_become_orphaned_pgrp). Guest PID 1's parent
+    /// is outside the sandbox, as a container's init's is: it never keeps a group from being
+    /// orphaned.
+    pub fn pgrp_orphaned(&self, pid: i32) -> bool {
+        let Some(pgid) = self.get(pid).map(|p| p.pgid) else {
+            return false;
+        };
+        !self
+            .procs
+            .values()
+            .filter(|p| p.pgid == pgid && p.zombie.is_none())
+            .any(|p| {
+                self.get(p.ppid)
+                    .is_some_and(|q| q.zombie.is_none() && q.pgid != pgid && q.sid == p.sid)
+            })
+    }
+}
+
 pub fn stopped(k: &Kernel, t: &Task) -> bool {
     k.procs
         .borrow()

@@ -271,6 +271,11 @@ pub fn deliver(t: &mut Task) {
                     continue;
                 }
                 if is_stop(sig) {
+                    // Linux discards the terminal stop signals sent to an orphaned process group:
+                    // nobody in the session could continue it.
+                    if sig != SIGSTOP && t.k.procs.borrow().pgrp_orphaned(t.tgid) {
+                        continue;
+                    }
                     // The whole process stops (its waiting syscalls stay where they are).
                     notify_parent(t, CLD_STOPPED, sig);
                     return;

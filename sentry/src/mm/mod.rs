@@ -11,10 +11,17 @@
 //! anything outside the memory file. mremap moves memory by remapping the same file ranges at the
 //! new address: nothing is copied.
 //!
-//! Not yet: file-backed mappings (files issue), copy-on-write sharing across fork (tasks issue),
-//! stack growth on fault (the initial stack segment is its full size from the start).
+//! fork shares private memory copy-on-write: parent and child map the same memory-file ranges,
+//! the memory file counts the owners of each range ([`Owners`]), and both address spaces map the
+//! shared pages without write access on the host. A write fault on such a page (or a write by the
+//! Sentry into guest memory, see [`Mm::copy_out`]) breaks the sharing: a window of pages is copied
+//! into a fresh range and remapped writable, or, when no other address space owns the pages any
+//! more, simply made writable again ([`MmState::break_cow`]). Nothing is copied at fork itself,
+//! and nothing is mapped in the child's stub either: its segments are `lazy` until a fault there
+//! maps them ([`MmState::fault_in`]), so a child that execs soon after fork costs a few faults
+//! rather than one injected mmap per segment.
 //!
-//! Lock order: none; an `Mm` belongs to one task for now.
+//! Lock order: `Memory::owners` before `Memory::alloc` is never needed; each is taken alone.
 
 pub mod memfile;
 mod syscalls;
@@ -158,6 +165,11 @@ struct Segment {
     file: Option<(Arc<FileLabel>, u64)>,
     /// Whether mprotect may add PROT_WRITE (not for a shared mapping of a read-only fd).
     maywrite: bool,
+    /// Private memory that may be shared with another address space since a fork: the host maps
+    /// it without write access, and a write breaks the sharing first ([`MmState::break_cow`]).
+    cow: bool,
+    /// Not mapped in the platform yet (a forked child's memory): the first fault maps it.
+    lazy: bool,
 }
 
 /// The file a mapping maps, as /proc/PID/maps names it.
@@ -171,6 +183,15 @@ pub struct FileLabel {
 impl Segment {
     fn shared(&self) -> bool {
         self.object.is_some()
+    }
+
+    /// The protection the host maps it with: the guest's, without write while copy-on-write.
+    fn host_prot(&self) -> u64 {
+        if self.cow {
+            host_prot(self.prot) & !PROT_WRITE
+        } else {
+            host_prot(self.prot)
+        }
     }
 
     /// Whether this segment lies past the end of its shared object: it is mapped for the guest,
@@ -198,6 +219,98 @@ fn host_prot(prot: u64) -> u64 {
     prot & (PROT_READ | PROT_WRITE | PROT_EXEC)
 }
 
+/// Pages copied at once when a write breaks copy-on-write sharing: one fault (a ptrace stop and
+/// an injected mmap) per 64 KiB rather than per page.
+const COW_WINDOW: u64 = 16 * PAGE_SIZE;
+
+/// The owners of private memory-file ranges that more than one address space maps after fork:
+/// start → (end, owners ≥ 2), non-overlapping. A private range not listed has one owner.
+#[derive(Default)]
+struct Owners {
+    map: BTreeMap<u64, (u64, u32)>,
+}
+
+impl Owners {
+    /// Splits the listed range containing `at` so that `at` is a boundary.
+    fn split(&mut self, at: u64) {
+        if let Some((&s, &(e, c))) = self.map.range(..at).next_back() {
+            if e > at {
+                self.map.insert(s, (at, c));
+                self.map.insert(at, (e, c));
+            }
+        }
+    }
+
+    /// The listed ranges inside `[off, end)` (split at its edges first).
+    fn inside(&mut self, off: u64, end: u64) -> Vec<(u64, u64)> {
+        self.split(off);
+        self.split(end);
+        self.map
+            .range(off..end)
+            .map(|(&s, &(e, _))| (s, e))
+            .collect()
+    }
+
+    /// Adds an owner to every page of `[off, end)`.
+    fn add(&mut self, off: u64, end: u64) {
+        let mut at = off;
+        for (s, e) in self.inside(off, end) {
+            if at < s {
+                self.map.insert(at, (s, 2));
+            }
+            if let Some(r) = self.map.get_mut(&s) {
+                r.1 += 1;
+            }
+            at = e;
+        }
+        if at < end {
+            self.map.insert(at, (end, 2));
+        }
+    }
+
+    /// Drops an owner of every page of `[off, end)`; returns the parts that had no other owner,
+    /// which are now free.
+    fn remove(&mut self, off: u64, end: u64) -> Vec<(u64, u64)> {
+        let mut free = Vec::new();
+        let mut at = off;
+        for (s, e) in self.inside(off, end) {
+            if at < s {
+                free.push((at, s));
+            }
+            match self.map.get_mut(&s) {
+                Some(r) if r.1 > 2 => r.1 -= 1,
+                _ => {
+                    self.map.remove(&s);
+                }
+            }
+            at = e;
+        }
+        if at < end {
+            free.push((at, end));
+        }
+        free
+    }
+
+    /// Whether any page of `[off, end)` has another owner.
+    fn any_shared(&self, off: u64, end: u64) -> bool {
+        self.map
+            .range(..end)
+            .next_back()
+            .is_some_and(|(_, &(e, _))| e > off)
+    }
+
+    /// The run of pages with one owner around `off` (itself not shared), within `[lo, hi)`.
+    fn sole_run(&self, off: u64, lo: u64, hi: u64) -> (u64, u64) {
+        let start = self
+            .map
+            .range(..off)
+            .next_back()
+            .map_or(lo, |(_, &(e, _))| e.max(lo));
+        let end = self.map.range(off..).next().map_or(hi, |(&s, _)| s.min(hi));
+        (start, end)
+    }
+}
+
 /// Which access a copy needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -209,6 +322,8 @@ pub enum Access {
 pub struct Memory {
     pub file: MemoryFile,
     alloc: Mutex<FileAllocator>,
+    /// Private ranges shared copy-on-write by several address spaces.
+    owners: Mutex<Owners>,
 }
 
 impl std::fmt::Debug for Memory {
@@ -222,6 +337,7 @@ impl Memory {
         let file = MemoryFile::new(size)?;
         Ok(Arc::new(Memory {
             alloc: Mutex::new(FileAllocator::new(size)),
+            owners: Mutex::new(Owners::default()),
             file,
         }))
     }
@@ -232,6 +348,24 @@ impl Memory {
             .unwrap_or_else(|e| e.into_inner())
             .allocate(len)
             .ok_or_else(|| errno!(ENOMEM))
+    }
+
+    fn owners(&self) -> std::sync::MutexGuard<'_, Owners> {
+        self.owners.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One more address space owns the private range `[off, off + len)` (fork).
+    fn share_private(&self, off: u64, len: u64) {
+        self.owners().add(off, off + len);
+    }
+
+    /// An owner gives the private range `[off, off + len)` up; the pages nobody else owns are
+    /// released.
+    fn release_private(&self, off: u64, len: u64) {
+        let free = self.owners().remove(off, off + len);
+        for (s, e) in free {
+            self.release(s, e - s);
+        }
     }
 
     fn release(&self, off: u64, len: u64) {
@@ -332,7 +466,7 @@ impl Drop for MmState {
         }
         for (start, seg) in std::mem::take(&mut self.segments) {
             if seg.object.is_none() {
-                self.memory.release(seg.file_off, seg.end - start);
+                self.memory.release_private(seg.file_off, seg.end - start);
             }
         }
     }
@@ -368,36 +502,211 @@ impl MmState {
         }
     }
 
-    /// A copy of this address space in `space` (fork): private memory copied (only the ranges
-    /// holding data: holes stay holes), shared memory shared.
-    pub fn fork_into(&self, space: PtraceAddressSpace) -> Result<MmState, Errno> {
+    /// A copy of this address space in `space` (fork): private memory shared copy-on-write
+    /// (nothing is copied now), shared memory shared.
+    pub fn fork_into(&mut self, space: PtraceAddressSpace) -> Result<MmState, Errno> {
+        self.write_protect_private()?;
         let mut child = self.empty_like(space);
         for (&start, seg) in &self.segments {
             let len = seg.end - start;
-            let mut seg2 = seg.clone();
             if seg.object.is_none() {
-                let off = self.memory.allocate(len)?;
-                self.memory
-                    .file
-                    .copy_data(seg.file_off, off, len)
-                    .map_err(|e| {
-                        self.memory.release(off, len);
-                        crate::errors::from_host(e)
-                    })?;
-                seg2.file_off = off;
+                self.memory.share_private(seg.file_off, len);
             }
-            child.install(start, seg2)?;
+            child.segments.insert(
+                start,
+                Segment {
+                    lazy: !seg.beyond_object(),
+                    ..seg.clone()
+                },
+            );
         }
         Ok(child)
     }
 
+    /// Maps the lazy segment containing `addr` after a fault there (SEGV_MAPERR); returns whether
+    /// there was one, so that the access can be retried.
+    pub fn fault_in(&mut self, addr: u64) -> Result<bool, Errno> {
+        let Some((start, seg)) = self.segment_at(addr) else {
+            return Ok(false);
+        };
+        if !seg.lazy {
+            return Ok(false);
+        }
+        // Writable copy-on-write memory is most likely touched to be written (a stack, data):
+        // break the sharing now rather than map it read-only and fault again at once.
+        if seg.cow && seg.prot & PROT_WRITE != 0 && !self.borrowed {
+            return self.break_cow(addr);
+        }
+        let (len, off, prot) = (seg.end - start, seg.file_off, seg.host_prot());
+        self.space
+            .map_file(start, len, off, prot)
+            .map_err(platform_errno)?;
+        if let Some(seg) = self.segments.get_mut(&start) {
+            seg.lazy = false;
+        }
+        Ok(true)
+    }
+
+    /// Marks all private memory copy-on-write, taking write access away on the host where the
+    /// guest has it (one mprotect per run of adjacent segments with the same protection).
+    fn write_protect_private(&mut self) -> Result<(), Errno> {
+        let needs = |seg: &Segment| seg.object.is_none() && !seg.cow;
+        let keys: Vec<u64> = self
+            .segments
+            .iter()
+            .filter(|(_, s)| needs(s))
+            .map(|(&k, _)| k)
+            .collect();
+        let mut i = 0;
+        while i < keys.len() {
+            let (start, prot) = (keys[i], self.segments[&keys[i]].prot);
+            let mut end = self.segments[&start].end;
+            let mut j = i + 1;
+            while j < keys.len() && keys[j] == end && self.segments[&keys[j]].prot == prot {
+                end = self.segments[&keys[j]].end;
+                j += 1;
+            }
+            if prot & PROT_WRITE != 0 {
+                // Lazy segments in the run are mapped with their final protection later; the
+                // host accepts mprotect over a range with holes only if all of it is mapped.
+                let mut at = start;
+                for k in &keys[i..j] {
+                    let seg = &self.segments[k];
+                    if seg.lazy {
+                        if at < *k {
+                            self.space
+                                .protect(at, k - at, host_prot(prot) & !PROT_WRITE)
+                                .map_err(platform_errno)?;
+                        }
+                        at = seg.end;
+                    }
+                }
+                if at < end {
+                    self.space
+                        .protect(at, end - at, host_prot(prot) & !PROT_WRITE)
+                        .map_err(platform_errno)?;
+                }
+            }
+            for k in &keys[i..j] {
+                if let Some(seg) = self.segments.get_mut(k) {
+                    seg.cow = true;
+                }
+            }
+            i = j;
+        }
+        Ok(())
+    }
+
+    /// Breaks copy-on-write sharing for a write at `addr` (a write fault there, or the Sentry
+    /// about to write): returns whether there was sharing to break, so that the write can be
+    /// retried. Copies a window of up to [`COW_WINDOW`] around the page if another address space
+    /// still owns it; otherwise makes the whole run of pages this one alone owns writable.
+    pub fn break_cow(&mut self, addr: u64) -> Result<bool, Errno> {
+        let Some((start, seg)) = self.segment_at(addr) else {
+            return Ok(false);
+        };
+        // A vfork child's pages are its parent's: it never breaks sharing itself (see share_into).
+        if !seg.cow || seg.prot & PROT_WRITE == 0 || self.borrowed {
+            return Ok(false);
+        }
+        let (seg_end, seg_off, prot, lazy) = (seg.end, seg.file_off, seg.prot, seg.lazy);
+        let page = page_down(addr);
+        let off = seg_off + (page - start);
+        let owners = self.memory.owners();
+        let (lo, hi, copy) = if owners.any_shared(off, off + PAGE_SIZE) {
+            let lo = (page & !(COW_WINDOW - 1)).max(start);
+            (lo, (lo + COW_WINDOW).min(seg_end), true)
+        } else {
+            let (s, e) = owners.sole_run(off, seg_off, seg_off + (seg_end - start));
+            (start + (s - seg_off), start + (e - seg_off), false)
+        };
+        drop(owners);
+        self.split_at(lo);
+        self.split_at(hi);
+        let len = hi - lo;
+        let old = seg_off + (lo - start);
+        if copy {
+            let new = self.memory.allocate(len)?;
+            let mapped = self
+                .memory
+                .file
+                .copy_data(old, new, len)
+                .map_err(crate::errors::from_host)
+                .and_then(|()| {
+                    self.space
+                        .map_file(lo, len, new, host_prot(prot))
+                        .map_err(platform_errno)
+                });
+            if let Err(e) = mapped {
+                self.memory.release(new, len);
+                return Err(e);
+            }
+            self.memory.release_private(old, len);
+            if let Some(seg) = self.segments.get_mut(&lo) {
+                seg.file_off = new;
+                seg.cow = false;
+                seg.lazy = false;
+            }
+        } else {
+            let r = if lazy {
+                self.space.map_file(lo, len, old, host_prot(prot))
+            } else {
+                self.space.protect(lo, len, host_prot(prot))
+            };
+            r.map_err(platform_errno)?;
+            if let Some(seg) = self.segments.get_mut(&lo) {
+                seg.cow = false;
+                seg.lazy = false;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Breaks copy-on-write sharing wherever the guest may write in `[addr, addr + len)`, before
+    /// the Sentry writes there.
+    pub fn prepare_write(&mut self, addr: u64, len: usize) -> Result<(), Errno> {
+        let end = addr.saturating_add(len as u64);
+        let mut at = addr;
+        while at < end {
+            let Some((_, seg)) = self.segment_at(at) else {
+                return Ok(());
+            };
+            let seg_end = seg.end;
+            if seg.cow && seg.prot & PROT_WRITE != 0 && !self.borrowed {
+                // Each call makes at least the page at `at` writable (or fails).
+                self.break_cow(at)?;
+                continue;
+            }
+            at = seg_end;
+        }
+        Ok(())
+    }
+
     /// The same memory seen from `space` (a vfork child until it execs or exits): writes are
     /// the parent's. The child's own mappings made meanwhile are not seen by the parent.
-    pub fn share_into(&self, space: PtraceAddressSpace) -> Result<MmState, Errno> {
+    /// Copy-on-write sharing of writable memory is broken first, in the parent, so that the
+    /// child's writes land where the parent sees them.
+    pub fn share_into(&mut self, space: PtraceAddressSpace) -> Result<MmState, Errno> {
+        let writable_cow: Vec<u64> = self
+            .segments
+            .iter()
+            .filter(|(_, s)| s.cow && s.prot & PROT_WRITE != 0)
+            .map(|(&k, _)| k)
+            .collect();
+        for start in writable_cow {
+            let end = self.segments.get(&start).map_or(start, |s| s.end);
+            self.prepare_write(start, usize::try_from(end - start).unwrap_or(0))?;
+        }
         let mut child = self.empty_like(space);
         child.borrowed = true;
         for (&start, seg) in &self.segments {
-            child.install(start, seg.clone())?;
+            child.segments.insert(
+                start,
+                Segment {
+                    lazy: !seg.beyond_object(),
+                    ..seg.clone()
+                },
+            );
         }
         Ok(child)
     }
@@ -427,7 +736,7 @@ impl MmState {
         if !self.borrowed {
             for (start, seg) in segs {
                 if seg.object.is_none() {
-                    self.memory.release(seg.file_off, seg.end - start);
+                    self.memory.release_private(seg.file_off, seg.end - start);
                 }
             }
         }
@@ -598,6 +907,8 @@ impl MmState {
             object,
             file: None,
             maywrite: true,
+            cow: false,
+            lazy: false,
         };
         let result = self.unmap(addr, len).and_then(|()| self.install(addr, seg));
         if result.is_err() && !shared {
@@ -628,6 +939,8 @@ impl MmState {
                 object: Some(object.clone()),
                 file: None,
                 maywrite: true,
+                cow: false,
+                lazy: false,
             };
             self.install(addr, seg)?;
         }
@@ -640,6 +953,8 @@ impl MmState {
                 object: Some(object),
                 file: None,
                 maywrite: true,
+                cow: false,
+                lazy: false,
             };
             self.install(addr + inside, seg)?;
         }
@@ -653,7 +968,7 @@ impl MmState {
             self.space.unmap(addr, len)
         } else {
             self.space
-                .map_file(addr, len, seg.file_off, host_prot(seg.prot))
+                .map_file(addr, len, seg.file_off, seg.host_prot())
         };
         r.map_err(platform_errno)?;
         self.segments.insert(addr, seg);
@@ -687,7 +1002,7 @@ impl MmState {
         self.space.unmap(addr, len).map_err(platform_errno)?;
         for (start, seg) in self.take_range(addr, end) {
             if seg.object.is_none() && !self.borrowed {
-                self.memory.release(seg.file_off, seg.end - start);
+                self.memory.release_private(seg.file_off, seg.end - start);
             }
         }
         Ok(())
@@ -719,15 +1034,22 @@ impl MmState {
         let mut run: Vec<u64> = Vec::new();
         for k in keys.iter().copied().chain(std::iter::once(u64::MAX)) {
             let seg = self.segments.get(&k);
+            // A run shares the copy-on-write state too: that decides the host's write bit.
             let contiguous = run
                 .last()
                 .and_then(|l| self.segments.get(l))
-                .is_some_and(|l| l.end == k);
-            let beyond = seg.is_some_and(|s| s.beyond_object());
+                .is_some_and(|l| l.end == k && seg.is_some_and(|s| s.cow == l.cow));
+            // Nothing is mapped in the platform for these: their protection is only recorded.
+            let beyond = seg.is_some_and(|s| s.beyond_object() || s.lazy);
             if !run.is_empty() && (!contiguous || beyond || seg.is_none()) {
                 let (s, e) = (run[0], self.segments[run.last().unwrap_or(&run[0])].end);
+                let cow_mask = if self.segments[&s].cow {
+                    !PROT_WRITE
+                } else {
+                    !0
+                };
                 self.space
-                    .protect(s, e - s, host_prot(prot))
+                    .protect(s, e - s, host_prot(prot) & cow_mask)
                     .map_err(platform_errno)?;
                 for r in run.drain(..) {
                     if let Some(seg) = self.segments.get_mut(&r) {
@@ -736,10 +1058,44 @@ impl MmState {
                 }
             }
             match self.segments.get_mut(&k) {
-                Some(seg) if seg.beyond_object() => seg.prot = prot,
+                Some(seg) if seg.beyond_object() || seg.lazy => seg.prot = prot,
                 Some(_) => run.push(k),
                 None => {}
             }
+        }
+        Ok(())
+    }
+
+    /// Zeroes private memory `[at, to)` (inside one segment) by giving its backing back; pages
+    /// another address space still owns (copy-on-write) are replaced by fresh zeroed ones
+    /// instead.
+    fn discard_private(&mut self, at: u64, to: u64) -> Result<(), Errno> {
+        let Some((start, seg)) = self.segment_at(at) else {
+            return Ok(());
+        };
+        let (old, len) = (seg.file_off + (at - start), to - at);
+        if !seg.cow || !self.memory.owners().any_shared(old, old + len) {
+            self.discard_backing(old, len);
+            return Ok(());
+        }
+        if self.borrowed {
+            // A vfork child cannot replace its parent's pages; they keep their contents (a
+            // vfork child giving shared copy-on-write memory back is not worth more).
+            return Ok(());
+        }
+        let prot = seg.prot;
+        let new = self.memory.allocate(len)?;
+        self.split_at(at);
+        self.split_at(to);
+        if let Err(e) = self.space.map_file(at, len, new, host_prot(prot)) {
+            self.memory.release(new, len);
+            return Err(platform_errno(e));
+        }
+        self.memory.release_private(old, len);
+        if let Some(seg) = self.segments.get_mut(&at) {
+            seg.file_off = new;
+            seg.cow = false;
+            seg.lazy = false;
         }
         Ok(())
     }
@@ -916,13 +1272,13 @@ impl MmState {
         for (start, seg) in &segs {
             let dst = new + (start - old);
             let slen = seg.end - start;
-            if seg.beyond_object() {
+            if seg.beyond_object() || seg.lazy {
                 // Nothing is mapped in the platform for it; the destination is free already.
                 continue;
             }
             if let Err(e) = self
                 .space
-                .map_file(dst, slen, seg.file_off, host_prot(seg.prot))
+                .map_file(dst, slen, seg.file_off, seg.host_prot())
             {
                 // Put the old segments back; the new range may be partly mapped: unmap it.
                 let _ = self.space.unmap(new, len);
@@ -973,7 +1329,8 @@ impl MmState {
             };
             let ok = match access {
                 Access::Read => seg.prot & (PROT_READ | PROT_WRITE | PROT_EXEC) != 0,
-                Access::Write => seg.prot & PROT_WRITE != 0,
+                // Copy-on-write memory is written only after break_cow (see Mm::copy_out).
+                Access::Write => seg.prot & PROT_WRITE != 0 && !seg.cow,
             };
             if !ok {
                 break;
@@ -1167,14 +1524,40 @@ impl Mm {
         self.s.borrow_mut()
     }
 
-    /// A copy of this address space in `space` (fork).
+    /// A copy-on-write copy of this address space in `space` (fork).
     pub fn fork_into(&self, space: PtraceAddressSpace) -> Result<Mm, Errno> {
-        Ok(Mm::from_state(self.s.borrow().fork_into(space)?))
+        Ok(Mm::from_state(self.s.borrow_mut().fork_into(space)?))
     }
 
     /// The same memory seen from `space` (vfork).
     pub fn share_into(&self, space: PtraceAddressSpace) -> Result<Mm, Errno> {
-        Ok(Mm::from_state(self.s.borrow().share_into(space)?))
+        Ok(Mm::from_state(self.s.borrow_mut().share_into(space)?))
+    }
+
+    /// Breaks copy-on-write sharing after a write fault at `addr`; whether the write may be
+    /// retried. A failure is logged and reported as "no": the guest then gets the fault.
+    pub fn break_cow(&self, addr: u64) -> bool {
+        self.s.borrow_mut().break_cow(addr).unwrap_or_else(|e| {
+            tracing::warn!("breaking copy-on-write at {addr:#x}: {e:?}");
+            false
+        })
+    }
+
+    /// Maps a forked child's lazy memory after a fault at `addr`; whether the access may be
+    /// retried (a failure is logged, and the guest gets the fault).
+    pub fn fault_in(&self, addr: u64) -> bool {
+        self.s.borrow_mut().fault_in(addr).unwrap_or_else(|e| {
+            tracing::warn!("mapping lazy memory at {addr:#x}: {e:?}");
+            false
+        })
+    }
+
+    /// Breaks copy-on-write sharing in `[addr, addr + len)` before a write; an error (ENOMEM)
+    /// is logged, and the write then stops at the first page still shared (EFAULT).
+    fn prepare_write(&self, addr: UserAddr, len: usize) {
+        if let Err(e) = self.s.borrow_mut().prepare_write(addr.0, len) {
+            tracing::warn!("breaking copy-on-write in {addr:?}+{len:#x}: {e:?}");
+        }
     }
 
     /// Runs `f` with the platform address space (to run the guest in it).
@@ -1316,12 +1699,16 @@ impl Mm {
         self.s.borrow().vma_covering(addr)
     }
     pub fn prefix_ranges(&self, addr: UserAddr, len: usize, access: Access) -> Vec<(u64, usize)> {
+        if access == Access::Write {
+            self.prepare_write(addr, len);
+        }
         self.s.borrow().prefix_ranges(addr, len, access)
     }
     pub fn backing_ranges(&self, addr: u64, len: usize) -> Vec<(u64, usize)> {
         self.s.borrow().backing_ranges(addr, len)
     }
     pub fn is_writable(&self, addr: u64, len: u64) -> bool {
+        self.prepare_write(UserAddr(addr), usize::try_from(len).unwrap_or(usize::MAX));
         self.s.borrow().is_writable(addr, len)
     }
     #[track_caller]
@@ -1331,17 +1718,23 @@ impl Mm {
         len: usize,
         access: Access,
     ) -> Result<Vec<(u64, usize)>, Errno> {
+        if access == Access::Write {
+            self.prepare_write(addr, len);
+        }
         self.s.borrow().ranges(addr, len, access)
     }
     #[track_caller]
     pub fn copy_in(&self, addr: UserAddr, dst: &mut [u8]) -> Result<(), Errno> {
         self.s.borrow().copy_in(addr, dst)
     }
+    /// Copies `src` to guest memory at `addr`, breaking copy-on-write sharing there first.
     #[track_caller]
     pub fn copy_out(&self, addr: UserAddr, src: &[u8]) -> Result<(), Errno> {
+        self.prepare_write(addr, src.len());
         self.s.borrow().copy_out(addr, src)
     }
     pub fn copy_out_partial(&self, addr: UserAddr, src: &[u8]) -> usize {
+        self.prepare_write(addr, src.len());
         self.s.borrow().copy_out_partial(addr, src)
     }
     #[track_caller]
@@ -1350,6 +1743,7 @@ impl Mm {
     }
     #[track_caller]
     pub fn write_obj<T: IntoBytes + Immutable>(&self, addr: UserAddr, v: &T) -> Result<(), Errno> {
+        self.prepare_write(addr, std::mem::size_of::<T>());
         self.s.borrow().write_obj(addr, v)
     }
     #[track_caller]
@@ -1411,6 +1805,27 @@ mod tests {
         a.release(z, 4096);
         assert_eq!(a.next, 12288);
         assert_eq!(a.allocate(1 << 21), None);
+    }
+
+    #[test]
+    fn owners_count_and_free() {
+        let mut o = Owners::default();
+        o.add(0, 0x4000);
+        o.add(0x2000, 0x6000);
+        assert!(o.any_shared(0x1000, 0x2000));
+        assert!(!o.any_shared(0x6000, 0x8000));
+        assert_eq!(o.sole_run(0x7000, 0, 0x9000), (0x6000, 0x9000));
+        // 0..0x2000 two owners, 0x2000..0x4000 three, 0x4000..0x6000 two.
+        assert_eq!(o.remove(0x1000, 0x5000), vec![]);
+        // Now 0..0x1000 two, 0x1000..0x2000 one, 0x2000..0x4000 two, 0x4000..0x5000 one, 0x5000..0x6000 two.
+        assert_eq!(o.sole_run(0x1000, 0, 0x8000), (0x1000, 0x2000));
+        assert_eq!(o.sole_run(0x4000, 0x4000, 0x4800), (0x4000, 0x4800));
+        assert_eq!(
+            o.remove(0x0, 0x8000),
+            vec![(0x1000, 0x2000), (0x4000, 0x5000), (0x6000, 0x8000)]
+        );
+        assert!(!o.any_shared(0, 0x8000));
+        assert_eq!(o.remove(0x2000, 0x4000), vec![(0x2000, 0x4000)]);
     }
 
     #[test]

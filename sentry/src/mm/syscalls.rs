@@ -525,11 +525,9 @@ impl MmState {
             let beyond = self.is_beyond_object(at);
             match advice {
                 _ if beyond => {}
-                MADV_DONTNEED | MADV_DONTNEED_LOCKED if !shared => {
-                    self.discard_backing(file_off, to - at)
-                }
+                MADV_DONTNEED | MADV_DONTNEED_LOCKED if !shared => self.discard_private(at, to)?,
                 MADV_FREE if shared => bail!(EINVAL, "MADV_FREE on shared memory"),
-                MADV_FREE => self.discard_backing(file_off, to - at),
+                MADV_FREE => self.discard_private(at, to)?,
                 MADV_REMOVE if !shared => bail!(EINVAL, "MADV_REMOVE on private memory"),
                 MADV_REMOVE => self.discard_backing(file_off, to - at),
                 MADV_WIPEONFORK if shared => bail!(EINVAL, "MADV_WIPEONFORK on shared memory"),

@@ -160,7 +160,7 @@ table! {
     SYS_FSTATFS => path::fstatfs, Full, [Fd, Ptr];
     SYS_UMASK => fs::umask, Full, [Oct];
     SYS_EXIT => misc::exit, Full, [Int];
-    SYS_FORK => crate::kernel::process::fork, Partial("memory copied at fork (only the pages holding data), not copy-on-write"), [];
+    SYS_FORK => crate::kernel::process::fork, Full, [];
     SYS_VFORK => crate::kernel::process::vfork, Partial("the child shares the parent's memory until it execs or exits; its own new mappings are not seen by the parent"), [];
     SYS_CLONE => crate::kernel::process::clone, Partial("threads and processes (fork, vfork); CLONE_VM without CLONE_THREAD or CLONE_VFORK is ENOSYS; CLONE_FS shares nothing (cwd, root and umask are per thread); a process with CLONE_FILES gets a copy; namespaces ENOSYS"), [Hex, Ptr, Ptr, Ptr, Ptr];
     SYS_CLONE3 => crate::kernel::process::clone3, Partial("as clone"), [Ptr, Int];
@@ -230,9 +230,9 @@ table! {
     SYS_RT_SIGACTION => signal::rt_sigaction, Full, [Sig, Ptr, Ptr, Int];
     SYS_RT_SIGPROCMASK => signal::rt_sigprocmask, Full, [Int, Ptr, Ptr, Int];
     SYS_FUTEX => futex::futex, Partial("PI locks hand over in arrival order with no priority inheritance (no real-time priorities exist on the host side); WAIT_REQUEUE_PI and CMP_REQUEUE_PI ENOSYS"), [Ptr, Int, Int, Ptr, Ptr, Hex];
-    SYS_KILL => signal::kill, Partial("SIGTSTP/SIGTTIN/SIGTTOU stop a process of an orphaned process group too (Linux discards them)"), [Int, Sig];
-    SYS_TGKILL => signal::tgkill, Partial("as kill"), [Int, Int, Sig];
-    SYS_TKILL => signal::tkill, Partial("as kill"), [Int, Sig];
+    SYS_KILL => signal::kill, Full, [Int, Sig];
+    SYS_TGKILL => signal::tgkill, Full, [Int, Int, Sig];
+    SYS_TKILL => signal::tkill, Full, [Int, Sig];
     SYS_RT_SIGQUEUEINFO => signal::rt_sigqueueinfo, Partial("as kill"), [Int, Sig, Ptr];
     SYS_RT_TGSIGQUEUEINFO => signal::rt_tgsigqueueinfo, Partial("as kill"), [Int, Int, Sig, Ptr];
     SYS_RT_SIGRETURN => ksignal::rt_sigreturn, Partial("the frame's FP state is restored; segment registers and the sigcontext's mask word are not read back (uc_sigmask is)"), [];
@@ -346,6 +346,7 @@ pub fn dispatch(t: &mut Task) -> Outcome {
     let nr = t.regs.orig_rax;
     let args = t.regs.syscall_args();
     let entry = lookup(nr);
+    tracing::trace!(target: "runrs::syscall", tid = t.tid, "{}", name(nr));
     let result = match entry {
         Some(e) => (e.handler)(t, args),
         None => {
