@@ -260,8 +260,8 @@ table! {
     SYS_SOCKETPAIR => socket::socketpair, Partial("AF_UNIX SOCK_STREAM only (datagram and seqpacket pairs ESOCKTNOSUPPORT)"), [Int, Hex, Int, Ptr];
     SYS_SENDTO => socket::sendto, Partial("connected Unix stream sockets; MSG_OOB EOPNOTSUPP"), [Fd, InBuf(2), Int, Hex, Ptr, Int];
     SYS_RECVFROM => socket::recvfrom, Partial("connected Unix stream sockets; MSG_WAITALL returns what is there; MSG_OOB EOPNOTSUPP"), [Fd, OutBuf, Int, Hex, Ptr, Ptr];
-    SYS_SENDMSG => socket::sendmsg, Partial("as sendto; ancillary data (SCM_RIGHTS, SCM_CREDENTIALS) EOPNOTSUPP"), [Fd, Ptr, Hex];
-    SYS_RECVMSG => socket::recvmsg, Partial("as recvfrom; never returns ancillary data"), [Fd, Ptr, Hex];
+    SYS_SENDMSG => socket::sendmsg, Partial("as sendto; SCM_RIGHTS and SCM_CREDENTIALS (checked, then given to a receiver with SO_PASSCRED)"), [Fd, Ptr, Hex];
+    SYS_RECVMSG => socket::recvmsg, Partial("as recvfrom; SCM_RIGHTS (MSG_CTRUNC, MSG_CMSG_CLOEXEC, copies with MSG_PEEK); SO_PASSCRED gives the last sender's credentials, not each message's"), [Fd, Ptr, Hex];
     SYS_SHUTDOWN => socket::shutdown, Full, [Fd, Int];
     SYS_GETSOCKOPT => socket::getsockopt, Partial("SOL_SOCKET: SO_TYPE, SO_ERROR, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN, SO_PASSCRED, SO_SNDBUF, SO_RCVBUF, SO_PEERCRED"), [Fd, Int, Int, Ptr, Ptr];
     SYS_SETSOCKOPT => socket::setsockopt, Partial("SOL_SOCKET: SO_PASSCRED, SO_SNDBUF, SO_RCVBUF (recorded), SO_REUSEADDR, SO_KEEPALIVE"), [Fd, Int, Int, Ptr, Int];

@@ -1,10 +1,15 @@
-//! Sockets, so far: connected pairs of Unix stream sockets (socketpair(AF_UNIX, SOCK_STREAM)),
-//! each direction a pipe buffer in the Sentry, with send/recv and their msg forms, shutdown,
-//! the common socket options, SO_PEERCRED, getsockname/getpeername.
+//! Sockets, so far: Unix stream sockets, connected in pairs (socketpair) or through a name (bind,
+//! listen, connect, accept on paths and abstract names), each direction a pipe buffer in the
+//! Sentry, with send/recv and their msg forms, shutdown, the common socket options, SO_PEERCRED,
+//! getsockname/getpeername, and ancillary data: SCM_RIGHTS passes open files (attached to the
+//! bytes of the send that carried them; a receive stops at the end of those bytes and takes the
+//! files, as Linux's stream receive does), SCM_CREDENTIALS is checked when sent and given with
+//! SO_PASSCRED.
 //!
-//! Not yet: socket() itself (every family is EAFNOSUPPORT: no bind, listen, connect or accept),
-//! datagram and seqpacket pairs (ESOCKTNOSUPPORT), ancillary data (SCM_RIGHTS,
-//! SCM_CREDENTIALS: EOPNOTSUPP), MSG_WAITALL (treated as a plain receive), MSG_OOB (EOPNOTSUPP).
+//! Not yet: other families (EAFNOSUPPORT), datagram and seqpacket sockets (ESOCKTNOSUPPORT),
+//! MSG_WAITALL (treated as a plain receive), MSG_OOB (EOPNOTSUPP). SO_PASSCRED gives the
+//! credentials of the last sender on the connection, not of each message's sender; a socket sent
+//! over itself (a reference cycle) is never freed (Linux has a garbage collector for that).
 
 use super::eventfd::anon_ino;
 use super::fs::pipe_io_opts;
@@ -28,8 +33,79 @@ const MSG_TRUNC: i32 = 0x20;
 const MSG_DONTWAIT: i32 = 0x40;
 const MSG_WAITALL: i32 = 0x100;
 const MSG_NOSIGNAL: i32 = 0x4000;
+const MSG_CTRUNC: i32 = 0x8;
 const MSG_CMSG_CLOEXEC: i32 = 0x4000_0000;
 const POLLRDHUP: i16 = 0x2000;
+const SCM_RIGHTS: i32 = 1;
+const SCM_CREDENTIALS: i32 = 2;
+/// The most files one SCM_RIGHTS message may carry (Linux's SCM_MAX_FD).
+const SCM_MAX_FD: usize = 253;
+/// sizeof(struct cmsghdr): cmsg_len (size_t), cmsg_level, cmsg_type.
+const CMSG_HDR: usize = 16;
+
+/// Files sent together, attached to the stream bytes `[start, end)` of their send.
+type FileBatch = (u64, u64, Vec<Rc<File>>);
+
+/// Ancillary state of one direction of a connection: the byte positions sent and received so
+/// far, and the files in flight, each batch attached to the bytes `[start, end)` of its send.
+#[derive(Default)]
+struct Ancillary {
+    written: Cell<u64>,
+    read: Cell<u64>,
+    files: RefCell<std::collections::VecDeque<FileBatch>>,
+    /// The last sender's (pid, uid, gid), for SO_PASSCRED.
+    cred: Cell<(i32, u32, u32)>,
+}
+
+impl std::fmt::Debug for Ancillary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Ancillary({} batches in flight)",
+            self.files.borrow().len()
+        )
+    }
+}
+
+impl Ancillary {
+    /// How many of `want` bytes a receive may take: up to the end of the first batch of files it
+    /// reaches.
+    fn limit(&self, want: usize) -> usize {
+        let r = self.read.get();
+        match self.files.borrow().front() {
+            Some(&(start, end, _)) if start < r.saturating_add(want as u64) => {
+                usize::try_from(end.saturating_sub(r)).map_or(want, |n| n.min(want))
+            }
+            _ => want,
+        }
+    }
+
+    /// Records that `n` bytes were received; returns the files they reached.
+    fn consumed(&self, n: usize) -> Vec<Rc<File>> {
+        let r = self.read.get() + n as u64;
+        self.read.set(r);
+        let mut files = self.files.borrow_mut();
+        match files.front() {
+            Some(&(start, _, _)) if n > 0 && start < r => {
+                files.pop_front().map(|b| b.2).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// `iov` cut to its first `n` bytes.
+fn cap_iov(iov: &[(u64, usize)], mut n: usize) -> Vec<(u64, usize)> {
+    let mut out = Vec::new();
+    for &(addr, len) in iov {
+        if n == 0 {
+            break;
+        }
+        out.push((addr, len.min(n)));
+        n -= len.min(n);
+    }
+    out
+}
 
 /// A Unix stream socket: unconnected, bound to a name, listening, or one end of a connection.
 #[derive(Debug)]
@@ -48,6 +124,9 @@ pub struct UnixStream {
     passcred: Cell<bool>,
     sndbuf: Cell<u32>,
     rcvbuf: Cell<u32>,
+    /// Ancillary data of the two directions (from the peer, to the peer), once connected.
+    anc_rx: RefCell<Option<Rc<Ancillary>>>,
+    anc_tx: RefCell<Option<Rc<Ancillary>>>,
     /// The address it is bound to (sun_path bytes; abstract names start with NUL).
     name: RefCell<Option<Vec<u8>>>,
     /// The peer's address, if it had one.
@@ -83,6 +162,8 @@ impl UnixStream {
             passcred: Cell::new(false),
             sndbuf: Cell::new(212_992),
             rcvbuf: Cell::new(212_992),
+            anc_rx: RefCell::new(None),
+            anc_tx: RefCell::new(None),
             name: RefCell::new(None),
             peer_name: RefCell::new(None),
             listener: RefCell::new(None),
@@ -97,6 +178,11 @@ impl UnixStream {
         *a.tx.borrow_mut() = Some(w2);
         *b.rx.borrow_mut() = Some(r2);
         *b.tx.borrow_mut() = Some(w1);
+        let (ab, ba) = (Rc::new(Ancillary::default()), Rc::new(Ancillary::default()));
+        *a.anc_tx.borrow_mut() = Some(ab.clone());
+        *b.anc_rx.borrow_mut() = Some(ab);
+        *b.anc_tx.borrow_mut() = Some(ba.clone());
+        *a.anc_rx.borrow_mut() = Some(ba);
         a.connected.set(true);
         b.connected.set(true);
     }
@@ -111,7 +197,40 @@ impl UnixStream {
         self.nonblocking() || flags & MSG_DONTWAIT != 0
     }
 
+    /// Receives into `iov`; files that came with the bytes received are dropped (closed), as
+    /// Linux does for a receive without a control buffer.
     fn recv(&self, t: &mut Task, iov: &[(u64, usize)], flags: i32) -> SysResult {
+        self.recv_with_files(t, iov, flags).map(|(n, _)| n)
+    }
+
+    /// Receives into `iov`, stopping at the end of the first bytes files were attached to;
+    /// returns the count and those files (copies of them for MSG_PEEK).
+    fn recv_with_files(
+        &self,
+        t: &mut Task,
+        iov: &[(u64, usize)],
+        flags: i32,
+    ) -> Result<(u64, Vec<Rc<File>>), Errno> {
+        let anc = self.anc_rx.borrow().clone();
+        let want: usize = iov.iter().map(|r| r.1).sum();
+        let limit = anc.as_ref().map_or(want, |a| a.limit(want));
+        let iov = cap_iov(iov, limit);
+        let n = self.recv_bytes(t, &iov, flags)?;
+        let files = match &anc {
+            Some(a) if flags & MSG_PEEK == 0 => a.consumed(n as usize),
+            Some(a) => {
+                let r = a.read.get();
+                match a.files.borrow().front() {
+                    Some((start, _, files)) if n > 0 && *start < r + n => files.clone(),
+                    _ => Vec::new(),
+                }
+            }
+            None => Vec::new(),
+        };
+        Ok((n, files))
+    }
+
+    fn recv_bytes(&self, t: &mut Task, iov: &[(u64, usize)], flags: i32) -> SysResult {
         if flags & MSG_OOB != 0 {
             bail!(EOPNOTSUPP, "MSG_OOB on a Unix socket");
         }
@@ -129,6 +248,26 @@ impl UnixStream {
             return peek(t, rx, iov, self.nonblock(flags));
         }
         pipe_io_opts(t, rx, iov, Access::Write, self.nonblock(flags), false)
+    }
+
+    /// Sends `iov` with `files` attached to the bytes sent (none sent: not attached).
+    fn send_with_files(
+        &self,
+        t: &mut Task,
+        iov: &[(u64, usize)],
+        flags: i32,
+        files: Vec<Rc<File>>,
+    ) -> SysResult {
+        let n = self.send(t, iov, flags)?;
+        if let Some(a) = self.anc_tx.borrow().as_ref() {
+            let start = a.written.get();
+            a.written.set(start + n);
+            a.cred.set((t.tgid, t.creds.euid, t.creds.egid));
+            if n > 0 && !files.is_empty() {
+                a.files.borrow_mut().push_back((start, start + n, files));
+            }
+        }
+        Ok(n)
     }
 
     fn send(&self, t: &mut Task, iov: &[(u64, usize)], flags: i32) -> SysResult {
@@ -256,7 +395,7 @@ impl Anon for UnixStream {
     }
 
     fn write(&self, t: &mut Task, iov: &[(u64, usize)]) -> SysResult {
-        self.send(t, iov, 0)
+        self.send_with_files(t, iov, 0, Vec::new())
     }
 
     fn as_any(&self) -> &dyn std::any::Any {
@@ -393,7 +532,7 @@ pub fn sendto(t: &mut Task, a: [u64; 6]) -> SysResult {
     let len = usize::try_from(a[2])
         .unwrap_or(usize::MAX)
         .min(abi::MAX_RW_COUNT);
-    unix(&f).send(t, &[(a[1], len)], int_arg(a[3]))
+    unix(&f).send_with_files(t, &[(a[1], len)], int_arg(a[3]), Vec::new())
 }
 
 pub fn recvfrom(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -414,6 +553,7 @@ pub fn recvfrom(t: &mut Task, a: [u64; 6]) -> SysResult {
 struct MsgHdr {
     name: u64,
     iov: Vec<(u64, usize)>,
+    control: u64,
     controllen: u64,
 }
 
@@ -424,8 +564,135 @@ fn msghdr(t: &Task, addr: u64) -> Result<MsgHdr, Errno> {
     Ok(MsgHdr {
         name: raw[0],
         iov: super::fs::iovecs(t, raw[2], raw[3])?,
+        control: raw[4],
         controllen: raw[5],
     })
+}
+
+/// The files of the SCM_RIGHTS messages in a sendmsg control buffer, after checking every
+/// message as Linux's __scm_send does: EINVAL for a malformed header or an unknown type, EBADF
+/// for a file that is not open, EPERM for credentials that are not the sender's. Messages of
+/// other levels are ignored.
+fn control_files(t: &Task, control: u64, len: u64) -> Result<Vec<Rc<File>>, Errno> {
+    if len > 64 << 10 {
+        bail!(ENOBUFS, "control buffer of {len} bytes");
+    }
+    let mut buf = vec![0u8; usize::try_from(len).unwrap_or(0)];
+    t.mm.copy_in(UserAddr(control), &mut buf)?;
+    let mut files = Vec::new();
+    let mut at = 0usize;
+    while at + CMSG_HDR <= buf.len() {
+        let word = |o: usize| u64::from_ne_bytes(buf[o..o + 8].try_into().unwrap_or_default());
+        let int = |o: usize| i32::from_ne_bytes(buf[o..o + 4].try_into().unwrap_or_default());
+        let clen = usize::try_from(word(at)).unwrap_or(usize::MAX);
+        if clen < CMSG_HDR || clen > buf.len() - at {
+            bail!(EINVAL, "control message length {clen}");
+        }
+        let (level, ty) = (int(at + 8), int(at + 12));
+        let data = &buf[at + CMSG_HDR..at + clen];
+        if level == SOL_SOCKET {
+            match ty {
+                SCM_RIGHTS => {
+                    let n = data.len() / 4;
+                    if n == 0 || files.len() + n > SCM_MAX_FD {
+                        bail!(EINVAL, "SCM_RIGHTS with {n} files");
+                    }
+                    for c in data.chunks_exact(4) {
+                        let fd = i32::from_ne_bytes(c.try_into().unwrap_or_default());
+                        files.push(t.fds.get(fd).ok_or_else(|| errno!(EBADF, "fd {fd}"))?);
+                    }
+                }
+                SCM_CREDENTIALS => {
+                    if data.len() != 12 {
+                        bail!(EINVAL, "SCM_CREDENTIALS of {} bytes", data.len());
+                    }
+                    let (pid, uid, gid) = (int(at + 16), int(at + 20) as u32, int(at + 24) as u32);
+                    let c = &t.creds;
+                    let root = c.euid == 0;
+                    let own = pid == t.tgid
+                        && [c.ruid, c.euid, c.suid].contains(&uid)
+                        && [c.rgid, c.egid, c.sgid].contains(&gid);
+                    if !own && !root {
+                        bail!(EPERM, "credentials that are not the sender's");
+                    }
+                }
+                _ => bail!(EINVAL, "control message type {ty}"),
+            }
+        }
+        // CMSG_ALIGN: the next header starts 8-byte aligned.
+        at += clen.div_ceil(8) * 8;
+    }
+    Ok(files)
+}
+
+/// Writes the control messages of a receive into `control` (`space` bytes): SCM_CREDENTIALS
+/// (with SO_PASSCRED), then SCM_RIGHTS with as many of `files` as fit, installed in the
+/// receiver's table. Returns the bytes used and whether anything was cut (MSG_CTRUNC); files that
+/// do not fit are closed.
+fn put_control(
+    t: &mut Task,
+    control: u64,
+    space: u64,
+    cred: Option<(i32, u32, u32)>,
+    files: Vec<Rc<File>>,
+    cloexec: bool,
+) -> Result<(u64, bool), Errno> {
+    let space = usize::try_from(space).unwrap_or(usize::MAX).min(64 << 10);
+    let mut out: Vec<u8> = Vec::new();
+    let mut truncated = false;
+    let header = |out: &mut Vec<u8>, len: usize, ty: i32| {
+        out.extend_from_slice(&(len as u64).to_ne_bytes());
+        out.extend_from_slice(&SOL_SOCKET.to_ne_bytes());
+        out.extend_from_slice(&ty.to_ne_bytes());
+    };
+    if let Some((pid, uid, gid)) = cred {
+        if space >= CMSG_HDR + 12 {
+            header(&mut out, CMSG_HDR + 12, SCM_CREDENTIALS);
+            out.extend_from_slice(&pid.to_ne_bytes());
+            out.extend_from_slice(&uid.to_ne_bytes());
+            out.extend_from_slice(&gid.to_ne_bytes());
+            out.resize(out.len().div_ceil(8) * 8, 0);
+        } else {
+            truncated = true;
+        }
+    }
+    if !files.is_empty() {
+        let room = space.saturating_sub(out.len()).saturating_sub(CMSG_HDR) / 4;
+        let fit = files.len().min(room);
+        truncated |= fit < files.len();
+        if fit > 0 {
+            let limit = usize::try_from(t.rlimits[abi::RLIMIT_NOFILE].cur).unwrap_or(usize::MAX);
+            let mut fds = Vec::new();
+            for f in files.into_iter().take(fit) {
+                match t.fds.install(f, cloexec, 0, limit) {
+                    Some(fd) => fds.push(fd),
+                    None => {
+                        truncated = true;
+                        break;
+                    }
+                }
+            }
+            if !fds.is_empty() {
+                header(&mut out, CMSG_HDR + 4 * fds.len(), SCM_RIGHTS);
+                for fd in &fds {
+                    out.extend_from_slice(&fd.to_ne_bytes());
+                }
+                // The last message's padding is not counted (Linux's put_cmsg: CMSG_SPACE, cut
+                // to what is left).
+                let padded = out.len().div_ceil(8) * 8;
+                out.resize(padded.min(space), 0);
+            }
+            if let Err(e) = t.mm.copy_out(UserAddr(control), &out) {
+                for fd in fds {
+                    t.fds.remove(fd);
+                }
+                return Err(e);
+            }
+            return Ok((out.len() as u64, truncated));
+        }
+    }
+    t.mm.copy_out(UserAddr(control), &out)?;
+    Ok((out.len() as u64, truncated))
 }
 
 pub fn sendmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -433,33 +700,59 @@ pub fn sendmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
     let MsgHdr {
         name,
         iov,
+        control,
         controllen,
     } = msghdr(t, a[1])?;
     if name != 0 {
         bail!(EISCONN, "an address given to a connected socket");
     }
-    if controllen != 0 {
-        t.k.log_partial("sendmsg with ancillary data (SCM_RIGHTS, SCM_CREDENTIALS)".into());
-        bail!(EOPNOTSUPP, "ancillary data is not implemented");
-    }
-    unix(&f).send(t, &iov, int_arg(a[2]))
+    let files = if controllen >= CMSG_HDR as u64 {
+        control_files(t, control, controllen)?
+    } else {
+        Vec::new()
+    };
+    unix(&f).send_with_files(t, &iov, int_arg(a[2]), files)
 }
 
 pub fn recvmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = sock(t, fd_arg(a[0]))?;
     let flags = int_arg(a[2]);
-    let MsgHdr { name, iov, .. } = msghdr(t, a[1])?;
-    let n = unix(&f).recv(
+    let MsgHdr {
+        name,
+        iov,
+        control,
+        controllen,
+    } = msghdr(t, a[1])?;
+    let s = unix(&f);
+    let (n, files) = s.recv_with_files(
         t,
         &iov,
         flags & !(MSG_WAITALL | MSG_TRUNC | MSG_CMSG_CLOEXEC),
     )?;
-    // No source address, no control data, no flags.
+    // No source address (a connected stream socket's peer is known).
     if name != 0 {
         t.mm.write_obj(UserAddr(a[1] + 8), &0u32)?;
     }
-    t.mm.write_obj(UserAddr(a[1] + 40), &0u64)?;
-    t.mm.write_obj(UserAddr(a[1] + 48), &0i32)?;
+    let cred = s
+        .passcred
+        .get()
+        .then(|| s.anc_rx.borrow().as_ref().map(|a| a.cred.get()))
+        .flatten()
+        .filter(|_| n > 0);
+    let (used, truncated) = if control != 0 && controllen > 0 {
+        put_control(
+            t,
+            control,
+            controllen,
+            cred,
+            files,
+            flags & MSG_CMSG_CLOEXEC != 0,
+        )?
+    } else {
+        (0, cred.is_some() || !files.is_empty())
+    };
+    t.mm.write_obj(UserAddr(a[1] + 40), &used)?;
+    t.mm.write_obj(UserAddr(a[1] + 48), &if truncated { MSG_CTRUNC } else { 0 })?;
     Ok(n)
 }
 
