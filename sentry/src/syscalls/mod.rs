@@ -251,13 +251,13 @@ table! {
     SYS_SIGNALFD4 => anonfd::signalfd4, Full, [Fd, Ptr, Int, Hex];
     SYS_PIDFD_OPEN => anonfd::pidfd_open, Full, [Int, Hex];
     SYS_PIDFD_SEND_SIGNAL => anonfd::pidfd_send_signal, Partial("a given siginfo is not used (SI_USER is sent)"), [Fd, Sig, Ptr, Hex];
-    SYS_SOCKET => socket::socket, Partial("AF_UNIX SOCK_STREAM only: datagram and seqpacket ESOCKTNOSUPPORT; other families EAFNOSUPPORT (no network sockets yet)"), [Int, Hex, Int];
+    SYS_SOCKET => socket::socket, Partial("AF_UNIX SOCK_STREAM and SOCK_SEQPACKET; unconnected SOCK_DGRAM ESOCKTNOSUPPORT (socketpair has it); other families EAFNOSUPPORT (no network sockets yet)"), [Int, Hex, Int];
     SYS_BIND => socket::bind, Full, [Fd, Ptr, Int];
     SYS_LISTEN => socket::listen, Full, [Fd, Int];
     SYS_CONNECT => socket::connect, Full, [Fd, Ptr, Int];
     SYS_ACCEPT => socket::accept, Full, [Fd, Ptr, Ptr];
     SYS_ACCEPT4 => socket::accept4, Full, [Fd, Ptr, Ptr, Hex];
-    SYS_SOCKETPAIR => socket::socketpair, Partial("AF_UNIX SOCK_STREAM only (datagram and seqpacket pairs ESOCKTNOSUPPORT)"), [Int, Hex, Int, Ptr];
+    SYS_SOCKETPAIR => socket::socketpair, Partial("AF_UNIX only (stream, datagram, seqpacket); other families EOPNOTSUPP"), [Int, Hex, Int, Ptr];
     SYS_SENDTO => socket::sendto, Partial("connected Unix stream sockets; MSG_OOB EOPNOTSUPP"), [Fd, InBuf(2), Int, Hex, Ptr, Int];
     SYS_RECVFROM => socket::recvfrom, Partial("connected Unix stream sockets; MSG_WAITALL returns what is there; MSG_OOB EOPNOTSUPP"), [Fd, OutBuf, Int, Hex, Ptr, Ptr];
     SYS_SENDMSG => socket::sendmsg, Partial("as sendto; SCM_RIGHTS and SCM_CREDENTIALS (checked, then given to a receiver with SO_PASSCRED)"), [Fd, Ptr, Hex];

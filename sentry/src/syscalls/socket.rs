@@ -6,7 +6,13 @@
 //! files, as Linux's stream receive does), SCM_CREDENTIALS is checked when sent and given with
 //! SO_PASSCRED.
 //!
-//! Not yet: other families (EAFNOSUPPORT), datagram and seqpacket sockets (ESOCKTNOSUPPORT),
+//! Datagram and seqpacket sockets are the same connection with message boundaries: every send
+//! is recorded as a message over the byte stream (written whole or not at all), and a receive
+//! takes one message, discarding what does not fit (MSG_TRUNC). A closed datagram peer gives
+//! ECONNREFUSED to senders and no end of file to receivers, as Linux's socketpair does.
+//!
+//! Not yet: other families (EAFNOSUPPORT), unconnected datagram sockets (socket(SOCK_DGRAM):
+//! ESOCKTNOSUPPORT; socketpair and seqpacket connect/accept work),
 //! MSG_WAITALL (treated as a plain receive), MSG_OOB (EOPNOTSUPP). SO_PASSCRED gives the
 //! credentials of the last sender on the connection, not of each message's sender; a socket sent
 //! over itself (a reference cycle) is never freed (Linux has a garbage collector for that).
@@ -25,6 +31,10 @@ use std::rc::Rc;
 
 const AF_UNIX: i32 = 1;
 const SOCK_STREAM: i32 = 1;
+const SOCK_DGRAM: i32 = 2;
+const SOCK_SEQPACKET: i32 = 5;
+/// The largest datagram (Linux: the send buffer less overhead); the receive queue holds this much.
+const PACKET_QUEUE: usize = 212_992;
 const SOCK_TYPE_MASK: i32 = 0xf;
 const SOL_SOCKET: i32 = 1;
 const MSG_OOB: i32 = 0x1;
@@ -107,9 +117,11 @@ fn cap_iov(iov: &[(u64, usize)], mut n: usize) -> Vec<(u64, usize)> {
     out
 }
 
-/// A Unix stream socket: unconnected, bound to a name, listening, or one end of a connection.
+/// A Unix socket: unconnected, bound to a name, listening, or one end of a connection. A
+/// stream, or (`kind`) a datagram or seqpacket socket: the same with message boundaries.
 #[derive(Debug)]
 pub struct UnixStream {
+    kind: i32,
     /// The read end of the pipe from the peer (None before connecting and after SHUT_RD).
     rx: RefCell<Option<PipeEnd>>,
     /// The write end of the pipe to the peer (None before connecting and after SHUT_WR).
@@ -124,6 +136,8 @@ pub struct UnixStream {
     passcred: Cell<bool>,
     sndbuf: Cell<u32>,
     rcvbuf: Cell<u32>,
+    /// Whether the last message received was cut to fit (datagram, seqpacket): MSG_TRUNC.
+    truncated: Cell<bool>,
     /// Ancillary data of the two directions (from the peer, to the peer), once connected.
     anc_rx: RefCell<Option<Rc<Ancillary>>>,
     anc_tx: RefCell<Option<Rc<Ancillary>>>,
@@ -144,12 +158,15 @@ pub struct Listener {
     /// The listener's name and credentials, given to its clients.
     name: Vec<u8>,
     cred: Cell<(i32, u32, u32)>,
+    /// The listening socket's type: a client of another type is refused (EPROTOTYPE).
+    kind: i32,
 }
 
 impl UnixStream {
     /// A socket of no connection yet.
-    fn new(nonblock: bool, cred: (i32, u32, u32)) -> UnixStream {
+    fn new(kind: i32, nonblock: bool, cred: (i32, u32, u32)) -> UnixStream {
         UnixStream {
+            kind,
             rx: RefCell::new(None),
             tx: RefCell::new(None),
             connected: Cell::new(false),
@@ -162,6 +179,7 @@ impl UnixStream {
             passcred: Cell::new(false),
             sndbuf: Cell::new(212_992),
             rcvbuf: Cell::new(212_992),
+            truncated: Cell::new(false),
             anc_rx: RefCell::new(None),
             anc_tx: RefCell::new(None),
             name: RefCell::new(None),
@@ -174,6 +192,10 @@ impl UnixStream {
     fn connect_pair(a: &UnixStream, b: &UnixStream) {
         let (r1, w1) = new_pipe(false);
         let (r2, w2) = new_pipe(false);
+        if a.packets() {
+            r1.pipe.capacity.set(PACKET_QUEUE);
+            r2.pipe.capacity.set(PACKET_QUEUE);
+        }
         *a.rx.borrow_mut() = Some(r1);
         *a.tx.borrow_mut() = Some(w2);
         *b.rx.borrow_mut() = Some(r2);
@@ -185,6 +207,11 @@ impl UnixStream {
         *a.anc_rx.borrow_mut() = Some(ba);
         a.connected.set(true);
         b.connected.set(true);
+    }
+
+    /// Whether sends keep their boundaries (datagram and seqpacket).
+    fn packets(&self) -> bool {
+        self.kind != SOCK_STREAM
     }
 
     fn listening(&self) -> bool {
@@ -213,6 +240,9 @@ impl UnixStream {
     ) -> Result<(u64, Vec<Rc<File>>), Errno> {
         let anc = self.anc_rx.borrow().clone();
         let want: usize = iov.iter().map(|r| r.1).sum();
+        if let (true, Some(a)) = (self.packets(), &anc) {
+            return self.recv_packet(t, a, iov, want, flags);
+        }
         let limit = anc.as_ref().map_or(want, |a| a.limit(want));
         let iov = cap_iov(iov, limit);
         let n = self.recv_bytes(t, &iov, flags)?;
@@ -228,6 +258,71 @@ impl UnixStream {
             None => Vec::new(),
         };
         Ok((n, files))
+    }
+
+    /// Receives one message (datagram, seqpacket): what does not fit in `iov` is discarded.
+    /// Returns the bytes copied (the message's length with MSG_TRUNC) and its files; the
+    /// caller learns of truncation from [`UnixStream::last_truncated`].
+    fn recv_packet(
+        &self,
+        t: &mut Task,
+        a: &Ancillary,
+        iov: &[(u64, usize)],
+        want: usize,
+        flags: i32,
+    ) -> Result<(u64, Vec<Rc<File>>), Errno> {
+        if flags & MSG_OOB != 0 {
+            bail!(EOPNOTSUPP, "MSG_OOB on a Unix socket");
+        }
+        self.truncated.set(false);
+        let front = a.files.borrow().front().map(|m| (m.0, m.1));
+        let Some((start, end)) = front else {
+            // No message. A seqpacket peer that is gone (or our SHUT_RD) is end of file; a
+            // datagram peer's close is not.
+            let rx = self.rx.borrow();
+            let closed = rx.as_ref().is_none_or(|r| r.pipe.writers.get() == 0);
+            if self.shut_rd.get() || (closed && self.kind == SOCK_SEQPACKET) {
+                return Ok((0, Vec::new()));
+            }
+            if self.nonblock(flags) {
+                bail!(EAGAIN);
+            }
+            return Err(Errno::new(crate::errors::EBLOCK));
+        };
+        let len = usize::try_from(end - start).unwrap_or(usize::MAX);
+        let n = want.min(len);
+        let iov = cap_iov(iov, n);
+        let rx = self.rx.borrow();
+        let Some(rx) = rx.as_ref() else {
+            return Ok((0, Vec::new()));
+        };
+        self.truncated.set(n < len);
+        if flags & MSG_PEEK != 0 {
+            if n > 0 {
+                peek(t, rx, &iov, true)?;
+            }
+            let files = a.files.borrow().front().map(|m| m.2.clone());
+            let got = if flags & MSG_TRUNC != 0 { len } else { n };
+            return Ok((got as u64, files.unwrap_or_default()));
+        }
+        if n > 0 {
+            let copied = pipe_io_opts(t, rx, &iov, Access::Write, true, false)?;
+            if copied as usize != n {
+                // The message was written whole: only a bad buffer stops the copy early.
+                bail!(EFAULT, "message copied {copied} of {n} bytes");
+            }
+        }
+        // The rest of the message goes.
+        {
+            let mut buf = rx.pipe.buf.borrow_mut();
+            let drop_n = (len - n).min(buf.len());
+            buf.drain(..drop_n);
+        }
+        rx.pipe.generation.set(rx.pipe.generation.get() + 1);
+        a.read.set(end);
+        let files = a.files.borrow_mut().pop_front().map(|m| m.2);
+        let got = if flags & MSG_TRUNC != 0 { len } else { n };
+        Ok((got as u64, files.unwrap_or_default()))
     }
 
     fn recv_bytes(&self, t: &mut Task, iov: &[(u64, usize)], flags: i32) -> SysResult {
@@ -258,6 +353,9 @@ impl UnixStream {
         flags: i32,
         files: Vec<Rc<File>>,
     ) -> SysResult {
+        if self.packets() {
+            return self.send_packet(t, iov, flags, files);
+        }
         let n = self.send(t, iov, flags)?;
         if let Some(a) = self.anc_tx.borrow().as_ref() {
             let start = a.written.get();
@@ -266,6 +364,53 @@ impl UnixStream {
             if n > 0 && !files.is_empty() {
                 a.files.borrow_mut().push_back((start, start + n, files));
             }
+        }
+        Ok(n)
+    }
+
+    /// Sends one message (datagram, seqpacket): all of it, or nothing (EMSGSIZE past the queue's
+    /// size, EAGAIN or a wait while it does not fit).
+    fn send_packet(
+        &self,
+        t: &mut Task,
+        iov: &[(u64, usize)],
+        flags: i32,
+        files: Vec<Rc<File>>,
+    ) -> SysResult {
+        let len: usize = iov.iter().map(|r| r.1).sum();
+        if len > PACKET_QUEUE {
+            bail!(EMSGSIZE, "a {len}-byte message");
+        }
+        if self.connected.get() && self.kind == SOCK_DGRAM {
+            let gone = self
+                .tx
+                .borrow()
+                .as_ref()
+                .is_some_and(|w| w.pipe.readers.get() == 0);
+            if gone {
+                bail!(ECONNREFUSED, "the peer is closed");
+            }
+        }
+        if let Some(w) = self.tx.borrow().as_ref() {
+            let p = &w.pipe;
+            if p.readers.get() > 0 && p.capacity.get() - p.buf.borrow().len() < len {
+                if self.nonblock(flags) {
+                    bail!(EAGAIN);
+                }
+                return Err(Errno::new(crate::errors::EBLOCK));
+            }
+        }
+        let n = if len > 0 {
+            self.send(t, iov, flags)?
+        } else {
+            // A zero-length message has no bytes, but is checked like one.
+            self.send(t, &[], flags)?
+        };
+        if let Some(a) = self.anc_tx.borrow().as_ref() {
+            let start = a.written.get();
+            a.written.set(start + n);
+            a.cred.set((t.tgid, t.creds.euid, t.creds.egid));
+            a.files.borrow_mut().push_back((start, start + n, files));
         }
         Ok(n)
     }
@@ -367,9 +512,18 @@ impl Anon for UnixStream {
         let mut ev = 0;
         let rx = self.rx.borrow();
         let tx = self.tx.borrow();
-        let peer_gone = self.shut_rd.get() || rx.as_ref().is_none_or(|r| r.pipe.writers.get() == 0);
+        // A datagram peer's close is no end of file (Linux shuts the survivor down only for
+        // stream and seqpacket pairs).
+        let peer_gone = self.shut_rd.get()
+            || (self.kind != SOCK_DGRAM && rx.as_ref().is_none_or(|r| r.pipe.writers.get() == 0));
+        let message = self.packets()
+            && self
+                .anc_rx
+                .borrow()
+                .as_ref()
+                .is_some_and(|a| !a.files.borrow().is_empty());
         if let Some(r) = rx.as_ref() {
-            if r.available() > 0 {
+            if r.available() > 0 || message {
                 ev |= libc::POLLIN | libc::POLLRDNORM;
             }
         }
@@ -442,17 +596,17 @@ pub fn socket(t: &mut Task, a: [u64; 6]) -> SysResult {
         bail!(EPROTONOSUPPORT, "protocol {proto}");
     }
     match kind {
-        SOCK_STREAM => {}
-        2 | 5 => {
-            t.k.log_partial("Unix datagram and seqpacket sockets".into());
+        SOCK_STREAM | SOCK_SEQPACKET => {}
+        SOCK_DGRAM => {
+            t.k.log_partial("unconnected Unix datagram sockets (socketpair works)".into());
             bail!(
                 ESOCKTNOSUPPORT,
-                "Unix datagram/seqpacket sockets are not implemented"
+                "unconnected Unix datagram sockets are not implemented"
             );
         }
         other => bail!(ESOCKTNOSUPPORT, "socket type {other}"),
     }
-    let sock = UnixStream::new(nonblock, (t.tgid, t.creds.euid, t.creds.egid));
+    let sock = UnixStream::new(kind, nonblock, (t.tgid, t.creds.euid, t.creds.egid));
     super::eventfd::install(t, Box::new(sock), cloexec)
 }
 
@@ -470,15 +624,9 @@ pub fn socketpair(t: &mut Task, a: [u64; 6]) -> SysResult {
     if proto != 0 && proto != AF_UNIX {
         bail!(EPROTONOSUPPORT, "protocol {proto}");
     }
-    match ty & SOCK_TYPE_MASK {
-        SOCK_STREAM => {}
-        2 | 5 => {
-            t.k.log_partial("socketpair of datagram or seqpacket Unix sockets".into());
-            bail!(
-                ESOCKTNOSUPPORT,
-                "Unix datagram/seqpacket pairs are not implemented"
-            );
-        }
+    let kind = ty & SOCK_TYPE_MASK;
+    match kind {
+        SOCK_STREAM | SOCK_DGRAM | SOCK_SEQPACKET => {}
         other => bail!(ESOCKTNOSUPPORT, "socket type {other}"),
     }
     // Check the result array is writable first: nothing is left behind on EFAULT.
@@ -487,8 +635,8 @@ pub fn socketpair(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     let me = (t.tgid, t.creds.euid, t.creds.egid);
     let nonblock = flags & libc::SOCK_NONBLOCK != 0;
-    let a_end = UnixStream::new(nonblock, me);
-    let b_end = UnixStream::new(nonblock, me);
+    let a_end = UnixStream::new(kind, nonblock, me);
+    let b_end = UnixStream::new(kind, nonblock, me);
     UnixStream::connect_pair(&a_end, &b_end);
     let cloexec = flags & libc::SOCK_CLOEXEC != 0;
     let limit = usize::try_from(t.rlimits[abi::RLIMIT_NOFILE].cur).unwrap_or(usize::MAX);
@@ -541,7 +689,7 @@ pub fn recvfrom(t: &mut Task, a: [u64; 6]) -> SysResult {
     let len = usize::try_from(a[2])
         .unwrap_or(usize::MAX)
         .min(abi::MAX_RW_COUNT);
-    let n = unix(&f).recv(t, &[(a[1], len)], flags & !(MSG_WAITALL | MSG_TRUNC))?;
+    let n = unix(&f).recv(t, &[(a[1], len)], flags & !MSG_WAITALL)?;
     if a[4] != 0 && a[5] != 0 {
         // A connected stream socket reports no source address.
         t.mm.write_obj(UserAddr(a[5]), &0u32)?;
@@ -724,11 +872,7 @@ pub fn recvmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
         controllen,
     } = msghdr(t, a[1])?;
     let s = unix(&f);
-    let (n, files) = s.recv_with_files(
-        t,
-        &iov,
-        flags & !(MSG_WAITALL | MSG_TRUNC | MSG_CMSG_CLOEXEC),
-    )?;
+    let (n, files) = s.recv_with_files(t, &iov, flags & !(MSG_WAITALL | MSG_CMSG_CLOEXEC))?;
     // No source address (a connected stream socket's peer is known).
     if name != 0 {
         t.mm.write_obj(UserAddr(a[1] + 8), &0u32)?;
@@ -752,7 +896,11 @@ pub fn recvmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
         (0, cred.is_some() || !files.is_empty())
     };
     t.mm.write_obj(UserAddr(a[1] + 40), &used)?;
-    t.mm.write_obj(UserAddr(a[1] + 48), &if truncated { MSG_CTRUNC } else { 0 })?;
+    let mut out_flags = if truncated { MSG_CTRUNC } else { 0 };
+    if s.packets() && s.truncated.get() {
+        out_flags |= MSG_TRUNC;
+    }
+    t.mm.write_obj(UserAddr(a[1] + 48), &out_flags)?;
     Ok(n)
 }
 
@@ -799,7 +947,7 @@ pub fn getsockopt(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     let int = |v: i32| v.to_ne_bytes().to_vec();
     let v = match name {
-        libc::SO_TYPE => int(SOCK_STREAM),
+        libc::SO_TYPE => int(s.kind),
         libc::SO_ERROR => int(0),
         libc::SO_DOMAIN => int(AF_UNIX),
         libc::SO_PROTOCOL => int(0),
@@ -965,6 +1113,7 @@ pub fn bind(t: &mut Task, a: [u64; 6]) -> SysResult {
         queue: RefCell::new(std::collections::VecDeque::new()),
         name: name.clone(),
         cred: Cell::new((t.tgid, t.creds.euid, t.creds.egid)),
+        kind: s.kind,
     });
     t.k.unix_names.borrow_mut().insert(key, Rc::downgrade(&l));
     *s.listener.borrow_mut() = Some(l);
@@ -1011,6 +1160,14 @@ pub fn connect(t: &mut Task, a: [u64; 6]) -> SysResult {
     let Some(l) = l.filter(|l| l.listening.get()) else {
         bail!(ECONNREFUSED);
     };
+    if l.kind != s.kind {
+        // Abstract names are looked up with their type (none found); a socket file is found,
+        // and then its type is wrong.
+        if name.first() == Some(&0) {
+            bail!(ECONNREFUSED, "no socket of this type has that name");
+        }
+        bail!(EPROTOTYPE, "a socket of another type listens there");
+    }
     if l.queue.borrow().len() > l.backlog.get() {
         if s.nonblocking() {
             bail!(EAGAIN, "the listener's backlog is full");
@@ -1018,7 +1175,7 @@ pub fn connect(t: &mut Task, a: [u64; 6]) -> SysResult {
         return Err(Errno::new(crate::errors::EBLOCK));
     }
     let me = (t.tgid, t.creds.euid, t.creds.egid);
-    let server = UnixStream::new(false, me);
+    let server = UnixStream::new(s.kind, false, me);
     UnixStream::connect_pair(s, &server);
     *server.name.borrow_mut() = Some(l.name.clone());
     *server.peer_name.borrow_mut() = s.name.borrow().clone();
