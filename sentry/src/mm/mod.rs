@@ -456,6 +456,10 @@ pub struct MmState {
     /// A vfork child's view of its parent's memory: its private ranges belong to the parent and
     /// are never released here.
     borrowed: bool,
+    /// A vfork child's view: its parent's state, where copy-on-write sharing is broken for it.
+    lender: Option<std::rc::Weak<RefCell<MmState>>>,
+    /// The vfork children's views of this state (dead or exec'd ones are skipped).
+    borrowers: Vec<std::rc::Weak<RefCell<MmState>>>,
 }
 
 impl Drop for MmState {
@@ -499,12 +503,28 @@ impl MmState {
             arg_range: (0, 0),
             env_range: (0, 0),
             borrowed: false,
+            lender: None,
+            borrowers: Vec::new(),
         }
     }
 
+    /// Whether a vfork child's view of this memory is live (not exited, not exec'd).
+    fn lent(&mut self) -> bool {
+        self.borrowers.retain(|w| {
+            w.upgrade()
+                .is_some_and(|b| b.try_borrow().map_or(true, |b| b.borrowed))
+        });
+        !self.borrowers.is_empty()
+    }
+
     /// A copy of this address space in `space` (fork): private memory shared copy-on-write
-    /// (nothing is copied now), shared memory shared.
+    /// (nothing is copied now), shared memory shared. A vfork child's view forking, or a thread
+    /// forking while a vfork child uses the memory, copies instead: the view's mappings could
+    /// not follow the write protection.
     pub fn fork_into(&mut self, space: PtraceAddressSpace) -> Result<MmState, Errno> {
+        if self.borrowed || self.lent() {
+            return self.fork_copy_into(space);
+        }
         self.write_protect_private()?;
         let mut child = self.empty_like(space);
         for (&start, seg) in &self.segments {
@@ -523,10 +543,39 @@ impl MmState {
         Ok(child)
     }
 
+    /// fork by copying: private memory copied now (only the ranges holding data: holes stay
+    /// holes), shared memory shared.
+    fn fork_copy_into(&self, space: PtraceAddressSpace) -> Result<MmState, Errno> {
+        let mut child = self.empty_like(space);
+        for (&start, seg) in &self.segments {
+            let len = seg.end - start;
+            let mut seg2 = Segment {
+                cow: false,
+                lazy: false,
+                ..seg.clone()
+            };
+            if seg.object.is_none() {
+                let off = self.memory.allocate(len)?;
+                if let Err(e) = self.memory.file.copy_data(seg.file_off, off, len) {
+                    self.memory.release(off, len);
+                    return Err(crate::errors::from_host(e));
+                }
+                seg2.file_off = off;
+            }
+            if let Err(e) = child.install(start, seg2.clone()) {
+                if seg.object.is_none() {
+                    self.memory.release(seg2.file_off, len);
+                }
+                return Err(e);
+            }
+        }
+        Ok(child)
+    }
+
     /// Maps the lazy segment containing `addr` after a fault there (SEGV_MAPERR); returns whether
     /// there was one, so that the access can be retried.
     pub fn fault_in(&mut self, addr: u64) -> Result<bool, Errno> {
-        let Some((start, seg)) = self.segment_at(addr) else {
+        let Some((_, seg)) = self.segment_at(addr) else {
             return Ok(false);
         };
         if !seg.lazy {
@@ -534,8 +583,14 @@ impl MmState {
         }
         // Writable copy-on-write memory is most likely touched to be written (a stack, data):
         // break the sharing now rather than map it read-only and fault again at once.
-        if seg.cow && seg.prot & PROT_WRITE != 0 && !self.borrowed {
-            return self.break_cow(addr);
+        if seg.cow && seg.prot & PROT_WRITE != 0 && self.break_cow(addr)? {
+            return Ok(true);
+        }
+        let Some((start, seg)) = self.segment_at(addr) else {
+            return Ok(false);
+        };
+        if !seg.lazy {
+            return Ok(true);
         }
         let (len, off, prot) = (seg.end - start, seg.file_off, seg.host_prot());
         self.space
@@ -605,9 +660,11 @@ impl MmState {
         let Some((start, seg)) = self.segment_at(addr) else {
             return Ok(false);
         };
-        // A vfork child's pages are its parent's: it never breaks sharing itself (see share_into).
-        if !seg.cow || seg.prot & PROT_WRITE == 0 || self.borrowed {
+        if !seg.cow || seg.prot & PROT_WRITE == 0 {
             return Ok(false);
+        }
+        if self.borrowed {
+            return self.break_cow_for_borrower(addr);
         }
         let (seg_end, seg_off, prot, lazy) = (seg.end, seg.file_off, seg.prot, seg.lazy);
         let page = page_down(addr);
@@ -662,6 +719,40 @@ impl MmState {
         Ok(true)
     }
 
+    /// A vfork child's write to copy-on-write memory: the sharing is broken in its parent (whose
+    /// memory it is), and the parent's new segment is mirrored in this view. No: the parent is
+    /// gone, or its segment there is not writable (the child made its view writable itself).
+    fn break_cow_for_borrower(&mut self, addr: u64) -> Result<bool, Errno> {
+        let Some(parent) = self.lender.as_ref().and_then(|w| w.upgrade()) else {
+            return Ok(false);
+        };
+        let Ok(mut p) = parent.try_borrow_mut() else {
+            return Ok(false);
+        };
+        if !p.break_cow(addr)? {
+            return Ok(false);
+        }
+        let Some((ps, pseg)) = p.segment_at(addr) else {
+            return Ok(false);
+        };
+        let (pend, poff) = (pseg.end, pseg.file_off);
+        drop(p);
+        self.split_at(ps);
+        self.split_at(pend);
+        let Some(seg) = self.segments.get_mut(&ps).filter(|s| s.end == pend) else {
+            // The child remapped the range meanwhile: not the parent's memory any more.
+            return Ok(false);
+        };
+        seg.file_off = poff;
+        seg.cow = false;
+        seg.lazy = false;
+        let prot = seg.host_prot();
+        self.space
+            .map_file(ps, pend - ps, poff, prot)
+            .map_err(platform_errno)?;
+        Ok(true)
+    }
+
     /// Breaks copy-on-write sharing wherever the guest may write in `[addr, addr + len)`, before
     /// the Sentry writes there.
     pub fn prepare_write(&mut self, addr: u64, len: usize) -> Result<(), Errno> {
@@ -672,9 +763,9 @@ impl MmState {
                 return Ok(());
             };
             let seg_end = seg.end;
-            if seg.cow && seg.prot & PROT_WRITE != 0 && !self.borrowed {
-                // Each call makes at least the page at `at` writable (or fails).
-                self.break_cow(at)?;
+            // Each successful break makes at least the page at `at` writable; where none could be
+            // made, the write itself fails (EFAULT) at the page still shared.
+            if seg.cow && seg.prot & PROT_WRITE != 0 && self.break_cow(at)? {
                 continue;
             }
             at = seg_end;
@@ -683,20 +774,10 @@ impl MmState {
     }
 
     /// The same memory seen from `space` (a vfork child until it execs or exits): writes are
-    /// the parent's. The child's own mappings made meanwhile are not seen by the parent.
-    /// Copy-on-write sharing of writable memory is broken first, in the parent, so that the
-    /// child's writes land where the parent sees them.
-    pub fn share_into(&mut self, space: PtraceAddressSpace) -> Result<MmState, Errno> {
-        let writable_cow: Vec<u64> = self
-            .segments
-            .iter()
-            .filter(|(_, s)| s.cow && s.prot & PROT_WRITE != 0)
-            .map(|(&k, _)| k)
-            .collect();
-        for start in writable_cow {
-            let end = self.segments.get(&start).map_or(start, |s| s.end);
-            self.prepare_write(start, usize::try_from(end - start).unwrap_or(0))?;
-        }
+    /// the parent's. The child's own mappings made meanwhile are not seen by the parent. The
+    /// child's writes to copy-on-write memory break the sharing in the parent
+    /// (`break_cow_for_borrower`; [`Mm::share_into`] links the two).
+    fn share_into(&self, space: PtraceAddressSpace) -> Result<MmState, Errno> {
         let mut child = self.empty_like(space);
         child.borrowed = true;
         for (&start, seg) in &self.segments {
@@ -726,6 +807,8 @@ impl MmState {
             arg_range: self.arg_range,
             env_range: self.env_range,
             borrowed: false,
+            lender: None,
+            borrowers: Vec::new(),
         }
     }
 
@@ -741,6 +824,7 @@ impl MmState {
             }
         }
         self.borrowed = false;
+        self.lender = None;
         self.mmap_base = self.max_addr;
         (self.brk_start, self.brk) = (0, 0);
         (self.stack_top, self.stack_bottom) = (0, 0);
@@ -1531,7 +1615,11 @@ impl Mm {
 
     /// The same memory seen from `space` (vfork).
     pub fn share_into(&self, space: PtraceAddressSpace) -> Result<Mm, Errno> {
-        Ok(Mm::from_state(self.s.borrow_mut().share_into(space)?))
+        let mut child = self.s.borrow().share_into(space)?;
+        child.lender = Some(Rc::downgrade(&self.s));
+        let child = Mm::from_state(child);
+        self.s.borrow_mut().borrowers.push(Rc::downgrade(&child.s));
+        Ok(child)
     }
 
     /// Breaks copy-on-write sharing after a write fault at `addr`; whether the write may be

@@ -100,14 +100,16 @@ impl FutexTable {
 }
 
 /// The key of the futex word at `addr` (EFAULT if unmapped, EINVAL if misaligned): a private
-/// futex is its address in its address space; a shared one the memory-file offset backing it,
-/// which every process mapping that memory sees.
+/// futex is its address in its address space; a shared one in shared memory the memory-file
+/// offset backing it, which every process mapping that memory sees. A shared futex in private
+/// memory is keyed like a private one, as Linux keys it by (mm, address): its backing moves when
+/// copy-on-write copies the page, and before that it is shared with processes forked since.
 pub fn key(t: &Task, addr: u64, private: bool) -> Result<Key, Errno> {
     if !addr.is_multiple_of(4) {
         bail!(EINVAL, "futex address not aligned");
     }
     match t.mm.backing_ranges(addr, 4).first() {
-        Some(&(_, 4)) if private => Ok((t.mm.id(), addr)),
+        Some(&(_, 4)) if private || t.mm.shared_view_at(addr).is_none() => Ok((t.mm.id(), addr)),
         Some(&(off, 4)) => Ok((0, off)),
         _ => bail!(EFAULT, "futex word not mapped"),
     }
@@ -126,10 +128,12 @@ fn word(t: &Task, addr: u64) -> Result<u32, Errno> {
 /// Wakes up to `n` waiters of the futex at `addr` (thread exit's clear_child_tid).
 pub fn wake_addr(t: &Task, addr: u64, n: usize) {
     // glibc waits on it with a shared-or-private futex as it pleases: wake both.
-    if let Ok(k) = key(t, addr, true) {
+    let private = key(t, addr, true).ok();
+    if let Some(k) = private {
         t.k.futex.borrow_mut().wake(k, n, BITSET_ALL);
     }
-    if let Ok(k) = key(t, addr, false) {
+    // (In private memory both keys are the same futex.)
+    if let Some(k) = key(t, addr, false).ok().filter(|&k| Some(k) != private) {
         t.k.futex.borrow_mut().wake(k, n, BITSET_ALL);
     }
 }
