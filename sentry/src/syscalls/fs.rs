@@ -306,8 +306,18 @@ pub(crate) fn pipe_io_opts(
     }
     let mut ranges = Vec::new();
     let mut total = 0usize;
+    // A read takes at most what is buffered: only that much of the buffer is looked up (and made
+    // writable, breaking copy-on-write sharing), not all of a large buffer for a few bytes. An
+    // empty pipe still checks the first byte.
+    let most = match access {
+        Access::Write => p.available().clamp(1, MAX_RW_COUNT),
+        Access::Read => MAX_RW_COUNT,
+    };
     for &(addr, len) in iov {
-        let len = len.min(MAX_RW_COUNT - total);
+        if total >= most {
+            break;
+        }
+        let len = len.min(most - total);
         let pre = t.mm.prefix_ranges(UserAddr(addr), len, access);
         let got: usize = pre.iter().map(|r| r.1).sum();
         ranges.extend(pre);
