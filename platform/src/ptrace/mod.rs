@@ -10,8 +10,8 @@
 //! pointing the stopped stub at its `syscall; int3` pair with the wanted registers and letting it
 //! run (`PTRACE_CONT`) to the `int3`.
 //!
-//! Only the first stub is spawned that way (a host fork of the Sentry and an exec); it then serves
-//! as a template that never runs guest code: each further address space is a clone of it, made by
+//! Only the first stub is spawned that way (a host fork of the Sentry and an exec), and, at the
+//! first fork, a template stub that never runs guest code: each further address space is a clone of it, made by
 //! injecting `clone(CLONE_PARENT | CLONE_PTRACE)`, so it starts clean, already traced by the Sentry
 //! and a child of the Sentry, with the template's vDSO placement. That is one injected syscall
 //! instead of a fork of the Sentry, an exec and nine clean-up syscalls.
@@ -97,8 +97,15 @@ impl Ptrace {
         vdso_at: Option<u64>,
     ) -> Result<PtraceAddressSpace, Error> {
         let mut template = self.template.borrow_mut();
+        // The first address space is spawned; the template is made at the first fork, with the
+        // forking process's vDSO placement (so that later forks can all be clones): a sandbox
+        // that never forks spawns one stub.
         if template.is_none() {
-            *template = Some(self.spawn_address_space(None)?);
+            if vdso_at.is_none() {
+                drop(template);
+                return self.spawn_address_space(None);
+            }
+            *template = Some(self.spawn_address_space(vdso_at)?);
         }
         if let Some(t) = template.as_mut() {
             if vdso_at.is_none() || vdso_at == t.vdso.map(|v| v.vvar_start) {
