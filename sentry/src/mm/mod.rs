@@ -185,6 +185,15 @@ impl Segment {
         self.object.is_some()
     }
 
+    /// The same segment in a new address space, not mapped there until its first fault (a part
+    /// beyond its object has nothing to map).
+    fn lazy_copy(&self) -> Segment {
+        Segment {
+            lazy: !self.beyond_object(),
+            ..self.clone()
+        }
+    }
+
     /// The protection the host maps it with: the guest's, without write while copy-on-write.
     fn host_prot(&self) -> u64 {
         if self.cow {
@@ -532,13 +541,7 @@ impl MmState {
             if seg.object.is_none() {
                 self.memory.share_private(seg.file_off, len);
             }
-            child.segments.insert(
-                start,
-                Segment {
-                    lazy: !seg.beyond_object(),
-                    ..seg.clone()
-                },
-            );
+            child.segments.insert(start, seg.lazy_copy());
         }
         Ok(child)
     }
@@ -781,13 +784,7 @@ impl MmState {
         let mut child = self.empty_like(space);
         child.borrowed = true;
         for (&start, seg) in &self.segments {
-            child.segments.insert(
-                start,
-                Segment {
-                    lazy: !seg.beyond_object(),
-                    ..seg.clone()
-                },
-            );
+            child.segments.insert(start, seg.lazy_copy());
         }
         Ok(child)
     }

@@ -357,15 +357,22 @@ impl UnixStream {
             return self.send_packet(t, iov, flags, files);
         }
         let n = self.send(t, iov, flags)?;
+        self.record_send(t, n, files, false);
+        Ok(n)
+    }
+
+    /// Records `n` bytes just sent: their position, the sender's credentials, and the files
+    /// sent with them; a `message` (datagram, seqpacket) is recorded even without files, as
+    /// its boundaries.
+    fn record_send(&self, t: &Task, n: u64, files: Vec<Rc<File>>, message: bool) {
         if let Some(a) = self.anc_tx.borrow().as_ref() {
             let start = a.written.get();
             a.written.set(start + n);
             a.cred.set((t.tgid, t.creds.euid, t.creds.egid));
-            if n > 0 && !files.is_empty() {
+            if message || (n > 0 && !files.is_empty()) {
                 a.files.borrow_mut().push_back((start, start + n, files));
             }
         }
-        Ok(n)
     }
 
     /// Sends one message (datagram, seqpacket): all of it, or nothing (EMSGSIZE past the queue's
@@ -400,18 +407,9 @@ impl UnixStream {
                 return Err(Errno::new(crate::errors::EBLOCK));
             }
         }
-        let n = if len > 0 {
-            self.send(t, iov, flags)?
-        } else {
-            // A zero-length message has no bytes, but is checked like one.
-            self.send(t, &[], flags)?
-        };
-        if let Some(a) = self.anc_tx.borrow().as_ref() {
-            let start = a.written.get();
-            a.written.set(start + n);
-            a.cred.set((t.tgid, t.creds.euid, t.creds.egid));
-            a.files.borrow_mut().push_back((start, start + n, files));
-        }
+        // (A zero-length message has no bytes, but is checked and recorded like one.)
+        let n = self.send(t, iov, flags)?;
+        self.record_send(t, n, files, true);
         Ok(n)
     }
 
