@@ -354,8 +354,16 @@ extern "C" fn on_timer(_: libc::c_int) {
     // The kick is sent from here, not after waitpid returns EINTR: the Sentry may not be in
     // waitpid yet (a guest resumed on the Sentry's CPU runs first), and would then wait for ever.
     let deadline = RUN_DEADLINE.load(Ordering::Relaxed);
-    if deadline != 0 && monotonic_ns() >= deadline {
+    if deadline == 0 {
+        return;
+    }
+    if monotonic_ns() >= deadline {
         kick_running();
+    } else {
+        // Armed for an earlier deadline (a guest that stopped on its own before it): arm again
+        // for this one. Without it, a timer firing between set_running and waitpid (no EINTR to
+        // re-arm from) left a guest that makes no syscalls running for ever.
+        arm_timer(deadline);
     }
 }
 
@@ -369,7 +377,8 @@ pub fn preempt_timer_init() -> Result<(), Error> {
         return Ok(());
     }
     // No SA_RESTART, so a wait the handler interrupts returns EINTR.
-    // SAFETY: the handler only touches atomics and calls clock_gettime and tgkill (signal-safe).
+    // SAFETY: the handler only touches atomics and calls clock_gettime, timer_settime and tgkill
+    // (all async-signal-safe).
     unsafe {
         let mut sa: libc::sigaction = std::mem::zeroed();
         sa.sa_sigaction = on_timer as extern "C" fn(libc::c_int) as usize;
