@@ -50,6 +50,10 @@ pub struct Proc {
     pub cont_report: bool,
     /// Signals other tasks sent it, made pending before it next runs.
     pub pending: Vec<(i32, super::signal::SigInfo)>,
+    /// Its CPU time (user, system, ns), recorded when it exits.
+    pub cpu: (i64, i64),
+    /// The CPU time of its children (and theirs) it has reaped: RUSAGE_CHILDREN, times().
+    pub children_cpu: (i64, i64),
 }
 
 /// prctl settings kept per process.
@@ -117,6 +121,8 @@ impl Procs {
                 pdeathsig: 0,
                 parent_thread: 0,
                 prctl: PrctlState::default(),
+                cpu: (0, 0),
+                children_cpu: (0, 0),
             },
         );
     }
@@ -326,6 +332,8 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
                 dumpable: 1,
                 ..parent_prctl
             },
+            cpu: (0, 0),
+            children_cpu: (0, 0),
         },
     );
     if f & CLONE_VFORK != 0 {
@@ -579,6 +587,9 @@ enum ChildEvent {
     Continued,
 }
 
+/// CPU time, (user, system) in nanoseconds.
+pub type CpuTime = (i64, i64);
+
 /// Finds a child of `t` matching `which` with an event the wait asks for (`want`: exits, stops,
 /// continues); consumes it unless `nowait` (a zombie is reaped). None if there are matching
 /// children but none has such an event; ECHILD if there are none.
@@ -587,7 +598,7 @@ fn find_event(
     which: impl Fn(i32, &Proc) -> bool,
     want: (bool, bool, bool),
     nowait: bool,
-) -> Result<Option<(i32, ChildEvent)>, Errno> {
+) -> Result<Option<(i32, ChildEvent, CpuTime)>, Errno> {
     let mut procs = t.k.procs.borrow_mut();
     let mine: Vec<i32> = procs
         .procs
@@ -602,6 +613,8 @@ fn find_event(
         let Some(p) = procs.procs.get_mut(&c) else {
             continue;
         };
+        // A reaped child's CPU time, with its reaped children's, goes to the parent's account.
+        let cpu = (p.cpu.0 + p.children_cpu.0, p.cpu.1 + p.children_cpu.1);
         let event = match (p.zombie, p.stop_report, p.cont_report) {
             (Some(s), _, _) if want.0 => ChildEvent::Exited(s),
             (None, Some(sig), _) if want.1 => ChildEvent::Stopped(sig),
@@ -612,14 +625,33 @@ fn find_event(
             match event {
                 ChildEvent::Exited(_) => {
                     procs.procs.remove(&c);
+                    if let Some(me) = procs.procs.get_mut(&t.tgid) {
+                        me.children_cpu.0 += cpu.0;
+                        me.children_cpu.1 += cpu.1;
+                    }
                 }
                 ChildEvent::Stopped(_) => p.stop_report = None,
                 ChildEvent::Continued => p.cont_report = false,
             }
         }
-        return Ok(Some((c, event)));
+        let cpu = if matches!(event, ChildEvent::Exited(_)) {
+            cpu
+        } else {
+            (0, 0)
+        };
+        return Ok(Some((c, event, cpu)));
     }
     Ok(None)
+}
+
+/// A `struct rusage` with CPU times `(user, system)` in ns (other fields 0).
+pub fn rusage(cpu: (i64, i64)) -> [i64; 18] {
+    let mut r = [0i64; 18];
+    r[0] = cpu.0 / 1_000_000_000;
+    r[1] = (cpu.0 % 1_000_000_000) / 1000;
+    r[2] = cpu.1 / 1_000_000_000;
+    r[3] = (cpu.1 % 1_000_000_000) / 1000;
+    r
 }
 
 pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -636,7 +668,7 @@ pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
     };
     let want = (true, options & WUNTRACED != 0, options & WCONTINUED != 0);
     match find_event(t, which, want, false)? {
-        Some((child, event)) => {
+        Some((child, event, cpu)) => {
             if status_addr != 0 {
                 let st = match event {
                     ChildEvent::Exited(s) => wait_status(s),
@@ -646,7 +678,7 @@ pub fn wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
                 t.mm.write_obj(UserAddr(status_addr), &st)?;
             }
             if rusage != 0 {
-                t.mm.write_obj(UserAddr(rusage), &[0i64; 18])?;
+                t.mm.write_obj(UserAddr(rusage), &self::rusage(cpu))?;
             }
             Ok(child as u64)
         }
@@ -686,7 +718,10 @@ pub fn waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
         options & WCONTINUED != 0,
     );
     match find_event(t, which, want, options & WNOWAIT != 0)? {
-        Some((child, event)) => {
+        Some((child, event, cpu)) => {
+            if a[4] != 0 {
+                t.mm.write_obj(UserAddr(a[4]), &rusage(cpu))?;
+            }
             if infop != 0 {
                 // siginfo_t: si_signo, si_errno, si_code, then si_pid, si_uid, si_status.
                 let mut si = [0u8; 128];
@@ -1033,6 +1068,10 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
                 .and_then(|p| p.group_exit)
                 .unwrap_or(status);
             let (pid, uid) = (t.tgid, t.creds.ruid);
+            let cpu = crate::syscalls::resource::cpu_times(&t);
+            if let Some(p) = k.procs.borrow_mut().procs.get_mut(&pid) {
+                p.cpu = cpu;
+            }
             let ppid = k.procs.borrow().ppid(pid);
             // A parent with SIGCHLD ignored (or SA_NOCLDWAIT) does not keep zombies.
             let ignores = tasks.iter().find(|p| p.tgid == ppid).is_some_and(|p| {

@@ -12,7 +12,8 @@ use crate::{bail, errno, host};
 const HZ: i64 = 100;
 
 /// The guest's user and system CPU time, in nanoseconds.
-fn cpu_times(t: &Task) -> (i64, i64) {
+/// The CPU time (user, system, ns) of the task's process (its stub).
+pub(crate) fn cpu_times(t: &Task) -> (i64, i64) {
     let ns = |kind| {
         host::clock_gettime(host::process_cpu_clock(t.stub_pid, kind))
             .map(|ts| ts.tv_sec * 1_000_000_000 + ts.tv_nsec)
@@ -27,12 +28,21 @@ pub fn times(t: &mut Task, a: [u64; 6]) -> SysResult {
     let (user, sys) = cpu_times(t);
     let ticks = |ns: i64| ns / (1_000_000_000 / HZ);
     if a[0] != 0 {
-        // struct tms: utime, stime, cutime, cstime (no children yet).
-        let tms: [i64; 4] = [ticks(user), ticks(sys), 0, 0];
+        // struct tms: utime, stime, cutime, cstime (the children reaped).
+        let (cu, cs) = children_cpu(t);
+        let tms: [i64; 4] = [ticks(user), ticks(sys), ticks(cu), ticks(cs)];
         t.mm.write_obj(UserAddr(a[0]), &tms)?;
     }
     let up = host::clock_gettime(libc::CLOCK_BOOTTIME).unwrap_or_default();
     Ok((up.tv_sec * HZ + up.tv_nsec / (1_000_000_000 / HZ)).cast_unsigned())
+}
+
+/// The CPU time of the children the task's process has reaped, and of theirs.
+fn children_cpu(t: &Task) -> (i64, i64) {
+    t.k.procs
+        .borrow()
+        .get(t.tgid)
+        .map_or((0, 0), |p| p.children_cpu)
 }
 
 pub fn getrusage(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -49,7 +59,11 @@ pub fn getrusage(t: &mut Task, a: [u64; 6]) -> SysResult {
             r[3] = (sys % 1_000_000_000) / 1000;
             r[4] = i64::try_from(t.mm.mapped_bytes() / 1024).unwrap_or(i64::MAX);
         }
-        -1 => {} // RUSAGE_CHILDREN: there are none yet.
+        -1 => {
+            // RUSAGE_CHILDREN: the children reaped (waited for), and theirs.
+            let cpu = crate::kernel::process::rusage(children_cpu(t));
+            r[..4].copy_from_slice(&cpu[..4]);
+        }
         _ => bail!(EINVAL),
     }
     t.mm.write_obj(UserAddr(a[1]), &r)?;
