@@ -389,8 +389,21 @@ pub fn pidfd_pid(t: &Task, fd: i32) -> Result<i32, Errno> {
     }
 }
 
+/// The process a pidfd_send_signal fd names: a pidfd, or (as Linux allows) an open /proc/PID
+/// directory.
+fn signal_target(t: &Task, fd: i32) -> Result<i32, Errno> {
+    if let Some(File::Vfs(of)) = t.fds.get(fd).as_deref() {
+        if let crate::vfs::Kind::Dir(d) = &of.inode.kind {
+            if let Some(crate::vfs::proc::DirKind::Pid(pid)) = d.synth {
+                return Ok(pid);
+            }
+        }
+    }
+    pidfd_pid(t, fd)
+}
+
 pub fn pidfd_send_signal(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let pid = pidfd_pid(t, fd_arg(a[0]))?;
+    let pid = signal_target(t, fd_arg(a[0]))?;
     if a[3] != 0 {
         bail!(EINVAL, "flags");
     }

@@ -250,7 +250,7 @@ table! {
     SYS_SIGNALFD => anonfd::signalfd, Full, [Fd, Ptr, Int];
     SYS_SIGNALFD4 => anonfd::signalfd4, Full, [Fd, Ptr, Int, Hex];
     SYS_PIDFD_OPEN => anonfd::pidfd_open, Full, [Int, Hex];
-    SYS_PIDFD_SEND_SIGNAL => anonfd::pidfd_send_signal, Partial("a given siginfo is not used (SI_USER is sent)"), [Fd, Sig, Ptr, Hex];
+    SYS_PIDFD_SEND_SIGNAL => anonfd::pidfd_send_signal, Partial("a given siginfo is not used (SI_USER is sent); /proc/PID directories work for the caller's own PID only (procfs shows only it)"), [Fd, Sig, Ptr, Hex];
     SYS_SOCKET => socket::socket, Partial("AF_UNIX SOCK_STREAM and SOCK_SEQPACKET; unconnected SOCK_DGRAM ESOCKTNOSUPPORT (socketpair has it); other families EAFNOSUPPORT (no network sockets yet)"), [Int, Hex, Int];
     SYS_BIND => socket::bind, Full, [Fd, Ptr, Int];
     SYS_LISTEN => socket::listen, Full, [Fd, Int];
