@@ -376,9 +376,9 @@ pub fn preempt_timer_init() -> Result<(), Error> {
     if TIMER.load(Ordering::Relaxed) != NO_TIMER {
         return Ok(());
     }
-    // No SA_RESTART, so a wait the handler interrupts returns EINTR.
-    // SAFETY: the handler only touches atomics and calls clock_gettime, timer_settime and tgkill
-    // (all async-signal-safe).
+    // No SA_RESTART, so a wait the handler interrupts returns EINTR. The handler only touches
+    // atomics and calls clock_gettime, timer_settime and tgkill, all async-signal-safe.
+    // SAFETY: installs an async-signal-safe handler (above) with an empty mask.
     unsafe {
         let mut sa: libc::sigaction = std::mem::zeroed();
         sa.sa_sigaction = on_timer as extern "C" fn(libc::c_int) as usize;

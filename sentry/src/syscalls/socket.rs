@@ -297,13 +297,14 @@ impl UnixStream {
             return Ok((0, Vec::new()));
         };
         self.truncated.set(n < len);
+        // MSG_TRUNC: the message's real length.
+        let got = if flags & MSG_TRUNC != 0 { len } else { n } as u64;
         if flags & MSG_PEEK != 0 {
             if n > 0 {
                 peek(t, rx, &iov, true)?;
             }
             let files = a.files.borrow().front().map(|m| m.2.clone());
-            let got = if flags & MSG_TRUNC != 0 { len } else { n };
-            return Ok((got as u64, files.unwrap_or_default()));
+            return Ok((got, files.unwrap_or_default()));
         }
         if n > 0 {
             let copied = pipe_io_opts(t, rx, &iov, Access::Write, true, false)?;
@@ -321,8 +322,7 @@ impl UnixStream {
         rx.pipe.generation.set(rx.pipe.generation.get() + 1);
         a.read.set(end);
         let files = a.files.borrow_mut().pop_front().map(|m| m.2);
-        let got = if flags & MSG_TRUNC != 0 { len } else { n };
-        Ok((got as u64, files.unwrap_or_default()))
+        Ok((got, files.unwrap_or_default()))
     }
 
     fn recv_bytes(&self, t: &mut Task, iov: &[(u64, usize)], flags: i32) -> SysResult {
