@@ -1,5 +1,5 @@
-//! `runrs`: run a program in a fresh sandbox (`runrs do`), and print the syscall table
-//! (`runrs syscalls`). The OCI verbs and the containerd shim come with the OCI issue.
+//! `runrs`: run a program in a fresh sandbox (`runrs do`), the OCI runtime verbs (runc's command
+//! line: [`oci`]), and the syscall table (`runrs syscalls`).
 
 #![forbid(unsafe_code)]
 
@@ -15,6 +15,8 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod oci;
+
 /// Exit status of `runrs` itself failing (not the guest's).
 const RUNTIME_FAILURE: u8 = 125;
 
@@ -25,10 +27,17 @@ const RUNTIME_FAILURE: u8 = 125;
     about = "A user-space Linux kernel sandbox, in the spirit of gVisor"
 )]
 struct Cli {
+    #[command(flatten)]
+    globals: oci::Globals,
+    /// Accepted for runc compatibility (the Sentry's log level follows RUNRS_LOG).
+    #[arg(long)]
+    debug: bool,
     #[command(subcommand)]
     command: Command,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run PROGRAM in a fresh sandbox; exits with its status (128+N if signal N killed it).
@@ -38,6 +47,75 @@ enum Command {
     /// Serve host directories to a Sentry (started by runrs itself; the channel is stdin).
     #[command(hide = true)]
     Gofer(GoferArgs),
+    /// Create a container from a bundle (the process waits for `start`).
+    Create(oci::CreateArgs),
+    /// Start the process of a created container.
+    Start { id: String },
+    /// Create and start a container, and wait for it (unless --detach).
+    Run(oci::RunArgs),
+    /// Print a container's state (JSON).
+    State { id: String },
+    /// Send a signal (default SIGTERM) to a container's init, or to all its processes.
+    Kill {
+        /// Send it to every process of the container.
+        #[arg(long, short = 'a')]
+        all: bool,
+        id: String,
+        #[arg(default_value = "SIGTERM")]
+        signal: String,
+    },
+    /// Delete a container (running ones only with --force).
+    Delete {
+        #[arg(long, short = 'f')]
+        force: bool,
+        id: String,
+    },
+    /// Run a new process in a running container.
+    Exec(oci::ExecArgs),
+    /// List containers.
+    #[command(alias = "ls")]
+    List {
+        #[arg(long, short = 'f', default_value = "table")]
+        format: String,
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// List a container's processes.
+    Ps {
+        #[arg(long, short = 'f', default_value = "table")]
+        format: String,
+        id: String,
+        /// Options for ps(1): accepted, not used.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        ps_args: Vec<String>,
+    },
+    /// Stop every process of a container from running.
+    Pause { id: String },
+    /// Let a paused container run again.
+    Resume { id: String },
+    /// Write a default config.json.
+    Spec {
+        #[arg(long, short = 'b')]
+        bundle: Option<PathBuf>,
+        #[arg(long)]
+        rootless: bool,
+    },
+    /// Print what this runtime supports (JSON).
+    Features,
+    /// Print a container's resource usage (once with --stats, else every interval).
+    Events {
+        #[arg(long)]
+        stats: bool,
+        #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+        interval: std::time::Duration,
+        id: String,
+    },
+    /// Register runrs with Docker (daemon.json) and install the containerd shim; prints the
+    /// containerd configuration.
+    Install(oci::shim::InstallArgs),
+    /// The Sentry of a container (started by `runrs create`).
+    #[command(hide = true)]
+    Boot(oci::boot::BootArgs),
 }
 
 #[derive(Parser)]
@@ -119,8 +197,39 @@ enum Placement {
 }
 
 fn main() -> ExitCode {
+    if std::env::args_os()
+        .next()
+        .and_then(|a| Path::new(&a).file_name().map(|n| n == oci::shim::NAME))
+        .unwrap_or(false)
+    {
+        return oci::shim::main();
+    }
     let cli = Cli::parse();
+    let _ = cli.debug;
+    let g = &cli.globals;
     match cli.command {
+        Command::Create(a) => oci::finish(g, oci::create(g, &a, "create")),
+        Command::Start { id } => oci::finish(g, oci::start(g, &id)),
+        Command::Run(a) => oci::finish(g, oci::run(g, &a)),
+        Command::State { id } => oci::finish(g, oci::state_cmd(g, &id)),
+        Command::Kill { all, id, signal } => oci::finish(g, oci::kill(g, &id, &signal, all)),
+        Command::Delete { force, id } => oci::finish(g, oci::delete(g, &id, force)),
+        Command::Exec(a) => oci::finish(g, oci::exec(g, &a)),
+        Command::List { format, quiet } => oci::finish(g, oci::list(g, &format, quiet)),
+        Command::Ps { format, id, .. } => oci::finish(g, oci::ps(g, &id, &format)),
+        Command::Pause { id } => oci::finish(g, oci::pause(g, &id, true)),
+        Command::Resume { id } => oci::finish(g, oci::pause(g, &id, false)),
+        Command::Spec { bundle, rootless } => {
+            oci::finish(g, oci::spec_cmd(bundle.as_deref(), rootless))
+        }
+        Command::Features => oci::finish(g, oci::features()),
+        Command::Events {
+            stats,
+            interval,
+            id,
+        } => oci::finish(g, oci::events(g, &id, stats, interval)),
+        Command::Boot(a) => oci::boot::boot(g, &a),
+        Command::Install(a) => oci::finish(g, oci::shim::install(&a)),
         Command::Syscalls => {
             print!("{}", sentry::syscalls::markdown());
             ExitCode::SUCCESS
@@ -251,6 +360,8 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
                 overlay: v.overlay,
             })
             .collect(),
+        tmpfs_mounts: Vec::new(),
+        controlled: false,
     };
     let program = Program {
         path: args.command[0].as_bytes().to_vec(),
@@ -258,6 +369,10 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
         envp,
         cwd,
         stdio,
+        stdio_names: None,
+        identity: None,
+        rlimits: Vec::new(),
+        umask: None,
     };
     let result = Sandbox::new(config, program)
         .map_err(|e| match e {
@@ -294,7 +409,7 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
 }
 
 /// Starts the Gofer serving `mounts` (read-only), connected by a new channel as its stdin.
-fn start_gofer(
+pub(crate) fn start_gofer(
     mounts: &[String],
     cpu: Option<usize>,
 ) -> anyhow::Result<(gofer::Channel, std::process::Child)> {

@@ -342,6 +342,17 @@ extern "C" fn on_forwarded(sig: libc::c_int) {
     }
 }
 
+/// Wakes the scheduler from its idle sleep, and takes the CPU back from a running guest, so
+/// that it looks at what another thread of the Sentry queued for it (control requests).
+pub fn wake_scheduler() {
+    platform::ptrace::kick_running();
+    let w = WAKE_PIPE[1].load(std::sync::atomic::Ordering::Relaxed);
+    if w >= 0 {
+        // SAFETY: a one-byte write from a valid static buffer to our own non-blocking pipe.
+        unsafe { libc::write(w, b"x".as_ptr().cast(), 1) };
+    }
+}
+
 /// Catches [`FORWARD`] signals sent to the Sentry (they no longer end it) for
 /// [`take_forwarded`].
 pub fn forward_signals() -> io::Result<()> {

@@ -2,9 +2,11 @@
 //! handling every syscall the guest makes: memory ([`mm`]), tasks ([`kernel`]), and the syscall
 //! table ([`syscalls`]).
 //!
-//! unsafe code lives only in `mm::memfile` (the memory file mapping) and `host` (host calls with
-//! out-pointers); everything else is safe Rust over typed guest addresses.
+//! unsafe code lives only in `mm::memfile` (the memory file mapping), `host` (host calls with
+//! out-pointers) and `control` (taking ownership of fds the host gave us); everything else is
+//! safe Rust over typed guest addresses.
 
+pub mod control;
 pub mod errors;
 pub mod host;
 pub mod kernel;

@@ -53,6 +53,7 @@ const ALLOWED: &[(i64, &str)] = &[
     // The Gofer channel.
     (libc::SYS_sendmsg, "Gofer requests"),
     (libc::SYS_recvmsg, "Gofer replies and donated fds"),
+    (libc::SYS_accept4, "the control socket of an OCI container"),
     // The platform.
     (libc::SYS_ptrace, "running the guest"),
     (libc::SYS_wait4, "stub stops"),

@@ -7,6 +7,7 @@
 //!
 //! Lock order: none; everything here belongs to the one Sentry thread that traces the guest.
 
+pub mod control;
 pub mod exec;
 pub mod fd;
 pub mod process;
@@ -79,6 +80,10 @@ pub struct Config {
     pub host_vdso: bool,
     /// Host directories bound into the sandbox; volume N is the Gofer's mount N + 1.
     pub volumes: Vec<VolumeConfig>,
+    /// Further tmpfs mounts (paths in the sandbox), each with the `tmpfs_size` limit.
+    pub tmpfs_mounts: Vec<String>,
+    /// Driven through a control socket (the OCI runtime): the guest waits for `Start`.
+    pub controlled: bool,
 }
 
 /// A `--volume`: where it appears in the sandbox, and whether it is read-only.
@@ -144,6 +149,11 @@ pub struct Kernel {
     /// own namespace, never the host's.
     pub unix_names:
         RefCell<std::collections::HashMap<Vec<u8>, std::rc::Weak<syscalls::socket::Listener>>>,
+    /// The caller's resource limits and identity, read at setup: what processes start with.
+    pub host_rlimits: [abi::Rlimit; abi::RLIM_NLIMITS],
+    pub host_identity: Identity,
+    /// The OCI runtime's control of the sandbox (see [`control`]).
+    pub control: RefCell<control::State>,
 }
 
 impl Kernel {
@@ -432,6 +442,14 @@ pub struct Program {
     pub cwd: Vec<u8>,
     /// Host fds for the guest's fds 0, 1 and 2 (None: closed, as the caller's was).
     pub stdio: [Option<OwnedFd>; 3],
+    /// What /proc/PID/fd shows for them (None: asked of the host at setup).
+    pub stdio_names: Option<[Vec<u8>; 3]>,
+    /// Its identity (None: the caller's).
+    pub identity: Option<Identity>,
+    /// Resource limits other than the caller's (RLIMIT_* index, limit).
+    pub rlimits: Vec<(usize, abi::Rlimit)>,
+    /// Its umask (None: 022).
+    pub umask: Option<u32>,
 }
 
 /// A running sandbox: the platform, and its one task.
@@ -480,6 +498,9 @@ impl Sandbox {
             futex: RefCell::default(),
             timerfds: RefCell::default(),
             unix_names: RefCell::default(),
+            host_rlimits: std::array::from_fn(host::getrlimit),
+            host_identity: identity(),
+            control: RefCell::new(control::State::new(config.controlled)),
         });
         tracing::debug!(us = t0.elapsed().as_micros(), "platform ready");
         let gofer = Rc::new(gofer::Client::new(config.gofer));
@@ -489,28 +510,76 @@ impl Sandbox {
             config.overlay,
             config.tmpfs_size,
             &config.volumes,
+            &config.tmpfs_mounts,
             &memory,
         )?;
         tracing::debug!(us = t0.elapsed().as_micros(), "filesystem tree ready");
+        k.control.borrow_mut().root = Some(root.clone());
+        let task = new_process(&k, &root, program, 1)?;
+        tracing::debug!(us = t0.elapsed().as_micros(), "program loaded");
+        task.k.procs.borrow_mut().add_init(task.tgid);
+        // From here on, SIGINT, SIGTERM and the like are for the guest (set up before the
+        // lockdown: it makes a pipe).
+        if let Err(e) = host::forward_signals() {
+            tracing::warn!("host signals will not reach the guest: {e}");
+        }
+        Ok(Sandbox {
+            k: task.k.clone(),
+            tasks: std::collections::VecDeque::from([task]),
+        })
+    }
+
+    /// Locks the Sentry down (see [`crate::lockdown`]): call after `new`, before `run`.
+    pub fn lock_down(&self) -> Result<crate::lockdown::Report, crate::lockdown::LockdownError> {
+        crate::lockdown::lock_down()
+    }
+
+    /// Runs the guest to its end: until PID 1 exits (then every other process is killed, as
+    /// when a container's init exits).
+    pub fn run(mut self) -> Result<ExitStatus, platform::Error> {
+        process::schedule(&self.k, &mut self.tasks)
+    }
+}
+
+/// Makes process `pid` (its first task) running `program`, loaded and ready to run, in a new
+/// address space: the sandbox's first process, or one `runrs exec` starts.
+pub(crate) fn new_process(
+    k: &Rc<Kernel>,
+    root: &Rc<Inode>,
+    program: Program,
+    pid: i32,
+) -> Result<Task, StartError> {
+    let k = k.clone();
+    let memory = k.memory.clone();
+    let root = root.clone();
+    {
         let mut space = k.platform.new_address_space()?;
         let stub_pid = space.stub_pid();
         let ctx = space.new_context()?;
         let mm = Mm::new(memory.clone(), space, k.platform.max_user_address());
 
-        let mut rlimits = [abi::Rlimit::default(); abi::RLIM_NLIMITS];
-        for (i, r) in rlimits.iter_mut().enumerate() {
-            *r = host::getrlimit(i);
+        let mut rlimits = k.host_rlimits;
+        for &(i, r) in &program.rlimits {
+            if let Some(slot) = rlimits.get_mut(i) {
+                *slot = r;
+            }
         }
-        let creds = identity();
+        let creds = program
+            .identity
+            .clone()
+            .unwrap_or_else(|| k.host_identity.clone());
         let stack_limit = rlimits[abi::RLIMIT_STACK].cur;
         mm.state_mut().as_limit = rlimits[abi::RLIMIT_AS].cur;
         let fds = FdTable::default();
         for (i, fd) in program.stdio.into_iter().enumerate() {
             if let Some(fd) = fd {
-                // Setup-time read of the name the host gives it, for /proc/PID/fd.
-                let name = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
-                    .map(|p| p.into_os_string().into_encoded_bytes())
-                    .unwrap_or_else(|_| b"anon_inode:[unknown]".to_vec());
+                let name = match &program.stdio_names {
+                    Some(names) => names[i].clone(),
+                    // Setup-time read of the name the host gives it, for /proc/PID/fd.
+                    None => std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+                        .map(|p| p.into_os_string().into_encoded_bytes())
+                        .unwrap_or_else(|_| b"anon_inode:[unknown]".to_vec()),
+                };
                 fds.install_at(i, Rc::new(File::Host(fd::HostFile { fd, name })), false);
             }
         }
@@ -523,12 +592,12 @@ impl Sandbox {
             creds,
             signals: Signals::new([abi::KernelSigaction::default(); 64], 0),
             rlimits,
-            tid: 1,
-            tgid: 1,
+            tid: pid,
+            tgid: pid,
             clear_child_tid: 0,
             robust_list: (0, 0),
             rseq: None,
-            umask: 0o022,
+            umask: program.umask.unwrap_or(0o022) & 0o777,
             fs: FsContext {
                 cwd: root.clone(),
                 root: root.clone(),
@@ -561,7 +630,7 @@ impl Sandbox {
         let path = find_program(&task, &program.path, &program.envp).map_err(exec_err)?;
         let cwd = task.fs.cwd.clone();
         let prepared = exec::prepare(&task, &cwd, &path, program.argv).map_err(exec_err)?;
-        tracing::debug!(us = t0.elapsed().as_micros(), "program read");
+
         let execfn = String::from_utf8_lossy(&path).into_owned();
         let loaded = loader::load(
             &mut task.mm.state_mut(),
@@ -586,33 +655,13 @@ impl Sandbox {
             },
         )?;
         task.regs = loaded.regs;
-        tracing::debug!(us = t0.elapsed().as_micros(), "program loaded");
+
         task.exe = Some((prepared.exe, prepared.exe_path));
         // As Linux: the base name of the path exec was given (a symlink's own name, a script's
         // name), at most 15 bytes.
         let base = path.rsplit(|&c| c == b'/').next().unwrap_or(&path);
         task.comm = base[..base.len().min(15)].to_vec();
-        task.k.procs.borrow_mut().add_init(task.tgid);
-        // From here on, SIGINT, SIGTERM and the like are for the guest (set up before the
-        // lockdown: it makes a pipe).
-        if let Err(e) = host::forward_signals() {
-            tracing::warn!("host signals will not reach the guest: {e}");
-        }
-        Ok(Sandbox {
-            k: task.k.clone(),
-            tasks: std::collections::VecDeque::from([task]),
-        })
-    }
-
-    /// Locks the Sentry down (see [`crate::lockdown`]): call after `new`, before `run`.
-    pub fn lock_down(&self) -> Result<crate::lockdown::Report, crate::lockdown::LockdownError> {
-        crate::lockdown::lock_down()
-    }
-
-    /// Runs the guest to its end: until PID 1 exits (then every other process is killed, as
-    /// when a container's init exits).
-    pub fn run(mut self) -> Result<ExitStatus, platform::Error> {
-        process::schedule(&self.k, &mut self.tasks)
+        Ok(task)
     }
 }
 
@@ -629,6 +678,7 @@ fn build_tree(
     overlay: Overlay,
     tmpfs_size: u64,
     volumes: &[VolumeConfig],
+    tmpfs_mounts: &[String],
     memory: &Arc<Memory>,
 ) -> Result<Rc<Inode>, StartError> {
     let setup_err = |e: crate::errors::Errno| StartError::Exec {
@@ -826,6 +876,18 @@ fn build_tree(
         Some(tmpfs_size),
     );
     add("/tmp", tmp, 0o1777, &|_| {});
+    for path in tmpfs_mounts {
+        let fs = Fs::new(
+            memory,
+            FsKind::Tmpfs,
+            next_dev(),
+            "tmpfs",
+            0x0102_1994,
+            false,
+            Some(tmpfs_size),
+        );
+        add(path, fs, 0o1777, &|_| {});
+    }
     for (i, v) in volumes.iter().enumerate() {
         let fid = (i + 1) as u64;
         let (reply, _) = gofer

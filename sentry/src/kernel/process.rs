@@ -128,7 +128,7 @@ impl Procs {
     }
 
     /// A new PID (the lowest unused above the last, wrapping at pid_max).
-    fn alloc(&mut self) -> Result<i32, Errno> {
+    pub(crate) fn alloc(&mut self) -> Result<i32, Errno> {
         for _ in 0..4_194_304 {
             let pid = self.next_pid;
             self.next_pid = if pid >= 4_194_303 { 2 } else { pid + 1 };
@@ -990,6 +990,17 @@ fn end_thread(k: &Kernel, t: &mut Task) {
 /// Runs the sandbox's tasks until PID 1 ends; returns its status.
 pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus, platform::Error> {
     loop {
+        if crate::control::pending() {
+            if let Some(status) = super::control::handle(k, tasks) {
+                tasks.clear();
+                return Ok(status);
+            }
+        }
+        if k.control.borrow().hold != super::control::Hold::Running {
+            // Created and not started, or paused: no guest code runs; requests wake us.
+            crate::host::sleep_interruptible(None, &[]);
+            continue;
+        }
         tasks.extend(k.spawned.borrow_mut().drain(..));
         // Signals other tasks sent, then every signal a task can act on now: a default action,
         // or a handler (which interrupts the syscall the task waits in).
@@ -1080,6 +1091,7 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
             });
             drop(t);
             exited(k, pid, uid, status, ignores);
+            super::control::exited(k, pid, status);
             if pid == 1 {
                 // The container's init is gone: everything else goes too.
                 tasks.clear();

@@ -1,0 +1,198 @@
+//! config.json → what the sandbox is made of: the root filesystem, mounts, the process.
+
+use oci_spec::runtime::{Process, Spec};
+use std::path::{Path, PathBuf};
+
+/// A config.json that cannot be used, with runc's wording where runc has one.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct SpecError(pub String);
+
+/// Reads `bundle/config.json`.
+pub fn load(bundle: &Path) -> Result<Spec, SpecError> {
+    let path = bundle.join("config.json");
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(SpecError(
+                "JSON specification file config.json not found".into(),
+            ))
+        }
+        Err(e) => return Err(SpecError(format!("{}: {e}", path.display()))),
+    };
+    let spec: Spec = serde_json::from_slice(&bytes)
+        .map_err(|e| SpecError(format!("invalid config.json: {e}")))?;
+    Ok(spec)
+}
+
+/// Checks what create needs of a spec, as runc's validation does.
+pub fn validate(spec: &Spec) -> Result<(), SpecError> {
+    let process = spec
+        .process()
+        .as_ref()
+        .ok_or_else(|| SpecError("process property must not be empty".into()))?;
+    check_process(process)?;
+    let root = spec
+        .root()
+        .as_ref()
+        .ok_or_else(|| SpecError("root must be specified".into()))?;
+    if root.path().as_os_str().is_empty() {
+        return Err(SpecError("root.path is empty".into()));
+    }
+    Ok(())
+}
+
+/// Checks a process (of config.json, or of `exec --process`).
+pub fn check_process(process: &Process) -> Result<(), SpecError> {
+    if process.args().as_ref().is_none_or(Vec::is_empty) {
+        return Err(SpecError("args must not be empty".into()));
+    }
+    if process.cwd().as_os_str().is_empty() {
+        return Err(SpecError("cwd property must not be empty".into()));
+    }
+    if !process.cwd().is_absolute() {
+        return Err(SpecError("cwd must be an absolute path".into()));
+    }
+    Ok(())
+}
+
+/// The root filesystem's host path.
+pub fn rootfs(spec: &Spec, bundle: &Path) -> PathBuf {
+    let p = spec
+        .root()
+        .as_ref()
+        .map(|r| r.path().clone())
+        .unwrap_or_default();
+    if p.is_absolute() {
+        p
+    } else {
+        bundle.join(p)
+    }
+}
+
+/// A host directory bound into the container.
+#[derive(Clone, Debug)]
+pub struct Bind {
+    pub host: PathBuf,
+    pub guest: String,
+    pub readonly: bool,
+}
+
+/// What the sandbox mounts, from config.json's mounts.
+#[derive(Debug, Default)]
+pub struct Mounts {
+    pub binds: Vec<Bind>,
+    pub tmpfs: Vec<String>,
+    /// Mounts the sandbox cannot make (yet), with why: logged at create.
+    pub skipped: Vec<String>,
+}
+
+/// Mount points the sandbox always has, made by the Sentry itself (procfs, devfs, devpts,
+/// sysfs, tmpfs for /dev/shm and /tmp; mqueue and cgroup as empty directories).
+const BUILT_IN: [&str; 8] = [
+    "/proc",
+    "/dev",
+    "/dev/pts",
+    "/dev/shm",
+    "/dev/mqueue",
+    "/sys",
+    "/sys/fs/cgroup",
+    "/tmp",
+];
+
+pub fn mounts(spec: &Spec, bundle: &Path) -> Mounts {
+    let mut out = Mounts::default();
+    for m in spec.mounts().iter().flatten() {
+        let dest = m
+            .destination()
+            .to_string_lossy()
+            .trim_end_matches('/')
+            .to_string();
+        let opts = m.options().clone().unwrap_or_default();
+        let typ = m.typ().clone().unwrap_or_default();
+        let bind = typ == "bind" || opts.iter().any(|o| o == "bind" || o == "rbind");
+        if !dest.starts_with('/') || dest.split('/').any(|c| c == "..") {
+            out.skipped.push(format!("{dest}: not an absolute path"));
+            continue;
+        }
+        if bind {
+            let Some(src) = m.source() else {
+                out.skipped
+                    .push(format!("{dest}: bind mount without a source"));
+                continue;
+            };
+            let src = if src.is_absolute() {
+                src.clone()
+            } else {
+                bundle.join(src)
+            };
+            if src.is_dir() {
+                out.binds.push(Bind {
+                    host: src,
+                    guest: dest,
+                    readonly: opts.iter().any(|o| o == "ro"),
+                });
+            } else {
+                out.skipped.push(format!(
+                    "{dest}: bind mounts of single files are not supported yet (the image's own file is used)"
+                ));
+            }
+            continue;
+        }
+        if BUILT_IN.contains(&dest.as_str()) {
+            continue;
+        }
+        if typ == "tmpfs" {
+            out.tmpfs.push(dest);
+        } else {
+            out.skipped
+                .push(format!("{dest}: {typ} mounts are not supported"));
+        }
+    }
+    out
+}
+
+/// The RLIMIT_* index of a config.json rlimit type.
+pub fn rlimit_index(name: &str) -> Option<usize> {
+    const NAMES: [&str; 16] = [
+        "RLIMIT_CPU",
+        "RLIMIT_FSIZE",
+        "RLIMIT_DATA",
+        "RLIMIT_STACK",
+        "RLIMIT_CORE",
+        "RLIMIT_RSS",
+        "RLIMIT_NPROC",
+        "RLIMIT_NOFILE",
+        "RLIMIT_MEMLOCK",
+        "RLIMIT_AS",
+        "RLIMIT_LOCKS",
+        "RLIMIT_SIGPENDING",
+        "RLIMIT_MSGQUEUE",
+        "RLIMIT_NICE",
+        "RLIMIT_RTPRIO",
+        "RLIMIT_RTTIME",
+    ];
+    NAMES.iter().position(|&n| n == name)
+}
+
+/// The rlimits of a process, as (index, soft, hard).
+pub fn rlimits(process: &Process) -> Result<Vec<(usize, u64, u64)>, SpecError> {
+    let mut out = Vec::new();
+    for r in process.rlimits().iter().flatten() {
+        let name = serde_json::to_value(r.typ())
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let i = rlimit_index(&name)
+            .ok_or_else(|| SpecError(format!("unknown rlimit type {name:?}")))?;
+        if r.soft() > r.hard() {
+            return Err(SpecError(format!(
+                "{name}: soft limit {} above hard limit {}",
+                r.soft(),
+                r.hard()
+            )));
+        }
+        out.push((i, r.soft(), r.hard()));
+    }
+    Ok(out)
+}

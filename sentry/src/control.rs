@@ -1,0 +1,259 @@
+//! The control channel of a sandbox run by the OCI runtime (`runrs create`): a Unix
+//! SOCK_SEQPACKET socket in the container's state directory, through which `runrs start`,
+//! `kill`, `exec`, `ps`, `pause` and `resume` reach the Sentry.
+//!
+//! One message per request and per reply, JSON; an exec request carries the new process's stdio
+//! as SCM_RIGHTS. A thread of the Sentry accepts connections and reads requests (so a busy guest
+//! does not delay them); it queues each with its connection and wakes the scheduler, which acts
+//! on it between two guest steps and replies on the connection. The socket is made before the
+//! lockdown; afterwards the thread needs only accept4, recvmsg, sendmsg and close.
+
+use nix::sys::socket::{self, AddressFamily, MsgFlags, SockFlag, SockType, UnixAddr};
+use serde::{Deserialize, Serialize};
+use std::io::{IoSlice, IoSliceMut};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+/// The largest request or reply (an exec's arguments and environment).
+pub const MAX_MESSAGE: usize = 192 << 10;
+
+/// What a client asks of the Sentry.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Request {
+    /// Run the container's process (`runrs start`).
+    Start,
+    /// Send a signal to the container's init, or to every process (`runrs kill --all`).
+    Kill {
+        signal: i32,
+        all: bool,
+    },
+    /// Send a signal to one process of the sandbox (by its PID inside).
+    Signal {
+        pid: i32,
+        signal: i32,
+    },
+    /// Start a new process in the running sandbox (`runrs exec`); its stdio travel with the
+    /// request.
+    Exec(ExecRequest),
+    /// The sandbox's processes.
+    Ps,
+    /// Stop running guest code until `Resume`.
+    Pause,
+    Resume,
+}
+
+/// A process to start in a running sandbox.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ExecRequest {
+    pub args: Vec<String>,
+    pub env: Vec<String>,
+    pub cwd: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
+    pub umask: Option<u32>,
+    /// Which of fds 0, 1, 2 come with the request (in that order).
+    pub stdio: [bool; 3],
+    /// What the host calls them (for /proc/PID/fd).
+    pub stdio_names: [String; 3],
+}
+
+/// A process, as `Ps` reports it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ProcInfo {
+    pub pid: i32,
+    pub ppid: i32,
+    pub comm: String,
+}
+
+/// The Sentry's answer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Reply {
+    Ok,
+    Error(String),
+    /// An exec'd process started, with this PID inside the sandbox.
+    Started {
+        pid: i32,
+    },
+    /// An exec'd process ended: its exit code, or the signal that killed it.
+    Exited {
+        code: i32,
+        signal: i32,
+    },
+    Procs(Vec<ProcInfo>),
+}
+
+/// A request and the connection to answer on.
+pub struct Pending {
+    pub request: Request,
+    pub fds: Vec<OwnedFd>,
+    pub conn: Conn,
+}
+
+/// A client connection.
+pub struct Conn(OwnedFd);
+
+impl Conn {
+    /// Sends one reply; a client that went away is not an error of the Sentry's.
+    pub fn reply(&self, r: &Reply) {
+        let Ok(bytes) = serde_json::to_vec(r) else {
+            return;
+        };
+        let iov = [IoSlice::new(&bytes)];
+        if let Err(e) =
+            socket::sendmsg::<UnixAddr>(self.0.as_raw_fd(), &iov, &[], MsgFlags::MSG_NOSIGNAL, None)
+        {
+            tracing::debug!("control reply not delivered: {e}");
+        }
+    }
+}
+
+static QUEUE: Mutex<Vec<Pending>> = Mutex::new(Vec::new());
+static QUEUED: AtomicBool = AtomicBool::new(false);
+
+/// Whether requests wait (cheap: one atomic load, checked at every scheduling round).
+pub fn pending() -> bool {
+    QUEUED.load(Ordering::Acquire)
+}
+
+/// The requests received since the last call.
+pub fn take() -> Vec<Pending> {
+    QUEUED.store(false, Ordering::Release);
+    std::mem::take(&mut *QUEUE.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// Makes the listening socket `name` in the working directory (a relative name: state
+/// directories can be deeper than a socket path may be long).
+pub fn listen(name: &Path) -> nix::Result<OwnedFd> {
+    let fd = socket::socket(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    let addr = UnixAddr::new(name)?;
+    socket::bind(fd.as_raw_fd(), &addr)?;
+    socket::listen(&fd, socket::Backlog::new(16)?)?;
+    Ok(fd)
+}
+
+/// Serves the listening socket on a new thread for the rest of the Sentry's life.
+pub fn serve(listener: OwnedFd) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("control".into())
+        .spawn(move || loop {
+            match socket::accept4(listener.as_raw_fd(), SockFlag::SOCK_CLOEXEC) {
+                // SAFETY: accept4 returned a new fd that nothing else owns.
+                Ok(fd) => receive(unsafe { OwnedFd::from_raw_fd(fd) }),
+                Err(nix::errno::Errno::EINTR | nix::errno::Errno::ECONNABORTED) => {}
+                Err(e) => {
+                    tracing::warn!("control socket: {e}");
+                    return;
+                }
+            }
+        })
+        .map(|_| ())
+}
+
+/// Reads one request from a new connection and queues it.
+fn receive(conn: OwnedFd) {
+    let conn = Conn(conn);
+    let (request, fds) = match recv_message(conn.0.as_fd()) {
+        Ok(Some((bytes, fds))) => match serde_json::from_slice::<Request>(&bytes) {
+            Ok(r) => (r, fds),
+            Err(e) => {
+                conn.reply(&Reply::Error(format!("bad request: {e}")));
+                return;
+            }
+        },
+        Ok(None) => return,
+        Err(e) => {
+            tracing::debug!("control request: {e}");
+            return;
+        }
+    };
+    QUEUE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(Pending { request, fds, conn });
+    QUEUED.store(true, Ordering::Release);
+    crate::host::wake_scheduler();
+}
+
+/// Receives one message and the fds that came with it; None at end of file.
+pub fn recv_message(
+    fd: std::os::fd::BorrowedFd<'_>,
+) -> nix::Result<Option<(Vec<u8>, Vec<OwnedFd>)>> {
+    let mut buf = vec![0u8; MAX_MESSAGE];
+    let mut cmsg = nix::cmsg_space!([RawFd; 3]);
+    let (n, raw) = {
+        let mut iov = [IoSliceMut::new(&mut buf)];
+        let msg = socket::recvmsg::<UnixAddr>(
+            fd.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        )?;
+        let mut raw = Vec::new();
+        for c in msg.cmsgs()? {
+            if let socket::ControlMessageOwned::ScmRights(fds) = c {
+                raw.extend(fds);
+            }
+        }
+        (msg.bytes, raw)
+    };
+    // SAFETY: SCM_RIGHTS installed these fds in this process for us alone.
+    let fds = raw
+        .into_iter()
+        .map(|f| unsafe { OwnedFd::from_raw_fd(f) })
+        .collect();
+    if n == 0 {
+        return Ok(None);
+    }
+    buf.truncate(n);
+    Ok(Some((buf, fds)))
+}
+
+/// The client side: connects to the socket `name` in directory `dir`, sends `request` with
+/// `fds`, and returns the connection to read replies from.
+pub fn connect(dir: &Path, request: &Request, fds: &[RawFd]) -> std::io::Result<OwnedFd> {
+    let fd = socket::socket(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    // Through /proc/self/fd of an O_PATH handle of the directory: the path of a deep state
+    // directory would not fit in a socket address.
+    let dirfd = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+            .open(dir)?
+    };
+    let addr =
+        UnixAddr::new(format!("/proc/self/fd/{}/{}", dirfd.as_raw_fd(), SOCKET_NAME).as_str())?;
+    socket::connect(fd.as_raw_fd(), &addr)?;
+    let bytes = serde_json::to_vec(request).map_err(std::io::Error::other)?;
+    let iov = [IoSlice::new(&bytes)];
+    let rights = [socket::ControlMessage::ScmRights(fds)];
+    let cmsgs: &[socket::ControlMessage<'_>] = if fds.is_empty() { &[] } else { &rights };
+    socket::sendmsg::<UnixAddr>(fd.as_raw_fd(), &iov, cmsgs, MsgFlags::MSG_NOSIGNAL, None)?;
+    Ok(fd)
+}
+
+/// Reads the next reply on a client connection (None: the Sentry went away).
+pub fn read_reply(conn: &OwnedFd) -> std::io::Result<Option<Reply>> {
+    match recv_message(conn.as_fd())? {
+        Some((bytes, _)) => Ok(Some(
+            serde_json::from_slice(&bytes).map_err(std::io::Error::other)?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The control socket's name in the container's state directory.
+pub const SOCKET_NAME: &str = "sentry.sock";

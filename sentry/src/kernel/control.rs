@@ -1,0 +1,234 @@
+//! The scheduler's side of the control channel ([`crate::control`]): starting the container's
+//! process, signals from `runrs kill`, processes from `runrs exec`, `ps`, pause and resume.
+
+use super::signal::{self, SigInfo};
+use super::{ExitStatus, Identity, Kernel, Program, Task};
+use crate::control::{Conn, ExecRequest, Pending, ProcInfo, Reply, Request};
+use crate::vfs::Inode;
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::OwnedFd;
+use std::rc::Rc;
+
+/// Whether guest code runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hold {
+    Running,
+    /// Created, waiting for `Start`.
+    Created,
+    Paused,
+}
+
+/// What the control channel changes in the kernel.
+pub struct State {
+    pub hold: Hold,
+    /// The sandbox's root, where exec'd processes start.
+    pub root: Option<Rc<Inode>>,
+    /// Connections of `runrs exec` waiting for their process's exit, by PID.
+    pub exec_waiters: HashMap<i32, Conn>,
+}
+
+impl State {
+    pub fn new(controlled: bool) -> State {
+        State {
+            hold: if controlled {
+                Hold::Created
+            } else {
+                Hold::Running
+            },
+            root: None,
+            exec_waiters: HashMap::new(),
+        }
+    }
+}
+
+/// Acts on the queued requests. Returns the sandbox's status if one ended it (a signal to a
+/// container that never started).
+pub fn handle(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Option<ExitStatus> {
+    for Pending { request, fds, conn } in crate::control::take() {
+        tracing::debug!(?request, "control request");
+        let hold = k.control.borrow().hold;
+        match request {
+            Request::Start => {
+                if hold == Hold::Created {
+                    k.control.borrow_mut().hold = Hold::Running;
+                    conn.reply(&Reply::Ok);
+                } else {
+                    conn.reply(&Reply::Error(
+                        "cannot start an already running container".into(),
+                    ));
+                }
+            }
+            Request::Kill { signal, all } => {
+                if !(1..=abi::signal::SIGRTMAX).contains(&signal) {
+                    conn.reply(&Reply::Error(format!("invalid signal {signal}")));
+                    continue;
+                }
+                if hold == Hold::Created {
+                    // The process never ran: a signal whose default action ends it ends the
+                    // container, as it ends runc's waiting init.
+                    conn.reply(&Reply::Ok);
+                    if ends_unstarted(signal) {
+                        return Some(ExitStatus::Signaled {
+                            signo: signal,
+                            core: false,
+                        });
+                    }
+                    continue;
+                }
+                send(k, None, signal, all);
+                conn.reply(&Reply::Ok);
+            }
+            Request::Signal { pid, signal } => {
+                let live = k
+                    .procs
+                    .borrow()
+                    .get(pid)
+                    .is_some_and(|p| p.zombie.is_none());
+                if !live || !(1..=abi::signal::SIGRTMAX).contains(&signal) {
+                    conn.reply(&Reply::Error(format!("no process {pid}")));
+                } else {
+                    send(k, Some(pid), signal, false);
+                    conn.reply(&Reply::Ok);
+                }
+            }
+            Request::Exec(req) => {
+                if hold == Hold::Created {
+                    conn.reply(&Reply::Error("cannot exec in a created container".into()));
+                    continue;
+                }
+                match exec(k, req, fds) {
+                    Ok(task) => {
+                        let pid = task.tgid;
+                        conn.reply(&Reply::Started { pid });
+                        k.control.borrow_mut().exec_waiters.insert(pid, conn);
+                        tasks.push_back(task);
+                    }
+                    Err(e) => conn.reply(&Reply::Error(e)),
+                }
+            }
+            Request::Ps => {
+                let procs = k.procs.borrow();
+                let list = procs
+                    .procs
+                    .iter()
+                    .filter(|(_, p)| p.zombie.is_none())
+                    .map(|(&pid, p)| ProcInfo {
+                        pid,
+                        ppid: p.ppid,
+                        comm: tasks
+                            .iter()
+                            .find(|t| t.tgid == pid)
+                            .map(|t| String::from_utf8_lossy(&t.comm).into_owned())
+                            .unwrap_or_default(),
+                    })
+                    .collect();
+                conn.reply(&Reply::Procs(list));
+            }
+            Request::Pause => {
+                if hold == Hold::Running {
+                    k.control.borrow_mut().hold = Hold::Paused;
+                    conn.reply(&Reply::Ok);
+                } else {
+                    conn.reply(&Reply::Error("container not running".into()));
+                }
+            }
+            Request::Resume => {
+                if hold == Hold::Paused {
+                    k.control.borrow_mut().hold = Hold::Running;
+                    conn.reply(&Reply::Ok);
+                } else {
+                    conn.reply(&Reply::Error("container not paused".into()));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Signals whose default action ends a process.
+fn ends_unstarted(sig: i32) -> bool {
+    !matches!(
+        sig,
+        libc::SIGCHLD
+            | libc::SIGCONT
+            | libc::SIGURG
+            | libc::SIGWINCH
+            | libc::SIGSTOP
+            | libc::SIGTSTP
+            | libc::SIGTTIN
+            | libc::SIGTTOU
+    )
+}
+
+/// Queues `signal` for `pid` (None: the container's init), or for every process.
+fn send(k: &Kernel, pid: Option<i32>, sig: i32, all: bool) {
+    let info = SigInfo {
+        code: signal::SI_USER,
+        ..SigInfo::default()
+    };
+    let mut procs = k.procs.borrow_mut();
+    let target = pid.unwrap_or(1);
+    for (&p, proc) in procs.procs.iter_mut() {
+        if proc.zombie.is_none() && (all || p == target) {
+            proc.pending.push((sig, info));
+            if sig == libc::SIGCONT {
+                proc.stopped = None;
+            }
+        }
+    }
+}
+
+/// Starts the process an exec request asks for: a new session of its own, with no parent in
+/// the sandbox (as gVisor's exec'd processes), reaped by the Sentry.
+fn exec(k: &Rc<Kernel>, req: ExecRequest, fds: Vec<OwnedFd>) -> Result<Task, String> {
+    let root = k
+        .control
+        .borrow()
+        .root
+        .clone()
+        .ok_or("the sandbox has no root")?;
+    let mut fds = fds.into_iter();
+    let stdio = req
+        .stdio
+        .map(|present| if present { fds.next() } else { None });
+    let Some(path) = req.args.first().cloned() else {
+        return Err("no program to exec".into());
+    };
+    let pid = k.procs.borrow_mut().alloc().map_err(|e| e.to_string())?;
+    let program = Program {
+        path: path.clone().into_bytes(),
+        argv: req.args.into_iter().map(String::into_bytes).collect(),
+        envp: req.env.into_iter().map(String::into_bytes).collect(),
+        cwd: req.cwd.into_bytes(),
+        stdio,
+        stdio_names: Some(req.stdio_names.map(String::into_bytes)),
+        identity: Some(Identity {
+            ruid: req.uid,
+            euid: req.uid,
+            suid: req.uid,
+            rgid: req.gid,
+            egid: req.gid,
+            sgid: req.gid,
+            groups: req.groups,
+        }),
+        rlimits: Vec::new(),
+        umask: req.umask,
+    };
+    let task = super::new_process(k, &root, program, pid).map_err(|e| match e {
+        super::StartError::Exec { path, errno } => format!("exec: {path:?}: {errno}"),
+        e => e.to_string(),
+    })?;
+    k.procs.borrow_mut().add_init(pid);
+    Ok(task)
+}
+
+/// Tells the `runrs exec` waiting for `pid`, if any, how it ended.
+pub fn exited(k: &Kernel, pid: i32, status: ExitStatus) {
+    if let Some(conn) = k.control.borrow_mut().exec_waiters.remove(&pid) {
+        let (code, signal) = match status {
+            ExitStatus::Exited(c) => (i32::from(c), 0),
+            ExitStatus::Signaled { signo, .. } => (0, signo),
+        };
+        conn.reply(&Reply::Exited { code, signal });
+    }
+}
