@@ -224,7 +224,7 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
             let msg = if errno.code == libc::ENOENT && !path.contains('/') {
                 "executable file not found in $PATH".to_string()
             } else {
-                errno.description().to_string()
+                errno.description().to_lowercase()
             };
             Failure(format!(
                 "unable to start container process: exec: {path:?}: {msg}"

@@ -215,7 +215,14 @@ fn exec(k: &Rc<Kernel>, req: ExecRequest, fds: Vec<OwnedFd>) -> Result<Task, Str
         umask: req.umask,
     };
     let task = super::new_process(k, &root, program, pid).map_err(|e| match e {
-        super::StartError::Exec { path, errno } => format!("exec: {path:?}: {errno}"),
+        super::StartError::Exec { path, errno } => {
+            let msg = if errno.code == libc::ENOENT && !path.contains('/') {
+                "executable file not found in $PATH".to_string()
+            } else {
+                errno.description().to_lowercase()
+            };
+            format!("exec failed: unable to start container process: exec: {path:?}: {msg}")
+        }
         e => e.to_string(),
     })?;
     k.procs.borrow_mut().add_init(pid);

@@ -1,0 +1,820 @@
+//! The OCI runtime, as runc's users drive it: bundles built here (busybox-static in a rootfs and
+//! config.json from `runrs spec`), the runc command line with its life cycle, hooks and error
+//! paths, and a real containerd started by the tests running containers through
+//! `containerd-shim-runrs-v1`.
+//!
+//! Each test has its own state root; after each, nothing may be left behind: no state
+//! directory, no process of the container.
+
+use runrs_tests::{root, runrs_bin};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A scratch directory for one test (emptied first).
+fn scratch(name: &str) -> PathBuf {
+    let d = root().join("target/tmp/oci").join(name);
+    // Containers an earlier, failed run left.
+    for p in processes_mentioning(&d.to_string_lossy()) {
+        if let Some(pid) = p.split(':').next() {
+            let _ = Command::new("kill").args(["-9", pid]).status();
+        }
+    }
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("scratch dir");
+    d
+}
+
+const APPLETS: [&str; 14] = [
+    "sh", "echo", "cat", "ls", "sleep", "true", "false", "id", "hostname", "pwd", "rm", "mkdir",
+    "touch", "env",
+];
+
+/// A rootfs with busybox-static and its applets, /etc/passwd, and the usual empty directories.
+fn rootfs(dir: &Path) -> PathBuf {
+    let r = dir.join("rootfs");
+    for d in ["bin", "etc", "proc", "sys", "dev", "tmp", "root", "data"] {
+        std::fs::create_dir_all(r.join(d)).expect("mkdir");
+    }
+    std::fs::copy("/bin/busybox", r.join("bin/busybox")).expect("busybox-static (make deps)");
+    for a in APPLETS {
+        std::os::unix::fs::symlink("busybox", r.join("bin").join(a)).expect("symlink");
+    }
+    std::fs::write(r.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").expect("passwd");
+    r
+}
+
+/// A bundle in `dir` whose process runs `args`; `tweak` edits config.json.
+fn bundle(dir: &Path, args: &[&str], tweak: impl FnOnce(&mut Value)) -> PathBuf {
+    let b = dir.join("bundle");
+    std::fs::create_dir_all(&b).expect("bundle dir");
+    rootfs(&b);
+    let out = Command::new(runrs_bin())
+        .args(["spec", "--bundle"])
+        .arg(&b)
+        .output()
+        .expect("runrs spec");
+    assert!(out.status.success(), "runrs spec: {out:?}");
+    let path = b.join("config.json");
+    let mut spec: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("config.json")).expect("json");
+    spec["process"]["terminal"] = json!(false);
+    spec["process"]["args"] = json!(args);
+    spec["root"]["readonly"] = json!(false);
+    tweak(&mut spec);
+    std::fs::write(&path, serde_json::to_vec_pretty(&spec).expect("json")).expect("write");
+    b
+}
+
+/// What a runrs command did. Output goes through files, not pipes: a container's Sentry
+/// inherits them and outlives `create`.
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn runrs(state: &Path, args: &[&str]) -> Out {
+    runrs_in(state, args, None)
+}
+
+fn runrs_in(state: &Path, args: &[&str], cwd: Option<&Path>) -> Out {
+    let dir = state.parent().expect("state has a parent").join("out");
+    std::fs::create_dir_all(&dir).expect("out dir");
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let (o, e) = (dir.join(format!("{n}.out")), dir.join(format!("{n}.err")));
+    let mut cmd = Command::new(runrs_bin());
+    cmd.arg("--root")
+        .arg(state)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&o).expect("out"))
+        .stderr(std::fs::File::create(&e).expect("err"));
+    if let Some(c) = cwd {
+        cmd.current_dir(c);
+    }
+    let mut child = cmd.spawn().expect("spawn runrs");
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if t0.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("runrs {args:?} did not finish in 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Out {
+        code: status.code().unwrap_or(-1),
+        stdout: std::fs::read_to_string(&o).unwrap_or_default(),
+        stderr: std::fs::read_to_string(&e).unwrap_or_default(),
+    }
+}
+
+/// The container's state document.
+fn state(state_dir: &Path, id: &str) -> Value {
+    let o = runrs(state_dir, &["state", id]);
+    assert_eq!(o.code, 0, "state {id}: {}", o.stderr);
+    serde_json::from_str(&o.stdout).expect("state is JSON")
+}
+
+/// Waits until the container's status is `want`.
+fn wait_status(state_dir: &Path, id: &str, want: &str) {
+    let t0 = Instant::now();
+    loop {
+        let s = state(state_dir, id);
+        if s["status"] == want {
+            return;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "{id} never became {want}: {s}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn pid_alive(pid: i64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rfind(')')
+                .and_then(|i| s[i + 1..].split_whitespace().next().map(str::to_string))
+        })
+        .is_some_and(|st| st != "Z" && st != "X")
+}
+
+/// Host processes whose command line mentions `needle` (a container's state directory).
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if pid == std::process::id() as i32 {
+            continue;
+        }
+        if let Ok(c) = std::fs::read(format!("/proc/{pid}/cmdline")) {
+            let c = String::from_utf8_lossy(&c).replace('\0', " ");
+            if c.contains(needle) && pid_alive(i64::from(pid)) {
+                out.push(format!("{pid}: {c}"));
+            }
+        }
+    }
+    out
+}
+
+/// Nothing of `state_dir`'s containers is left: no state, no process.
+fn assert_clean(state_dir: &Path) {
+    let left: Vec<_> = std::fs::read_dir(state_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "state left behind: {left:?}");
+    let t0 = Instant::now();
+    loop {
+        let procs = processes_mentioning(&state_dir.to_string_lossy());
+        if procs.is_empty() {
+            return;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "processes left behind: {procs:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn run_reports_output_and_exit_status() {
+    let d = scratch("run");
+    let b = bundle(
+        &d,
+        &["sh", "-c", "echo hello; echo oops >&2; exit 3"],
+        |_| {},
+    );
+    let st = d.join("state");
+    let o = runrs(&st, &["run", "--bundle", b.to_str().unwrap(), "c1"]);
+    assert_eq!(o.code, 3, "{}", o.stderr);
+    assert_eq!(o.stdout, "hello\n");
+    assert_eq!(o.stderr, "oops\n");
+    assert_clean(&st);
+}
+
+#[test]
+fn create_start_state_delete_life_cycle() {
+    let d = scratch("lifecycle");
+    let b = bundle(&d, &["sh", "-c", "echo started; sleep 0.3; exit 0"], |_| {});
+    let st = d.join("state");
+    let pidfile = d.join("pid");
+    let o = runrs(
+        &st,
+        &[
+            "create",
+            "--bundle",
+            b.to_str().unwrap(),
+            "--pid-file",
+            pidfile.to_str().unwrap(),
+            "c1",
+        ],
+    );
+    assert_eq!(o.code, 0, "create: {}", o.stderr);
+    assert_eq!(o.stdout, "", "the process must not run before start");
+    let s = state(&st, "c1");
+    assert_eq!(s["status"], "created");
+    assert_eq!(s["id"], "c1");
+    assert_eq!(s["bundle"], b.to_str().unwrap());
+    assert_eq!(s["rootfs"], b.join("rootfs").to_str().unwrap());
+    let pid = s["pid"].as_i64().expect("pid");
+    assert_eq!(
+        std::fs::read_to_string(&pidfile).expect("pid file"),
+        pid.to_string()
+    );
+    assert!(pid_alive(pid));
+    let list = runrs(&st, &["list", "--format", "json"]);
+    let list: Value = serde_json::from_str(&list.stdout).expect("list json");
+    assert_eq!(list[0]["id"], "c1");
+    assert_eq!(list[0]["status"], "created");
+    let o = runrs(&st, &["start", "c1"]);
+    assert_eq!(o.code, 0, "start: {}", o.stderr);
+    wait_status(&st, "c1", "stopped");
+    assert_eq!(state(&st, "c1")["pid"], 0);
+    assert!(!pid_alive(pid));
+    let o = runrs(&st, &["delete", "c1"]);
+    assert_eq!(o.code, 0, "delete: {}", o.stderr);
+    assert_clean(&st);
+}
+
+#[test]
+fn errors_are_runcs() {
+    let d = scratch("errors");
+    let st = d.join("state");
+    let b = bundle(&d, &["sleep", "30"], |_| {});
+    let bs = b.to_str().unwrap();
+    let expect = |args: &[&str], msg: &str| {
+        let o = runrs(&st, args);
+        assert_eq!(o.code, 1, "{args:?}: {} {}", o.stdout, o.stderr);
+        assert!(
+            o.stderr.contains(msg) && o.stderr.contains("level=error"),
+            "{args:?}: wanted {msg:?}, got {}",
+            o.stderr
+        );
+    };
+    for verb in ["state", "start", "kill", "delete", "pause", "resume", "ps"] {
+        expect(&[verb, "nosuch"], "container does not exist");
+    }
+    expect(&["exec", "nosuch", "true"], "container does not exist");
+    expect(
+        &["create", "--bundle", bs, "bad/id"],
+        "invalid container ID format",
+    );
+    // A bundle without config.json, and one with a malformed one.
+    let empty = d.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    expect(
+        &["create", "--bundle", empty.to_str().unwrap(), "c2"],
+        "JSON specification file config.json not found",
+    );
+    std::fs::write(empty.join("config.json"), "{bad").unwrap();
+    expect(
+        &["create", "--bundle", empty.to_str().unwrap(), "c2"],
+        "invalid config.json",
+    );
+    expect(
+        &[
+            "create",
+            "--bundle",
+            d.join("nodir").to_str().unwrap(),
+            "c2",
+        ],
+        "no such file or directory",
+    );
+    // A program that is not there fails create, and leaves nothing.
+    let nb = bundle(&d.join("noprog"), &["nosuchprogram"], |_| {});
+    expect(
+        &["create", "--bundle", nb.to_str().unwrap(), "c3"],
+        "executable file not found in $PATH",
+    );
+    assert_clean(&st);
+    // A running container.
+    assert_eq!(runrs(&st, &["create", "--bundle", bs, "c1"]).code, 0);
+    expect(
+        &["create", "--bundle", bs, "c1"],
+        "container with given ID already exists",
+    );
+    expect(
+        &["exec", "c1", "true"],
+        "cannot exec in a created container",
+    );
+    assert_eq!(runrs(&st, &["start", "c1"]).code, 0);
+    expect(
+        &["start", "c1"],
+        "cannot start an already running container",
+    );
+    expect(&["resume", "c1"], "container not paused");
+    expect(
+        &["delete", "c1"],
+        "cannot delete container c1 that is not stopped: running",
+    );
+    expect(&["kill", "c1", "NOSUCHSIG"], "unknown signal");
+    assert_eq!(runrs(&st, &["kill", "c1", "KILL"]).code, 0);
+    wait_status(&st, "c1", "stopped");
+    expect(
+        &["start", "c1"],
+        "cannot start a container that has stopped",
+    );
+    expect(&["kill", "c1"], "container not running");
+    expect(&["pause", "c1"], "container not running");
+    assert_eq!(runrs(&st, &["delete", "c1"]).code, 0);
+    // --force on what is not there succeeds, as runc's.
+    assert_eq!(runrs(&st, &["delete", "--force", "c1"]).code, 0);
+    assert_clean(&st);
+}
+
+#[test]
+fn delete_force_kills_a_running_container() {
+    let d = scratch("force");
+    let b = bundle(&d, &["sh", "-c", "sleep 100 & sleep 100"], |_| {});
+    let st = d.join("state");
+    let o = runrs(&st, &["run", "-d", "--bundle", b.to_str().unwrap(), "c1"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let pid = state(&st, "c1")["pid"].as_i64().unwrap();
+    assert!(pid_alive(pid));
+    let o = runrs(&st, &["delete", "--force", "c1"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(!pid_alive(pid));
+    assert_clean(&st);
+}
+
+#[test]
+fn kill_delivers_signals_to_the_guest() {
+    let d = scratch("kill");
+    let b = bundle(
+        &d,
+        &[
+            "sh",
+            "-c",
+            "trap 'echo got TERM; exit 7' TERM; echo ready; while true; do sleep 0.05; done",
+        ],
+        |_| {},
+    );
+    let st = d.join("state");
+    let o = runrs(&st, &["create", "--bundle", b.to_str().unwrap(), "c1"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(runrs(&st, &["start", "c1"]).code, 0);
+    // The trap is set once "ready" is out; the create's output file holds it.
+    let out_dir = d.join("out");
+    let t0 = Instant::now();
+    while !std::fs::read_dir(&out_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|s| s.contains("ready")))
+    {
+        assert!(t0.elapsed() < Duration::from_secs(20), "never ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = runrs(&st, &["kill", "c1", "TERM"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    wait_status(&st, "c1", "stopped");
+    let all: String = std::fs::read_dir(&out_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
+    assert!(all.contains("got TERM"), "{all}");
+    assert_eq!(runrs(&st, &["delete", "c1"]).code, 0);
+    assert_clean(&st);
+}
+
+#[test]
+fn exec_runs_in_the_running_container() {
+    let d = scratch("exec");
+    let b = bundle(
+        &d,
+        &["sh", "-c", "echo from init > /tmp/mark; sleep 100"],
+        |s| {
+            s["process"]["env"] = json!(["PATH=/bin", "FROM_CONFIG=yes"]);
+        },
+    );
+    let st = d.join("state");
+    assert_eq!(
+        runrs(&st, &["run", "-d", "--bundle", b.to_str().unwrap(), "c1"]).code,
+        0
+    );
+    // The exec'd process sees the init's tmpfs, the config's environment plus -e, and its own
+    // exit status comes back.
+    let mut o = runrs(
+        &st,
+        &[
+            "exec", "-e", "EXTRA=1", "c1", "sh", "-c",
+            "while [ ! -e /tmp/mark ]; do sleep 0.01; done; cat /tmp/mark; echo $FROM_CONFIG $EXTRA; exit 5",
+        ],
+    );
+    assert_eq!(o.code, 5, "{}", o.stderr);
+    assert_eq!(o.stdout, "from init\nyes 1\n");
+    // A process.json, as containerd's shim passes it, with another user.
+    let p = d.join("process.json");
+    std::fs::write(
+        &p,
+        serde_json::to_vec(&json!({
+            "args": ["sh", "-c", "id -u; id -g; pwd"],
+            "cwd": "/tmp",
+            "env": ["PATH=/bin"],
+            "user": {"uid": 1000, "gid": 1001}
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    o = runrs(&st, &["exec", "--process", p.to_str().unwrap(), "c1"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stdout, "1000\n1001\n/tmp\n");
+    // A program that is not there.
+    o = runrs(&st, &["exec", "c1", "/bin/nosuch"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("no such file"), "{}", o.stderr);
+    // Detached: the PID file names a host process that ends with the exec'd process.
+    let pidfile = d.join("exec.pid");
+    o = runrs(
+        &st,
+        &[
+            "exec",
+            "--detach",
+            "--pid-file",
+            pidfile.to_str().unwrap(),
+            "c1",
+            "sleep",
+            "0.2",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let epid: i64 = std::fs::read_to_string(&pidfile)
+        .expect("exec pid file")
+        .parse()
+        .unwrap();
+    let t0 = Instant::now();
+    while pid_alive(epid) {
+        assert!(t0.elapsed() < Duration::from_secs(20), "exec never ended");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // ps lists the sandbox's processes.
+    o = runrs(&st, &["ps", "c1"]);
+    assert!(o.stdout.contains("sleep"), "{}", o.stdout);
+    assert_eq!(runrs(&st, &["delete", "--force", "c1"]).code, 0);
+    assert_clean(&st);
+}
+
+#[test]
+fn pause_and_resume() {
+    let d = scratch("pause");
+    let b = bundle(&d, &["sleep", "100"], |_| {});
+    let st = d.join("state");
+    assert_eq!(
+        runrs(&st, &["run", "-d", "--bundle", b.to_str().unwrap(), "c1"]).code,
+        0
+    );
+    assert_eq!(runrs(&st, &["pause", "c1"]).code, 0);
+    assert_eq!(state(&st, "c1")["status"], "paused");
+    assert_eq!(runrs(&st, &["resume", "c1"]).code, 0);
+    assert_eq!(state(&st, "c1")["status"], "running");
+    assert_eq!(runrs(&st, &["delete", "--force", "c1"]).code, 0);
+    assert_clean(&st);
+}
+
+#[test]
+fn config_process_user_env_cwd_hostname() {
+    let d = scratch("process");
+    let b = bundle(
+        &d,
+        &[
+            "sh",
+            "-c",
+            "id -u; id -g; id -G; pwd; echo $GREETING; hostname; umask",
+        ],
+        |s| {
+            s["process"]["user"] =
+                json!({"uid": 1000, "gid": 100, "additionalGids": [5, 6], "umask": 63});
+            s["process"]["cwd"] = json!("/tmp");
+            s["process"]["env"] = json!(["PATH=/bin", "GREETING=hi there"]);
+            s["hostname"] = json!("box1");
+        },
+    );
+    let st = d.join("state");
+    let o = runrs(&st, &["run", "--bundle", b.to_str().unwrap(), "c1"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stdout, "1000\n100\n100 5 6\n/tmp\nhi there\nbox1\n0077\n");
+    assert_clean(&st);
+}
+
+#[test]
+fn writes_stay_in_the_sandbox_and_readonly_root_refuses_them() {
+    let d = scratch("writes");
+    let b = bundle(
+        &d,
+        &[
+            "sh",
+            "-c",
+            "echo new > /newfile && rm /bin/cat && echo more >> /etc/passwd && ls /newfile",
+        ],
+        |_| {},
+    );
+    let st = d.join("state");
+    let o = runrs(&st, &["run", "--bundle", b.to_str().unwrap(), "c1"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stdout, "/newfile\n");
+    let r = b.join("rootfs");
+    assert!(!r.join("newfile").exists());
+    assert!(r.join("bin/cat").symlink_metadata().is_ok());
+    assert_eq!(
+        std::fs::read_to_string(r.join("etc/passwd")).unwrap(),
+        "root:x:0:0:root:/root:/bin/sh\n"
+    );
+    let ro = bundle(&d.join("ro"), &["sh", "-c", "echo x > /newfile"], |s| {
+        s["root"]["readonly"] = json!(true);
+    });
+    let o = runrs(&st, &["run", "--bundle", ro.to_str().unwrap(), "c2"]);
+    assert_ne!(o.code, 0);
+    assert!(o.stderr.contains("Read-only file system"), "{}", o.stderr);
+    assert_clean(&st);
+}
+
+#[test]
+fn bind_mounts_reach_the_host_directory() {
+    let d = scratch("binds");
+    let rw = d.join("rw");
+    let ro = d.join("ro");
+    std::fs::create_dir_all(&rw).unwrap();
+    std::fs::create_dir_all(&ro).unwrap();
+    std::fs::write(ro.join("in"), "from host\n").unwrap();
+    let b = bundle(
+        &d,
+        &[
+            "sh",
+            "-c",
+            "cat /ro/in; echo out > /rw/out; echo x > /ro/x; echo $?",
+        ],
+        |s| {
+            let m = s["mounts"].as_array_mut().unwrap();
+            m.push(json!({"destination": "/rw", "type": "bind", "source": rw, "options": ["rbind", "rw"]}));
+            m.push(json!({"destination": "/ro", "type": "bind", "source": ro, "options": ["rbind", "ro"]}));
+            m.push(json!({"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]}));
+        },
+    );
+    let st = d.join("state");
+    let o = runrs(&st, &["run", "--bundle", b.to_str().unwrap(), "c1"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.starts_with("from host\n"), "{}", o.stdout);
+    assert!(o.stdout.ends_with("1\n"), "{}", o.stdout);
+    assert!(o.stderr.contains("Read-only file system"), "{}", o.stderr);
+    assert_eq!(std::fs::read_to_string(rw.join("out")).unwrap(), "out\n");
+    assert!(!ro.join("x").exists());
+    assert_clean(&st);
+}
+
+#[test]
+fn hooks_run_in_runcs_order_with_the_state_on_stdin() {
+    let d = scratch("hooks");
+    let log = d.join("hooks.log");
+    let hook = |name: &str| {
+        json!({
+            "path": "/bin/sh",
+            "args": ["sh", "-c", format!("s=$(cat); echo {name} $(echo \"$s\" | grep -o '\"status\": *\"[a-z]*\"' | tr -d ' ') >> {}", log.display())],
+        })
+    };
+    let b = bundle(&d, &["true"], |s| {
+        s["hooks"] = json!({
+            "createRuntime": [hook("createRuntime")],
+            "createContainer": [hook("createContainer")],
+            "startContainer": [hook("startContainer")],
+            "poststart": [hook("poststart")],
+            "poststop": [hook("poststop")],
+        });
+    });
+    let st = d.join("state");
+    assert_eq!(
+        runrs(&st, &["create", "--bundle", b.to_str().unwrap(), "c1"]).code,
+        0
+    );
+    assert_eq!(runrs(&st, &["start", "c1"]).code, 0);
+    wait_status(&st, "c1", "stopped");
+    assert_eq!(runrs(&st, &["delete", "c1"]).code, 0);
+    let got = std::fs::read_to_string(&log).expect("hooks ran");
+    // poststart sees "running" or, if `true` already ended, "stopped".
+    let lines: Vec<&str> = got.lines().collect();
+    assert_eq!(lines.len(), 5, "{got}");
+    assert_eq!(lines[0], r#"createRuntime "status":"created""#);
+    assert_eq!(lines[1], r#"createContainer "status":"created""#);
+    assert_eq!(lines[2], r#"startContainer "status":"created""#);
+    assert!(lines[3].starts_with("poststart "), "{got}");
+    assert_eq!(lines[4], r#"poststop "status":"stopped""#);
+    // A failing createRuntime hook fails create and leaves nothing.
+    let b2 = bundle(&d.join("bad"), &["true"], |s| {
+        s["hooks"] = json!({"createRuntime": [{"path": "/bin/false"}]});
+    });
+    let o = runrs(&st, &["create", "--bundle", b2.to_str().unwrap(), "c2"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("error running hook #0"), "{}", o.stderr);
+    assert_clean(&st);
+}
+
+// ---- containerd ----
+
+/// A containerd of the test's own (config, state, socket), stopped when dropped.
+struct Containerd {
+    child: std::process::Child,
+    sock: PathBuf,
+    dir: PathBuf,
+}
+
+impl Containerd {
+    fn start(dir: &Path) -> Containerd {
+        // Socket paths are short: under /tmp, not the build tree.
+        let sock = std::env::temp_dir().join(format!("runrs-ctd-{}.sock", std::process::id()));
+        let cfg = dir.join("config.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "version = 2\nroot = \"{}\"\nstate = \"{}\"\n[grpc]\n  address = \"{}\"\n\
+                 [plugins.\"io.containerd.grpc.v1.cri\"]\n  disable = true\n",
+                dir.join("root").display(),
+                dir.join("state").display(),
+                sock.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("containerd")
+            .arg("--config")
+            .arg(&cfg)
+            .stdout(std::fs::File::create(dir.join("containerd.log")).unwrap())
+            .stderr(std::fs::File::create(dir.join("containerd.err")).unwrap())
+            .spawn()
+            .expect("containerd (make deps installs it)");
+        let c = Containerd {
+            child,
+            sock,
+            dir: dir.to_path_buf(),
+        };
+        let t0 = Instant::now();
+        while !c.ctr(&["version"]).status.success() {
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "containerd never answered"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        c
+    }
+
+    fn ctr(&self, args: &[&str]) -> std::process::Output {
+        Command::new("ctr")
+            .arg("--address")
+            .arg(&self.sock)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("ctr")
+    }
+}
+
+impl Drop for Containerd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.sock);
+        // containerd's state holds mounts of the snapshots: unmount before cleaning.
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "grep -o ' {}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l",
+                self.dir.display()
+            ))
+            .status();
+    }
+}
+
+#[test]
+fn containerd_runs_containers_through_the_runrs_shim() {
+    if !nix_is_root() {
+        eprintln!("skipped: containerd needs root");
+        return;
+    }
+    let d = scratch("containerd");
+    // The shim is the runrs binary under the shim's name.
+    let shim = d.join("containerd-shim-runrs-v1");
+    std::os::unix::fs::symlink(runrs_bin(), &shim).unwrap();
+    let image = d.join("image.tar");
+    let st = Command::new("/usr/bin/python3")
+        .arg(root().join("tests/oci/mkimage.py"))
+        .arg(&image)
+        .arg("docker.io/library/runrs-test:1")
+        .status()
+        .expect("python3");
+    assert!(st.success());
+    let ctd = Containerd::start(&d);
+    let ok = |o: std::process::Output| {
+        assert!(
+            o.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    ok(ctd.ctr(&["images", "import", image.to_str().unwrap()]));
+    let rt = shim.to_str().unwrap();
+    let img = "docker.io/library/runrs-test:1";
+    // Output and exit status of a foreground run; its writes do not reach the image.
+    let o = ctd.ctr(&[
+        "run",
+        "--rm",
+        "--runtime",
+        rt,
+        img,
+        "c1",
+        "sh",
+        "-c",
+        "echo hello from containerd; echo x > /bin/newfile; ls /bin/newfile; exit 4",
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{o:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "hello from containerd\n/bin/newfile\n"
+    );
+    let o = ctd.ctr(&[
+        "run",
+        "--rm",
+        "--runtime",
+        rt,
+        img,
+        "c1b",
+        "ls",
+        "/bin/newfile",
+    ]);
+    assert_ne!(o.status.code(), Some(0), "a write reached the image");
+    // Detached, then exec, ps, kill, delete.
+    ok(ctd.ctr(&[
+        "run",
+        "-d",
+        "--runtime",
+        rt,
+        img,
+        "c2",
+        "sh",
+        "-c",
+        "trap 'exit 9' TERM; while true; do sleep 0.05; done",
+    ]));
+    let o = ctd.ctr(&[
+        "task",
+        "exec",
+        "--exec-id",
+        "e1",
+        "c2",
+        "sh",
+        "-c",
+        "echo exec says hi; exit 2",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "exec says hi\n");
+    let ps = ok(ctd.ctr(&["task", "ps", "c2"]));
+    assert!(ps.lines().count() >= 2, "{ps}");
+    ok(ctd.ctr(&["task", "kill", "-s", "SIGTERM", "c2"]));
+    let t0 = Instant::now();
+    loop {
+        let ls = ok(ctd.ctr(&["task", "ls"]));
+        if ls
+            .lines()
+            .any(|l| l.starts_with("c2 ") && l.contains("STOPPED"))
+        {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "c2 never stopped: {ls}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    ok(ctd.ctr(&["task", "delete", "c2"]));
+    ok(ctd.ctr(&["container", "rm", "c2"]));
+    let ls = ok(ctd.ctr(&["task", "ls"]));
+    assert_eq!(ls.lines().count(), 1, "tasks left: {ls}");
+    let procs = processes_mentioning(&d.join("state").to_string_lossy());
+    assert!(procs.is_empty(), "{procs:?}");
+}
+
+fn nix_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
