@@ -636,7 +636,13 @@ struct Containerd {
 impl Containerd {
     fn start(dir: &Path) -> Containerd {
         // Socket paths are short: under /tmp, not the build tree.
-        let sock = std::env::temp_dir().join(format!("runrs-ctd-{}.sock", std::process::id()));
+        let tag = dir
+            .parent()
+            .and_then(Path::file_name)
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let sock =
+            std::env::temp_dir().join(format!("runrs-ctd-{}-{tag}.sock", std::process::id()));
+        std::fs::create_dir_all(dir).unwrap();
         let cfg = dir.join("config.toml");
         std::fs::write(
             &cfg,
@@ -817,4 +823,180 @@ fn nix_is_root() -> bool {
                 .map(|l| l.split_whitespace().nth(2) == Some("0"))
         })
         .unwrap_or(false)
+}
+
+// ---- Docker ----
+
+/// A dockerd of the test's own (data, exec root, socket), on the test's containerd, with
+/// runrs registered as a runtime (as `runrs install` does); stopped when dropped.
+struct Dockerd {
+    child: std::process::Child,
+    sock: PathBuf,
+    dir: PathBuf,
+}
+
+impl Dockerd {
+    fn start(dir: &Path, containerd: &Containerd) -> Dockerd {
+        let sock = std::env::temp_dir().join(format!("runrs-docker-{}.sock", std::process::id()));
+        let cfg = dir.join("daemon.json");
+        std::fs::write(
+            &cfg,
+            serde_json::to_vec(&json!({"runtimes": {"runrs": {"path": runrs_bin()}}})).unwrap(),
+        )
+        .unwrap();
+        let child = Command::new("dockerd")
+            .arg("--config-file")
+            .arg(&cfg)
+            .arg("--data-root")
+            .arg(dir.join("data"))
+            .arg("--exec-root")
+            .arg(std::env::temp_dir().join(format!("runrs-docker-exec-{}", std::process::id())))
+            .arg("--pidfile")
+            .arg(dir.join("dockerd.pid"))
+            .arg("-H")
+            .arg(format!("unix://{}", sock.display()))
+            .args([
+                "--iptables=false",
+                "--ip6tables=false",
+                "--bridge=none",
+                "--storage-driver=overlay2",
+            ])
+            .arg(format!("--containerd={}", containerd.sock.display()))
+            .stdout(std::fs::File::create(dir.join("dockerd.log")).unwrap())
+            .stderr(std::fs::File::create(dir.join("dockerd.err")).unwrap())
+            .spawn()
+            .expect("dockerd (make deps installs docker.io)");
+        let d = Dockerd {
+            child,
+            sock,
+            dir: dir.to_path_buf(),
+        };
+        let t0 = Instant::now();
+        while !d.docker(&["version"]).status.success() {
+            assert!(
+                t0.elapsed() < Duration::from_secs(60),
+                "dockerd never answered"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        d
+    }
+
+    fn cmd(&self) -> Command {
+        // Debian's client, matching the daemon (a newer one may be first on PATH).
+        let mut c = Command::new("/usr/bin/docker");
+        c.arg("-H").arg(format!("unix://{}", self.sock.display()));
+        c
+    }
+
+    fn docker(&self, args: &[&str]) -> std::process::Output {
+        self.cmd()
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("docker")
+    }
+}
+
+impl Drop for Dockerd {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let t0 = Instant::now();
+        while self.child.try_wait().ok().flatten().is_none()
+            && t0.elapsed() < Duration::from_secs(15)
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.sock);
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "grep -o ' {}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l",
+                self.dir.display()
+            ))
+            .status();
+    }
+}
+
+#[test]
+fn docker_runs_containers_with_runtime_runrs() {
+    if !nix_is_root() {
+        eprintln!("skipped: dockerd needs root");
+        return;
+    }
+    let d = scratch("docker");
+    let image = d.join("image.tar");
+    let st = Command::new("/usr/bin/python3")
+        .arg(root().join("tests/oci/mkimage.py"))
+        .arg(&image)
+        .arg("docker.io/library/runrs-docker-test:1")
+        .status()
+        .expect("python3");
+    assert!(st.success());
+    let ctd = Containerd::start(&d.join("containerd"));
+    let dk = Dockerd::start(&d, &ctd);
+    let ok = |o: std::process::Output| {
+        assert!(
+            o.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    ok(dk.docker(&["load", "-i", image.to_str().unwrap()]));
+    let img = "runrs-docker-test:1";
+    let o = dk.docker(&[
+        "run",
+        "--rm",
+        "--runtime=runrs",
+        img,
+        "sh",
+        "-c",
+        "echo hello from docker; exit 5",
+    ]);
+    assert_eq!(o.status.code(), Some(5), "{o:?}");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "hello from docker\n");
+    // Detached, exec, stop (SIGTERM reaches the guest's trap).
+    let id = ok(dk.docker(&[
+        "run",
+        "-d",
+        "--runtime=runrs",
+        img,
+        "sh",
+        "-c",
+        "trap 'exit 0' TERM; while true; do sleep 0.05; done",
+    ]));
+    let id = id.trim();
+    let o = dk.docker(&["exec", id, "sh", "-c", "echo exec in docker; exit 3"]);
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "exec in docker\n");
+    ok(dk.docker(&["stop", "-t", "20", id]));
+    let state = ok(dk.docker(&["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", id]));
+    assert_eq!(state.trim(), "exited 0");
+    ok(dk.docker(&["rm", id]));
+    // A terminal: `docker run -it` through a real pty (script(1)).
+    let o = Command::new("script")
+        .args(["-qec"])
+        .arg(format!(
+            "/usr/bin/docker -H unix://{} run -it --rm --runtime=runrs {img} sh -c '[ -t 0 ] && [ -t 1 ] && echo on a tty; exit 2'",
+            dk.sock.display()
+        ))
+        .arg("/dev/null")
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (bsdutils)");
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("on a tty"),
+        "{o:?}"
+    );
+    drop(dk);
+    drop(ctd);
+    let procs = processes_mentioning(&d.to_string_lossy());
+    assert!(procs.is_empty(), "{procs:?}");
 }

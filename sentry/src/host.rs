@@ -310,16 +310,29 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> io::Result<usize> {
 /// Host signals `runrs do` passes on to the guest, as a set (bit N-1 for signal N).
 static FORWARDED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// The signals passed on: the terminal's (SIGINT, SIGQUIT, SIGHUP) and the ones a supervisor
-/// sends (SIGTERM, SIGUSR1, SIGUSR2).
-pub const FORWARD: [i32; 6] = [
+/// The signals passed on: the terminal's (SIGINT, SIGQUIT, SIGHUP, SIGWINCH) and the ones a
+/// supervisor sends (SIGTERM, SIGUSR1, SIGUSR2).
+pub const FORWARD: [i32; 7] = [
     libc::SIGINT,
     libc::SIGQUIT,
     libc::SIGHUP,
+    libc::SIGWINCH,
     libc::SIGTERM,
     libc::SIGUSR1,
     libc::SIGUSR2,
 ];
+
+/// Makes `fd` (a terminal) the controlling terminal of the caller, which must have just become
+/// a session leader: the terminal's signals (Ctrl-C, a resize) then come to the Sentry, which
+/// passes them on to the guest's foreground process group.
+pub fn set_controlling_terminal(fd: std::os::fd::BorrowedFd<'_>) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: TIOCSCTTY takes an integer argument (0: do not steal another session's terminal).
+    if unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSCTTY, 0) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
 
 /// The write end of a pipe the handler writes a byte to, waking an idle scheduler (which polls
 /// the read end): a signal that arrives just before the scheduler sleeps is not missed.

@@ -81,6 +81,13 @@ def main():
         }).encode()
         entry(tar, "index.json", tarfile.REGTYPE, 0o644, index)
         entry(tar, "oci-layout", tarfile.REGTYPE, 0o644, b'{"imageLayoutVersion": "1.0.0"}')
+        # Docker 20.10's `docker load` wants the docker-archive manifest next to the layout.
+        docker = json.dumps([{
+            "Config": "blobs/sha256/" + cfg["digest"].split(":")[1],
+            "RepoTags": [ref.split("/")[-1] if ref.startswith("docker.io/library/") else ref],
+            "Layers": ["blobs/sha256/" + lay["digest"].split(":")[1]],
+        }]).encode()
+        entry(tar, "manifest.json", tarfile.REGTYPE, 0o644, docker)
 
 
 main()

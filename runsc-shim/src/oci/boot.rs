@@ -7,7 +7,7 @@ use super::{spec, state, Failure, Globals, LogFormat, Res};
 use sentry::kernel::{Identity, VolumeConfig};
 use sentry::{Config, Overlay, Program, Sandbox};
 use std::io::{Read as _, Write as _};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::ExitCode;
@@ -131,6 +131,12 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
     let spec = spec::load(bundle)?;
     spec::validate(&spec)?;
     let process = spec.process().clone().unwrap_or_default();
+    if process.terminal().unwrap_or(false) {
+        // Our stdio is the container's pty: its Ctrl-C and resizes come to us, for the guest.
+        nix::unistd::setsid()?;
+        sentry::host::set_controlling_terminal(std::io::stdin().as_fd())
+            .map_err(|e| Failure(format!("controlling terminal: {e}")))?;
+    }
     let rootfs = spec::rootfs(&spec, bundle);
     let readonly = spec
         .root()

@@ -913,7 +913,10 @@ fn forward_host_signals(k: &Kernel) {
             code: signal::SI_USER,
             ..SigInfo::default()
         };
-        let terminal = matches!(sig, libc::SIGINT | libc::SIGQUIT | libc::SIGHUP);
+        let terminal = matches!(
+            sig,
+            libc::SIGINT | libc::SIGQUIT | libc::SIGHUP | libc::SIGWINCH
+        );
         for (&pid, p) in procs.procs.iter_mut() {
             if p.zombie.is_none() && if terminal { p.pgid == fg } else { pid == 1 } {
                 p.pending.push((sig, info));
