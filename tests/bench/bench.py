@@ -31,6 +31,87 @@ def median(f, reps):
     return statistics.median(f() for _ in range(reps))
 
 
+def pss_kb(pid):
+    """Proportional set size of pid and its host descendants, in KiB."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in open(f"/proc/{p}/smaps_rollup"):
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+            for t in os.listdir(f"/proc/{p}/task"):
+                todo += [int(c) for c in open(f"/proc/{p}/task/{t}/children").read().split()]
+        except OSError:
+            pass
+    return total
+
+
+def oci_rows(runrs, reps):
+    """ctr run --rm IMAGE true with runrs (its shim) and runc, on a containerd of our own; and
+    the memory of an idle container. Skipped without containerd or root."""
+    if os.geteuid() != 0 or not shutil.which("containerd") or not shutil.which("ctr"):
+        return [], "skipped: needs root and containerd (make deps)"
+    d = OUT / "ctd"
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    sock = f"/tmp/runrs-bench-ctd-{os.getpid()}.sock"
+    (d / "config.toml").write_text(f'version = 2\nroot = "{d}/root"\nstate = "{d}/state"\n'
+                                   f'[grpc]\n  address = "{sock}"\n'
+                                   '[plugins."io.containerd.grpc.v1.cri"]\n  disable = true\n')
+    daemon = subprocess.Popen(["containerd", "--config", d / "config.toml"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ctr = ["ctr", "--address", sock]
+    try:
+        for _ in range(300):
+            if subprocess.run(ctr + ["version"], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.1)
+        img = "docker.io/library/runrs-bench:1"
+        subprocess.run([sys.executable, ROOT / "tests/oci/mkimage.py", d / "img.tar", img], check=True)
+        subprocess.run(ctr + ["images", "import", d / "img.tar"], check=True, capture_output=True)
+        shim = d / "containerd-shim-runrs-v1"
+        shim.symlink_to(os.path.abspath(runrs))
+        n = [0]
+
+        def run(extra):
+            n[0] += 1
+            return wall(ctr + ["run", "--rm"] + extra + [img, f"b{n[0]}", "true"])
+        # Interleaved: the machine's speed drifts over a run.
+        t_runc, t_runrs = [], []
+        for _ in range(reps):
+            t_runc.append(run([]))
+            t_runrs.append(run(["--runtime", str(shim)]))
+        r_runc, r_runrs = statistics.median(t_runc), statistics.median(t_runrs)
+        rows = [("ctr run --rm IMAGE true, runc", r_runc / 1000, "", ""),
+                ("ctr run --rm IMAGE true, runrs", r_runrs / 1000, f"{r_runrs / r_runc:.2f}x runc", "")]
+        mem = []
+        for name, extra in (("runc", []), ("runrs", ["--runtime", str(shim)])):
+            subprocess.run(ctr + ["run", "-d"] + extra + [img, f"idle-{name}", "sleep", "1000"], check=True,
+                           capture_output=True)
+            time.sleep(1)
+            pid = int(subprocess.run(ctr + ["task", "ls"], capture_output=True, text=True).stdout
+                      .split(f"idle-{name} ")[1].split()[0])
+            mem.append((name, pss_kb(pid)))
+            if name == "runrs":
+                parts = subprocess.run(["ps", "--ppid", str(pid), "-o", "pid=,comm="], capture_output=True,
+                                       text=True).stdout.split()
+                for cpid, comm in zip(parts[::2], parts[1::2]):
+                    print(f"  idle runrs container: child {comm} {pss_kb(int(cpid)) / 1024:.1f} MB PSS", file=sys.stderr)
+                print(f"  idle runrs container: Sentry alone (with children above) {pss_kb(pid) / 1024:.1f} MB", file=sys.stderr)
+            subprocess.run(ctr + ["task", "kill", "-s", "SIGKILL", f"idle-{name}"], capture_output=True)
+            time.sleep(0.5)
+            subprocess.run(ctr + ["task", "delete", f"idle-{name}"], capture_output=True)
+            subprocess.run(ctr + ["container", "rm", f"idle-{name}"], capture_output=True)
+        for name, kb in mem:
+            rows.append((f"idle container memory (PSS of its processes, MB), {name}", kb / 1024, "", ""))
+        return rows, ""
+    finally:
+        daemon.terminate()
+        daemon.wait()
+        subprocess.run(["sh", "-c", f"grep -o ' {d}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l"])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runrs", default=str(ROOT / "target/release/runrs"))
@@ -117,6 +198,8 @@ def main():
             p_proot = median(lambda: wall(["taskset", "-c", "0", "proot", py, "-c", "pass"]), s_reps)
             py_rows.append(("python3 -c pass, proot one CPU", p_proot, f"{p_proot / p_native:.1f}x", f"runrs/proot {p_runrs / p_proot:.2f}x"))
 
+    oci, oci_note = oci_rows(a.runrs, max(reps, 9))
+
     print(f"# runrs bench ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, medians of {reps} runs x {n} calls; startup medians of {s_reps})\n")
     print("| per syscall | ns | vs native | vs raw round trip |\n|---|---:|---:|---:|")
     for name, v, r1, r2 in rows:
@@ -130,6 +213,9 @@ def main():
     print("\n| files | ns per iteration | vs native | |\n|---|---:|---:|---|")
     for name, v, r1, r2 in files:
         print(f"| {name} | {v:,.0f} | {r1} | {r2} |")
+    print(f"\n| OCI (containerd 1.6, busybox image) {oci_note} | ms or MB | vs runc | |\n|---|---:|---:|---|")
+    for name, v, r1, r2 in oci:
+        print(f"| {name} | {v:,.1f} | {r1} | {r2} |")
     print("\n| file I/O, 1 MiB chunks | native MB/s | runrs MB/s | runrs / native |\n|---|---:|---:|---:|")
     for name, n_, r_ in io_rows:
         print(f"| {name} | {n_:,.0f} | {r_:,.0f} | {r_ / n_:.2f}x |")

@@ -219,7 +219,11 @@ fn do_create(g: &Globals, a: &CreateArgs) -> Res<Created> {
     std::fs::create_dir_all(&g.root)?;
     let dir = state::dir(&g.root, &a.id);
     match std::fs::create_dir(&dir) {
-        Ok(()) => {}
+        Ok(()) => {
+            // Only root may reach the control socket (connecting needs write access to it).
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             return fail("container with given ID already exists")
         }
