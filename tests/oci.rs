@@ -338,6 +338,40 @@ fn errors_are_runcs() {
 }
 
 #[test]
+fn foreground_run_with_a_terminal_uses_the_callers() {
+    // `runrs spec`'s default asks for a terminal: a foreground run on a terminal gives it ours.
+    let d = scratch("tty");
+    let b = bundle(
+        &d,
+        &["sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo on a tty; exit 6"],
+        |s| s["process"]["terminal"] = json!(true),
+    );
+    let st = d.join("state");
+    let o = Command::new("script")
+        .arg("-qec")
+        .arg(format!(
+            "{} --root {} run --bundle {} c1",
+            runrs_bin().display(),
+            st.display(),
+            b.display()
+        ))
+        .arg("/dev/null")
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (bsdutils)");
+    assert_eq!(o.status.code(), Some(6), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("on a tty"),
+        "{o:?}"
+    );
+    // Detached, a terminal needs a console socket, as with runc.
+    let o = runrs(&st, &["run", "-d", "--bundle", b.to_str().unwrap(), "c2"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("console socket"), "{}", o.stderr);
+    assert_clean(&st);
+}
+
+#[test]
 fn delete_force_kills_a_running_container() {
     let d = scratch("force");
     let b = bundle(&d, &["sh", "-c", "sleep 100 & sleep 100"], |_| {});
@@ -808,6 +842,23 @@ fn containerd_runs_containers_through_the_runrs_shim() {
     }
     ok(ctd.ctr(&["task", "delete", "c2"]));
     ok(ctd.ctr(&["container", "rm", "c2"]));
+    // A terminal: `ctr run -t` through a real pty (script(1)); the pty comes over the console
+    // socket.
+    let o = Command::new("script")
+        .arg("-qec")
+        .arg(format!(
+            "ctr --address {} run -t --rm --runtime {rt} {img} c3 sh -c '[ -t 0 ] && [ -t 1 ] && echo on a tty; exit 3'",
+            ctd.sock.display()
+        ))
+        .arg("/dev/null")
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (bsdutils)");
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("on a tty"),
+        "{o:?}"
+    );
     let ls = ok(ctd.ctr(&["task", "ls"]));
     assert_eq!(ls.lines().count(), 1, "tasks left: {ls}");
     let procs = processes_mentioning(&d.join("state").to_string_lossy());

@@ -19,6 +19,9 @@ pub struct BootArgs {
     /// The pipe to `runrs create`: one line, `ok` or the error.
     #[arg(long)]
     pub ready_fd: i32,
+    /// Our stdio is a pty made for the container (its master went to the console socket).
+    #[arg(long)]
+    pub console: bool,
     pub id: String,
 }
 
@@ -47,8 +50,11 @@ pub fn spawn(
         .arg("--bundle")
         .arg(bundle)
         .arg("--ready-fd")
-        .arg(wr.as_raw_fd().to_string())
-        .arg(id);
+        .arg(wr.as_raw_fd().to_string());
+    if tty.is_some() {
+        cmd.arg("--console");
+    }
+    cmd.arg(id);
     if let Some(t) = tty {
         cmd.stdin(t.try_clone()?).stdout(t.try_clone()?).stderr(t);
     }
@@ -131,7 +137,7 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
     let spec = spec::load(bundle)?;
     spec::validate(&spec)?;
     let process = spec.process().clone().unwrap_or_default();
-    if process.terminal().unwrap_or(false) {
+    if a.console {
         // Our stdio is the container's pty: its Ctrl-C and resizes come to us, for the guest.
         nix::unistd::setsid()?;
         sentry::host::set_controlling_terminal(std::io::stdin().as_fd())

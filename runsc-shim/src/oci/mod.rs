@@ -180,13 +180,16 @@ struct Created {
 }
 
 pub fn create(g: &Globals, a: &CreateArgs, verb: &str) -> Res<u8> {
-    let c = do_create(g, a).map_err(|Failure(m)| Failure(format!("runrs {verb} failed: {m}")))?;
+    let c = do_create(g, a, false)
+        .map_err(|Failure(m)| Failure(format!("runrs {verb} failed: {m}")))?;
     // The Sentry lives on (reparented when we exit).
     drop(c.child);
     Ok(0)
 }
 
-fn do_create(g: &Globals, a: &CreateArgs) -> Res<Created> {
+/// Creates the container; `foreground` (a `run` without --detach) lets a terminal process use
+/// our own stdio as its terminal, as runc's foreground run does.
+fn do_create(g: &Globals, a: &CreateArgs, foreground: bool) -> Res<Created> {
     check_id(&a.id)?;
     if a.preserve_fds != 0 {
         return fail("--preserve-fds is not supported");
@@ -206,7 +209,7 @@ fn do_create(g: &Globals, a: &CreateArgs) -> Res<Created> {
     spec::validate(&spec)?;
     let process = spec.process().clone().unwrap_or_default();
     let terminal = process.terminal().unwrap_or(false);
-    if terminal && a.console_socket.is_none() {
+    if terminal && a.console_socket.is_none() && !foreground {
         return fail("cannot allocate tty if runc will detach without setting console socket");
     }
     if !terminal && a.console_socket.is_some() {
@@ -233,7 +236,7 @@ fn do_create(g: &Globals, a: &CreateArgs) -> Res<Created> {
         let _ = std::fs::remove_dir_all(&dir);
         e
     };
-    let stdio = if terminal {
+    let stdio = if terminal && a.console_socket.is_some() {
         Some(
             console(
                 a.console_socket.as_deref().unwrap_or(Path::new("")),
@@ -364,8 +367,8 @@ pub fn start(g: &Globals, id: &str) -> Res<u8> {
 }
 
 pub fn run(g: &Globals, a: &RunArgs) -> Res<u8> {
-    let mut c =
-        do_create(g, &a.create).map_err(|Failure(m)| Failure(format!("runrs run failed: {m}")))?;
+    let mut c = do_create(g, &a.create, !a.detach)
+        .map_err(|Failure(m)| Failure(format!("runrs run failed: {m}")))?;
     if let Err(e) = start(g, &a.create.id) {
         let _ = c.child.kill();
         let _ = c.child.wait();
@@ -381,8 +384,10 @@ pub fn run(g: &Globals, a: &RunArgs) -> Res<u8> {
         if let Some(s) = c.child.try_wait()? {
             break s;
         }
-        if let Some(sig) = fwd.next(None, Some(Duration::from_millis(200)))? {
-            if sig != libc::SIGCHLD {
+        if let Some((sig, code)) = fwd.next(None, Some(Duration::from_millis(200)))? {
+            // A terminal's signals (SI_KERNEL) went to the Sentry too: it is in our process
+            // group.
+            if sig != libc::SIGCHLD && code != SI_KERNEL {
                 let _ = nix::sys::signal::kill(
                     nix::unistd::Pid::from_raw(c.saved.pid),
                     nix::sys::signal::Signal::try_from(sig).ok(),
@@ -400,6 +405,9 @@ pub fn run(g: &Globals, a: &RunArgs) -> Res<u8> {
         _ => 1,
     })
 }
+
+/// si_code of a signal the kernel sent (a terminal's Ctrl-C).
+const SI_KERNEL: i32 = 0x80;
 
 /// Blocks the signals a foreground `run` or `exec` passes on, and reads them from a signalfd.
 struct Forwarder {
@@ -427,12 +435,13 @@ impl Forwarder {
         Ok(Forwarder { fd })
     }
 
-    /// Waits up to `timeout` for a signal, or for `other` to be readable (then None).
+    /// Waits up to `timeout` for a signal (its number and si_code), or for `other` to be
+    /// readable (then None).
     fn next(
         &self,
         other: Option<std::os::fd::BorrowedFd<'_>>,
         timeout: Option<Duration>,
-    ) -> Res<Option<i32>> {
+    ) -> Res<Option<(i32, i32)>> {
         use nix::poll::{PollFd, PollFlags, PollTimeout};
         let mut fds = vec![PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
         if let Some(o) = other {
@@ -446,7 +455,7 @@ impl Forwarder {
             Err(e) => return Err(e.into()),
         }
         match self.fd.read_signal() {
-            Ok(Some(info)) => Ok(Some(info.ssi_signo as i32)),
+            Ok(Some(info)) => Ok(Some((info.ssi_signo as i32, info.ssi_code))),
             Ok(None) | Err(nix::errno::Errno::EAGAIN) => Ok(None),
             Err(e) => Err(e.into()),
         }
@@ -927,7 +936,7 @@ fn exec_wait(
     };
     ready("ok");
     loop {
-        if let Some(sig) = fwd.next(Some(conn.as_fd()), None)? {
+        if let Some((sig, _)) = fwd.next(Some(conn.as_fd()), None)? {
             if sig != libc::SIGCHLD {
                 let _ = request(g, &saved.id, &Request::Signal { pid, signal: sig });
             }
