@@ -157,8 +157,20 @@ pub fn serve(listener: OwnedFd) -> std::io::Result<()> {
         .map(|_| ())
 }
 
+/// How long a client has to send its request once connected.
+const REQUEST_TIMEOUT_MS: u16 = 5000;
+
 /// Reads one request from a new connection and queues it.
 fn receive(conn: OwnedFd) {
+    // A client that connects and sends nothing must not hold the channel.
+    let mut pfd = [nix::poll::PollFd::new(
+        conn.as_fd(),
+        nix::poll::PollFlags::POLLIN,
+    )];
+    if nix::poll::poll(&mut pfd, nix::poll::PollTimeout::from(REQUEST_TIMEOUT_MS)) != Ok(1) {
+        tracing::debug!("control client sent no request");
+        return;
+    }
     let conn = Conn(conn);
     let (request, fds) = match recv_message(conn.0.as_fd()) {
         Ok(Some((bytes, fds))) => match serde_json::from_slice::<Request>(&bytes) {
