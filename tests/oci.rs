@@ -508,12 +508,25 @@ fn exec_runs_in_the_running_container() {
 #[test]
 fn pause_and_resume() {
     let d = scratch("pause");
-    let b = bundle(&d, &["sleep", "100"], |_| {});
+    let b = bundle(&d, &["sh", "-c", "sleep 100 & sleep 100"], |_| {});
     let st = d.join("state");
     assert_eq!(
         runrs(&st, &["run", "-d", "--bundle", b.to_str().unwrap(), "c1"]).code,
         0
     );
+    // events --stats counts the sandbox's processes: two sleeps (sh execs the last command).
+    let t0 = Instant::now();
+    loop {
+        let o = runrs(&st, &["events", "--stats", "c1"]);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let v: Value = serde_json::from_str(&o.stdout).expect("stats json");
+        assert_eq!(v["type"], "stats");
+        if v["data"]["pids"]["current"] == 2 {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "{v}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(runrs(&st, &["pause", "c1"]).code, 0);
     assert_eq!(state(&st, "c1")["status"], "paused");
     assert_eq!(runrs(&st, &["resume", "c1"]).code, 0);

@@ -1079,13 +1079,18 @@ pub fn events(g: &Globals, id: &str, stats: bool, interval: Duration) -> Res<u8>
             return fail("container not running");
         }
         let (cpu_ns, rss) = host_usage(saved.pid);
+        // The sandbox's own processes (paused or not, the Sentry answers).
+        let pids = match request(g, id, &Request::Ps) {
+            Ok(Reply::Procs(list)) => list.len(),
+            _ => 0,
+        };
         let v = serde_json::json!({
             "type": "stats",
             "id": id,
             "data": {
                 "cpu": { "usage": { "total": cpu_ns } },
                 "memory": { "usage": { "usage": rss } },
-                "pids": { "current": 1 }
+                "pids": { "current": pids }
             }
         });
         println!("{v}");
