@@ -19,8 +19,15 @@ pub(crate) fn cpu_times(t: &Task) -> (i64, i64) {
             .map(|ts| ts.tv_sec * 1_000_000_000 + ts.tv_nsec)
             .unwrap_or(0)
     };
-    // CPUCLOCK_PROF (0) is user + system, CPUCLOCK_VIRT (1) user.
-    let (total, user) = (ns(0), ns(1));
+    // As Linux's cputime_adjust: the precise runtime (CPUCLOCK_SCHED, 2) split in the ratio of
+    // the tick-sampled user (CPUCLOCK_VIRT, 1) and user + system (CPUCLOCK_PROF, 0) times, which
+    // alone can lag far behind it (steal time in a VM).
+    let (total, prof, user) = (ns(2), ns(0), ns(1));
+    let user = if prof > 0 {
+        i64::try_from(i128::from(total) * i128::from(user) / i128::from(prof)).unwrap_or(total)
+    } else {
+        total
+    };
     (user, (total - user).max(0))
 }
 
