@@ -3,7 +3,7 @@
 //! and serves its control socket until the container's process ends; its exit status is the
 //! process's (128+N for signal N).
 
-use super::{spec, state, Failure, Globals, LogFormat, Res};
+use super::{spec, state, Failure, Globals, Res};
 use sentry::kernel::{Identity, VolumeConfig};
 use sentry::{Config, Overlay, Program, Sandbox};
 use std::io::{Read as _, Write as _};
@@ -33,19 +33,7 @@ pub fn spawn(
     bundle: &Path,
     tty: Option<OwnedFd>,
 ) -> Res<(std::process::Child, i32, u64)> {
-    let (rd, wr) = nix::unistd::pipe()?;
-    nix::fcntl::fcntl(
-        rd.as_raw_fd(),
-        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
-    )?;
-    let mut cmd = std::process::Command::new(std::env::current_exe()?);
-    cmd.arg("--root").arg(&g.root);
-    if let Some(l) = &g.log {
-        cmd.arg("--log").arg(l);
-    }
-    if g.log_format == LogFormat::Json {
-        cmd.arg("--log-format").arg("json");
-    }
+    let (rd, wr, mut cmd) = super::child_with_ready_pipe(g)?;
     cmd.arg("boot")
         .arg("--bundle")
         .arg(bundle)

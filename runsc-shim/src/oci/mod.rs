@@ -820,19 +820,7 @@ fn exec_detached(
     let dir = state::dir(&g.root, &saved.id);
     let pfile = tempfile_in(&dir, "exec-", ".json")?;
     std::fs::write(&pfile, serde_json::to_vec(process)?)?;
-    let (rd, wr) = nix::unistd::pipe()?;
-    nix::fcntl::fcntl(
-        rd.as_raw_fd(),
-        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
-    )?;
-    let mut cmd = std::process::Command::new(std::env::current_exe()?);
-    cmd.arg("--root").arg(&g.root);
-    if let Some(l) = &g.log {
-        cmd.arg("--log").arg(l);
-    }
-    if g.log_format == LogFormat::Json {
-        cmd.arg("--log-format").arg("json");
-    }
+    let (rd, wr, mut cmd) = child_with_ready_pipe(g)?;
     cmd.arg("exec")
         .arg("--process")
         .arg(&pfile)
@@ -859,6 +847,25 @@ fn exec_detached(
         write_pid_file(p, child.id() as i32)?;
     }
     Ok(0)
+}
+
+/// A pipe whose write end a child runrs inherits (to say it is ready), and the command for that
+/// child with our global flags.
+fn child_with_ready_pipe(g: &Globals) -> Res<(OwnedFd, OwnedFd, std::process::Command)> {
+    let (rd, wr) = nix::unistd::pipe()?;
+    nix::fcntl::fcntl(
+        rd.as_raw_fd(),
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    )?;
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.arg("--root").arg(&g.root);
+    if let Some(l) = &g.log {
+        cmd.arg("--log").arg(l);
+    }
+    if g.log_format == LogFormat::Json {
+        cmd.arg("--log-format").arg("json");
+    }
+    Ok((rd, wr, cmd))
 }
 
 fn tempfile_in(dir: &Path, prefix: &str, suffix: &str) -> Res<PathBuf> {
