@@ -347,18 +347,12 @@ fn foreground_run_with_a_terminal_uses_the_callers() {
         |s| s["process"]["terminal"] = json!(true),
     );
     let st = d.join("state");
-    let o = Command::new("script")
-        .arg("-qec")
-        .arg(format!(
-            "{} --root {} run --bundle {} c1",
-            runrs_bin().display(),
-            st.display(),
-            b.display()
-        ))
-        .arg("/dev/null")
-        .stdin(Stdio::null())
-        .output()
-        .expect("script (bsdutils)");
+    let o = in_pty(&format!(
+        "{} --root {} run --bundle {} c1",
+        runrs_bin().display(),
+        st.display(),
+        b.display()
+    ));
     assert_eq!(o.status.code(), Some(6), "{o:?}");
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("on a tty"),
@@ -742,13 +736,7 @@ impl Drop for Containerd {
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.sock);
         // containerd's state holds mounts of the snapshots: unmount before cleaning.
-        let _ = Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "grep -o ' {}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l",
-                self.dir.display()
-            ))
-            .status();
+        unmount_under(&self.dir);
     }
 }
 
@@ -771,16 +759,7 @@ fn containerd_runs_containers_through_the_runrs_shim() {
         .expect("python3");
     assert!(st.success());
     let ctd = Containerd::start(&d);
-    let ok = |o: std::process::Output| {
-        assert!(
-            o.status.success(),
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    };
-    ok(ctd.ctr(&["images", "import", image.to_str().unwrap()]));
+    succeeded(ctd.ctr(&["images", "import", image.to_str().unwrap()]));
     let rt = shim.to_str().unwrap();
     let img = "docker.io/library/runrs-test:1";
     // Output and exit status of a foreground run; its writes do not reach the image.
@@ -812,7 +791,7 @@ fn containerd_runs_containers_through_the_runrs_shim() {
     ]);
     assert_ne!(o.status.code(), Some(0), "a write reached the image");
     // Detached, then exec, ps, kill, delete.
-    ok(ctd.ctr(&[
+    succeeded(ctd.ctr(&[
         "run",
         "-d",
         "--runtime",
@@ -835,12 +814,12 @@ fn containerd_runs_containers_through_the_runrs_shim() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     assert_eq!(String::from_utf8_lossy(&o.stdout), "exec says hi\n");
-    let ps = ok(ctd.ctr(&["task", "ps", "c2"]));
+    let ps = succeeded(ctd.ctr(&["task", "ps", "c2"]));
     assert!(ps.lines().count() >= 2, "{ps}");
-    ok(ctd.ctr(&["task", "kill", "-s", "SIGTERM", "c2"]));
+    succeeded(ctd.ctr(&["task", "kill", "-s", "SIGTERM", "c2"]));
     let t0 = Instant::now();
     loop {
-        let ls = ok(ctd.ctr(&["task", "ls"]));
+        let ls = succeeded(ctd.ctr(&["task", "ls"]));
         if ls
             .lines()
             .any(|l| l.starts_with("c2 ") && l.contains("STOPPED"))
@@ -853,29 +832,56 @@ fn containerd_runs_containers_through_the_runrs_shim() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    ok(ctd.ctr(&["task", "delete", "c2"]));
-    ok(ctd.ctr(&["container", "rm", "c2"]));
+    succeeded(ctd.ctr(&["task", "delete", "c2"]));
+    succeeded(ctd.ctr(&["container", "rm", "c2"]));
     // A terminal: `ctr run -t` through a real pty (script(1)); the pty comes over the console
     // socket.
-    let o = Command::new("script")
-        .arg("-qec")
-        .arg(format!(
+    let o = in_pty(&format!(
             "ctr --address {} run -t --rm --runtime {rt} {img} c3 sh -c '[ -t 0 ] && [ -t 1 ] && echo on a tty; exit 3'",
             ctd.sock.display()
-        ))
-        .arg("/dev/null")
-        .stdin(Stdio::null())
-        .output()
-        .expect("script (bsdutils)");
+        ));
     assert_eq!(o.status.code(), Some(3), "{o:?}");
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("on a tty"),
         "{o:?}"
     );
-    let ls = ok(ctd.ctr(&["task", "ls"]));
+    let ls = succeeded(ctd.ctr(&["task", "ls"]));
     assert_eq!(ls.lines().count(), 1, "tasks left: {ls}");
     let procs = processes_mentioning(&d.join("state").to_string_lossy());
     assert!(procs.is_empty(), "{procs:?}");
+}
+
+/// The output of a command that succeeded (else the test fails with what it printed).
+fn succeeded(o: std::process::Output) -> String {
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Runs a shell command line on a real pty (script(1)).
+fn in_pty(cmdline: &str) -> std::process::Output {
+    Command::new("script")
+        .arg("-qec")
+        .arg(cmdline)
+        .arg("/dev/null")
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (bsdutils)")
+}
+
+/// Lazily unmounts what a daemon left mounted under `dir` (snapshots), deepest first.
+fn unmount_under(dir: &Path) {
+    let _ = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "grep -o ' {}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l",
+            dir.display()
+        ))
+        .status();
 }
 
 fn nix_is_root() -> bool {
@@ -976,13 +982,7 @@ impl Drop for Dockerd {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.sock);
-        let _ = Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "grep -o ' {}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l",
-                self.dir.display()
-            ))
-            .status();
+        unmount_under(&self.dir);
     }
 }
 
@@ -1003,16 +1003,7 @@ fn docker_runs_containers_with_runtime_runrs() {
     assert!(st.success());
     let ctd = Containerd::start(&d.join("containerd"));
     let dk = Dockerd::start(&d, &ctd);
-    let ok = |o: std::process::Output| {
-        assert!(
-            o.status.success(),
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).into_owned()
-    };
-    ok(dk.docker(&["load", "-i", image.to_str().unwrap()]));
+    succeeded(dk.docker(&["load", "-i", image.to_str().unwrap()]));
     let img = "runrs-docker-test:1";
     let o = dk.docker(&[
         "run",
@@ -1026,7 +1017,7 @@ fn docker_runs_containers_with_runtime_runrs() {
     assert_eq!(o.status.code(), Some(5), "{o:?}");
     assert_eq!(String::from_utf8_lossy(&o.stdout), "hello from docker\n");
     // Detached, exec, stop (SIGTERM reaches the guest's trap).
-    let id = ok(dk.docker(&[
+    let id = succeeded(dk.docker(&[
         "run",
         "-d",
         "--runtime=runrs",
@@ -1039,21 +1030,16 @@ fn docker_runs_containers_with_runtime_runrs() {
     let o = dk.docker(&["exec", id, "sh", "-c", "echo exec in docker; exit 3"]);
     assert_eq!(o.status.code(), Some(3), "{o:?}");
     assert_eq!(String::from_utf8_lossy(&o.stdout), "exec in docker\n");
-    ok(dk.docker(&["stop", "-t", "20", id]));
-    let state = ok(dk.docker(&["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", id]));
+    succeeded(dk.docker(&["stop", "-t", "20", id]));
+    let state =
+        succeeded(dk.docker(&["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", id]));
     assert_eq!(state.trim(), "exited 0");
-    ok(dk.docker(&["rm", id]));
+    succeeded(dk.docker(&["rm", id]));
     // A terminal: `docker run -it` through a real pty (script(1)).
-    let o = Command::new("script")
-        .args(["-qec"])
-        .arg(format!(
+    let o = in_pty(&format!(
             "/usr/bin/docker -H unix://{} run -it --rm --runtime=runrs {img} sh -c '[ -t 0 ] && [ -t 1 ] && echo on a tty; exit 2'",
             dk.sock.display()
-        ))
-        .arg("/dev/null")
-        .stdin(Stdio::null())
-        .output()
-        .expect("script (bsdutils)");
+        ));
     assert_eq!(o.status.code(), Some(2), "{o:?}");
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("on a tty"),

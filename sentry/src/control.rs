@@ -228,7 +228,7 @@ pub fn recv_message(
     Ok(Some((buf, fds)))
 }
 
-/// The client side: connects to the socket `name` in directory `dir`, sends `request` with
+/// The client side: connects to the control socket in state directory `dir`, sends `request` with
 /// `fds`, and returns the connection to read replies from.
 pub fn connect(dir: &Path, request: &Request, fds: &[RawFd]) -> std::io::Result<OwnedFd> {
     let fd = socket::socket(
