@@ -512,3 +512,55 @@ fn gcc_and_make_build_a_project_inside_the_sandbox() {
     assert_eq!(host, ["Makefile", "a.c", "b.c", "c.c"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_sandbox_network_is_its_own_loopback() {
+    // A TCP and a UDP server on the host's loopback, which the guest must not reach: its
+    // 127.0.0.1 is the sandbox's own. Addresses outside the sandbox are unreachable
+    // (--network=none), and no guest port shows up on the host.
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_nonblocking(true).unwrap();
+    let (tp, up) = (
+        tcp.local_addr().unwrap().port(),
+        udp.local_addr().unwrap().port(),
+    );
+    let code = format!(
+        r#"import errno, socket
+def attempt(what, f):
+    try:
+        f(); print(what, "ok")
+    except OSError as e:
+        print(what, errno.errorcode[e.errno])
+attempt("host tcp port", lambda: socket.create_connection(("127.0.0.1", {tp})))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.sendto(b"escape", ("127.0.0.1", {up}))
+attempt("outside v4", lambda: socket.create_connection(("192.0.2.1", 80)))
+attempt("outside v6", lambda: socket.create_connection(("2001:db8::1", 80)))
+attempt("outside udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("192.0.2.1", 53)))
+attempt("bind outside", lambda: socket.socket().bind(("192.0.2.1", 0)))
+l = socket.create_server(("127.0.0.1", 0))
+print("listening on", l.getsockname()[1] > 0)
+"#
+    );
+    let out = sandboxed(&[], Path::new("/usr/bin/python3"), &["-c", &code], None).unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout,
+        "host tcp port ECONNREFUSED\noutside v4 ENETUNREACH\noutside v6 ENETUNREACH\n\
+         outside udp ENETUNREACH\nbind outside EADDRNOTAVAIL\nlistening on True\n",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.code, 0);
+    tcp.set_nonblocking(true).unwrap();
+    assert!(
+        tcp.accept().is_err(),
+        "the guest reached the host's listener"
+    );
+    let mut buf = [0u8; 16];
+    assert!(
+        udp.recv_from(&mut buf).is_err(),
+        "a guest datagram reached the host"
+    );
+}

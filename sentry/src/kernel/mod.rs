@@ -149,6 +149,8 @@ pub struct Kernel {
     /// own namespace, never the host's.
     pub unix_names:
         RefCell<std::collections::HashMap<Vec<u8>, std::rc::Weak<syscalls::socket::Listener>>>,
+    /// Bound TCP and UDP ports of the sandbox's loopback network.
+    pub inet_ports: RefCell<syscalls::socket::inet::Ports>,
     /// The caller's resource limits and identity, read at setup: what processes start with.
     pub host_rlimits: [abi::Rlimit; abi::RLIM_NLIMITS],
     pub host_identity: Identity,
@@ -498,6 +500,7 @@ impl Sandbox {
             futex: RefCell::default(),
             timerfds: RefCell::default(),
             unix_names: RefCell::default(),
+            inet_ports: RefCell::default(),
             host_rlimits: std::array::from_fn(host::getrlimit),
             host_identity: identity(),
             control: RefCell::new(control::State::new(config.controlled)),

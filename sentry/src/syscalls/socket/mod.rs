@@ -11,7 +11,9 @@
 //! takes one message, discarding what does not fit (MSG_TRUNC). A closed datagram peer gives
 //! ECONNREFUSED to senders and no end of file to receivers, as Linux's socketpair does.
 //!
-//! Not yet: other families (EAFNOSUPPORT), unconnected datagram sockets (socket(SOCK_DGRAM):
+//! Internet sockets (TCP and UDP on the sandbox's loopback) are in [`inet`].
+//!
+//! Not yet: other families (EAFNOSUPPORT), unconnected Unix datagram sockets (socket(SOCK_DGRAM):
 //! ESOCKTNOSUPPORT; socketpair and seqpacket connect/accept work),
 //! MSG_WAITALL (treated as a plain receive), MSG_OOB (EOPNOTSUPP). SO_PASSCRED gives the
 //! credentials of the last sender on the connection, not of each message's sender; a socket sent
@@ -28,6 +30,8 @@ use crate::vfs::pipe::{new_pipe, PipeEnd};
 use crate::{bail, errno};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+
+pub mod inet;
 
 const AF_UNIX: i32 = 1;
 const SOCK_STREAM: i32 = 1;
@@ -423,13 +427,7 @@ impl UnixStream {
         let tx = self.tx.borrow();
         let Some(tx) = tx.as_ref() else {
             if flags & MSG_NOSIGNAL == 0 {
-                let info = crate::kernel::signal::SigInfo {
-                    code: crate::kernel::signal::SI_USER,
-                    pid: t.tgid,
-                    uid: t.creds.ruid,
-                    ..Default::default()
-                };
-                crate::kernel::signal::raise(t, abi::signal::SIGPIPE, info);
+                raise_sigpipe(t);
             }
             bail!(EPIPE, "shut down for writing");
         };
@@ -442,6 +440,17 @@ impl UnixStream {
             flags & MSG_NOSIGNAL != 0,
         )
     }
+}
+
+/// SIGPIPE for a write to a connection that cannot take it (EPIPE follows).
+fn raise_sigpipe(t: &mut Task) {
+    let info = crate::kernel::signal::SigInfo {
+        code: crate::kernel::signal::SI_USER,
+        pid: t.tgid,
+        uid: t.creds.ruid,
+        ..Default::default()
+    };
+    crate::kernel::signal::raise(t, abi::signal::SIGPIPE, info);
 }
 
 /// MSG_PEEK: copies what is buffered into `iov` without taking it; waits like a read.
@@ -583,6 +592,9 @@ fn type_flags(ty: i32) -> Result<(i32, bool, bool), Errno> {
 
 pub fn socket(t: &mut Task, a: [u64; 6]) -> SysResult {
     let (domain, ty, proto) = (int_arg(a[0]), int_arg(a[1]), int_arg(a[2]));
+    if domain == inet::AF_INET || domain == inet::AF_INET6 {
+        return inet::socket(t, domain, ty, proto);
+    }
     if domain != AF_UNIX {
         t.k.log_partial(format!(
             "socket(domain {domain}): network sockets are not implemented"
@@ -657,7 +669,9 @@ pub fn socketpair(t: &mut Task, a: [u64; 6]) -> SysResult {
 fn sock(t: &Task, fd: i32) -> Result<Rc<File>, Errno> {
     let f = t.fds.get(fd).ok_or_else(|| errno!(EBADF))?;
     match &*f {
-        File::Anon(a) if a.as_any().is::<UnixStream>() => Ok(f),
+        File::Anon(a) if a.as_any().is::<UnixStream>() || a.as_any().is::<inet::InetSocket>() => {
+            Ok(f)
+        }
         _ => Err(errno!(ENOTSOCK)),
     }
 }
@@ -672,6 +686,19 @@ fn unix(f: &File) -> &UnixStream {
 
 pub fn sendto(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = sock(t, fd_arg(a[0]))?;
+    let len = usize::try_from(a[2])
+        .unwrap_or(usize::MAX)
+        .min(abi::MAX_RW_COUNT);
+    if let Some(s) = inet::of(&f) {
+        let m = MsgHdr {
+            name: a[4],
+            namelen: a[5] & 0xffff_ffff,
+            iov: vec![(a[1], len)],
+            control: 0,
+            controllen: 0,
+        };
+        return inet::sendmsg(t, s, &m, int_arg(a[3]));
+    }
     if a[4] != 0 {
         bail!(EISCONN, "an address given to a connected socket");
     }
@@ -687,6 +714,13 @@ pub fn recvfrom(t: &mut Task, a: [u64; 6]) -> SysResult {
     let len = usize::try_from(a[2])
         .unwrap_or(usize::MAX)
         .min(abi::MAX_RW_COUNT);
+    if let Some(s) = inet::of(&f) {
+        let (n, addr, _) = inet::recvmsg(t, s, &[(a[1], len)], flags & !MSG_WAITALL)?;
+        if a[4] != 0 {
+            put_addr(t, a[4], a[5], &addr)?;
+        }
+        return Ok(n);
+    }
     let n = unix(&f).recv(t, &[(a[1], len)], flags & !MSG_WAITALL)?;
     if a[4] != 0 && a[5] != 0 {
         // A connected stream socket reports no source address.
@@ -698,6 +732,7 @@ pub fn recvfrom(t: &mut Task, a: [u64; 6]) -> SysResult {
 /// The fields of a `struct msghdr` the Sentry uses.
 struct MsgHdr {
     name: u64,
+    namelen: u64,
     iov: Vec<(u64, usize)>,
     control: u64,
     controllen: u64,
@@ -709,6 +744,7 @@ fn msghdr(t: &Task, addr: u64) -> Result<MsgHdr, Errno> {
     let raw: [u64; 7] = t.mm.read_obj(UserAddr(addr))?;
     Ok(MsgHdr {
         name: raw[0],
+        namelen: raw[1] & 0xffff_ffff,
         iov: super::fs::iovecs(t, raw[2], raw[3])?,
         control: raw[4],
         controllen: raw[5],
@@ -843,12 +879,17 @@ fn put_control(
 
 pub fn sendmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = sock(t, fd_arg(a[0]))?;
+    let m = msghdr(t, a[1])?;
+    if let Some(s) = inet::of(&f) {
+        return inet::sendmsg(t, s, &m, int_arg(a[2]));
+    }
     let MsgHdr {
         name,
         iov,
         control,
         controllen,
-    } = msghdr(t, a[1])?;
+        ..
+    } = m;
     if name != 0 {
         bail!(EISCONN, "an address given to a connected socket");
     }
@@ -865,10 +906,26 @@ pub fn recvmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
     let flags = int_arg(a[2]);
     let MsgHdr {
         name,
+        namelen,
         iov,
         control,
         controllen,
     } = msghdr(t, a[1])?;
+    if let Some(s) = inet::of(&f) {
+        let fl = flags & !(MSG_WAITALL | MSG_CMSG_CLOEXEC);
+        let (n, addr, truncated) = inet::recvmsg(t, s, &iov, fl)?;
+        if name != 0 {
+            // recvmsg's address: as much as fits, and its full length in msg_namelen.
+            let fit = addr.len().min(usize::try_from(namelen).unwrap_or(0));
+            t.mm.copy_out(UserAddr(name), &addr[..fit])?;
+            t.mm.write_obj(UserAddr(a[1] + 8), &(addr.len() as u32))?;
+        }
+        let _ = control;
+        t.mm.write_obj(UserAddr(a[1] + 40), &0u64)?;
+        let out_flags = if truncated { MSG_TRUNC } else { 0 };
+        t.mm.write_obj(UserAddr(a[1] + 48), &out_flags)?;
+        return Ok(n);
+    }
     let s = unix(&f);
     let (n, files) = s.recv_with_files(t, &iov, flags & !(MSG_WAITALL | MSG_CMSG_CLOEXEC))?;
     // No source address (a connected stream socket's peer is known).
@@ -904,24 +961,33 @@ pub fn recvmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 pub fn shutdown(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = sock(t, fd_arg(a[0]))?;
-    let s = unix(&f);
     let how = int_arg(a[1]);
     if !(0..=2).contains(&how) {
         bail!(EINVAL, "shutdown how {how}");
     }
-    if !s.connected.get() {
-        bail!(ENOTCONN);
+    if let Some(s) = inet::of(&f) {
+        return s.shutdown(how);
     }
-    if how != 1 && !s.shut_rd.replace(true) {
-        // The peer's writes fail from now on (EPIPE); what is queued stays readable.
-        if let Some(rx) = s.rx.borrow().as_ref() {
-            rx.pipe.readers.set(rx.pipe.readers.get().saturating_sub(1));
+    unix(&f).shutdown_how(how)
+}
+
+impl UnixStream {
+    /// shutdown(2) of a connected socket, `how` checked.
+    fn shutdown_how(&self, how: i32) -> SysResult {
+        if !self.connected.get() {
+            bail!(ENOTCONN);
         }
+        if how != 1 && !self.shut_rd.replace(true) {
+            // The peer's writes fail from now on (EPIPE); what is queued stays readable.
+            if let Some(rx) = self.rx.borrow().as_ref() {
+                rx.pipe.readers.set(rx.pipe.readers.get().saturating_sub(1));
+            }
+        }
+        if how != 0 {
+            drop(self.tx.borrow_mut().take());
+        }
+        Ok(0)
     }
-    if how != 0 {
-        drop(s.tx.borrow_mut().take());
-    }
-    Ok(0)
 }
 
 /// Writes an option value the getsockopt way: at most `*optlen` bytes, the length back.
@@ -938,8 +1004,11 @@ fn put_opt(t: &Task, optval: u64, optlen: u64, v: &[u8]) -> SysResult {
 
 pub fn getsockopt(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = sock(t, fd_arg(a[0]))?;
-    let s = unix(&f);
     let (level, name) = (int_arg(a[1]), int_arg(a[2]));
+    if let Some(s) = inet::of(&f) {
+        return s.getsockopt(t, level, name, a[3], a[4]);
+    }
+    let s = unix(&f);
     if level != SOL_SOCKET {
         bail!(EOPNOTSUPP, "option level {level}");
     }
@@ -970,8 +1039,11 @@ pub fn getsockopt(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 pub fn setsockopt(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = sock(t, fd_arg(a[0]))?;
-    let s = unix(&f);
     let (level, name) = (int_arg(a[1]), int_arg(a[2]));
+    if let Some(s) = inet::of(&f) {
+        return s.setsockopt(t, level, name, a[3], a[4] & 0xffff_ffff);
+    }
+    let s = unix(&f);
     if level != SOL_SOCKET {
         bail!(EOPNOTSUPP, "option level {level}");
     }
@@ -1024,6 +1096,9 @@ fn put_addr(t: &Task, addr: u64, len_addr: u64, v: &[u8]) -> Result<(), Errno> {
 
 pub fn getsockname(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = sock(t, fd_arg(a[0]))?;
+    if let Some(s) = inet::of(&f) {
+        return s.getsockname(t, a[1], a[2]);
+    }
     let name = unix(&f).name.borrow().clone();
     put_addr(t, a[1], a[2], &sockaddr(name.as_deref()))?;
     Ok(0)
@@ -1031,6 +1106,9 @@ pub fn getsockname(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 pub fn getpeername(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = sock(t, fd_arg(a[0]))?;
+    if let Some(s) = inet::of(&f) {
+        return s.getpeername(t, a[1], a[2]);
+    }
     let s = unix(&f);
     if !s.connected.get() {
         bail!(ENOTCONN);
@@ -1081,6 +1159,9 @@ static AUTOBIND: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::ne
 
 pub fn bind(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = sock(t, fd_arg(a[0]))?;
+    if let Some(s) = inet::of(&f) {
+        return s.bind(t, a[1], a[2] & 0xffff_ffff);
+    }
     let s = unix(&f);
     let name = read_name(t, a[1], a[2])?;
     if s.name.borrow().is_some() || s.connected.get() {
@@ -1121,6 +1202,9 @@ pub fn bind(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 pub fn listen(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = sock(t, fd_arg(a[0]))?;
+    if let Some(s) = inet::of(&f) {
+        return s.listen(t, int_arg(a[1]));
+    }
     let s = unix(&f);
     if s.connected.get() {
         bail!(EINVAL, "connected");
@@ -1139,6 +1223,9 @@ pub fn listen(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 pub fn connect(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = sock(t, fd_arg(a[0]))?;
+    if let Some(s) = inet::of(&f) {
+        return s.connect(t, a[1], a[2] & 0xffff_ffff);
+    }
     let s = unix(&f);
     if s.connected.get() {
         bail!(EISCONN);
@@ -1185,11 +1272,14 @@ pub fn connect(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 pub fn accept4(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = sock(t, fd_arg(a[0]))?;
-    let s = unix(&f);
     let flags = int_arg(a[3]);
     if flags & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
         bail!(EINVAL, "accept4 flags {flags:#x}");
     }
+    if let Some(s) = inet::of(&f) {
+        return s.accept(t, a[1], a[2], flags);
+    }
+    let s = unix(&f);
     let l = s.listener.borrow().clone();
     let Some(l) = l.filter(|l| l.listening.get()) else {
         bail!(EINVAL, "not listening");

@@ -1,0 +1,1208 @@
+//! Internet sockets (AF_INET, AF_INET6; TCP and UDP), emulated wholly in the Sentry: the
+//! guest reaches no packet stack, the host's or its own. Addresses are the sandbox's loopback
+//! (127.0.0.0/8, ::1; 0.0.0.0 and :: as wildcards): a TCP connection is two pipe buffers, as a
+//! Unix stream connection (the data path is [`UnixStream`]'s), a UDP socket a queue of datagrams
+//! with their source addresses. Ports are the sandbox's own namespace ([`Ports`]), never the
+//! host's. Anything else is outside (`--network=none`, the only mode so far): connect and sendto
+//! give ENETUNREACH, bind EADDRNOTAVAIL.
+//!
+//! Linux semantics kept: ephemeral ports (32768-60999) for autobind on connect, listen and
+//! sendto; EADDRINUSE with SO_REUSEADDR/SO_REUSEPORT's exceptions; dual-stack AF_INET6 sockets
+//! (v4-mapped addresses; IPV6_V6ONLY); a non-blocking connect answers EINPROGRESS and reports
+//! through poll and SO_ERROR (ECONNREFUSED); a TCP socket closed with unread data resets its
+//! peer (ECONNRESET); a connected UDP socket whose datagram found no one gets ECONNREFUSED on
+//! its next call, as Linux's ICMP port-unreachable gives; SO_RCVTIMEO/SO_SNDTIMEO.
+//!
+//! Left out: MSG_OOB (EOPNOTSUPP on send, EINVAL on receive, as Linux with no urgent data),
+//! ancillary data (control messages sent are ignored and logged; none received), a full listen
+//! backlog taken by a non-blocking connect (it is queued anyway; a blocking one waits), TIME_WAIT
+//! (a closed connection's port is free at once), multicast and broadcast. Socket options with no
+//! effect on an in-memory connection (TCP_NODELAY, keepalive, IP_TOS, IP_TTL...) are recorded
+//! and read back.
+
+use super::{put_addr, put_opt, raise_sigpipe, MsgHdr, UnixStream};
+use super::{MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, POLLRDHUP, SOCK_STREAM};
+use super::{SOCK_DGRAM, SOL_SOCKET};
+use crate::errors::{Errno, SysResult, EBLOCK};
+use crate::kernel::fd::{Anon, File};
+use crate::kernel::Task;
+use crate::mm::UserAddr;
+use crate::{bail, errno};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::rc::{Rc, Weak};
+
+pub const AF_INET: i32 = 2;
+pub const AF_INET6: i32 = 10;
+const AF_UNSPEC: u16 = 0;
+const IPPROTO_IP: i32 = 0;
+const IPPROTO_TCP: i32 = 6;
+const IPPROTO_UDP: i32 = 17;
+const IPPROTO_IPV6: i32 = 41;
+const IPV6_V6ONLY: i32 = 26;
+/// net.ipv4.ip_local_port_range's default.
+const EPHEMERAL: std::ops::RangeInclusive<u16> = 32768..=60999;
+/// The largest UDP payload over IPv4 and IPv6 (65535 less the headers).
+const UDP_MAX_V4: usize = 65507;
+const UDP_MAX_V6: usize = 65527;
+/// net.core.[rw]mem_default.
+const BUF_DEFAULT: u32 = 212_992;
+/// What a TCP connection holds in each direction before a writer waits: Linux's send and
+/// receive buffers on the loopback grow (tcp_wmem, tcp_rmem autotuning) to about this much.
+const TCP_BUFFER: usize = 4 << 20;
+/// Bookkeeping Linux charges a queued datagram beyond its payload (an skb's truesize).
+const DGRAM_OVERHEAD: usize = 768;
+
+/// The sandbox's bound ports, by (protocol, port): the bindings on each (several with
+/// SO_REUSEADDR/SO_REUSEPORT, or on different addresses).
+#[derive(Debug, Default)]
+pub struct Ports {
+    map: HashMap<(i32, u16), Vec<Weak<Binding>>>,
+    next: u16,
+}
+
+impl Ports {
+    fn live(&mut self, proto: i32, port: u16) -> Vec<Rc<Binding>> {
+        let list = self.map.entry((proto, port)).or_default();
+        list.retain(|w| w.strong_count() > 0);
+        list.iter().filter_map(Weak::upgrade).collect()
+    }
+
+    /// The binding that takes what is sent to `dest` (from `src`): one bound to that address
+    /// before one bound to a wildcard; a connected UDP socket only from its peer.
+    fn lookup(&mut self, proto: i32, dest: SocketAddr, src: SocketAddr) -> Option<Rc<Binding>> {
+        let mut best: Option<(u8, Rc<Binding>)> = None;
+        for b in self.live(proto, dest.port()) {
+            let score = b.accepts(dest.ip());
+            if score == 0 {
+                continue;
+            }
+            if let Some(d) = &b.dgram {
+                if d.peer.get().is_some_and(|p| p != src) {
+                    continue;
+                }
+            }
+            if best.as_ref().is_none_or(|(s, _)| score > *s) {
+                best = Some((score, b));
+            }
+        }
+        best.map(|(_, b)| b)
+    }
+}
+
+/// A socket's claim on a port and address.
+#[derive(Debug)]
+pub struct Binding {
+    /// Canonical (a v4-mapped address as IPv4); unspecified: every address.
+    addr: IpAddr,
+    family: i32,
+    v6only: bool,
+    reuse: bool,
+    reuseport: bool,
+    /// TCP: the connection queue, once listening.
+    listener: RefCell<Option<Rc<Backlog>>>,
+    /// UDP: the socket's receive queue.
+    dgram: Option<Rc<Dgram>>,
+}
+
+impl Binding {
+    /// How well this binding takes `dest`: 2 for its own address, 1 through a wildcard, 0 not.
+    fn accepts(&self, dest: IpAddr) -> u8 {
+        if self.addr == dest {
+            return 2;
+        }
+        let v6_any = self.addr == IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+        let wild = match dest {
+            IpAddr::V4(_) => {
+                self.addr == IpAddr::V4(Ipv4Addr::UNSPECIFIED) || (v6_any && !self.v6only)
+            }
+            IpAddr::V6(_) => v6_any,
+        };
+        u8::from(wild)
+    }
+
+    /// Whether some address would be taken by both bindings.
+    fn overlaps(&self, o: &Binding) -> bool {
+        let specific = |b: &Binding| !b.addr.is_unspecified();
+        match (specific(self), specific(o)) {
+            (true, _) => o.accepts(self.addr) > 0,
+            (false, true) => self.accepts(o.addr) > 0,
+            (false, false) => {
+                let v4 = |b: &Binding| b.addr.is_ipv4() || !b.v6only;
+                let v6 = |b: &Binding| b.addr.is_ipv6();
+                (v4(self) && v4(o)) || (v6(self) && v6(o))
+            }
+        }
+    }
+
+    fn listening(&self) -> bool {
+        self.listener.borrow().is_some()
+    }
+}
+
+/// A listening TCP socket's queue of connections not yet accepted.
+#[derive(Debug, Default)]
+pub struct Backlog {
+    max: Cell<usize>,
+    queue: RefCell<VecDeque<InetSocket>>,
+    gen: Cell<u64>,
+}
+
+impl Drop for Backlog {
+    fn drop(&mut self) {
+        // Connections never accepted are reset, as Linux's close of a listener does.
+        for s in self.queue.get_mut().drain(..) {
+            s.reset_peer();
+        }
+    }
+}
+
+/// A UDP socket's receive queue.
+#[derive(Debug, Default)]
+pub struct Dgram {
+    msgs: RefCell<VecDeque<(SocketAddr, Vec<u8>)>>,
+    /// Bytes charged for what is queued, against `cap` (SO_RCVBUF).
+    bytes: Cell<usize>,
+    cap: Cell<usize>,
+    /// A connected socket takes datagrams only from its peer.
+    peer: Cell<Option<SocketAddr>>,
+    shut_rd: Cell<bool>,
+    gen: Cell<u64>,
+}
+
+/// Where a TCP socket is in connecting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Connecting {
+    Idle,
+    /// A non-blocking connect succeeded but has not said so yet: the next connect returns 0.
+    InProgress,
+    /// A connect failed (the error is in SO_ERROR until read): the next connect says so.
+    Failed,
+}
+
+/// An AF_INET or AF_INET6 socket: TCP or UDP.
+#[derive(Debug)]
+pub struct InetSocket {
+    family: i32,
+    kind: i32,
+    flags: Cell<u32>,
+    ino: u64,
+    binding: RefCell<Option<Rc<Binding>>>,
+    /// The local address (canonical): the bound one, concrete once connected.
+    local: Cell<Option<SocketAddr>>,
+    peer: Cell<Option<SocketAddr>>,
+    /// The pending error SO_ERROR reports (and the next call returns), shared with the peer's
+    /// `peer_error` so that a reset can reach it.
+    error: Rc<Cell<i32>>,
+    peer_error: RefCell<Weak<Cell<i32>>>,
+    connecting: Cell<Connecting>,
+    /// Whether bind was given an address and a port (not wildcards): what a UDP disconnect
+    /// keeps.
+    chosen: Cell<(bool, bool)>,
+    reuse: Cell<bool>,
+    reuseport: Cell<bool>,
+    v6only: Cell<bool>,
+    /// SO_LINGER (on, seconds): recorded; a close never waits here (nothing is in flight).
+    linger: Cell<(i32, i32)>,
+    rcvtimeo: Cell<Option<abi::Timespec>>,
+    sndtimeo: Cell<Option<abi::Timespec>>,
+    sndbuf: Cell<u32>,
+    rcvbuf: Cell<u32>,
+    /// Options with no effect here, recorded for getsockopt: (level, name) → value.
+    opts: RefCell<BTreeMap<(i32, i32), i32>>,
+    /// TCP: the connection, once connected.
+    stream: RefCell<Option<UnixStream>>,
+    /// UDP: the receive queue.
+    dgram: Rc<Dgram>,
+}
+
+impl Drop for InetSocket {
+    fn drop(&mut self) {
+        // Closed with data unread: Linux sends a reset, and the peer's next call fails.
+        let unread = self
+            .stream
+            .get_mut()
+            .as_ref()
+            .and_then(|s| s.rx.borrow().as_ref().map(|r| r.available()))
+            .unwrap_or(0);
+        if unread > 0 {
+            self.reset_peer();
+        }
+    }
+}
+
+/// An address as Linux keeps it: a v4-mapped IPv6 address is the IPv4 one.
+fn canon(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
+    }
+}
+
+/// The source address for a connection to `dest`, and where it really goes (a wildcard
+/// destination is the loopback address): ENETUNREACH for anything outside the sandbox.
+fn route(t: &Task, dest: IpAddr) -> Result<(IpAddr, IpAddr), Errno> {
+    match dest {
+        IpAddr::V4(v4) if v4.is_loopback() => Ok((IpAddr::V4(Ipv4Addr::LOCALHOST), dest)),
+        IpAddr::V4(v4) if v4.is_unspecified() => {
+            let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+            Ok((lo, lo))
+        }
+        IpAddr::V6(v6) if v6.is_loopback() || v6.is_unspecified() => {
+            let lo = IpAddr::V6(Ipv6Addr::LOCALHOST);
+            Ok((lo, lo))
+        }
+        _ => {
+            tracing::warn!(
+                target: "runrs::network",
+                tid = t.tid,
+                "connection to {dest} refused: the sandbox has no network (--network=none)"
+            );
+            bail!(ENETUNREACH, "{dest} is outside the sandbox (no network)")
+        }
+    }
+}
+
+/// A `struct sockaddr_in` or `sockaddr_in6` for `sa` (all zeros but the family for None).
+fn encode(family: i32, sa: Option<SocketAddr>) -> Vec<u8> {
+    let (ip, port) = sa.map_or((None, 0), |s| (Some(s.ip()), s.port()));
+    let mut v = (family as u16).to_ne_bytes().to_vec();
+    v.extend_from_slice(&port.to_be_bytes());
+    if family == AF_INET {
+        let ip = match ip {
+            Some(IpAddr::V4(a)) => a,
+            _ => Ipv4Addr::UNSPECIFIED,
+        };
+        v.extend_from_slice(&ip.octets());
+        v.extend_from_slice(&[0; 8]);
+    } else {
+        let ip = match ip {
+            Some(IpAddr::V4(a)) => a.to_ipv6_mapped(),
+            Some(IpAddr::V6(a)) => a,
+            None => Ipv6Addr::UNSPECIFIED,
+        };
+        v.extend_from_slice(&0u32.to_ne_bytes()); // flowinfo
+        v.extend_from_slice(&ip.octets());
+        v.extend_from_slice(&0u32.to_ne_bytes()); // scope id
+    }
+    v
+}
+
+/// An address given to bind, connect or sendto: Ok(None) for AF_UNSPEC (which some calls
+/// accept), the address (canonical) otherwise.
+fn read_addr(t: &Task, family: i32, addr: u64, len: u64) -> Result<Option<SocketAddr>, Errno> {
+    let len = usize::try_from(len).unwrap_or(usize::MAX);
+    // sizeof(struct sockaddr_storage) is the most; sockaddr_in6 without its scope id the least.
+    if len > 128 {
+        bail!(EINVAL, "address length {len}");
+    }
+    let mut raw = vec![0u8; len];
+    t.mm.copy_in(UserAddr(addr), &mut raw)?;
+    if len < 2 {
+        bail!(EINVAL, "address length {len}");
+    }
+    let fam = u16::from_ne_bytes([raw[0], raw[1]]);
+    let need = if family == AF_INET { 16 } else { 24 };
+    if fam == AF_UNSPEC {
+        if family == AF_INET && len < 16 {
+            bail!(EINVAL, "address length {len}");
+        }
+        return Ok(None);
+    }
+    if len < need {
+        bail!(EINVAL, "address length {len}");
+    }
+    if i32::from(fam) != family {
+        bail!(
+            EAFNOSUPPORT,
+            "address family {fam} on a family {family} socket"
+        );
+    }
+    let port = u16::from_be_bytes([raw[2], raw[3]]);
+    let ip = if family == AF_INET {
+        IpAddr::V4(Ipv4Addr::new(raw[4], raw[5], raw[6], raw[7]))
+    } else {
+        let mut o = [0u8; 16];
+        o.copy_from_slice(&raw[8..24]);
+        IpAddr::V6(Ipv6Addr::from(o))
+    };
+    Ok(Some(SocketAddr::new(canon(ip), port)))
+}
+
+/// Copies `data` into the guest ranges `iov`; returns how much fit.
+fn scatter(t: &Task, iov: &[(u64, usize)], data: &[u8]) -> Result<usize, Errno> {
+    let mut done = 0;
+    for &(addr, len) in iov {
+        if done == data.len() {
+            break;
+        }
+        let n = len.min(data.len() - done);
+        t.mm.copy_out(UserAddr(addr), &data[done..done + n])?;
+        done += n;
+    }
+    Ok(done)
+}
+
+/// The bytes of the guest ranges `iov`.
+fn gather(t: &Task, iov: &[(u64, usize)]) -> Result<Vec<u8>, Errno> {
+    let total: usize = iov.iter().map(|r| r.1).sum();
+    let mut out = vec![0u8; total];
+    let mut at = 0;
+    for &(addr, len) in iov {
+        t.mm.copy_in(UserAddr(addr), &mut out[at..at + len])?;
+        at += len;
+    }
+    Ok(out)
+}
+
+/// A wait on a socket: EAGAIN when non-blocking or when the timeout (SO_RCVTIMEO,
+/// SO_SNDTIMEO) has run out, otherwise blocked until retried.
+fn wait(t: &mut Task, nonblock: bool, timeout: Option<abi::Timespec>) -> Errno {
+    if nonblock {
+        return errno!(EAGAIN);
+    }
+    if let Some(ts) = timeout {
+        t.wait.start_timeout(ts);
+        if t.wait.expired() {
+            return errno!(EAGAIN);
+        }
+    }
+    Errno::new(EBLOCK)
+}
+
+/// Options recorded and read back: (level, name, default, boolean). Booleans read back as 0/1.
+const RECORDED: &[(i32, i32, i32, bool)] = &[
+    (SOL_SOCKET, libc::SO_KEEPALIVE, 0, true),
+    (SOL_SOCKET, libc::SO_BROADCAST, 0, true),
+    (SOL_SOCKET, libc::SO_OOBINLINE, 0, true),
+    (SOL_SOCKET, libc::SO_PRIORITY, 0, false),
+    (SOL_SOCKET, libc::SO_RCVLOWAT, 1, false),
+    (SOL_SOCKET, libc::SO_DONTROUTE, 0, true),
+    (SOL_SOCKET, libc::SO_TIMESTAMP, 0, true),
+    (IPPROTO_TCP, libc::TCP_NODELAY, 0, true),
+    (IPPROTO_TCP, libc::TCP_MAXSEG, 536, false),
+    (IPPROTO_TCP, libc::TCP_CORK, 0, true),
+    (IPPROTO_TCP, libc::TCP_KEEPIDLE, 7200, false),
+    (IPPROTO_TCP, libc::TCP_KEEPINTVL, 75, false),
+    (IPPROTO_TCP, libc::TCP_KEEPCNT, 9, false),
+    (IPPROTO_TCP, libc::TCP_QUICKACK, 1, true),
+    (IPPROTO_TCP, libc::TCP_USER_TIMEOUT, 0, false),
+    (IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, 0, false),
+    (IPPROTO_TCP, libc::TCP_FASTOPEN, 0, false),
+    (IPPROTO_IP, libc::IP_TOS, 0, false),
+    (IPPROTO_IP, libc::IP_TTL, 64, false),
+    (IPPROTO_IP, libc::IP_RECVERR, 0, true),
+    (IPPROTO_IP, libc::IP_PKTINFO, 0, true),
+    (IPPROTO_IP, libc::IP_MTU_DISCOVER, 1, false),
+    (IPPROTO_IP, libc::IP_MULTICAST_TTL, 1, false),
+    (IPPROTO_IP, libc::IP_MULTICAST_LOOP, 1, true),
+    (IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS, 64, false),
+    (IPPROTO_IPV6, libc::IPV6_RECVERR, 0, true),
+    (IPPROTO_IPV6, libc::IPV6_TCLASS, 0, false),
+    (IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 0, true),
+    (IPPROTO_IPV6, libc::IPV6_MULTICAST_HOPS, 1, false),
+];
+
+/// A new socket for socket(2): `family` AF_INET or AF_INET6, `ty` the type with its flags.
+pub fn socket(t: &mut Task, family: i32, ty: i32, proto: i32) -> SysResult {
+    let (kind, nonblock, cloexec) = super::type_flags(ty)?;
+    match (kind, proto) {
+        (SOCK_STREAM, 0 | IPPROTO_TCP) | (SOCK_DGRAM, 0 | IPPROTO_UDP) => {}
+        (SOCK_STREAM | SOCK_DGRAM, _) => bail!(EPROTONOSUPPORT, "protocol {proto}"),
+        _ => {
+            t.k.log_partial(format!(
+                "socket(family {family}, type {kind}): only TCP and UDP sockets"
+            ));
+            bail!(ESOCKTNOSUPPORT, "socket type {kind}");
+        }
+    }
+    let s = InetSocket::new(family, kind, nonblock);
+    super::super::eventfd::install(t, Box::new(s), cloexec)
+}
+
+/// The Internet socket behind a socket file, if it is one.
+pub fn of(f: &File) -> Option<&InetSocket> {
+    match f {
+        File::Anon(a) => a.as_any().downcast_ref::<InetSocket>(),
+        _ => None,
+    }
+}
+
+impl InetSocket {
+    fn new(family: i32, kind: i32, nonblock: bool) -> InetSocket {
+        InetSocket {
+            family,
+            kind,
+            flags: Cell::new(
+                libc::O_RDWR as u32 | if nonblock { libc::O_NONBLOCK as u32 } else { 0 },
+            ),
+            ino: super::super::eventfd::anon_ino(),
+            binding: RefCell::new(None),
+            local: Cell::new(None),
+            peer: Cell::new(None),
+            error: Rc::new(Cell::new(0)),
+            peer_error: RefCell::new(Weak::new()),
+            connecting: Cell::new(Connecting::Idle),
+            chosen: Cell::new((false, false)),
+            reuse: Cell::new(false),
+            reuseport: Cell::new(false),
+            v6only: Cell::new(false),
+            linger: Cell::new((0, 0)),
+            rcvtimeo: Cell::new(None),
+            sndtimeo: Cell::new(None),
+            sndbuf: Cell::new(BUF_DEFAULT * 2),
+            rcvbuf: Cell::new(BUF_DEFAULT * 2),
+            opts: RefCell::new(BTreeMap::new()),
+            stream: RefCell::new(None),
+            dgram: Rc::new(Dgram {
+                cap: Cell::new(BUF_DEFAULT as usize * 2),
+                ..Dgram::default()
+            }),
+        }
+    }
+
+    fn proto(&self) -> i32 {
+        if self.kind == SOCK_STREAM {
+            IPPROTO_TCP
+        } else {
+            IPPROTO_UDP
+        }
+    }
+
+    fn tcp(&self) -> bool {
+        self.kind == SOCK_STREAM
+    }
+
+    fn nonblock(&self, flags: i32) -> bool {
+        self.nonblocking() || flags & MSG_DONTWAIT != 0
+    }
+
+    /// Takes the pending error, if any.
+    fn take_error(&self) -> Option<Errno> {
+        match self.error.replace(0) {
+            0 => None,
+            e => Some(Errno::new(e)),
+        }
+    }
+
+    /// Makes the peer's next call fail with ECONNRESET (an abortive close).
+    fn reset_peer(&self) {
+        if let Some(e) = self.peer_error.borrow().upgrade() {
+            e.set(libc::ECONNRESET);
+        }
+    }
+
+    fn listener(&self) -> Option<Rc<Backlog>> {
+        self.binding
+            .borrow()
+            .as_ref()
+            .and_then(|b| b.listener.borrow().clone())
+    }
+
+    /// Claims `ip`:`port` (an ephemeral port for 0): EADDRINUSE if another socket has it.
+    fn bind_to(&self, t: &Task, ip: IpAddr, port: u16) -> Result<(), Errno> {
+        let proto = self.proto();
+        let b = Binding {
+            addr: ip,
+            family: self.family,
+            v6only: self.v6only.get(),
+            reuse: self.reuse.get(),
+            reuseport: self.reuseport.get(),
+            listener: RefCell::new(None),
+            dgram: (!self.tcp()).then(|| self.dgram.clone()),
+        };
+        let mut ports = t.k.inet_ports.borrow_mut();
+        let port = if port == 0 {
+            let span = u32::from(EPHEMERAL.end() - EPHEMERAL.start()) + 1;
+            let mut found = None;
+            for i in 0..span {
+                let off = (u32::from(ports.next) + i) % span;
+                let p = EPHEMERAL.start() + u16::try_from(off).unwrap_or(0);
+                if ports.live(proto, p).is_empty() {
+                    ports.next = u16::try_from((off + 1) % span).unwrap_or(0);
+                    found = Some(p);
+                    break;
+                }
+            }
+            found.ok_or_else(|| errno!(EADDRINUSE, "no ephemeral port is free"))?
+        } else {
+            for o in ports.live(proto, port) {
+                let shared = (b.reuse && o.reuse && (!self.tcp() || !o.listening()))
+                    || (b.reuseport && o.reuseport);
+                if o.overlaps(&b) && !shared {
+                    bail!(EADDRINUSE, "port {port} is taken");
+                }
+            }
+            port
+        };
+        let b = Rc::new(b);
+        ports
+            .map
+            .entry((proto, port))
+            .or_default()
+            .push(Rc::downgrade(&b));
+        *self.binding.borrow_mut() = Some(b);
+        self.local.set(Some(SocketAddr::new(ip, port)));
+        Ok(())
+    }
+
+    /// Binds to the wildcard address and an ephemeral port, if not bound yet.
+    fn autobind(&self, t: &Task) -> Result<(), Errno> {
+        if self.binding.borrow().is_some() {
+            return Ok(());
+        }
+        let any = if self.family == AF_INET {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+        };
+        self.bind_to(t, any, 0)
+    }
+
+    pub fn bind(&self, t: &mut Task, addr: u64, len: u64) -> SysResult {
+        let sa = match read_addr(t, self.family, addr, len)? {
+            Some(sa) => sa,
+            // AF_UNSPEC with INADDR_ANY binds an AF_INET socket (Linux's compatibility rule).
+            None if self.family == AF_INET => {
+                let mut raw = [0u8; 8];
+                t.mm.copy_in(UserAddr(addr), &mut raw)?;
+                if raw[4..8] != [0; 4] {
+                    bail!(EAFNOSUPPORT, "AF_UNSPEC with an address");
+                }
+                SocketAddr::new(
+                    IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                    u16::from_be_bytes([raw[2], raw[3]]),
+                )
+            }
+            None => bail!(EAFNOSUPPORT, "AF_UNSPEC"),
+        };
+        if self.binding.borrow().is_some() {
+            bail!(EINVAL, "already bound");
+        }
+        let ip = sa.ip();
+        if self.family == AF_INET6 && ip.is_ipv4() && self.v6only.get() {
+            bail!(EINVAL, "a v4-mapped address on an IPV6_V6ONLY socket");
+        }
+        if !(ip.is_loopback() || ip.is_unspecified()) {
+            bail!(EADDRNOTAVAIL, "{ip} is not an address of the sandbox");
+        }
+        // Ports below 1024 need CAP_NET_BIND_SERVICE (net.ipv4.ip_unprivileged_port_start).
+        if sa.port() != 0 && sa.port() < 1024 && t.creds.euid != 0 {
+            bail!(EACCES, "port {} needs privilege", sa.port());
+        }
+        self.bind_to(t, ip, sa.port())?;
+        if ip.is_ipv6() && !ip.is_unspecified() {
+            // A socket bound to one IPv6 address takes only IPv6 (Linux's __inet6_bind).
+            self.v6only.set(true);
+        }
+        self.chosen.set((!ip.is_unspecified(), sa.port() != 0));
+        Ok(0)
+    }
+
+    pub fn listen(&self, t: &mut Task, backlog: i32) -> SysResult {
+        if !self.tcp() {
+            bail!(EOPNOTSUPP, "listen on a datagram socket");
+        }
+        if self.stream.borrow().is_some() {
+            bail!(EINVAL, "connected");
+        }
+        self.autobind(t)?;
+        let b = self
+            .binding
+            .borrow()
+            .clone()
+            .ok_or_else(|| errno!(EINVAL))?;
+        // somaxconn (4096) caps the backlog.
+        let max = usize::try_from(backlog.max(0)).unwrap_or(0).min(4096);
+        let mut l = b.listener.borrow_mut();
+        l.get_or_insert_with(|| Rc::new(Backlog::default()))
+            .max
+            .set(max);
+        Ok(0)
+    }
+
+    pub fn connect(&self, t: &mut Task, addr: u64, len: u64) -> SysResult {
+        let dest = read_addr(t, self.family, addr, len)?;
+        if self.tcp() {
+            self.connect_tcp(t, dest)
+        } else {
+            self.connect_udp(t, dest)
+        }
+    }
+
+    fn connect_tcp(&self, t: &mut Task, dest: Option<SocketAddr>) -> SysResult {
+        match self.connecting.get() {
+            Connecting::InProgress => {
+                self.connecting.set(Connecting::Idle);
+                return Ok(0);
+            }
+            Connecting::Failed => {
+                self.connecting.set(Connecting::Idle);
+                return Err(self.take_error().unwrap_or_else(|| errno!(ECONNABORTED)));
+            }
+            Connecting::Idle => {}
+        }
+        if self.stream.borrow().is_some() {
+            bail!(EISCONN);
+        }
+        if self.listener().is_some() {
+            bail!(EISCONN, "a listening socket");
+        }
+        let Some(dest) = dest else {
+            // AF_UNSPEC disconnects: an unconnected socket has nothing to undo.
+            return Ok(0);
+        };
+        let (src_ip, dest_ip) = route(t, dest.ip())?;
+        let dest = SocketAddr::new(dest_ip, dest.port());
+        self.autobind(t)?;
+        let local = self.concrete_local(src_ip);
+        let nonblock = self.nonblocking();
+        let target = t.k.inet_ports.borrow_mut().lookup(IPPROTO_TCP, dest, local);
+        let listening = target.and_then(|b| b.listener.borrow().clone().map(|l| (l, b.family)));
+        let Some((backlog, target_family)) = listening else {
+            if nonblock {
+                self.error.set(libc::ECONNREFUSED);
+                self.connecting.set(Connecting::Failed);
+                bail!(EINPROGRESS);
+            }
+            bail!(ECONNREFUSED, "nothing listens on {dest}");
+        };
+        if backlog.queue.borrow().len() > backlog.max.get() && !nonblock {
+            return Err(wait(t, false, self.sndtimeo.get()));
+        }
+        let server = InetSocket::new(target_family, SOCK_STREAM, false);
+        let me = (t.tgid, t.creds.euid, t.creds.egid);
+        let (a, b) = (
+            UnixStream::new(SOCK_STREAM, false, me),
+            UnixStream::new(SOCK_STREAM, false, me),
+        );
+        UnixStream::connect_pair(&a, &b);
+        for end in [&a, &b] {
+            if let Some(rx) = end.rx.borrow().as_ref() {
+                rx.pipe.capacity.set(TCP_BUFFER);
+            }
+        }
+        *self.stream.borrow_mut() = Some(a);
+        *server.stream.borrow_mut() = Some(b);
+        server.local.set(Some(dest));
+        server.peer.set(Some(local));
+        *server.peer_error.borrow_mut() = Rc::downgrade(&self.error);
+        *self.peer_error.borrow_mut() = Rc::downgrade(&server.error);
+        self.local.set(Some(local));
+        self.peer.set(Some(dest));
+        backlog.queue.borrow_mut().push_back(server);
+        backlog.gen.set(backlog.gen.get() + 1);
+        if nonblock {
+            self.connecting.set(Connecting::InProgress);
+            bail!(EINPROGRESS);
+        }
+        Ok(0)
+    }
+
+    /// The local address of a connection from this socket: its bound address, or `src` if
+    /// bound to a wildcard.
+    fn concrete_local(&self, src: IpAddr) -> SocketAddr {
+        let bound = self.local.get().unwrap_or(SocketAddr::new(src, 0));
+        if bound.ip().is_unspecified() {
+            SocketAddr::new(src, bound.port())
+        } else {
+            bound
+        }
+    }
+
+    fn connect_udp(&self, t: &mut Task, dest: Option<SocketAddr>) -> SysResult {
+        let Some(dest) = dest else {
+            // AF_UNSPEC: the socket takes datagrams from anyone again. As Linux, it gives up
+            // a port it did not ask for, and an address that connect chose.
+            self.peer.set(None);
+            self.dgram.peer.set(None);
+            let (addr_chosen, port_chosen) = self.chosen.get();
+            if !port_chosen {
+                self.binding.borrow_mut().take();
+                self.local.set(None);
+            } else if !addr_chosen {
+                if let Some(b) = self.binding.borrow().as_ref() {
+                    self.local
+                        .set(self.local.get().map(|l| SocketAddr::new(b.addr, l.port())));
+                }
+            }
+            return Ok(0);
+        };
+        let (src_ip, dest_ip) = route(t, dest.ip())?;
+        self.autobind(t)?;
+        let dest = SocketAddr::new(dest_ip, dest.port());
+        self.local.set(Some(self.concrete_local(src_ip)));
+        self.peer.set(Some(dest));
+        self.dgram.peer.set(Some(dest));
+        Ok(0)
+    }
+
+    pub fn accept(&self, t: &mut Task, addr: u64, len_addr: u64, flags: i32) -> SysResult {
+        if !self.tcp() {
+            bail!(EOPNOTSUPP, "accept on a datagram socket");
+        }
+        let Some(l) = self.listener() else {
+            bail!(EINVAL, "not listening");
+        };
+        let conn = l.queue.borrow_mut().pop_front();
+        let Some(conn) = conn else {
+            return Err(wait(t, self.nonblocking(), self.rcvtimeo.get()));
+        };
+        l.gen.set(l.gen.get() + 1);
+        if flags & libc::SOCK_NONBLOCK != 0 {
+            conn.flags.set(conn.flags.get() | libc::O_NONBLOCK as u32);
+        }
+        let peer = encode(conn.family, conn.peer.get());
+        let fd =
+            super::super::eventfd::install(t, Box::new(conn), flags & libc::SOCK_CLOEXEC != 0)?;
+        if let Err(e) = put_addr(t, addr, len_addr, &peer) {
+            t.fds.remove(fd as i32);
+            return Err(e);
+        }
+        Ok(fd)
+    }
+
+    /// Receives into `iov`: the byte count (a datagram's full length with MSG_TRUNC), the
+    /// sender's address (datagrams), and whether a datagram was cut to fit.
+    pub fn recv(
+        &self,
+        t: &mut Task,
+        iov: &[(u64, usize)],
+        flags: i32,
+    ) -> Result<(u64, Option<SocketAddr>, bool), Errno> {
+        if flags & MSG_OOB != 0 {
+            t.k.log_partial("MSG_OOB (TCP urgent data)".into());
+            bail!(EINVAL, "no urgent data");
+        }
+        if self.tcp() {
+            let stream = self.stream.borrow();
+            let Some(s) = stream.as_ref() else {
+                return Err(self.take_error().unwrap_or_else(|| errno!(ENOTCONN)));
+            };
+            let (empty, open) = s.rx.borrow().as_ref().map_or((true, false), |r| {
+                (r.available() == 0, r.pipe.writers.get() > 0)
+            });
+            if empty {
+                if let Some(e) = self.take_error() {
+                    return Err(e);
+                }
+                // Nothing to read yet: Linux waits before it looks at the buffer (EAGAIN, not
+                // EFAULT, for a bad buffer).
+                if open && !s.shut_rd.get() {
+                    drop(stream);
+                    return Err(wait(t, self.nonblock(flags), self.rcvtimeo.get()));
+                }
+            }
+            let fl = flags & (MSG_PEEK)
+                | if self.nonblock(flags) {
+                    MSG_DONTWAIT
+                } else {
+                    0
+                };
+            return match s.recv_bytes(t, iov, fl) {
+                Err(e) if e.code == EBLOCK => {
+                    drop(stream);
+                    Err(wait(t, false, self.rcvtimeo.get()))
+                }
+                r => r.map(|n| (n, None, false)),
+            };
+        }
+        let front = self.dgram.msgs.borrow().front().cloned();
+        let Some((src, data)) = front else {
+            if let Some(e) = self.take_error() {
+                return Err(e);
+            }
+            if self.dgram.shut_rd.get() {
+                return Ok((0, None, false));
+            }
+            return Err(wait(t, self.nonblock(flags), self.rcvtimeo.get()));
+        };
+        let n = scatter(t, iov, &data)?;
+        if flags & MSG_PEEK == 0 {
+            self.dgram.msgs.borrow_mut().pop_front();
+            let d = &self.dgram;
+            d.bytes
+                .set(d.bytes.get().saturating_sub(data.len() + DGRAM_OVERHEAD));
+            d.gen.set(d.gen.get() + 1);
+        }
+        let got = if flags & MSG_TRUNC != 0 {
+            data.len()
+        } else {
+            n
+        };
+        Ok((got as u64, Some(src), n < data.len()))
+    }
+
+    /// Sends `iov` (to `dest`, for a datagram socket).
+    pub fn send(
+        &self,
+        t: &mut Task,
+        iov: &[(u64, usize)],
+        flags: i32,
+        dest: Option<SocketAddr>,
+    ) -> SysResult {
+        if flags & MSG_OOB != 0 {
+            t.k.log_partial("MSG_OOB (TCP urgent data)".into());
+            bail!(EOPNOTSUPP, "urgent data");
+        }
+        if self.tcp() {
+            if let Some(e) = self.take_error() {
+                return Err(e);
+            }
+            let stream = self.stream.borrow();
+            let Some(s) = stream.as_ref() else {
+                drop(stream);
+                if flags & MSG_NOSIGNAL == 0 {
+                    raise_sigpipe(t);
+                }
+                bail!(EPIPE, "not connected");
+            };
+            let fl = flags & MSG_NOSIGNAL
+                | if self.nonblock(flags) {
+                    MSG_DONTWAIT
+                } else {
+                    0
+                };
+            return match s.send(t, iov, fl) {
+                Err(e) if e.code == EBLOCK => {
+                    drop(stream);
+                    Err(wait(t, false, self.sndtimeo.get()))
+                }
+                r => r,
+            };
+        }
+        let dest = match dest.or(self.peer.get()) {
+            Some(d) => d,
+            None => bail!(EDESTADDRREQ),
+        };
+        if let Some(e) = self.take_error() {
+            return Err(e);
+        }
+        let len: usize = iov.iter().map(|r| r.1).sum();
+        let max = if self.family == AF_INET {
+            UDP_MAX_V4
+        } else {
+            UDP_MAX_V6
+        };
+        if len > max {
+            bail!(EMSGSIZE, "a {len}-byte datagram");
+        }
+        let (src_ip, dest_ip) = route(t, dest.ip())?;
+        let dest = SocketAddr::new(dest_ip, dest.port());
+        self.autobind(t)?;
+        let src = self.concrete_local(src_ip);
+        let data = gather(t, iov)?;
+        let target = t.k.inet_ports.borrow_mut().lookup(IPPROTO_UDP, dest, src);
+        match target.and_then(|b| b.dgram.clone()) {
+            Some(q) => {
+                let charge = data.len() + DGRAM_OVERHEAD;
+                // A full receive queue drops the datagram, as UDP does.
+                if q.bytes.get() + charge <= q.cap.get() && !q.shut_rd.get() {
+                    q.bytes.set(q.bytes.get() + charge);
+                    q.msgs.borrow_mut().push_back((src, data));
+                    q.gen.set(q.gen.get() + 1);
+                }
+            }
+            // Port unreachable: a connected socket hears of it on its next call.
+            None if self.peer.get().is_some() => self.error.set(libc::ECONNREFUSED),
+            None => {}
+        }
+        Ok(len as u64)
+    }
+
+    pub fn shutdown(&self, how: i32) -> SysResult {
+        if self.tcp() {
+            if let Some(l) = self.listener() {
+                // SHUT_RD on a listener stops it (accept fails from then on).
+                if how != libc::SHUT_WR {
+                    drop(l);
+                    if let Some(b) = self.binding.borrow().as_ref() {
+                        b.listener.borrow_mut().take();
+                    }
+                    return Ok(0);
+                }
+            }
+            let stream = self.stream.borrow();
+            let Some(s) = stream.as_ref() else {
+                bail!(ENOTCONN);
+            };
+            return s.shutdown_how(how);
+        }
+        if self.peer.get().is_none() {
+            bail!(ENOTCONN);
+        }
+        if how != libc::SHUT_WR {
+            self.dgram.shut_rd.set(true);
+            self.dgram.gen.set(self.dgram.gen.get() + 1);
+        }
+        Ok(0)
+    }
+
+    pub fn getsockname(&self, t: &Task, addr: u64, len_addr: u64) -> SysResult {
+        put_addr(t, addr, len_addr, &encode(self.family, self.local.get()))?;
+        Ok(0)
+    }
+
+    pub fn getpeername(&self, t: &Task, addr: u64, len_addr: u64) -> SysResult {
+        let connected = if self.tcp() {
+            self.stream.borrow().is_some()
+        } else {
+            self.peer.get().is_some()
+        };
+        if !connected {
+            bail!(ENOTCONN);
+        }
+        put_addr(t, addr, len_addr, &encode(self.family, self.peer.get()))?;
+        Ok(0)
+    }
+
+    pub fn getsockopt(&self, t: &mut Task, level: i32, name: i32, val: u64, len: u64) -> SysResult {
+        let int = |v: i32| v.to_ne_bytes().to_vec();
+        let timeval = |ts: Option<abi::Timespec>| {
+            let ts = ts.unwrap_or_default();
+            let mut v = ts.tv_sec.to_ne_bytes().to_vec();
+            v.extend_from_slice(&(ts.tv_nsec / 1000).to_ne_bytes());
+            v
+        };
+        let v = match (level, name) {
+            (SOL_SOCKET, libc::SO_TYPE) => int(self.kind),
+            (SOL_SOCKET, libc::SO_DOMAIN) => int(self.family),
+            (SOL_SOCKET, libc::SO_PROTOCOL) => int(self.proto()),
+            (SOL_SOCKET, libc::SO_ERROR) => int(self.error.replace(0)),
+            (SOL_SOCKET, libc::SO_ACCEPTCONN) => int(i32::from(self.listener().is_some())),
+            (SOL_SOCKET, libc::SO_REUSEADDR) => int(i32::from(self.reuse.get())),
+            (SOL_SOCKET, libc::SO_REUSEPORT) => int(i32::from(self.reuseport.get())),
+            (SOL_SOCKET, libc::SO_SNDBUF) => int(self.sndbuf.get().cast_signed()),
+            (SOL_SOCKET, libc::SO_RCVBUF) => int(self.rcvbuf.get().cast_signed()),
+            (SOL_SOCKET, libc::SO_RCVTIMEO) => timeval(self.rcvtimeo.get()),
+            (SOL_SOCKET, libc::SO_SNDTIMEO) => timeval(self.sndtimeo.get()),
+            (SOL_SOCKET, libc::SO_LINGER) => {
+                let (on, secs) = self.linger.get();
+                let mut out = int(on);
+                out.extend_from_slice(&secs.to_ne_bytes());
+                out
+            }
+            (IPPROTO_IPV6, IPV6_V6ONLY) if self.family == AF_INET6 => {
+                int(i32::from(self.v6only.get()))
+            }
+            _ => match self.recorded(level, name) {
+                Some((default, boolean)) => {
+                    let v = self
+                        .opts
+                        .borrow()
+                        .get(&(level, name))
+                        .copied()
+                        .unwrap_or(default);
+                    int(if boolean { i32::from(v != 0) } else { v })
+                }
+                None => return Err(self.unknown_opt(t, level, name)),
+            },
+        };
+        put_opt(t, val, len, &v)
+    }
+
+    /// The default and kind of an option that is recorded and read back, if `level` applies to
+    /// this socket.
+    fn recorded(&self, level: i32, name: i32) -> Option<(i32, bool)> {
+        let applies = match level {
+            IPPROTO_TCP => self.tcp(),
+            IPPROTO_IPV6 => self.family == AF_INET6,
+            _ => true,
+        };
+        RECORDED
+            .iter()
+            .find(|r| r.0 == level && r.1 == name && applies)
+            .map(|r| (r.2, r.3))
+    }
+
+    fn unknown_opt(&self, t: &Task, level: i32, name: i32) -> Errno {
+        t.k.log_partial(format!("socket option level {level} name {name}"));
+        if level == IPPROTO_TCP && !self.tcp() {
+            return errno!(EOPNOTSUPP, "a TCP option on a UDP socket");
+        }
+        errno!(ENOPROTOOPT, "socket option {level}/{name}")
+    }
+
+    pub fn setsockopt(&self, t: &mut Task, level: i32, name: i32, val: u64, len: u64) -> SysResult {
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        if matches!(
+            (level, name),
+            (SOL_SOCKET, libc::SO_RCVTIMEO | libc::SO_SNDTIMEO)
+        ) {
+            if len < 16 {
+                bail!(EINVAL, "optlen {len}");
+            }
+            let tv: abi::Timeval = t.mm.read_obj(UserAddr(val))?;
+            if !(0..1_000_000).contains(&tv.tv_usec) {
+                bail!(EDOM, "tv_usec {}", tv.tv_usec);
+            }
+            // Linux keeps the timeout in jiffies: rounded up to its 4 ms tick (HZ=250).
+            let tick = 4000;
+            let usec = (tv.tv_usec + tick - 1) / tick * tick;
+            let ts = (tv.tv_sec > 0 || usec > 0).then_some(abi::Timespec {
+                tv_sec: tv.tv_sec + usec / 1_000_000,
+                tv_nsec: usec % 1_000_000 * 1000,
+            });
+            if name == libc::SO_RCVTIMEO {
+                self.rcvtimeo.set(ts);
+            } else {
+                self.sndtimeo.set(ts);
+            }
+            return Ok(0);
+        }
+        if (level, name) == (SOL_SOCKET, libc::SO_LINGER) {
+            if len < 8 {
+                bail!(EINVAL, "optlen {len}");
+            }
+            let l: [i32; 2] = t.mm.read_obj(UserAddr(val))?;
+            self.linger.set((i32::from(l[0] != 0), l[1]));
+            return Ok(0);
+        }
+        if len < 4 {
+            bail!(EINVAL, "optlen {len}");
+        }
+        let v: i32 = t.mm.read_obj(UserAddr(val))?;
+        // The kernel doubles a buffer size for its bookkeeping, within net.core.[rw]mem_max.
+        let size = |v: i32, min: u32| (v.max(0).cast_unsigned().min(BUF_DEFAULT) * 2).max(min);
+        match (level, name) {
+            (SOL_SOCKET, libc::SO_REUSEADDR) => self.reuse.set(v != 0),
+            (SOL_SOCKET, libc::SO_REUSEPORT) => self.reuseport.set(v != 0),
+            (SOL_SOCKET, libc::SO_SNDBUF) => self.sndbuf.set(size(v, 4608)),
+            (SOL_SOCKET, libc::SO_RCVBUF) => {
+                self.rcvbuf.set(size(v, 2304));
+                self.dgram.cap.set(self.rcvbuf.get() as usize);
+            }
+            (IPPROTO_IPV6, IPV6_V6ONLY) if self.family == AF_INET6 => {
+                if self.binding.borrow().is_some() {
+                    bail!(EINVAL, "IPV6_V6ONLY after bind");
+                }
+                self.v6only.set(v != 0);
+            }
+            _ => {
+                if self.recorded(level, name).is_none() {
+                    return Err(self.unknown_opt(t, level, name));
+                }
+                self.opts.borrow_mut().insert((level, name), v);
+            }
+        }
+        Ok(0)
+    }
+}
+
+/// sendto/sendmsg on an Internet socket: the destination in `name`/`namelen` (ignored on a
+/// connected TCP socket, as Linux does).
+pub(super) fn sendmsg(t: &mut Task, s: &InetSocket, m: &MsgHdr, flags: i32) -> SysResult {
+    if m.controllen > 0 {
+        t.k.log_partial("control messages sent on Internet sockets (ignored)".into());
+    }
+    let dest = if m.name != 0 && !s.tcp() {
+        match read_addr(t, s.family, m.name, m.namelen)? {
+            Some(d) => Some(d),
+            None => bail!(EAFNOSUPPORT, "AF_UNSPEC destination"),
+        }
+    } else {
+        None
+    };
+    s.send(t, &m.iov, flags, dest)
+}
+
+/// recvfrom/recvmsg on an Internet socket: returns the count, and writes the sender's address
+/// (datagrams; none for TCP) where `name` says, recvmsg's way when `msg` is its header's address.
+pub(super) fn recvmsg(
+    t: &mut Task,
+    s: &InetSocket,
+    iov: &[(u64, usize)],
+    flags: i32,
+) -> Result<(u64, Vec<u8>, bool), Errno> {
+    let (n, src, truncated) = s.recv(t, iov, flags)?;
+    let addr = src.map(|a| encode(s.family, Some(a))).unwrap_or_default();
+    Ok((n, addr, truncated))
+}
+
+impl Anon for InetSocket {
+    fn name(&self) -> Vec<u8> {
+        format!("socket:[{}]", self.ino).into_bytes()
+    }
+
+    fn stat(&self, uid: u32, gid: u32) -> abi::Stat {
+        abi::Stat {
+            dev: 0x08,
+            ino: self.ino,
+            nlink: 1,
+            mode: crate::vfs::S_IFSOCK | 0o777,
+            uid,
+            gid,
+            blksize: 4096,
+            ..abi::Stat::default()
+        }
+    }
+
+    fn flags(&self) -> &Cell<u32> {
+        &self.flags
+    }
+
+    fn poll(&self, t: &Task) -> i16 {
+        let err = if self.error.get() != 0 {
+            libc::POLLERR
+        } else {
+            0
+        };
+        let out = libc::POLLOUT | libc::POLLWRNORM;
+        if !self.tcp() {
+            let readable = !self.dgram.msgs.borrow().is_empty() || self.dgram.shut_rd.get();
+            let r = if readable {
+                libc::POLLIN | libc::POLLRDNORM
+            } else {
+                0
+            };
+            return r | out | libc::POLLWRBAND | err;
+        }
+        if let Some(l) = self.listener() {
+            return if l.queue.borrow().is_empty() {
+                0
+            } else {
+                libc::POLLIN | libc::POLLRDNORM
+            };
+        }
+        if let Some(s) = self.stream.borrow().as_ref() {
+            return s.poll(t) | err;
+        }
+        if self.connecting.get() == Connecting::Failed {
+            return libc::POLLIN | libc::POLLRDNORM | POLLRDHUP | out | libc::POLLHUP | err;
+        }
+        out | libc::POLLHUP | err
+    }
+
+    fn read(&self, t: &mut Task, iov: &[(u64, usize)]) -> SysResult {
+        self.recv(t, iov, 0).map(|r| r.0)
+    }
+
+    fn write(&self, t: &mut Task, iov: &[(u64, usize)]) -> SysResult {
+        self.send(t, iov, 0, None)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn generation(&self) -> u64 {
+        let l = self.listener().map_or(0, |l| l.gen.get());
+        let s = self.stream.borrow().as_ref().map_or(0, |s| s.generation());
+        l + s + self.dgram.gen.get() + u64::from(self.error.get() != 0)
+    }
+
+    fn readable_bytes(&self) -> Option<usize> {
+        if self.tcp() {
+            return Some(
+                self.stream
+                    .borrow()
+                    .as_ref()
+                    .and_then(|s| s.readable_bytes())
+                    .unwrap_or(0),
+            );
+        }
+        // A UDP socket's FIONREAD is the size of the first datagram.
+        Some(self.dgram.msgs.borrow().front().map_or(0, |m| m.1.len()))
+    }
+}
