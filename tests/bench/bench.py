@@ -187,6 +187,22 @@ def main():
         run = median(lambda: value(runrs + [x.replace("{n}", n_run) for x in args]), reps)
         task_rows.append((label, nat, run, run * 1000 / raw_same))
 
+    # Pipes and sockets between a parent and a forked child: throughput of 256 MiB in 64 KiB
+    # writes (MB/s), and one-byte round trips (us; in raw stops, each round trip needs at least
+    # two syscalls a side).
+    nb = build("net")
+    net_rows = []
+    for label, mode, count, unit in (
+        ("TCP over the loopback, 256 MiB", "tcp-stream", "256", "MB/s"),
+        ("pipe, 256 MiB", "pipe-stream", "256", "MB/s"),
+        ("TCP ping-pong over the loopback (round trip)", "tcp-pingpong", "3000", "us"),
+        ("Unix socketpair ping-pong (round trip)", "unix-pingpong", "3000", "us"),
+    ):
+        nat = median(lambda: value([nb, mode, count]), max(3, reps // 2))
+        run = median(lambda: value(runrs + [nb, mode, count]), max(3, reps // 2))
+        stops = f"{run * 1000 / raw_same:,.1f}" if unit == "us" else ""
+        net_rows.append((f"{label}, {unit}", nat, run, stops))
+
     py = "/usr/bin/python3"
     py_rows = []
     if os.path.exists(py):
@@ -210,6 +226,9 @@ def main():
     print("\n| tasks | native us | runrs us | runrs / native | runrs in raw stops |\n|---|---:|---:|---:|---:|")
     for name, n_, r_, stops in task_rows:
         print(f"| {name} | {n_:,.1f} | {r_:,.1f} | {r_ / n_:.2f}x | {stops:,.0f} |")
+    print("\n| pipes and sockets | native | runrs | runrs / native | runrs in raw stops |\n|---|---:|---:|---:|---:|")
+    for name, n_, r_, stops in net_rows:
+        print(f"| {name} | {n_:,.1f} | {r_:,.1f} | {r_ / n_:.2f}x | {stops} |")
     print("\n| files | ns per iteration | vs native | |\n|---|---:|---:|---|")
     for name, v, r1, r2 in files:
         print(f"| {name} | {v:,.0f} | {r1} | {r2} |")

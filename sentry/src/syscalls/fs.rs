@@ -244,16 +244,28 @@ fn pipe_ranges(
         Access::Write => {
             let want: usize = ranges.iter().map(|r| r.1).sum();
             let n = want.min(buf.len());
-            let mut left = n;
+            // Straight from the buffer's two halves into guest memory, then dropped at once.
+            let (a, b) = buf.as_slices();
+            let mut at = 0usize;
             for &(off, len) in ranges {
-                if left == 0 {
+                let k = len.min(n - at);
+                if k == 0 {
                     break;
                 }
-                let k = len.min(left);
-                let chunk: Vec<u8> = buf.drain(..k).collect();
-                mem.write(off, &chunk);
-                left -= k;
+                let mut done = 0;
+                while done < k {
+                    let pos = at + done;
+                    let src = if pos < a.len() {
+                        &a[pos..a.len().min(at + k)]
+                    } else {
+                        &b[pos - a.len()..at + k - a.len()]
+                    };
+                    mem.write(off + done as u64, src);
+                    done += src.len();
+                }
+                at += k;
             }
+            buf.drain(..n);
             Ok((n, pipe.writers.get() == 0))
         }
         Access::Read => {
