@@ -6,7 +6,7 @@
 //! Each test has its own state root; after each, nothing may be left behind: no state
 //! directory, no process of the container.
 
-use runrs_tests::{root, runrs_bin};
+use runrs_tests::{compile, root, runrs_bin, Variant};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -551,6 +551,40 @@ fn config_process_user_env_cwd_hostname() {
     let o = runrs(&st, &["run", "--bundle", b.to_str().unwrap(), "c1"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert_eq!(o.stdout, "1000\n100\n100 5 6\n/tmp\nhi there\nbox1\n0077\n");
+    assert_clean(&st);
+}
+
+#[test]
+fn linux_resources_memory_and_pids_limits_are_enforced() {
+    let d = scratch("resources");
+    // The memory limit shows in /proc/meminfo; with pids.limit 4 the process (the shell, which
+    // execs the program) makes three children, and the fourth fork fails with EAGAIN.
+    let b = bundle(
+        &d,
+        &[
+            "sh",
+            "-c",
+            "head -1 /proc/meminfo; exec /bin/fork_until_eagain",
+        ],
+        |s| {
+            s["linux"]["resources"] = json!({"memory": {"limit": 64 << 20}, "pids": {"limit": 4}});
+        },
+    );
+    let prog = compile(
+        &root().join("tests/guest/fork_until_eagain.c"),
+        Variant::Static,
+    )
+    .expect("compile");
+    std::fs::copy(prog, b.join("rootfs/bin/fork_until_eagain")).expect("copy");
+    let st = d.join("state");
+    let o = runrs(&st, &["run", "--bundle", b.to_str().unwrap(), "c1"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        o.stdout,
+        "MemTotal:          65536 kB\nfork failed after 3 children: EAGAIN\nfork after reaping: works\n",
+        "{}",
+        o.stderr
+    );
     assert_clean(&st);
 }
 

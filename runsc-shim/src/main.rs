@@ -6,6 +6,7 @@
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use platform::CpuPlacement;
+use sentry::kernel::limits::Limits;
 use sentry::kernel::VolumeConfig;
 use sentry::{Config, Overlay, Program, Sandbox, StraceSink};
 use std::ffi::OsString;
@@ -168,6 +169,28 @@ struct DoArgs {
     /// Size limit of /tmp, /dev/shm and the root overlay's memory layer (each), e.g. 512M, 2G.
     #[arg(long, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
     tmpfs_size: u64,
+    /// Memory limit of the sandbox (guest memory and in-memory files), e.g. 512M: past it the
+    /// largest process is killed with SIGKILL, as Linux's OOM killer does.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    memory: Option<u64>,
+    /// Most tasks (processes and threads) at once: fork and clone fail with EAGAIN past it.
+    #[arg(long, value_name = "N")]
+    pids: Option<usize>,
+    /// Most bytes of file data in the sandbox's in-memory filesystems together (the root's
+    /// memory layer, /tmp, /dev/shm): ENOSPC past it.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    disk: Option<u64>,
+    /// CPU time of all the sandbox's processes together, e.g. 30s, 2m: the sandbox is killed
+    /// past it.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    cpu_time: Option<std::time::Duration>,
+    /// Wall-clock time, e.g. 60s: the sandbox is killed when it runs out.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<std::time::Duration>,
+    /// Append one JSON line per exec, limit reached, denied connection and the sandbox's exit
+    /// to FILE.
+    #[arg(long, value_name = "FILE")]
+    audit: Option<PathBuf>,
     /// Do not lock the Sentry down (no seccomp filter, namespaces or capability drop): for
     /// debugging runrs itself only.
     #[arg(long, hide = true)]
@@ -339,6 +362,16 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
         });
         gofer_mounts.push(m);
     }
+    let audit = match &args.audit {
+        Some(p) => Some(OwnedFd::from(
+            std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(p)
+                .with_context(|| format!("opening the audit log {}", p.display()))?,
+        )),
+        None => None,
+    };
     let (channel, mut gofer) = start_gofer(&gofer_mounts, gofer_cpu)?;
     let config = Config {
         hostname: args.hostname.clone(),
@@ -362,6 +395,18 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
             .collect(),
         tmpfs_mounts: Vec::new(),
         controlled: false,
+        limits: Limits {
+            memory: args.memory,
+            pids: args.pids,
+            disk: args.disk,
+            cpu_ns: args
+                .cpu_time
+                .map(|d| d.as_nanos().try_into().unwrap_or(u64::MAX)),
+            timeout_ns: args
+                .timeout
+                .map(|d| d.as_nanos().try_into().unwrap_or(u64::MAX)),
+        },
+        audit,
     };
     let program = Program {
         path: args.command[0].as_bytes().to_vec(),
@@ -529,6 +574,25 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .ok()
         .and_then(|n| n.checked_mul(mult))
         .ok_or_else(|| format!("bad size {s:?}"))
+}
+
+/// Parses a duration like `30s`, `2m`, `1h`, `500ms` or `45` (seconds).
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let split = s.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .ok()
+        .filter(|n: &f64| n.is_finite() && *n > 0.0)
+        .ok_or_else(|| format!("bad duration {s:?}"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("unknown unit in {s:?} (ms, s, m, h)")),
+    };
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 /// A close-on-exec duplicate of one of the caller's stdio fds for the guest. Known difference:

@@ -184,6 +184,8 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
             .collect(),
         tmpfs_mounts: mounts.tmpfs.clone(),
         controlled: true,
+        limits: spec::limits(&spec),
+        audit: None,
     };
     let user = process.user();
     let args = process.args().clone().unwrap_or_default();

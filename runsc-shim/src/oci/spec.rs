@@ -196,3 +196,25 @@ pub fn rlimits(process: &Process) -> Result<Vec<(usize, u64, u64)>, SpecError> {
     }
     Ok(out)
 }
+
+/// The limits `linux.resources` asks for, enforced inside the Sentry: memory.limit (bytes; -1
+/// or absent is none) and pids.limit (0 or less is none). CPU quota and shares are not
+/// enforced (the container's CPU time is not capped).
+pub fn limits(spec: &Spec) -> sentry::kernel::limits::Limits {
+    let res = spec.linux().as_ref().and_then(|l| l.resources().as_ref());
+    let memory = res
+        .and_then(|r| r.memory().as_ref())
+        .and_then(|m| m.limit())
+        .and_then(|l| u64::try_from(l).ok())
+        .filter(|&l| l > 0);
+    let pids = res
+        .and_then(|r| r.pids().as_ref())
+        .map(|p| p.limit())
+        .and_then(|l| usize::try_from(l).ok())
+        .filter(|&l| l > 0);
+    sentry::kernel::limits::Limits {
+        memory,
+        pids,
+        ..Default::default()
+    }
+}

@@ -326,6 +326,14 @@ pub fn do_execve(
         p.vforking = false;
         p.execed = true;
     }
+    let exe_path = t.exe.as_ref().map(|e| e.1.clone()).unwrap_or_default();
+    t.k.audit(&serde_json::json!({
+        "event": "exec",
+        "pid": t.tgid,
+        "path": String::from_utf8_lossy(&exe_path),
+        "argv": prepared.argv.iter().map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>(),
+        "uid": t.creds.euid,
+    }));
     Ok(0)
 }
 

@@ -10,6 +10,7 @@
 pub mod control;
 pub mod exec;
 pub mod fd;
+pub mod limits;
 pub mod process;
 pub mod signal;
 pub mod timer;
@@ -84,6 +85,10 @@ pub struct Config {
     pub tmpfs_mounts: Vec<String>,
     /// Driven through a control socket (the OCI runtime): the guest waits for `Start`.
     pub controlled: bool,
+    /// Limits the Sentry enforces (see [`limits`]).
+    pub limits: limits::Limits,
+    /// Where the audit log goes (`--audit`): one JSON object per line.
+    pub audit: Option<OwnedFd>,
 }
 
 /// A `--volume`: where it appears in the sandbox, and whether it is read-only.
@@ -156,9 +161,32 @@ pub struct Kernel {
     pub host_identity: Identity,
     /// The OCI runtime's control of the sandbox (see [`control`]).
     pub control: RefCell<control::State>,
+    /// Limits and their enforcement.
+    pub limits: limits::State,
+    audit: Option<RefCell<std::fs::File>>,
 }
 
 impl Kernel {
+    /// Appends an event to the audit log (`--audit`), with the time, as one JSON line.
+    pub fn audit(&self, event: &serde_json::Value) {
+        let Some(f) = &self.audit else {
+            return;
+        };
+        let mut v = event.clone();
+        if let Some(o) = v.as_object_mut() {
+            let now = host::clock_gettime(libc::CLOCK_REALTIME).unwrap_or_default();
+            let t = now.tv_sec as f64 + now.tv_nsec as f64 / 1e9;
+            o.insert(
+                "time".into(),
+                serde_json::json!((t * 1000.0).round() / 1000.0),
+            );
+        }
+        let mut line = v.to_string();
+        line.push('\n');
+        if let Err(e) = std::io::Write::write_all(&mut *f.borrow_mut(), line.as_bytes()) {
+            tracing::warn!("writing the audit log: {e}");
+        }
+    }
     /// Nanoseconds until the nearest timerfd expiry, if one is armed.
     pub fn next_timerfd_ns(&self) -> Option<u64> {
         let mut list = self.timerfds.borrow_mut();
@@ -491,7 +519,12 @@ impl Sandbox {
                 cpuinfo: std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default(),
             },
             boot_time: now.tv_sec - up.tv_sec,
-            memory_limit: config.memory_size.min(host_memory()),
+            memory_limit: config
+                .limits
+                .memory
+                .unwrap_or(u64::MAX)
+                .min(config.memory_size)
+                .min(host_memory()),
             memfd: RefCell::new(None),
             platform,
             memory: memory.clone(),
@@ -504,7 +537,13 @@ impl Sandbox {
             host_rlimits: std::array::from_fn(host::getrlimit),
             host_identity: identity(),
             control: RefCell::new(control::State::new(config.controlled)),
+            limits: limits::State::new(config.limits.clone()),
+            audit: config.audit.map(|fd| RefCell::new(std::fs::File::from(fd))),
         });
+        k.procs.borrow_mut().max_tasks = config.limits.pids;
+        if let Some(d) = config.limits.disk {
+            memory.set_disk_limit(d);
+        }
         tracing::debug!(us = t0.elapsed().as_micros(), "platform ready");
         let gofer = Rc::new(gofer::Client::new(config.gofer));
         let root = build_tree(
@@ -540,7 +579,15 @@ impl Sandbox {
     /// Runs the guest to its end: until PID 1 exits (then every other process is killed, as
     /// when a container's init exits).
     pub fn run(mut self) -> Result<ExitStatus, platform::Error> {
-        process::schedule(&self.k, &mut self.tasks)
+        let status = process::schedule(&self.k, &mut self.tasks)?;
+        let (code, signal) = match status {
+            ExitStatus::Exited(c) => (Some(c), None),
+            ExitStatus::Signaled { signo, .. } => (None, Some(abi::signal::name(signo))),
+        };
+        self.k.audit(&serde_json::json!({
+            "event": "exit", "code": code, "signal": signal, "status": status.shell_code(),
+        }));
+        Ok(status)
     }
 }
 

@@ -88,6 +88,8 @@ pub struct Procs {
     /// of the one that exec'd).
     pub exec_kill: Vec<(i32, i32)>,
     next_pid: i32,
+    /// `--pids`: the most tasks (processes, zombies included, and threads) there may be.
+    pub max_tasks: Option<usize>,
 }
 
 impl Procs {
@@ -98,6 +100,7 @@ impl Procs {
             thread_signals: Vec::new(),
             exec_kill: Vec::new(),
             next_pid: 2,
+            max_tasks: None,
         }
     }
 
@@ -129,6 +132,13 @@ impl Procs {
 
     /// A new PID (the lowest unused above the last, wrapping at pid_max).
     pub(crate) fn alloc(&mut self) -> Result<i32, Errno> {
+        if self
+            .max_tasks
+            .is_some_and(|max| self.procs.len() + self.threads.len() >= max)
+        {
+            // As the pids cgroup: fork and clone fail with EAGAIN.
+            return Err(errno!(EAGAIN, "the sandbox's --pids limit"));
+        }
         for _ in 0..4_194_304 {
             let pid = self.next_pid;
             self.next_pid = if pid >= 4_194_303 { 2 } else { pid + 1 };
@@ -814,6 +824,16 @@ const MIN_SLICE_NS: u64 = 100_000;
 
 fn run_deadline(k: &Kernel, t: &Task, others: &VecDeque<Task>) -> Option<u64> {
     let mut left: Option<u64> = super::timer::next_expiry_ns(t);
+    // Limits are sampled between runs: a guest that makes no syscalls is still stopped to
+    // sample, often near its memory limit.
+    let l = &k.limits.limits;
+    let sample = k
+        .limits
+        .slice_ns()
+        .or((l.memory.is_some() || l.cpu_ns.is_some()).then_some(super::limits::SAMPLE_NS));
+    for ns in [sample, k.limits.timeout_left_ns()].into_iter().flatten() {
+        left = Some(left.map_or(ns, |v| v.min(ns)));
+    }
     if let Some(ns) = k.next_timerfd_ns() {
         left = Some(left.map_or(ns, |l| l.min(ns)));
     }
@@ -1004,6 +1024,11 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
             crate::host::sleep_interruptible(None, &[]);
             continue;
         }
+        k.limits.start();
+        if let Some(status) = super::limits::check(k, tasks) {
+            tasks.clear();
+            return Ok(status);
+        }
         tasks.extend(k.spawned.borrow_mut().drain(..));
         // Signals other tasks sent, then every signal a task can act on now: a default action,
         // or a handler (which interrupts the syscall the task waits in).
@@ -1036,6 +1061,11 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
                 let next = tasks
                     .iter()
                     .filter_map(|t| t.wait.remaining_ns())
+                    .chain(
+                        k.limits
+                            .timeout_left_ns()
+                            .map(|n| i64::try_from(n).unwrap_or(i64::MAX)),
+                    )
                     .chain(
                         tasks
                             .iter()
@@ -1083,6 +1113,10 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
                 .unwrap_or(status);
             let (pid, uid) = (t.tgid, t.creds.ruid);
             let cpu = crate::syscalls::resource::cpu_times(&t);
+            let spent = k.limits.exited_cpu_ns.get();
+            k.limits
+                .exited_cpu_ns
+                .set(spent + u64::try_from(cpu.0 + cpu.1).unwrap_or(0));
             if let Some(p) = k.procs.borrow_mut().procs.get_mut(&pid) {
                 p.cpu = cpu;
             }

@@ -78,6 +78,8 @@ impl SigInfo {
 
 /// SI_USER: sent by kill.
 pub const SI_USER: i32 = 0;
+/// Sent by the kernel (the OOM killer's SIGKILL).
+pub const SI_KERNEL: i32 = 0x80;
 /// SI_TKILL: sent by tkill/tgkill.
 pub const SI_TKILL: i32 = -6;
 

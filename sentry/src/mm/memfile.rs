@@ -74,6 +74,11 @@ impl MemoryFile {
         self.size
     }
 
+    /// Bytes of the file that hold pages (guest memory and in-memory files in use).
+    pub fn allocated_bytes(&self) -> u64 {
+        crate::host::fstat(self.fd.as_fd()).map_or(0, |st| st.blocks.cast_unsigned() * 512)
+    }
+
     /// A pointer to `[off, off + len)` in the Sentry's mapping.
     fn range(&self, off: u64, len: usize) -> *mut u8 {
         let end = off.checked_add(len as u64);

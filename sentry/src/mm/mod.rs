@@ -333,6 +333,10 @@ pub struct Memory {
     alloc: Mutex<FileAllocator>,
     /// Private ranges shared copy-on-write by several address spaces.
     owners: Mutex<Owners>,
+    /// `--disk`: the most bytes of file data the in-memory filesystems may hold together (0:
+    /// no limit), and what they hold.
+    disk_limit: std::sync::atomic::AtomicU64,
+    disk_used: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Memory {
@@ -347,8 +351,42 @@ impl Memory {
         Ok(Arc::new(Memory {
             alloc: Mutex::new(FileAllocator::new(size)),
             owners: Mutex::new(Owners::default()),
+            disk_limit: 0.into(),
+            disk_used: 0.into(),
             file,
         }))
+    }
+
+    /// Sets the `--disk` limit.
+    pub fn set_disk_limit(&self, bytes: u64) {
+        self.disk_limit
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Charges `grow` bytes of in-memory file data against the `--disk` limit: false (nothing
+    /// charged) if it would pass it.
+    pub fn charge_disk(&self, grow: u64) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let limit = self.disk_limit.load(Relaxed);
+        let used = self.disk_used.load(Relaxed).saturating_add(grow);
+        if limit != 0 && used > limit {
+            return false;
+        }
+        self.disk_used.store(used, Relaxed);
+        true
+    }
+
+    pub fn uncharge_disk(&self, shrink: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let used = self.disk_used.load(Relaxed);
+        self.disk_used.store(used.saturating_sub(shrink), Relaxed);
+    }
+
+    /// Whether `more` bytes would still fit under the `--disk` limit.
+    pub fn disk_fits(&self, more: u64) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let limit = self.disk_limit.load(Relaxed);
+        limit == 0 || self.disk_used.load(Relaxed).saturating_add(more) <= limit
     }
 
     pub(crate) fn allocate(&self, len: u64) -> Result<u64, Errno> {
@@ -890,6 +928,28 @@ impl MmState {
         for (_, seg) in self.segments.range_mut(addr..addr.saturating_add(len)) {
             seg.role = role;
         }
+    }
+
+    /// Bytes of private memory with pages in the memory file (shared memory and memory shared
+    /// copy-on-write since a fork count for each owner): what the OOM killer compares.
+    pub fn resident_private_bytes(&self) -> u64 {
+        let file = &self.memory.file;
+        let mut total = 0;
+        for (start, seg) in &self.segments {
+            if seg.shared() {
+                continue;
+            }
+            let (mut at, end) = (seg.file_off, seg.file_off + (seg.end - start));
+            while at < end {
+                let Some(data) = file.seek_data_hole(at, false).filter(|&d| d < end) else {
+                    break;
+                };
+                let hole = file.seek_data_hole(data, true).unwrap_or(end).min(end);
+                total += hole - data;
+                at = hole;
+            }
+        }
+        total
     }
 
     /// Bytes of address space mapped.

@@ -166,12 +166,20 @@ impl Fs {
         if self.limit.is_some_and(|l| used > l) {
             return Err(errno!(ENOSPC, "{} size limit reached", self.fstype));
         }
+        // (memfd_create's files are memory, not disk: their filesystem has no limit.)
+        if self.limit.is_some() && !self.memory.charge_disk(grow) {
+            return Err(errno!(ENOSPC, "the sandbox's --disk limit reached"));
+        }
         self.used.set(used);
         Ok(())
     }
 
     pub fn uncharge(&self, shrink: u64) {
-        self.used.set(self.used.get().saturating_sub(shrink));
+        let before = self.used.get();
+        self.used.set(before.saturating_sub(shrink));
+        if self.limit.is_some() {
+            self.memory.uncharge_disk(before - self.used.get());
+        }
     }
 }
 
@@ -839,6 +847,7 @@ impl Inode {
             .fs
             .limit
             .is_some_and(|l| self.fs.used.get().saturating_add(size) > l)
+            || !self.fs.memory.disk_fits(size)
         {
             return Err(errno!(ENOSPC, "{} size limit reached", self.fs.fstype));
         }

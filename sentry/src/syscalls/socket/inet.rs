@@ -259,6 +259,12 @@ fn route(t: &Task, dest: IpAddr) -> Result<(IpAddr, IpAddr), Errno> {
                 tid = t.tid,
                 "connection to {dest} refused: the sandbox has no network (--network=none)"
             );
+            t.k.audit(&serde_json::json!({
+                "event": "network_denied",
+                "pid": t.tgid,
+                "address": dest.to_string(),
+                "reason": "the sandbox has no network (--network=none): only its own loopback",
+            }));
             bail!(ENETUNREACH, "{dest} is outside the sandbox (no network)")
         }
     }
