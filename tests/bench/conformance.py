@@ -102,7 +102,16 @@ PY_MODULES = ["test_os", "test_stat", "test_fileio", "test_file", "test_tempfile
               # processes, threads, signals, waiting
               "test_signal", "test_threading", "test_thread", "test_threading_local", "test_queue",
               "test_fork1", "test_wait3", "test_wait4", "test_posix", "test_select", "test_selectors",
-              "test_epoll", "test_subprocess"]
+              "test_epoll", "test_subprocess",
+              # sockets on the sandbox's loopback
+              "test_socket", "test_socketserver", "test_httpservers", "test_urllib2_localnet",
+              "test_asyncio.test_sock_lowlevel"]
+# Tests left out natively and under runrs alike, with why.
+PY_SKIP = {
+    # This machine's vsock (a nested VM) accepts the connection and never answers: the native
+    # run hangs there.
+    "test_socket": ["*VSOCK*"],
+}
 PY_OUT = OUT / "python"
 # regrtest with faulthandler.enable/register (they need sigaltstack) and dump_traceback_later (a
 # watchdog thread, at exit) stubbed; argv as for `-m test`.
@@ -245,7 +254,8 @@ def run_streaming(cmd, log, timeout, stall, cwd):
 
 def regrtest_cmd(a, module, ignorefile=None):
     head = [PYTHON, "-c", NO_FAULTHANDLER] if a.python_no_faulthandler else [PYTHON, "-m", "test"]
-    return head + ["-v", module] + (["--ignorefile", str(ignorefile)] if ignorefile else [])
+    skip = [a for p in PY_SKIP.get(module, []) for a in ("-i", p)]
+    return head + ["-v", module] + skip + (["--ignorefile", str(ignorefile)] if ignorefile else [])
 
 
 def finished(out):
