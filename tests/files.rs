@@ -164,13 +164,26 @@ os.symlink("../out.txt", "/data/sub/link")
 os.rename("/data/in.txt", "/data/sub/moved.txt")
 print(sorted(os.listdir("/data")), sorted(os.listdir("/data/sub")))
 print(open("/data/sub/link").read(), end="")
+os.setxattr("/data/out.txt", "user.origin", b"guest")
+os.setxattr("/data/out.txt", "user.gone", b"1")
+os.removexattr("/data/out.txt", "user.gone")
+print(os.listxattr("/data/out.txt"), os.getxattr("/data/out.txt", "user.origin"))
 "#,
     );
     assert_eq!(
         text(&out.stdout),
-        "from host\n['out.txt', 'sub'] ['link', 'moved.txt']\nfrom guest\n",
+        "from host\n['out.txt', 'sub'] ['link', 'moved.txt']\nfrom guest\n\
+         ['user.origin'] b'guest'\n",
         "{out:?}"
     );
+    // Extended attributes reach the host file too.
+    let host = std::process::Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg("import os, sys; print(os.listxattr(sys.argv[1]), os.getxattr(sys.argv[1], 'user.origin'))")
+        .arg(d.join("out.txt"))
+        .output()
+        .unwrap();
+    assert_eq!(text(&host.stdout), "['user.origin'] b'guest'\n");
     assert_eq!(
         std::fs::read_to_string(d.join("out.txt")).unwrap(),
         "from guest\n"

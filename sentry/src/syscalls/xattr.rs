@@ -1,6 +1,33 @@
 //! Extended attributes: the lower layer's are read through the Gofer; the first change copies
 //! them into the inode, where they live from then on (in memory, like the file's other changes).
-//! Names need a known namespace prefix (`user.`, `trusted.`, `security.`, `system.`).
+//! Names need a known namespace prefix (`user.`, `trusted.`, `security.`, `system.`). A
+//! `--volume`'s files are the host's: their attributes are read and changed on the host, through
+//! the Gofer, every time.
+
+/// Whether `inode` is a file of a read-write volume (its attributes live on the host).
+fn on_volume(inode: &Inode) -> bool {
+    inode.fs.kind == crate::vfs::FsKind::Volume && inode.lower.is_some()
+}
+
+/// Sets or removes (`value` None) an attribute of a volume file on the host.
+fn volume_change(inode: &Inode, name: Vec<u8>, value: Option<Vec<u8>>, flags: i32) -> SysResult {
+    let lower = inode.lower.as_ref().ok_or_else(|| errno!(EIO))?;
+    let req = match value {
+        Some(value) => Request::SetXattr {
+            fid: lower.fid,
+            name,
+            value,
+            flags,
+        },
+        None => Request::RemoveXattr {
+            fid: lower.fid,
+            name,
+        },
+    };
+    lower.gofer.call(&req).map_err(gofer_err)?;
+    inode.touch_changed();
+    Ok(0)
+}
 
 use super::fd_arg;
 use super::fs::file;
@@ -105,7 +132,12 @@ fn materialize(inode: &Inode) -> Result<(), Errno> {
 fn get(t: &mut Task, a: [u64; 6], follow: bool, by_fd: bool) -> SysResult {
     let inode = inode_of(t, a[0], follow, by_fd)?;
     let name = name_arg(t, a[1])?;
-    let value = if let Some(map) = &*inode.xattrs.borrow() {
+    let cached = if on_volume(&inode) {
+        None
+    } else {
+        inode.xattrs.borrow().clone()
+    };
+    let value = if let Some(map) = cached {
         map.get(&name).cloned().ok_or_else(|| errno!(ENODATA))?
     } else if let Some(lower) = &inode.lower {
         match lower.gofer.call(&Request::GetXattr {
@@ -134,6 +166,10 @@ fn get(t: &mut Task, a: [u64; 6], follow: bool, by_fd: bool) -> SysResult {
 
 fn list(t: &mut Task, a: [u64; 6], follow: bool, by_fd: bool) -> SysResult {
     let inode = inode_of(t, a[0], follow, by_fd)?;
+    if on_volume(&inode) {
+        // Read afresh from the host each time.
+        *inode.xattrs.borrow_mut() = None;
+    }
     if inode.xattrs.borrow().is_none() && inode.lower.is_some() {
         materialize(&inode)?;
     }
@@ -178,6 +214,9 @@ fn set(t: &mut Task, a: [u64; 6], follow: bool, by_fd: bool) -> SysResult {
     } else if uid != 0 {
         bail!(EPERM);
     }
+    if on_volume(&inode) {
+        return volume_change(&inode, name, Some(value), flags as i32);
+    }
     materialize(&inode)?;
     let mut x = inode.xattrs.borrow_mut();
     let map = x.get_or_insert_with(BTreeMap::new);
@@ -202,6 +241,9 @@ fn remove(t: &mut Task, a: [u64; 6], follow: bool, by_fd: bool) -> SysResult {
         crate::vfs::permission(&inode, crate::vfs::MAY_WRITE, &t.cred())?;
     } else if t.creds.euid != 0 {
         bail!(EPERM);
+    }
+    if on_volume(&inode) {
+        return volume_change(&inode, name, None, 0);
     }
     materialize(&inode)?;
     let removed = inode
