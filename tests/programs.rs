@@ -383,9 +383,40 @@ fn the_sentry_is_locked_down_while_the_guest_runs() {
     let root_entries = std::fs::read_dir(format!("/proc/{pid}/root"))
         .map(|d| d.count())
         .unwrap_or(usize::MAX);
+    // The Gofer: the runrs child running `runrs gofer`.
+    let gofer = children(pid)
+        .into_iter()
+        .find(|c| {
+            std::fs::read(format!("/proc/{c}/cmdline"))
+                .is_ok_and(|c| c.split(|&b| b == 0).nth(1) == Some(b"gofer"))
+        })
+        .expect("the Gofer process");
+    let gofer_status = std::fs::read_to_string(format!("/proc/{gofer}/status")).unwrap();
+    let gofer_field = |k: &str| {
+        gofer_status
+            .lines()
+            .find_map(|l| l.strip_prefix(k))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let gofer_root_entries = std::fs::read_dir(format!("/proc/{gofer}/root"))
+        .map(|d| d.count())
+        .unwrap_or(usize::MAX);
     let is_root = euid_from_proc() == 0;
     child.kill().unwrap();
     child.wait().unwrap();
+    assert_eq!(
+        gofer_field("Seccomp:"),
+        "2",
+        "the Gofer's seccomp filter mode"
+    );
+    assert_eq!(gofer_field("NoNewPrivs:"), "1");
+    if is_root {
+        // CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID: bits 0-4.
+        assert_eq!(gofer_field("CapEff:"), "000000000000001f");
+        assert_eq!(gofer_field("CapBnd:"), "000000000000001f");
+        assert_eq!(gofer_root_entries, 0, "the Gofer's root is not empty");
+    }
     assert_eq!(field("Seccomp:"), "2", "seccomp filter mode");
     assert_eq!(field("NoNewPrivs:"), "1");
     assert_eq!(field("CapEff:"), "0000000000000000");

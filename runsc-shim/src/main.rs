@@ -127,6 +127,9 @@ struct GoferArgs {
     /// Run on this CPU (the Sentry's, so a request and its reply need no cross-core wakeup).
     #[arg(long)]
     cpu: Option<usize>,
+    /// Do not lock the Gofer down (for debugging runrs itself only).
+    #[arg(long, hide = true)]
+    no_lockdown: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -372,7 +375,7 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
         )),
         None => None,
     };
-    let (channel, mut gofer) = start_gofer(&gofer_mounts, gofer_cpu)?;
+    let (channel, mut gofer) = start_gofer(&gofer_mounts, gofer_cpu, !args.no_lockdown)?;
     let config = Config {
         hostname: args.hostname.clone(),
         strace,
@@ -457,6 +460,7 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
 pub(crate) fn start_gofer(
     mounts: &[String],
     cpu: Option<usize>,
+    lockdown: bool,
 ) -> anyhow::Result<(gofer::Channel, std::process::Child)> {
     let (sentry_end, gofer_end) = gofer::channel::pair().context("gofer channel")?;
     let exe = std::env::current_exe().context("finding the runrs executable")?;
@@ -467,6 +471,9 @@ pub(crate) fn start_gofer(
     }
     if let Some(c) = cpu {
         cmd.arg("--cpu").arg(c.to_string());
+    }
+    if !lockdown {
+        cmd.arg("--no-lockdown");
     }
     // Its own process group: a terminal's Ctrl-C is for the guest (through the Sentry), not
     // for the Gofer.
@@ -513,6 +520,9 @@ fn run_gofer(args: &GoferArgs) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut server = gofer::Server::new(mounts).context("gofer setup")?;
+    if !args.no_lockdown {
+        gofer::lockdown::lock_down().context("locking the Gofer down")?;
+    }
     server.serve(&chan).context("serving")?;
     Ok(())
 }

@@ -235,43 +235,8 @@ pub fn io_with_unmapped_buffer(fd: BorrowedFd<'_>, len: usize, write: bool) -> i
 /// read-only tmpfs, with the old root unmounted: no host path resolves any more. Needs
 /// CAP_SYS_ADMIN.
 pub fn enter_empty_root() -> io::Result<()> {
-    use nix::mount::{mount, umount2, MntFlags, MsFlags};
-    use nix::sched::{unshare, CloneFlags};
-    unshare(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWUTS)?;
-    // Nothing mounted or unmounted here propagates back to the host.
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )?;
-    let dir = "/tmp";
-    mount(
-        Some("runrs-empty"),
-        dir,
-        Some("tmpfs"),
-        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
-        Some("size=4k,mode=0555"),
-    )?;
-    nix::unistd::chdir(dir)?;
-    // pivot_root(".", "."): the old root ends up stacked on the new one, then goes.
-    nix::unistd::pivot_root(".", ".")?;
-    umount2(".", MntFlags::MNT_DETACH)?;
-    nix::unistd::chdir("/")?;
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REMOUNT
-            | MsFlags::MS_BIND
-            | MsFlags::MS_RDONLY
-            | MsFlags::MS_NOSUID
-            | MsFlags::MS_NODEV
-            | MsFlags::MS_NOEXEC,
-        None::<&str>,
-    )?;
-    Ok(())
+    // The Gofer enters the same kind of root.
+    gofer::lockdown::enter_empty_root()
 }
 
 /// sched_rr_get_interval(0) for the calling thread.

@@ -220,6 +220,23 @@ int main(void) {
     TRY("send after reset", send(c, "x", 1, 0));
     close(c);
 
+    printf("-- the peer closed: sends go out until its reset comes back\n");
+    c = socket(AF_INET, SOCK_STREAM, 0);
+    connect(c, (void *)&same, sizeof same);
+    v = accept(s, NULL, NULL);
+    close(c);
+    usleep(10000);
+    printf("poll after peer close: %s\n", pollbits(v));
+    TRY("recv eof", recv(v, buf, sizeof buf, 0));
+    TRY("send nothing", send(v, "", 0, 0));
+    TRY("send", send(v, "a", 1, 0));
+    usleep(10000);
+    printf("poll after the reset: %s\n", pollbits(v));
+    TRY("send again", send(v, "b", 1, 0));
+    TRY("send third", send(v, "c", 1, 0));
+    TRY("recv", recv(v, buf, sizeof buf, 0));
+    close(v);
+
     printf("-- non-blocking connect\n");
     c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     TRY("connect", connect(c, (void *)&same, sizeof same));

@@ -156,8 +156,8 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
         ));
     }
     let cpu = nix::sched::sched_getcpu().unwrap_or(0);
-    let (channel, gofer) =
-        crate::start_gofer(&gofer_mounts, Some(cpu)).map_err(|e| Failure(format!("{e:#}")))?;
+    let (channel, gofer) = crate::start_gofer(&gofer_mounts, Some(cpu), true)
+        .map_err(|e| Failure(format!("{e:#}")))?;
     // The Gofer dies with us (PDEATHSIG); nobody waits for it but the shim, which reaps.
     drop(gofer);
     let config = Config {

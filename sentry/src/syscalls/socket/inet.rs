@@ -171,6 +171,13 @@ pub struct Dgram {
     gen: Cell<u64>,
 }
 
+/// A socket's pending error and, for TCP, whether its connection was reset.
+#[derive(Debug, Default)]
+struct Status {
+    error: Cell<i32>,
+    reset: Cell<bool>,
+}
+
 /// Where a TCP socket is in connecting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Connecting {
@@ -193,9 +200,10 @@ pub struct InetSocket {
     local: Cell<Option<SocketAddr>>,
     peer: Cell<Option<SocketAddr>>,
     /// The pending error SO_ERROR reports (and the next call returns), shared with the peer's
-    /// `peer_error` so that a reset can reach it.
-    error: Rc<Cell<i32>>,
-    peer_error: RefCell<Weak<Cell<i32>>>,
+    /// `peer_st` so that a reset can reach it; and whether the connection was reset.
+    st: Rc<Status>,
+    /// The peer's, while the peer socket is open (a dead weak reference: it closed).
+    peer_st: RefCell<Weak<Status>>,
     connecting: Cell<Connecting>,
     /// Whether bind was given an address and a port (not wildcards): what a UDP disconnect
     /// keeps.
@@ -447,8 +455,8 @@ impl InetSocket {
             binding: RefCell::new(None),
             local: Cell::new(None),
             peer: Cell::new(None),
-            error: Rc::new(Cell::new(0)),
-            peer_error: RefCell::new(Weak::new()),
+            st: Rc::default(),
+            peer_st: RefCell::new(Weak::new()),
             connecting: Cell::new(Connecting::Idle),
             chosen: Cell::new((false, false)),
             reuse: Cell::new(false),
@@ -466,6 +474,34 @@ impl InetSocket {
                 ..Dgram::default()
             }),
         }
+    }
+
+    /// poll's events for a connected TCP socket, as Linux's tcp_poll: readable with data or once
+    /// the peer finished (RDHUP); writable unless the buffer is full; HUP once both directions
+    /// are shut, or the connection was reset.
+    fn tcp_poll(&self, s: &UnixStream) -> i16 {
+        let (rx, tx) = (s.rx.borrow(), s.tx.borrow());
+        let reset = self.st.reset.get();
+        let fin = s.shut_rd.get() || rx.as_ref().is_none_or(|r| r.pipe.writers.get() == 0);
+        let data = rx.as_ref().is_some_and(|r| r.available() > 0);
+        let shut_wr = tx.is_none();
+        let mut ev = 0;
+        if data || fin || reset {
+            ev |= libc::POLLIN | libc::POLLRDNORM;
+        }
+        if fin || reset {
+            ev |= POLLRDHUP;
+        }
+        let room = tx.as_ref().is_none_or(|w| {
+            w.pipe.readers.get() == 0 || w.pipe.buf.borrow().len() < w.pipe.capacity.get()
+        });
+        if room || reset {
+            ev |= libc::POLLOUT | libc::POLLWRNORM;
+        }
+        if (fin && shut_wr) || reset {
+            ev |= libc::POLLHUP;
+        }
+        ev
     }
 
     fn proto(&self) -> i32 {
@@ -486,7 +522,7 @@ impl InetSocket {
 
     /// Takes the pending error, if any.
     fn take_error(&self) -> Option<Errno> {
-        match self.error.replace(0) {
+        match self.st.error.replace(0) {
             0 => None,
             e => Some(Errno::new(e)),
         }
@@ -494,8 +530,9 @@ impl InetSocket {
 
     /// Makes the peer's next call fail with ECONNRESET (an abortive close).
     fn reset_peer(&self) {
-        if let Some(e) = self.peer_error.borrow().upgrade() {
-            e.set(libc::ECONNRESET);
+        if let Some(p) = self.peer_st.borrow().upgrade() {
+            p.error.set(libc::ECONNRESET);
+            p.reset.set(true);
         }
     }
 
@@ -668,7 +705,7 @@ impl InetSocket {
         let listening = target.and_then(|b| b.listener.borrow().clone().map(|l| (l, b.family)));
         let Some((backlog, target_family)) = listening else {
             if nonblock {
-                self.error.set(libc::ECONNREFUSED);
+                self.st.error.set(libc::ECONNREFUSED);
                 self.connecting.set(Connecting::Failed);
                 bail!(EINPROGRESS);
             }
@@ -693,8 +730,8 @@ impl InetSocket {
         *server.stream.borrow_mut() = Some(b);
         server.local.set(Some(dest));
         server.peer.set(Some(local));
-        *server.peer_error.borrow_mut() = Rc::downgrade(&self.error);
-        *self.peer_error.borrow_mut() = Rc::downgrade(&server.error);
+        *server.peer_st.borrow_mut() = Rc::downgrade(&self.st);
+        *self.peer_st.borrow_mut() = Rc::downgrade(&server.st);
         self.local.set(Some(local));
         self.peer.set(Some(dest));
         backlog.queue.borrow_mut().push_back(server);
@@ -854,16 +891,31 @@ impl InetSocket {
         }
         if self.tcp() {
             if let Some(e) = self.take_error() {
+                if e.code == libc::EPIPE && flags & MSG_NOSIGNAL == 0 {
+                    raise_sigpipe(t);
+                }
                 return Err(e);
             }
             let stream = self.stream.borrow();
-            let Some(s) = stream.as_ref() else {
+            let Some(s) = stream.as_ref().filter(|_| !self.st.reset.get()) else {
                 drop(stream);
                 if flags & MSG_NOSIGNAL == 0 {
                     raise_sigpipe(t);
                 }
-                bail!(EPIPE, "not connected");
+                bail!(EPIPE, "not connected, or reset");
             };
+            let len: usize = iov.iter().map(|r| r.1).sum();
+            let open = s.tx.borrow().is_some();
+            if open && self.peer_st.borrow().strong_count() == 0 {
+                // The peer closed its socket: as over TCP, this send goes out (and is lost),
+                // the peer answers with a reset, and the next call fails (EPIPE: the reset of
+                // a connection whose peer had finished, Linux's CLOSE_WAIT).
+                if len > 0 {
+                    self.st.error.set(libc::EPIPE);
+                    self.st.reset.set(true);
+                }
+                return Ok(len as u64);
+            }
             let fl = flags & MSG_NOSIGNAL
                 | if self.nonblock(flags) {
                     MSG_DONTWAIT
@@ -911,7 +963,7 @@ impl InetSocket {
                 }
             }
             // Port unreachable: a connected socket hears of it on its next call.
-            None if self.peer.get().is_some() => self.error.set(libc::ECONNREFUSED),
+            None if self.peer.get().is_some() => self.st.error.set(libc::ECONNREFUSED),
             None => {}
         }
         Ok(len as u64)
@@ -975,7 +1027,7 @@ impl InetSocket {
             (SOL_SOCKET, libc::SO_TYPE) => int(self.kind),
             (SOL_SOCKET, libc::SO_DOMAIN) => int(self.family),
             (SOL_SOCKET, libc::SO_PROTOCOL) => int(self.proto()),
-            (SOL_SOCKET, libc::SO_ERROR) => int(self.error.replace(0)),
+            (SOL_SOCKET, libc::SO_ERROR) => int(self.st.error.replace(0)),
             (SOL_SOCKET, libc::SO_ACCEPTCONN) => int(i32::from(self.listener().is_some())),
             (SOL_SOCKET, libc::SO_REUSEADDR) => int(i32::from(self.reuse.get())),
             (SOL_SOCKET, libc::SO_REUSEPORT) => int(i32::from(self.reuseport.get())),
@@ -1148,8 +1200,8 @@ impl Anon for InetSocket {
         &self.flags
     }
 
-    fn poll(&self, t: &Task) -> i16 {
-        let err = if self.error.get() != 0 {
+    fn poll(&self, _t: &Task) -> i16 {
+        let err = if self.st.error.get() != 0 {
             libc::POLLERR
         } else {
             0
@@ -1172,7 +1224,7 @@ impl Anon for InetSocket {
             };
         }
         if let Some(s) = self.stream.borrow().as_ref() {
-            return s.poll(t) | err;
+            return self.tcp_poll(s) | err;
         }
         if self.connecting.get() == Connecting::Failed {
             return libc::POLLIN | libc::POLLRDNORM | POLLRDHUP | out | libc::POLLHUP | err;
@@ -1195,7 +1247,7 @@ impl Anon for InetSocket {
     fn generation(&self) -> u64 {
         let l = self.listener().map_or(0, |l| l.gen.get());
         let s = self.stream.borrow().as_ref().map_or(0, |s| s.generation());
-        l + s + self.dgram.gen.get() + u64::from(self.error.get() != 0)
+        l + s + self.dgram.gen.get() + u64::from(self.st.error.get() != 0)
     }
 
     fn readable_bytes(&self) -> Option<usize> {
