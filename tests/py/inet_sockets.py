@@ -105,3 +105,15 @@ try:
     s.accept()
 except TimeoutError:
     print("accept timed out")
+
+# UDP-Lite: its own port space, the checksum-coverage options kept.
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDPLITE)
+u.bind(("127.0.0.1", 0))
+v = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDPLITE)
+v.setsockopt(socket.IPPROTO_UDPLITE, 10, 20)
+print("udplite cscov", v.getsockopt(socket.IPPROTO_UDPLITE, 10))
+v.sendto(b"lite", u.getsockname())
+print("udplite", u.recvfrom(10)[0], u.getsockopt(socket.SOL_SOCKET, socket.SO_PROTOCOL))
+w = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+w.bind(u.getsockname())
+print("udp binds the udplite port: yes")

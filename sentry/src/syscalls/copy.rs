@@ -56,7 +56,8 @@ fn check_out(f: &File, regular_only: bool) -> Result<(), Errno> {
             Ok(())
         }
         File::Host(_) | File::Pipe(_) | File::Anon(_) if regular_only => Err(errno!(EINVAL)),
-        // sendfile to a socket or an eventfd: not supported yet.
+        // sendfile to a stream socket; not to an eventfd, epoll or the like.
+        File::Anon(_) if super::socket::is_stream_socket(f) => Ok(()),
         File::Anon(_) => Err(errno!(EINVAL, "output cannot be written this way")),
         File::Pipe(p) => {
             if !p.write {
@@ -88,7 +89,7 @@ fn offset_arg(t: &Task, addr: u64) -> Result<Option<u64>, Errno> {
 /// Copies up to `count` bytes from `input` (at `in_off`, or its position) to `output` (at
 /// `out_off`, or its position); returns the bytes copied and the offsets reached.
 fn copy(
-    t: &Task,
+    t: &mut Task,
     input: &File,
     mut in_off: Option<u64>,
     output: &File,
@@ -107,9 +108,26 @@ fn copy(
         if n == 0 {
             break;
         }
-        let w = match file_io(t, output, &[(bounce.file_off(), n)], Access::Read, out_off) {
+        let written = if super::socket::is_stream_socket(output) {
+            // A socket takes bytes, not memory-file ranges.
+            let mut data = vec![0u8; n];
+            t.mm.memory().file.read(bounce.file_off(), &mut data);
+            super::socket::send_bytes(t, output, &data).map(|w| w as usize)
+        } else {
+            file_io(t, output, &[(bounce.file_off(), n)], Access::Read, out_off)
+        };
+        let w = match written {
             Ok(w) => w,
-            Err(e) if done == 0 => return Err(e),
+            Err(e) if done == 0 => {
+                // Nothing written (a full socket waits, then tries again): the input's position
+                // goes back to where it was.
+                if in_off.is_none() {
+                    if let File::Vfs(o) = input {
+                        o.pos.set(o.pos.get() - n as u64);
+                    }
+                }
+                return Err(e);
+            }
             Err(_) => 0,
         };
         done += w;

@@ -39,6 +39,8 @@ const AF_UNSPEC: u16 = 0;
 const IPPROTO_IP: i32 = 0;
 const IPPROTO_TCP: i32 = 6;
 const IPPROTO_UDP: i32 = 17;
+/// UDP-Lite: UDP with partial checksums (nothing to check in memory), its own port space.
+const IPPROTO_UDPLITE: i32 = 136;
 const IPPROTO_IPV6: i32 = 41;
 const IPV6_V6ONLY: i32 = 26;
 /// net.ipv4.ip_local_port_range's default.
@@ -193,6 +195,8 @@ enum Connecting {
 pub struct InetSocket {
     family: i32,
     kind: i32,
+    /// UDP-Lite rather than UDP.
+    lite: bool,
     flags: Cell<u32>,
     ino: u64,
     binding: RefCell<Option<Rc<Binding>>>,
@@ -404,6 +408,8 @@ const RECORDED: &[(i32, i32, i32, bool)] = &[
     (IPPROTO_TCP, libc::TCP_USER_TIMEOUT, 0, false),
     (IPPROTO_TCP, libc::TCP_DEFER_ACCEPT, 0, false),
     (IPPROTO_TCP, libc::TCP_FASTOPEN, 0, false),
+    (IPPROTO_UDPLITE, 10, 0, false), // UDPLITE_SEND_CSCOV
+    (IPPROTO_UDPLITE, 11, 0, false), // UDPLITE_RECV_CSCOV
     (IPPROTO_IP, libc::IP_TOS, 0, false),
     (IPPROTO_IP, libc::IP_TTL, 64, false),
     (IPPROTO_IP, libc::IP_RECVERR, 0, true),
@@ -422,7 +428,7 @@ const RECORDED: &[(i32, i32, i32, bool)] = &[
 pub fn socket(t: &mut Task, family: i32, ty: i32, proto: i32) -> SysResult {
     let (kind, nonblock, cloexec) = super::type_flags(ty)?;
     match (kind, proto) {
-        (SOCK_STREAM, 0 | IPPROTO_TCP) | (SOCK_DGRAM, 0 | IPPROTO_UDP) => {}
+        (SOCK_STREAM, 0 | IPPROTO_TCP) | (SOCK_DGRAM, 0 | IPPROTO_UDP | IPPROTO_UDPLITE) => {}
         (SOCK_STREAM | SOCK_DGRAM, _) => bail!(EPROTONOSUPPORT, "protocol {proto}"),
         _ => {
             t.k.log_partial(format!(
@@ -431,7 +437,8 @@ pub fn socket(t: &mut Task, family: i32, ty: i32, proto: i32) -> SysResult {
             bail!(ESOCKTNOSUPPORT, "socket type {kind}");
         }
     }
-    let s = InetSocket::new(family, kind, nonblock);
+    let mut s = InetSocket::new(family, kind, nonblock);
+    s.lite = proto == IPPROTO_UDPLITE;
     super::super::eventfd::install(t, Box::new(s), cloexec)
 }
 
@@ -448,6 +455,7 @@ impl InetSocket {
         InetSocket {
             family,
             kind,
+            lite: false,
             flags: Cell::new(
                 libc::O_RDWR as u32 | if nonblock { libc::O_NONBLOCK as u32 } else { 0 },
             ),
@@ -504,9 +512,46 @@ impl InetSocket {
         ev
     }
 
+    pub fn is_tcp(&self) -> bool {
+        self.tcp()
+    }
+
+    /// sendfile's send: `data` on a connected TCP socket, as room allows.
+    pub fn send_bytes(&self, t: &mut Task, data: &[u8]) -> SysResult {
+        if let Some(e) = self.take_error() {
+            if e.code == libc::EPIPE {
+                raise_sigpipe(t);
+            }
+            return Err(e);
+        }
+        let stream = self.stream.borrow();
+        let Some(s) = stream.as_ref().filter(|_| !self.st.reset.get()) else {
+            drop(stream);
+            raise_sigpipe(t);
+            bail!(EPIPE, "not connected, or reset");
+        };
+        let tx = s.tx.borrow();
+        let Some(tx) = tx.as_ref() else {
+            drop(tx);
+            drop(stream);
+            raise_sigpipe(t);
+            bail!(EPIPE, "shut down for writing");
+        };
+        if self.peer_st.borrow().strong_count() == 0 {
+            if !data.is_empty() {
+                self.st.error.set(libc::EPIPE);
+                self.st.reset.set(true);
+            }
+            return Ok(data.len() as u64);
+        }
+        super::push_bytes(t, tx, data, self.nonblocking())
+    }
+
     fn proto(&self) -> i32 {
         if self.kind == SOCK_STREAM {
             IPPROTO_TCP
+        } else if self.lite {
+            IPPROTO_UDPLITE
         } else {
             IPPROTO_UDP
         }
@@ -951,7 +996,7 @@ impl InetSocket {
         self.autobind(t)?;
         let src = self.concrete_local(src_ip);
         let data = gather(t, iov)?;
-        let target = t.k.inet_ports.borrow_mut().lookup(IPPROTO_UDP, dest, src);
+        let target = t.k.inet_ports.borrow_mut().lookup(self.proto(), dest, src);
         match target.and_then(|b| b.dgram.clone()) {
             Some(q) => {
                 let charge = data.len() + DGRAM_OVERHEAD;
@@ -1065,6 +1110,7 @@ impl InetSocket {
     fn recorded(&self, level: i32, name: i32) -> Option<(i32, bool)> {
         let applies = match level {
             IPPROTO_TCP => self.tcp(),
+            IPPROTO_UDPLITE => self.lite,
             IPPROTO_IPV6 => self.family == AF_INET6,
             _ => true,
         };

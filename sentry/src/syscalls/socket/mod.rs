@@ -442,6 +442,65 @@ impl UnixStream {
     }
 }
 
+/// Whether sendfile may write to `f`: a connected stream socket (Unix or TCP).
+pub fn is_stream_socket(f: &File) -> bool {
+    match f {
+        File::Anon(a) => {
+            let any = a.as_any();
+            any.downcast_ref::<UnixStream>()
+                .is_some_and(|s| s.kind == SOCK_STREAM)
+                || any
+                    .downcast_ref::<inet::InetSocket>()
+                    .is_some_and(|s| s.is_tcp())
+        }
+        _ => false,
+    }
+}
+
+/// Sends `data` (bytes the Sentry holds: sendfile's) on a stream socket: as much as there is
+/// room for; waits (EBLOCK) or EAGAIN when there is none.
+pub fn send_bytes(t: &mut Task, f: &File, data: &[u8]) -> SysResult {
+    let File::Anon(a) = f else {
+        bail!(EINVAL);
+    };
+    if let Some(s) = a.as_any().downcast_ref::<inet::InetSocket>() {
+        return s.send_bytes(t, data);
+    }
+    let Some(s) = a.as_any().downcast_ref::<UnixStream>() else {
+        bail!(EINVAL);
+    };
+    if !s.connected.get() {
+        bail!(ENOTCONN);
+    }
+    let tx = s.tx.borrow();
+    let Some(tx) = tx.as_ref() else {
+        drop(tx);
+        raise_sigpipe(t);
+        bail!(EPIPE, "shut down for writing");
+    };
+    push_bytes(t, tx, data, s.nonblocking())
+}
+
+/// Appends `data` to the pipe buffer behind a socket's write end, as room allows.
+fn push_bytes(t: &mut Task, tx: &PipeEnd, data: &[u8], nonblock: bool) -> SysResult {
+    let p = &tx.pipe;
+    if p.readers.get() == 0 {
+        raise_sigpipe(t);
+        bail!(EPIPE, "the peer is gone");
+    }
+    let room = p.capacity.get().saturating_sub(p.buf.borrow().len());
+    if room == 0 {
+        if nonblock {
+            bail!(EAGAIN);
+        }
+        return Err(Errno::new(crate::errors::EBLOCK));
+    }
+    let n = room.min(data.len());
+    p.buf.borrow_mut().extend(&data[..n]);
+    p.generation.set(p.generation.get() + 1);
+    Ok(n as u64)
+}
+
 /// SIGPIPE for a write to a connection that cannot take it (EPIPE follows).
 fn raise_sigpipe(t: &mut Task) {
     let info = crate::kernel::signal::SigInfo {
