@@ -190,6 +190,22 @@ pub fn lock_down() -> io::Result<Report> {
     Ok(report)
 }
 
+/// Drops every capability from every set (the net gofer needs none).
+pub fn drop_all_capabilities() -> io::Result<()> {
+    for cap in caps::all() {
+        let _ = caps::drop(None, caps::CapSet::Bounding, cap);
+    }
+    for set in [
+        caps::CapSet::Ambient,
+        caps::CapSet::Inheritable,
+        caps::CapSet::Effective,
+        caps::CapSet::Permitted,
+    ] {
+        caps::clear(None, set).map_err(|e| other("capset", e))?;
+    }
+    Ok(())
+}
+
 /// The allow-list as Markdown (docs/security.md).
 pub fn allow_list_markdown() -> String {
     let mut s = String::from("| host syscall | why |\n|---|---|\n");

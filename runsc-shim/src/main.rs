@@ -16,6 +16,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod netgofer;
 mod oci;
 
 /// Exit status of `runrs` itself failing (not the guest's).
@@ -48,6 +49,9 @@ enum Command {
     /// Serve host directories to a Sentry (started by runrs itself; the channel is stdin).
     #[command(hide = true)]
     Gofer(GoferArgs),
+    /// Internal: the net gofer, which makes the sandbox's outbound connections.
+    #[command(hide = true)]
+    Netgofer(netgofer::NetGoferArgs),
     /// Create a container from a bundle (the process waits for `start`).
     Create(oci::CreateArgs),
     /// Start the process of a created container.
@@ -190,6 +194,15 @@ struct DoArgs {
     /// Wall-clock time, e.g. 60s: the sandbox is killed when it runs out.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     timeout: Option<std::time::Duration>,
+    /// What the sandbox may reach beyond its own loopback: nothing (`none`), the networks
+    /// `--allow-cidr` names (`sandbox`), or everything (`host-open`, for trusted use). Outbound
+    /// TCP connections go through the net gofer, which checks the policy.
+    #[arg(long, value_enum, default_value_t = NetworkArg::None)]
+    network: NetworkArg,
+    /// With --network=sandbox: a network outbound connections may reach, ADDR[/PREFIX][:PORT]
+    /// (repeatable), e.g. 10.0.0.0/8:443.
+    #[arg(long = "allow-cidr", value_name = "NET", value_parser = netgofer::parse_cidr)]
+    allow_cidr: Vec<netgofer::Cidr>,
     /// Append one JSON line per exec, limit reached, denied connection and the sandbox's exit
     /// to FILE.
     #[arg(long, value_name = "FILE")]
@@ -214,6 +227,13 @@ struct DoArgs {
         value_name = "PROGRAM"
     )]
     command: Vec<OsString>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum NetworkArg {
+    None,
+    Sandbox,
+    HostOpen,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -260,6 +280,13 @@ fn main() -> ExitCode {
             print!("{}", sentry::syscalls::markdown());
             ExitCode::SUCCESS
         }
+        Command::Netgofer(args) => match netgofer::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("runrs netgofer: {e:#}");
+                ExitCode::from(RUNTIME_FAILURE)
+            }
+        },
         Command::Gofer(args) => match run_gofer(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -375,6 +402,20 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
         )),
         None => None,
     };
+    if args.network != NetworkArg::Sandbox && !args.allow_cidr.is_empty() {
+        anyhow::bail!("--allow-cidr needs --network=sandbox");
+    }
+    let net = match args.network {
+        NetworkArg::None => None,
+        n => Some(netgofer::start(&netgofer::Policy {
+            open: n == NetworkArg::HostOpen,
+            allow: args.allow_cidr.clone(),
+        })?),
+    };
+    let (net_channel, net_gofer) = match net {
+        Some((c, p)) => (Some(c), Some(p)),
+        None => (None, None),
+    };
     let (channel, mut gofer) = start_gofer(&gofer_mounts, gofer_cpu, !args.no_lockdown)?;
     let config = Config {
         hostname: args.hostname.clone(),
@@ -398,6 +439,7 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
             .collect(),
         tmpfs_mounts: Vec::new(),
         controlled: false,
+        net: net_channel,
         limits: Limits {
             memory: args.memory,
             pids: args.pids,
@@ -451,6 +493,9 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
         });
     // The sandbox (and its end of the channel) is gone: the Gofer sees EOF and exits.
     let _ = gofer.wait();
+    if let Some(mut n) = net_gofer {
+        let _ = n.wait();
+    }
     let status = result?;
     tracing::info!(?status, "guest exited");
     Ok(u8::try_from(status.shell_code()).unwrap_or(RUNTIME_FAILURE))

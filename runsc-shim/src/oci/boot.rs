@@ -184,6 +184,7 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
             .collect(),
         tmpfs_mounts: mounts.tmpfs.clone(),
         controlled: true,
+        net: None,
         limits: spec::limits(&spec),
         audit: None,
     };

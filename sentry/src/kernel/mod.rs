@@ -85,6 +85,9 @@ pub struct Config {
     pub tmpfs_mounts: Vec<String>,
     /// Driven through a control socket (the OCI runtime): the guest waits for `Start`.
     pub controlled: bool,
+    /// The channel to the net gofer, which makes outbound connections (None: the sandbox's
+    /// loopback only).
+    pub net: Option<gofer::Channel>,
     /// Limits the Sentry enforces (see [`limits`]).
     pub limits: limits::Limits,
     /// Where the audit log goes (`--audit`): one JSON object per line.
@@ -163,6 +166,8 @@ pub struct Kernel {
     pub control: RefCell<control::State>,
     /// Limits and their enforcement.
     pub limits: limits::State,
+    /// The net gofer (see [`Config::net`]).
+    pub net: Option<gofer::Channel>,
     audit: Option<RefCell<std::fs::File>>,
 }
 
@@ -538,6 +543,7 @@ impl Sandbox {
             host_identity: identity(),
             control: RefCell::new(control::State::new(config.controlled)),
             limits: limits::State::new(config.limits.clone()),
+            net: config.net,
             audit: config.audit.map(|fd| RefCell::new(std::fs::File::from(fd))),
         });
         k.procs.borrow_mut().max_tasks = config.limits.pids;

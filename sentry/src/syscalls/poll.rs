@@ -69,6 +69,11 @@ pub fn host_fds_of(files: &[(std::rc::Rc<File>, i16)]) -> Vec<(i32, i16)> {
         .iter()
         .filter_map(|(f, ev)| match &**f {
             File::Host(h) => Some((h.fd.as_raw_fd(), *ev)),
+            // A socket connected outside the sandbox: its host socket.
+            File::Anon(a) => a
+                .as_any()
+                .downcast_ref::<super::socket::inet::InetSocket>()
+                .and_then(|s| s.host_wait(*ev)),
             _ => None,
         })
         .collect()

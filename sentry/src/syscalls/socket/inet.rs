@@ -188,6 +188,8 @@ enum Connecting {
     InProgress,
     /// A connect failed (the error is in SO_ERROR until read): the next connect says so.
     Failed,
+    /// Connecting to an address outside the sandbox, through a host socket the net gofer made.
+    Host,
 }
 
 /// An AF_INET or AF_INET6 socket: TCP or UDP.
@@ -225,6 +227,9 @@ pub struct InetSocket {
     opts: RefCell<BTreeMap<(i32, i32), i32>>,
     /// TCP: the connection, once connected.
     stream: RefCell<Option<UnixStream>>,
+    /// TCP to an address outside the sandbox: the host socket the net gofer connected (the
+    /// Sentry moves the data; it creates no host socket itself).
+    host: RefCell<Option<std::os::fd::OwnedFd>>,
     /// UDP: the receive queue.
     dgram: Rc<Dgram>,
 }
@@ -250,6 +255,41 @@ fn canon(ip: IpAddr) -> IpAddr {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         IpAddr::V4(_) => ip,
     }
+}
+
+/// The memory-file ranges behind the guest ranges `iov` (as much as is mapped; EFAULT if none
+/// of it is), at most 1 MiB and 64 ranges: one host call's worth.
+fn guest_ranges(
+    t: &Task,
+    iov: &[(u64, usize)],
+    access: crate::mm::Access,
+) -> Result<Vec<(u64, usize)>, Errno> {
+    let want: usize = iov.iter().map(|r| r.1).sum();
+    let mut left = want.min(1 << 20);
+    let mut out = Vec::new();
+    for &(addr, len) in iov {
+        if left == 0 || out.len() >= 64 {
+            break;
+        }
+        let len = len.min(left);
+        let pre = t.mm.prefix_ranges(UserAddr(addr), len, access);
+        let got: usize = pre.iter().map(|r| r.1).sum();
+        out.extend(pre);
+        left -= got;
+        if got < len {
+            break;
+        }
+    }
+    out.truncate(64);
+    if out.is_empty() && want > 0 {
+        bail!(EFAULT);
+    }
+    Ok(out)
+}
+
+/// Whether `ip` is the sandbox's own (its loopback, or a wildcard that means it).
+fn is_local(ip: IpAddr) -> bool {
+    ip.is_loopback() || ip.is_unspecified()
 }
 
 /// The source address for a connection to `dest`, and where it really goes (a wildcard
@@ -477,6 +517,7 @@ impl InetSocket {
             rcvbuf: Cell::new(BUF_DEFAULT * 2),
             opts: RefCell::new(BTreeMap::new()),
             stream: RefCell::new(None),
+            host: RefCell::new(None),
             dgram: Rc::new(Dgram {
                 cap: Cell::new(BUF_DEFAULT as usize * 2),
                 ..Dgram::default()
@@ -720,6 +761,9 @@ impl InetSocket {
     }
 
     fn connect_tcp(&self, t: &mut Task, dest: Option<SocketAddr>) -> SysResult {
+        if self.host.borrow().is_some() {
+            return self.host_connect_progress(t);
+        }
         match self.connecting.get() {
             Connecting::InProgress => {
                 self.connecting.set(Connecting::Idle);
@@ -729,7 +773,7 @@ impl InetSocket {
                 self.connecting.set(Connecting::Idle);
                 return Err(self.take_error().unwrap_or_else(|| errno!(ECONNABORTED)));
             }
-            Connecting::Idle => {}
+            Connecting::Idle | Connecting::Host => {}
         }
         if self.stream.borrow().is_some() {
             bail!(EISCONN);
@@ -741,6 +785,9 @@ impl InetSocket {
             // AF_UNSPEC disconnects: an unconnected socket has nothing to undo.
             return Ok(0);
         };
+        if t.k.net.is_some() && !is_local(dest.ip()) {
+            return self.connect_outside(t, dest);
+        }
         let (src_ip, dest_ip) = route(t, dest.ip())?;
         let dest = SocketAddr::new(dest_ip, dest.port());
         self.autobind(t)?;
@@ -786,6 +833,204 @@ impl InetSocket {
             bail!(EINPROGRESS);
         }
         Ok(0)
+    }
+
+    /// Asks the net gofer for a connection to `dest`, outside the sandbox: a denial is the
+    /// guest's error (EACCES), logged and audited with the policy's reason.
+    fn connect_outside(&self, t: &mut Task, dest: SocketAddr) -> SysResult {
+        let Some(net) = t.k.net.as_ref() else {
+            bail!(ENETUNREACH);
+        };
+        let req = serde_json::json!({
+            "op": "connect", "addr": dest.ip().to_string(), "port": dest.port(),
+        });
+        let io = |e: std::io::Error| errno!(EIO, "net gofer: {e}");
+        net.send(req.to_string().as_bytes(), None).map_err(io)?;
+        let (msg, fd) = net
+            .recv()
+            .map_err(io)?
+            .ok_or_else(|| errno!(EIO, "the net gofer is gone"))?;
+        let reply: serde_json::Value =
+            serde_json::from_slice(&msg).map_err(|e| errno!(EIO, "net gofer reply: {e}"))?;
+        if let Some(code) = reply["errno"].as_i64() {
+            let reason = reply["reason"].as_str().unwrap_or("denied");
+            tracing::warn!(target: "runrs::network", tid = t.tid, "connection to {dest} refused: {reason}");
+            t.k.audit(&serde_json::json!({
+                "event": "network_denied", "pid": t.tgid, "address": dest.to_string(),
+                "reason": reason,
+            }));
+            return Err(Errno::new(i32::try_from(code).unwrap_or(libc::EACCES)));
+        }
+        let fd = fd.ok_or_else(|| errno!(EIO, "the net gofer sent no socket"))?;
+        *self.host.borrow_mut() = Some(fd);
+        self.peer.set(Some(dest));
+        self.connecting.set(Connecting::Host);
+        if self.nonblocking() {
+            bail!(EINPROGRESS);
+        }
+        self.host_connect_progress(t)
+    }
+
+    /// A connect call on a socket connecting (or connected) to the outside: 0 when it just
+    /// completed, EALREADY or a wait while it goes on, its error if it failed, EISCONN after.
+    fn host_connect_progress(&self, t: &mut Task) -> SysResult {
+        if self.connecting.get() != Connecting::Host {
+            bail!(EISCONN);
+        }
+        let raw = self.host_raw().ok_or_else(|| errno!(EBADF))?;
+        let mut p = [libc::pollfd {
+            fd: raw,
+            events: libc::POLLOUT,
+            revents: 0,
+        }];
+        crate::host::poll(&mut p, 0).map_err(crate::errors::from_host)?;
+        if p[0].revents == 0 {
+            if self.nonblocking() {
+                bail!(EALREADY);
+            }
+            t.wait.host_fds = vec![(raw, libc::POLLOUT)];
+            return Err(Errno::new(EBLOCK));
+        }
+        self.connecting.set(Connecting::Idle);
+        match self.host_so_error() {
+            0 => Ok(0),
+            e => {
+                self.host.borrow_mut().take();
+                self.peer.set(None);
+                Err(Errno::new(e))
+            }
+        }
+    }
+
+    fn host_raw(&self) -> Option<i32> {
+        use std::os::fd::AsRawFd;
+        self.host.borrow().as_ref().map(|f| f.as_raw_fd())
+    }
+
+    /// The host socket's pending error (taken).
+    fn host_so_error(&self) -> i32 {
+        let host = self.host.borrow();
+        host.as_ref()
+            .and_then(|f| {
+                nix::sys::socket::getsockopt(f, nix::sys::socket::sockopt::SocketError).ok()
+            })
+            .unwrap_or(0)
+    }
+
+    /// recv on a socket connected outside: straight from the host socket.
+    fn host_recv(&self, t: &mut Task, iov: &[(u64, usize)], flags: i32) -> SysResult {
+        use nix::sys::socket::MsgFlags;
+        let raw = self.host_raw().ok_or_else(|| errno!(ENOTCONN))?;
+        if !self.host_settled() {
+            t.wait.host_fds = vec![(raw, libc::POLLOUT)];
+            return Err(wait(t, self.nonblock(flags), self.rcvtimeo.get()));
+        }
+        let want: usize = iov.iter().map(|r| r.1).sum();
+        let got = if flags & MSG_PEEK != 0 {
+            let mut buf = vec![0u8; want.min(1 << 20)];
+            nix::sys::socket::recv(raw, &mut buf, MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_PEEK)
+                .and_then(|n| scatter(t, iov, &buf[..n]).map_err(|_| nix::errno::Errno::EFAULT))
+        } else {
+            // Straight into guest memory (the host socket is non-blocking).
+            let ranges = guest_ranges(t, iov, crate::mm::Access::Write)?;
+            let fd = self.host.borrow();
+            let fd = fd.as_ref().ok_or_else(|| errno!(ENOTCONN))?;
+            t.mm.memory()
+                .file
+                .read_from_host(std::os::fd::AsFd::as_fd(fd), &ranges)
+                .map_err(|e| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+        };
+        match got {
+            Ok(n) => Ok(n as u64),
+            Err(nix::errno::Errno::EAGAIN) => {
+                t.wait.host_fds = vec![(raw, libc::POLLIN)];
+                Err(wait(t, self.nonblock(flags), self.rcvtimeo.get()))
+            }
+            Err(e) => Err(Errno::new(e as i32)),
+        }
+    }
+
+    /// send on a socket connected outside: straight to the host socket.
+    fn host_send(&self, t: &mut Task, iov: &[(u64, usize)], flags: i32) -> SysResult {
+        let raw = self.host_raw().ok_or_else(|| errno!(ENOTCONN))?;
+        if !self.host_settled() {
+            t.wait.host_fds = vec![(raw, libc::POLLOUT)];
+            return Err(wait(t, self.nonblock(flags), self.sndtimeo.get()));
+        }
+        // Straight from guest memory (the host socket is non-blocking; the Sentry ignores
+        // SIGPIPE, so a closed peer is EPIPE here).
+        let ranges = guest_ranges(t, iov, crate::mm::Access::Read)?;
+        let sent = {
+            let fd = self.host.borrow();
+            let fd = fd.as_ref().ok_or_else(|| errno!(ENOTCONN))?;
+            t.mm.memory()
+                .file
+                .write_to_host(std::os::fd::AsFd::as_fd(fd), &ranges)
+                .map_err(|e| nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
+        };
+        match sent {
+            Ok(n) => Ok(n as u64),
+            Err(nix::errno::Errno::EAGAIN) => {
+                t.wait.host_fds = vec![(raw, libc::POLLOUT)];
+                Err(wait(t, self.nonblock(flags), self.sndtimeo.get()))
+            }
+            Err(nix::errno::Errno::EPIPE) => {
+                if flags & MSG_NOSIGNAL == 0 {
+                    raise_sigpipe(t);
+                }
+                bail!(EPIPE)
+            }
+            Err(e) => Err(Errno::new(e as i32)),
+        }
+    }
+
+    /// poll's events of a socket connected outside: the host socket's.
+    fn host_poll(&self) -> i16 {
+        let Some(raw) = self.host_raw() else {
+            return 0;
+        };
+        if self.connecting.get() == Connecting::Host {
+            let mut p = [libc::pollfd {
+                fd: raw,
+                events: libc::POLLOUT,
+                revents: 0,
+            }];
+            let _ = crate::host::poll(&mut p, 0);
+            return p[0].revents;
+        }
+        let mut p = [libc::pollfd {
+            fd: raw,
+            events: libc::POLLIN | libc::POLLOUT | POLLRDHUP,
+            revents: 0,
+        }];
+        let _ = crate::host::poll(&mut p, 0);
+        p[0].revents
+    }
+
+    /// Whether a connection outside has finished connecting (after a non-blocking connect the
+    /// guest may go straight to poll and send without calling connect again).
+    fn host_settled(&self) -> bool {
+        if self.connecting.get() != Connecting::Host {
+            return true;
+        }
+        let Some(raw) = self.host_raw() else {
+            return true;
+        };
+        let mut p = [libc::pollfd {
+            fd: raw,
+            events: libc::POLLOUT,
+            revents: 0,
+        }];
+        let _ = crate::host::poll(&mut p, 0);
+        if p[0].revents != 0 {
+            self.connecting.set(Connecting::Idle);
+        }
+        p[0].revents != 0
+    }
+
+    /// The host fd and events a wait on this socket watches (the scheduler polls them).
+    pub fn host_wait(&self, events: i16) -> Option<(i32, i16)> {
+        self.host_raw().map(|fd| (fd, events))
     }
 
     /// The local address of a connection from this socket: its bound address, or `src` if
@@ -863,6 +1108,9 @@ impl InetSocket {
             t.k.log_partial("MSG_OOB (TCP urgent data)".into());
             bail!(EINVAL, "no urgent data");
         }
+        if self.tcp() && self.host.borrow().is_some() {
+            return self.host_recv(t, iov, flags).map(|n| (n, None, false));
+        }
         if self.tcp() {
             let stream = self.stream.borrow();
             let Some(s) = stream.as_ref() else {
@@ -933,6 +1181,9 @@ impl InetSocket {
         if flags & MSG_OOB != 0 {
             t.k.log_partial("MSG_OOB (TCP urgent data)".into());
             bail!(EOPNOTSUPP, "urgent data");
+        }
+        if self.tcp() && self.host.borrow().is_some() {
+            return self.host_send(t, iov, flags);
         }
         if self.tcp() {
             if let Some(e) = self.take_error() {
@@ -1015,6 +1266,17 @@ impl InetSocket {
     }
 
     pub fn shutdown(&self, how: i32) -> SysResult {
+        if let Some(fd) = self.host.borrow().as_ref() {
+            use nix::sys::socket::Shutdown;
+            let how = match how {
+                libc::SHUT_RD => Shutdown::Read,
+                libc::SHUT_WR => Shutdown::Write,
+                _ => Shutdown::Both,
+            };
+            nix::sys::socket::shutdown(std::os::fd::AsRawFd::as_raw_fd(fd), how)
+                .map_err(|e| Errno::new(e as i32))?;
+            return Ok(0);
+        }
         if self.tcp() {
             if let Some(l) = self.listener() {
                 // SHUT_RD on a listener stops it (accept fails from then on).
@@ -1050,6 +1312,7 @@ impl InetSocket {
     pub fn getpeername(&self, t: &Task, addr: u64, len_addr: u64) -> SysResult {
         let connected = if self.tcp() {
             self.stream.borrow().is_some()
+                || (self.host.borrow().is_some() && self.connecting.get() != Connecting::Host)
         } else {
             self.peer.get().is_some()
         };
@@ -1072,6 +1335,9 @@ impl InetSocket {
             (SOL_SOCKET, libc::SO_TYPE) => int(self.kind),
             (SOL_SOCKET, libc::SO_DOMAIN) => int(self.family),
             (SOL_SOCKET, libc::SO_PROTOCOL) => int(self.proto()),
+            (SOL_SOCKET, libc::SO_ERROR) if self.host.borrow().is_some() => {
+                int(self.host_so_error())
+            }
             (SOL_SOCKET, libc::SO_ERROR) => int(self.st.error.replace(0)),
             (SOL_SOCKET, libc::SO_ACCEPTCONN) => int(i32::from(self.listener().is_some())),
             (SOL_SOCKET, libc::SO_REUSEADDR) => int(i32::from(self.reuse.get())),
@@ -1261,6 +1527,9 @@ impl Anon for InetSocket {
                 0
             };
             return r | out | libc::POLLWRBAND | err;
+        }
+        if self.host.borrow().is_some() {
+            return self.host_poll();
         }
         if let Some(l) = self.listener() {
             return if l.queue.borrow().is_empty() {
