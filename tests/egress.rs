@@ -187,10 +187,10 @@ fn egress_policy_allows_named_networks_and_denies_the_rest() {
         "{log}"
     );
     // The default: nothing outside.
-    let o = fetch(&[], &[ua.clone()]);
+    let o = fetch(&[], std::slice::from_ref(&ua));
     assert_eq!(out(&o), "error ENETUNREACH\n");
     // host-open: everything.
-    let o = fetch(&["--network", "host-open"], &[ub.clone()]);
+    let o = fetch(&["--network", "host-open"], std::slice::from_ref(&ub));
     assert_eq!(out(&o), "200 hello from outside\n");
     // A port the rule does not name.
     let other = format!("{}/32:1", net.a);
