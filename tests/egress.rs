@@ -14,6 +14,7 @@ struct Net {
     ns: String,
     veth: String,
     server: Option<Child>,
+    dns: Option<Child>,
     dir: PathBuf,
     /// The server's two addresses (both served) and port.
     a: String,
@@ -31,7 +32,10 @@ fn ip(args: &[&str]) {
 
 impl Net {
     fn new() -> Net {
-        let id = std::process::id() % 200 + 20;
+        // Distinct per test run and per test (tests run in parallel).
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = 20 + (std::process::id() % 80) * 2 + n % 2;
         let ns = format!("runrs-egress-{id}");
         let veth = format!("rre{id}");
         let (host, a, b) = (
@@ -47,6 +51,7 @@ impl Net {
             ns: ns.clone(),
             veth: veth.clone(),
             server: None,
+            dns: None,
             dir: build_dir().join("egress"),
             a: a.clone(),
             b: b.clone(),
@@ -89,6 +94,24 @@ impl Net {
                 .spawn()
                 .unwrap(),
         );
+        // A DNS server of its own on the first address: every name is the second address.
+        net.dns = Some(
+            Command::new("ip")
+                .args([
+                    "netns",
+                    "exec",
+                    &ns,
+                    "/usr/bin/python3",
+                    "-c",
+                    DNS_SERVER,
+                    &a,
+                    &b,
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         // Up when the host reaches it.
         let t0 = Instant::now();
         let target: std::net::SocketAddr = format!("{a}:{}", net.port).parse().unwrap();
@@ -105,7 +128,7 @@ impl Net {
 
 impl Drop for Net {
     fn drop(&mut self) {
-        if let Some(mut s) = self.server.take() {
+        for mut s in [self.server.take(), self.dns.take()].into_iter().flatten() {
             let _ = s.kill();
             let _ = s.wait();
         }
@@ -115,6 +138,21 @@ impl Drop for Net {
         let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
     }
 }
+
+/// A DNS server for the test's upstream: binds argv[1]:53, answers every A query with argv[2].
+const DNS_SERVER: &str = r#"import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 53))
+addr = socket.inet_aton(sys.argv[2])
+while True:
+    q, peer = s.recvfrom(512)
+    end = 12
+    while q[end]:
+        end += q[end] + 1
+    qtype = q[end + 1:end + 3]
+    ans = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00<\x00\x04" + addr if qtype == b"\x00\x01" else b""
+    s.sendto(q[:2] + b"\x81\x80\x00\x01" + (b"\x00\x01" if ans else b"\x00\x00") + b"\x00\x00\x00\x00" + q[12:end + 5] + ans, peer)
+"#;
 
 const FETCH: &str = r#"import errno, sys, urllib.request, urllib.error
 for url in sys.argv[1:]:
@@ -196,6 +234,94 @@ fn egress_policy_allows_named_networks_and_denies_the_rest() {
     let other = format!("{}/32:1", net.a);
     let o = fetch(&["--network", "sandbox", "--allow-cidr", &other], &[ua]);
     assert_eq!(out(&o), "error EACCES\n");
+}
+
+#[test]
+fn egress_by_name_through_the_sandbox_resolver() {
+    assert!(
+        root_with_ip(),
+        "the egress tests need root and iproute2 (make deps)"
+    );
+    let net = Net::new();
+    let audit = build_dir().join("egress/audit-names.jsonl");
+    let _ = std::fs::remove_file(&audit);
+    let code = format!(
+        r#"import errno, socket, urllib.request
+for name in ["web.test", "up.example", "other.test"]:
+    try:
+        print(name, sorted({{a[4][0] for a in socket.getaddrinfo(name, 80, socket.AF_INET)}}))
+    except socket.gaierror as e:
+        print(name, "unknown" if e.args[0] == socket.EAI_NONAME else e)
+for host in ["web.test", "up.example"]:
+    print(host, urllib.request.urlopen("http://%s:{port}/hello.txt" % host, timeout=10).read().decode().strip())
+try:
+    socket.create_connection(("{b}", {port}), timeout=5)
+    print("connected")
+except OSError as e:
+    print("{b} unresolved", errno.errorcode[e.errno])
+"#,
+        port = net.port,
+        b = net.b,
+    );
+    let add = format!("web.test:{}", net.a);
+    let o = sandboxed(
+        &[
+            "--network",
+            "sandbox",
+            "--allow-host",
+            "web.test",
+            "--allow-host",
+            "*.example",
+            "--add-host",
+            &add,
+            "--dns",
+            &net.a,
+            "--audit",
+            audit.to_str().unwrap(),
+        ],
+        Path::new("/usr/bin/python3"),
+        &["-c", &code],
+        None,
+    )
+    .unwrap();
+    // web.test is the fixed answer; up.example comes from the upstream (which answers the
+    // second address for every name); other.test is not allowed.
+    assert_eq!(
+        out(&o),
+        format!(
+            "web.test ['{a}']\nup.example ['{b}']\nother.test unknown\n\
+             web.test hello from outside\nup.example hello from outside\nconnected\n",
+            a = net.a,
+            b = net.b
+        ),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let log = std::fs::read_to_string(&audit).unwrap();
+    assert!(
+        log.contains(r#""event":"dns_denied""#) && log.contains("other.test"),
+        "{log}"
+    );
+    // Without the upstream's answer first, the second address is not reachable.
+    let o = sandboxed(
+        &[
+            "--network",
+            "sandbox",
+            "--allow-host",
+            "web.test",
+            "--add-host",
+            &add,
+        ],
+        Path::new("/usr/bin/python3"),
+        &["-c", &code.replace("\"up.example\"", "\"web.test\"")],
+        None,
+    )
+    .unwrap();
+    assert!(
+        out(&o).ends_with(&format!("{} unresolved EACCES\n", net.b)),
+        "{}",
+        out(&o)
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 pub mod channel;
 pub mod client;
+pub mod dns;
 pub mod lockdown;
 pub mod proto;
 pub mod server;

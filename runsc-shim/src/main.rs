@@ -203,6 +203,18 @@ struct DoArgs {
     /// (repeatable), e.g. 10.0.0.0/8:443.
     #[arg(long = "allow-cidr", value_name = "NET", value_parser = netgofer::parse_cidr)]
     allow_cidr: Vec<netgofer::Cidr>,
+    /// With --network=sandbox: a host name the guest may resolve and reach, `example.org` or
+    /// `*.example.org` (repeatable). The sandbox's resolver answers only allowed names, and an
+    /// address is reachable once resolved from one.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_host: Vec<String>,
+    /// A fixed answer of the sandbox's resolver, NAME:ADDR (repeatable), as Docker's --add-host.
+    #[arg(long = "add-host", value_name = "NAME:ADDR", value_parser = netgofer::parse_add_host)]
+    add_host: Vec<(String, std::net::IpAddr)>,
+    /// An upstream resolver the sandbox's resolver asks for allowed names (repeatable; default:
+    /// the nameservers of the host's /etc/resolv.conf).
+    #[arg(long, value_name = "ADDR")]
+    dns: Vec<std::net::IpAddr>,
     /// Append one JSON line per exec, limit reached, denied connection and the sandbox's exit
     /// to FILE.
     #[arg(long, value_name = "FILE")]
@@ -402,14 +414,22 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
         )),
         None => None,
     };
-    if args.network != NetworkArg::Sandbox && !args.allow_cidr.is_empty() {
-        anyhow::bail!("--allow-cidr needs --network=sandbox");
+    if args.network != NetworkArg::Sandbox
+        && !(args.allow_cidr.is_empty() && args.allow_host.is_empty())
+    {
+        anyhow::bail!("--allow-cidr and --allow-host need --network=sandbox");
+    }
+    if args.network == NetworkArg::None && !(args.add_host.is_empty() && args.dns.is_empty()) {
+        anyhow::bail!("--add-host and --dns need --network=sandbox or host-open");
     }
     let net = match args.network {
         NetworkArg::None => None,
         n => Some(netgofer::start(&netgofer::Policy {
             open: n == NetworkArg::HostOpen,
             allow: args.allow_cidr.clone(),
+            hosts: args.allow_host.clone(),
+            static_hosts: args.add_host.clone(),
+            dns: args.dns.clone(),
         })?),
     };
     let (net_channel, net_gofer) = match net {

@@ -8,9 +8,14 @@
 //! - `none` (the default): no net gofer runs; the guest reaches only its own loopback.
 //! - `host-open`: every outbound TCP connection is allowed (trusted use).
 //! - `sandbox`: deny by default; `--allow-cidr NET[:PORT]` allows a network (one port of it, or
-//!   every port). Names are not resolved yet (no in-sandbox DNS resolver): give addresses.
+//!   every port); `--allow-host NAME` (or `*.SUFFIX`) allows a name: the guest's DNS queries
+//!   (answered by the Sentry's resolver, which asks here) get answers only for allowed names,
+//!   from `--add-host NAME:ADDR` or the upstream resolvers (`--dns`, else the host's
+//!   /etc/resolv.conf, read before the lockdown); an address is reachable once it was resolved
+//!   from an allowed name. Other names get NXDOMAIN.
 
 use anyhow::Context as _;
+use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, OwnedFd};
 
@@ -90,31 +95,71 @@ pub fn parse_cidr(s: &str) -> Result<Cidr, String> {
     Ok(Cidr { net, prefix, port })
 }
 
+/// Parses `NAME:ADDR` (an --add-host entry).
+pub fn parse_add_host(s: &str) -> Result<(String, IpAddr), String> {
+    let (name, addr) = s
+        .split_once(':')
+        .ok_or_else(|| format!("bad host entry {s:?} (want NAME:ADDR)"))?;
+    let addr = addr.trim_start_matches('[').trim_end_matches(']');
+    let ip = addr
+        .parse()
+        .map_err(|_| format!("bad address in host entry {s:?}"))?;
+    if name.is_empty() {
+        return Err(format!("bad host entry {s:?} (want NAME:ADDR)"));
+    }
+    Ok((name.to_ascii_lowercase(), ip))
+}
+
 /// The egress policy the net gofer enforces.
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
     pub open: bool,
     pub allow: Vec<Cidr>,
+    /// Allowed names (`example.org`, `*.pypi.org`).
+    pub hosts: Vec<String>,
+    /// Static answers (`--add-host`).
+    pub static_hosts: Vec<(String, IpAddr)>,
+    /// Upstream resolvers (empty: the host's).
+    pub dns: Vec<IpAddr>,
 }
 
 impl Policy {
-    /// None if `sa` may be reached, else why not.
-    pub fn check(&self, sa: SocketAddr) -> Option<String> {
-        if self.open {
+    /// None if `sa` may be reached (`resolved`: the addresses given for allowed names), else
+    /// why not.
+    pub fn check(&self, sa: SocketAddr, resolved: &HashSet<IpAddr>) -> Option<String> {
+        if self.open || self.allow.iter().any(|c| c.contains(sa)) {
             return None;
         }
-        if self.allow.iter().any(|c| c.contains(sa)) {
+        let ip = match sa.ip() {
+            IpAddr::V6(v) => v.to_ipv4_mapped().map_or(sa.ip(), IpAddr::V4),
+            v4 => v4,
+        };
+        if resolved.contains(&ip) {
             return None;
         }
-        Some(if self.allow.is_empty() {
-            format!("{sa} is not allowed: --network=sandbox allows nothing without --allow-cidr")
-        } else {
-            let rules: Vec<String> = self.allow.iter().map(ToString::to_string).collect();
+        let mut rules: Vec<String> = self
+            .allow
+            .iter()
+            .map(|c| format!("--allow-cidr {c}"))
+            .collect();
+        rules.extend(self.hosts.iter().map(|h| format!("--allow-host {h}")));
+        Some(if rules.is_empty() {
             format!(
-                "{sa} is not allowed: it is in no allowed network (--allow-cidr {})",
+                "{sa} is not allowed: --network=sandbox allows nothing without --allow-cidr or \
+                 --allow-host"
+            )
+        } else {
+            format!(
+                "{sa} is not allowed: it is in no allowed network and was not resolved from an \
+                 allowed name ({})",
                 rules.join(", ")
             )
         })
+    }
+
+    /// Whether the guest may resolve `name`.
+    pub fn name_allowed(&self, name: &str) -> bool {
+        self.open || self.hosts.iter().any(|p| gofer::dns::name_matches(p, name))
     }
 
     /// The policy as the net gofer's arguments.
@@ -126,6 +171,18 @@ impl Policy {
         for c in &self.allow {
             v.push("--allow-cidr".into());
             v.push(c.to_string());
+        }
+        for h in &self.hosts {
+            v.push("--allow-host".into());
+            v.push(h.clone());
+        }
+        for (n, a) in &self.static_hosts {
+            v.push("--add-host".into());
+            v.push(format!("{n}:{a}"));
+        }
+        for d in &self.dns {
+            v.push("--dns".into());
+            v.push(d.to_string());
         }
         v
     }
@@ -139,6 +196,15 @@ pub struct NetGoferArgs {
     /// An allowed network (repeatable).
     #[arg(long = "allow-cidr", value_parser = parse_cidr)]
     allow: Vec<Cidr>,
+    /// An allowed name (repeatable).
+    #[arg(long = "allow-host")]
+    hosts: Vec<String>,
+    /// A static answer, NAME:ADDR (repeatable).
+    #[arg(long = "add-host", value_parser = parse_add_host)]
+    static_hosts: Vec<(String, IpAddr)>,
+    /// An upstream resolver (repeatable; default: the host's).
+    #[arg(long)]
+    dns: Vec<IpAddr>,
 }
 
 /// Starts the net gofer for `policy`, connected by a new channel as its stdin.
@@ -171,32 +237,130 @@ pub fn run(args: &NetGoferArgs) -> anyhow::Result<()> {
             .try_clone_to_owned()
             .context("channel on stdin")?,
     );
-    let policy = Policy {
+    let mut policy = Policy {
         open: args.open,
         allow: args.allow.clone(),
+        hosts: args.hosts.clone(),
+        static_hosts: args.static_hosts.clone(),
+        dns: args.dns.clone(),
     };
+    if policy.dns.is_empty() {
+        // Read now: after the lockdown no host path resolves.
+        policy.dns = host_resolvers();
+    }
     lock_down().context("locking the net gofer down")?;
+    let mut resolved = HashSet::new();
     while let Some((msg, _)) = chan.recv().context("reading a request")? {
-        let (reply, fd) = handle(&policy, &msg);
+        let (reply, fd) = handle(&policy, &mut resolved, &msg);
         chan.send(reply.to_string().as_bytes(), fd.as_ref().map(AsFd::as_fd))
             .context("replying")?;
     }
     Ok(())
 }
 
-fn handle(policy: &Policy, msg: &[u8]) -> (serde_json::Value, Option<OwnedFd>) {
+/// The nameservers of the host's /etc/resolv.conf.
+fn host_resolvers() -> Vec<IpAddr> {
+    std::fs::read_to_string("/etc/resolv.conf")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("nameserver"))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect()
+}
+
+/// Answers a name for the guest: NXDOMAIN unless allowed; a static answer, or the upstream
+/// resolvers'. The addresses given become reachable.
+fn resolve(
+    policy: &Policy,
+    resolved: &mut HashSet<IpAddr>,
+    name: &str,
+    qtype: u16,
+) -> serde_json::Value {
+    if !policy.name_allowed(name) {
+        return serde_json::json!({
+            "rcode": gofer::dns::RCODE_NXDOMAIN,
+            "reason": format!("{name} is not an allowed name (--allow-host)"),
+        });
+    }
+    let statics: Vec<IpAddr> = policy
+        .static_hosts
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, a)| *a)
+        .collect();
+    let (rcode, addrs) = if statics.is_empty() {
+        forward(&policy.dns, name, qtype)
+    } else {
+        (gofer::dns::RCODE_NOERROR, statics)
+    };
+    resolved.extend(addrs.iter().copied());
+    serde_json::json!({
+        "rcode": rcode,
+        "addrs": addrs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+    })
+}
+
+/// Asks the upstream resolvers (2 s each): their code and addresses, SERVFAIL if none answers.
+fn forward(servers: &[IpAddr], name: &str, qtype: u16) -> (u8, Vec<IpAddr>) {
+    let fail = (gofer::dns::RCODE_SERVFAIL, Vec::new());
+    // A query id no one on the path can guess easily: the clock's nanoseconds.
+    let id = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| (d.subsec_nanos() >> 4) as u16);
+    let Some(q) = gofer::dns::query(id, name, qtype) else {
+        return fail;
+    };
+    for server in servers {
+        let bind = if server.is_ipv4() {
+            "0.0.0.0:0"
+        } else {
+            "[::]:0"
+        };
+        let Ok(sock) = std::net::UdpSocket::bind(bind) else {
+            continue;
+        };
+        let _ = sock.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+        if sock.send_to(&q, SocketAddr::new(*server, 53)).is_err() {
+            continue;
+        }
+        let mut buf = [0u8; 4096];
+        while let Ok((n, from)) = sock.recv_from(&mut buf) {
+            if from.ip() != *server {
+                continue;
+            }
+            if let Some(r) = gofer::dns::parse_response(&buf[..n], id) {
+                return r;
+            }
+        }
+    }
+    fail
+}
+
+fn handle(
+    policy: &Policy,
+    resolved: &mut HashSet<IpAddr>,
+    msg: &[u8],
+) -> (serde_json::Value, Option<OwnedFd>) {
     let deny =
         |errno: i32, reason: String| (serde_json::json!({"errno": errno, "reason": reason}), None);
     let Ok(req) = serde_json::from_slice::<serde_json::Value>(msg) else {
         return deny(libc::EINVAL, "malformed request".into());
     };
+    if req["op"] == "resolve" {
+        let name = req["name"].as_str().unwrap_or("");
+        let qtype = req["qtype"]
+            .as_u64()
+            .and_then(|q| u16::try_from(q).ok())
+            .unwrap_or(0);
+        return (resolve(policy, resolved, name, qtype), None);
+    }
     let addr = req["addr"].as_str().and_then(|a| a.parse::<IpAddr>().ok());
     let port = req["port"].as_u64().and_then(|p| u16::try_from(p).ok());
     let (Some(addr), Some(port), Some("connect")) = (addr, port, req["op"].as_str()) else {
         return deny(libc::EINVAL, "malformed request".into());
     };
     let sa = SocketAddr::new(addr, port);
-    if let Some(reason) = policy.check(sa) {
+    if let Some(reason) = policy.check(sa, resolved) {
         return deny(libc::EACCES, reason);
     }
     match connect(sa) {
@@ -267,19 +431,29 @@ mod tests {
     #[test]
     fn policy_denies_by_default_and_says_why() {
         let p = Policy {
-            open: false,
             allow: vec![parse_cidr("10.0.0.0/8").unwrap()],
+            hosts: vec!["*.example.org".into()],
+            ..Policy::default()
         };
-        assert_eq!(p.check("10.9.9.9:80".parse().unwrap()), None);
-        let why = p.check("192.0.2.1:80".parse().unwrap()).unwrap();
+        let none = HashSet::new();
+        assert_eq!(p.check("10.9.9.9:80".parse().unwrap(), &none), None);
+        let why = p.check("192.0.2.1:80".parse().unwrap(), &none).unwrap();
         assert!(
             why.contains("192.0.2.1:80") && why.contains("10.0.0.0/8"),
             "{why}"
         );
+        let resolved: HashSet<IpAddr> = ["192.0.2.1".parse().unwrap()].into();
+        assert_eq!(p.check("192.0.2.1:443".parse().unwrap(), &resolved), None);
+        assert!(p.name_allowed("www.example.org") && !p.name_allowed("example.com"));
         let open = Policy {
             open: true,
-            allow: vec![],
+            ..Policy::default()
         };
-        assert_eq!(open.check("192.0.2.1:80".parse().unwrap()), None);
+        assert_eq!(open.check("192.0.2.1:80".parse().unwrap(), &none), None);
+        assert_eq!(
+            parse_add_host("Web.Test:10.0.0.2"),
+            Ok(("web.test".into(), "10.0.0.2".parse().unwrap()))
+        );
+        assert!(parse_add_host("nocolon").is_err());
     }
 }

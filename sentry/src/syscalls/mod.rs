@@ -263,6 +263,8 @@ table! {
     SYS_SENDMSG => socket::sendmsg, Partial("as sendto; SCM_RIGHTS and SCM_CREDENTIALS on Unix sockets (checked, then given to a receiver with SO_PASSCRED); control messages on Internet sockets are ignored (logged)"), [Fd, Ptr, Hex];
     SYS_RECVMSG => socket::recvmsg, Partial("as recvfrom; SCM_RIGHTS (MSG_CTRUNC, MSG_CMSG_CLOEXEC, copies with MSG_PEEK); SO_PASSCRED gives the last sender's credentials, not each message's; no control messages on Internet sockets (IP_PKTINFO, IP_RECVERR...)"), [Fd, Ptr, Hex];
     SYS_SHUTDOWN => socket::shutdown, Full, [Fd, Int];
+    SYS_SENDMMSG => socket::sendmmsg, Partial("sendmsg for each message, stopping at the first failure"), [Fd, Ptr, Int, Hex];
+    SYS_RECVMMSG => socket::recvmmsg, Partial("recvmsg for each message; after the first only what is there (as MSG_WAITFORONE); the timeout is not used"), [Fd, Ptr, Int, Hex, Ptr];
     SYS_GETSOCKOPT => socket::getsockopt, Partial("Unix: SO_TYPE, SO_ERROR, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN, SO_PASSCRED, SO_SNDBUF, SO_RCVBUF, SO_PEERCRED; Internet: those that apply, SO_REUSEADDR/REUSEPORT, SO_RCVTIMEO/SNDTIMEO, SO_LINGER, IPV6_V6ONLY, and the TCP_*, IP_*, IPV6_* options recorded by setsockopt"), [Fd, Int, Int, Ptr, Ptr];
     SYS_SETSOCKOPT => socket::setsockopt, Partial("Unix: SO_PASSCRED, SO_SNDBUF, SO_RCVBUF (recorded), SO_REUSEADDR, SO_KEEPALIVE; Internet: SO_REUSEADDR/REUSEPORT, SO_RCVTIMEO/SNDTIMEO, IPV6_V6ONLY, SO_RCVBUF (UDP queue size) take effect; TCP_NODELAY, keepalive, SO_LINGER, IP_TOS, IP_TTL and the like are recorded only (no effect on an in-memory connection); others ENOPROTOOPT"), [Fd, Int, Int, Ptr, Int];
     SYS_GETSOCKNAME => socket::getsockname, Full, [Fd, Ptr, Ptr];

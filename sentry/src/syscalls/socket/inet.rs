@@ -1007,6 +1007,52 @@ impl InetSocket {
         p[0].revents
     }
 
+    /// Answers a DNS query sent to `server` as that nameserver would, with what the net gofer
+    /// allows: the answer lands in this socket's queue from `server`. Not a query: dropped.
+    fn resolve(&self, t: &mut Task, query: &[u8], server: SocketAddr) {
+        let Some(q) = gofer::dns::parse_query(query) else {
+            return;
+        };
+        let Some(net) = t.k.net.as_ref() else {
+            return;
+        };
+        let req = serde_json::json!({"op": "resolve", "name": q.name, "qtype": q.qtype});
+        let reply = net
+            .send(req.to_string().as_bytes(), None)
+            .and_then(|()| net.recv())
+            .ok()
+            .flatten()
+            .and_then(|(msg, _)| serde_json::from_slice::<serde_json::Value>(&msg).ok());
+        let (rcode, addrs) = match &reply {
+            Some(r) => (
+                u8::try_from(r["rcode"].as_u64().unwrap_or(2)).unwrap_or(2),
+                r["addrs"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str()?.parse::<IpAddr>().ok())
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default(),
+            ),
+            None => (gofer::dns::RCODE_SERVFAIL, Vec::new()),
+        };
+        if let Some(reason) = reply.as_ref().and_then(|r| r["reason"].as_str()) {
+            tracing::warn!(target: "runrs::network", tid = t.tid, "name {} refused: {reason}", q.name);
+            t.k.audit(&serde_json::json!({
+                "event": "dns_denied", "pid": t.tgid, "name": q.name, "reason": reason,
+            }));
+        }
+        let answer = gofer::dns::answer(query, &q, rcode, &addrs);
+        let d = &self.dgram;
+        let charge = answer.len() + DGRAM_OVERHEAD;
+        if d.bytes.get() + charge <= d.cap.get() {
+            d.bytes.set(d.bytes.get() + charge);
+            d.msgs.borrow_mut().push_back((server, answer));
+            d.gen.set(d.gen.get() + 1);
+        }
+    }
+
     /// Whether a connection outside has finished connecting (after a non-blocking connect the
     /// guest may go straight to poll and send without calling connect again).
     fn host_settled(&self) -> bool {
@@ -1062,6 +1108,13 @@ impl InetSocket {
             }
             return Ok(0);
         };
+        if t.k.net.is_some() && !is_local(dest.ip()) {
+            // Outside: only DNS goes there (to the sandbox's resolver); sends check.
+            self.autobind(t)?;
+            self.peer.set(Some(dest));
+            self.dgram.peer.set(Some(dest));
+            return Ok(0);
+        }
         let (src_ip, dest_ip) = route(t, dest.ip())?;
         self.autobind(t)?;
         let dest = SocketAddr::new(dest_ip, dest.port());
@@ -1241,6 +1294,29 @@ impl InetSocket {
         };
         if len > max {
             bail!(EMSGSIZE, "a {len}-byte datagram");
+        }
+        if t.k.net.is_some() && !self.lite {
+            let listened = is_local(dest.ip())
+                && t.k
+                    .inet_ports
+                    .borrow_mut()
+                    .lookup(IPPROTO_UDP, dest, SocketAddr::new(dest.ip(), 0))
+                    .is_some();
+            if dest.port() == 53 && !listened {
+                // A DNS query to any nameserver: the sandbox's resolver answers.
+                self.autobind(t)?;
+                let query = gather(t, iov)?;
+                self.resolve(t, &query, dest);
+                return Ok(len as u64);
+            }
+            if !is_local(dest.ip()) {
+                let reason = "outbound UDP is not supported (only DNS, which the sandbox answers)";
+                t.k.audit(&serde_json::json!({
+                    "event": "network_denied", "pid": t.tgid, "address": dest.to_string(),
+                    "reason": reason,
+                }));
+                bail!(EACCES, "{reason}");
+            }
         }
         let (src_ip, dest_ip) = route(t, dest.ip())?;
         let dest = SocketAddr::new(dest_ip, dest.port());

@@ -1364,3 +1364,54 @@ pub fn accept4(t: &mut Task, a: [u64; 6]) -> SysResult {
 pub fn accept(t: &mut Task, a: [u64; 6]) -> SysResult {
     accept4(t, [a[0], a[1], a[2], 0, 0, 0])
 }
+
+/// `struct mmsghdr`: a msghdr (56 bytes), then msg_len (and padding).
+const MMSGHDR: u64 = 64;
+/// UIO_MAXIOV: the most messages one call takes.
+const MMSG_MAX: u64 = 1024;
+const MSG_WAITFORONE: i32 = 0x10000;
+
+/// sendmmsg: sendmsg for each message until one fails; the count sent (the first failure's
+/// error if none was).
+pub fn sendmmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let vlen = (a[2] & 0xffff_ffff).min(MMSG_MAX);
+    let mut sent = 0;
+    for i in 0..vlen {
+        let hdr = a[1].wrapping_add(i * MMSGHDR);
+        match sendmsg(t, [a[0], hdr, a[3], 0, 0, 0]) {
+            Ok(n) => {
+                t.mm.write_obj(UserAddr(hdr + 56), &(n as u32))?;
+                sent += 1;
+            }
+            Err(e) if sent == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(sent)
+}
+
+/// recvmmsg: recvmsg for each message; after the first, only what is already there (as with
+/// MSG_WAITFORONE: a blocking socket does not wait to fill every slot; the timeout argument is
+/// not used).
+pub fn recvmmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let vlen = (a[2] & 0xffff_ffff).min(MMSG_MAX);
+    let flags = int_arg(a[3]) & !MSG_WAITFORONE;
+    let mut got = 0;
+    for i in 0..vlen {
+        let hdr = a[1].wrapping_add(i * MMSGHDR);
+        let fl = if got == 0 {
+            flags
+        } else {
+            flags | MSG_DONTWAIT
+        };
+        match recvmsg(t, [a[0], hdr, fl as u64, 0, 0, 0]) {
+            Ok(n) => {
+                t.mm.write_obj(UserAddr(hdr + 56), &(n as u32))?;
+                got += 1;
+            }
+            Err(e) if got == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(got)
+}
