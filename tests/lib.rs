@@ -273,3 +273,26 @@ pub fn parse_header(src: &str) -> Header {
     }
     h
 }
+
+/// The host children of `pid` that are guest stubs (one per guest process).
+pub fn stubs_of(pid: u32) -> Vec<u32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|s| {
+            s.split_whitespace()
+                .filter_map(|c| c.parse::<u32>().ok())
+                .collect::<Vec<_>>()
+        })
+        .filter(|c| is_stub(*c))
+        .collect()
+}
+
+/// Whether host process `pid` is a guest stub (it runs the sealed stub image).
+pub fn is_stub(pid: u32) -> bool {
+    std::fs::read_link(format!("/proc/{pid}/exe"))
+        .is_ok_and(|p| p.to_string_lossy().contains("runrs-stub"))
+}

@@ -24,28 +24,6 @@ fn stdout(o: &Outcome) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// The host children of `pid` that are guest stubs (one per guest process).
-fn stubs_of(pid: u32) -> Vec<u32> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    tasks
-        .flatten()
-        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
-        .flat_map(|s| {
-            s.split_whitespace()
-                .filter_map(|c| c.parse::<u32>().ok())
-                .collect::<Vec<_>>()
-        })
-        .filter(|c| is_stub(*c))
-        .collect()
-}
-
-fn is_stub(pid: u32) -> bool {
-    std::fs::read_link(format!("/proc/{pid}/exe"))
-        .is_ok_and(|p| p.to_string_lossy().contains("runrs-stub"))
-}
-
 #[test]
 fn pids_limit_fails_fork_with_eagain() {
     let prog = guest("fork_until_eagain");
