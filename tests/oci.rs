@@ -26,9 +26,9 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
-const APPLETS: [&str; 14] = [
+const APPLETS: [&str; 15] = [
     "sh", "echo", "cat", "ls", "sleep", "true", "false", "id", "hostname", "pwd", "rm", "mkdir",
-    "touch", "env",
+    "touch", "env", "nc",
 ];
 
 /// A rootfs with busybox-static and its applets, /etc/passwd, and the usual empty directories.
@@ -586,6 +586,61 @@ fn linux_resources_memory_and_pids_limits_are_enforced() {
         o.stderr
     );
     assert_clean(&st);
+}
+
+#[test]
+fn network_annotations_choose_the_egress_policy() {
+    let d = scratch("network");
+    // The default: the container's own loopback only.
+    let b = bundle(
+        &d,
+        &[
+            "sh",
+            "-c",
+            "nc -w 2 192.0.2.1 80 </dev/null 2>&1; echo status $?",
+        ],
+        |_| {},
+    );
+    let st = d.join("state");
+    let o = runrs(&st, &["run", "--bundle", b.to_str().unwrap(), "c1"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("unreachable"), "{}", o.stdout);
+    assert!(o.stdout.ends_with("status 1\n"), "{}", o.stdout);
+    assert_clean(&st);
+    // sandbox without an allowed network: EACCES from the policy, not ENETUNREACH.
+    let d2 = scratch("network-sandbox");
+    let b = bundle(
+        &d2,
+        &[
+            "sh",
+            "-c",
+            "nc -w 2 192.0.2.1 80 </dev/null 2>&1; echo status $?",
+        ],
+        |s| {
+            s["annotations"] = json!({"dev.runrs.network": "sandbox",
+                                      "dev.runrs.network.allow-cidrs": "10.0.0.0/8:443"});
+        },
+    );
+    let st2 = d2.join("state");
+    let o = runrs(&st2, &["run", "--bundle", b.to_str().unwrap(), "c1"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("Permission denied"), "{}", o.stdout);
+    assert_clean(&st2);
+    // A malformed policy fails create, and leaves nothing behind.
+    let d3 = scratch("network-bad");
+    let b = bundle(&d3, &["true"], |s| {
+        s["annotations"] = json!({"dev.runrs.network": "sandbox",
+                                  "dev.runrs.network.allow-cidrs": "10.0.0.0/99"});
+    });
+    let st3 = d3.join("state");
+    let o = runrs(&st3, &["create", "--bundle", b.to_str().unwrap(), "c1"]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.contains("dev.runrs.network.allow-cidrs"),
+        "{}",
+        o.stderr
+    );
+    assert_clean(&st3);
 }
 
 #[test]

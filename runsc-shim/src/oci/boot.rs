@@ -156,6 +156,15 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
         ));
     }
     let cpu = nix::sched::sched_getcpu().unwrap_or(0);
+    // The net gofer, if the annotations ask for a network (it dies with us, as the Gofer).
+    let net = match spec::network_policy(&spec)? {
+        Some(p) => Some(
+            crate::netgofer::start(&p)
+                .map_err(|e| Failure(format!("{e:#}")))?
+                .0,
+        ),
+        None => None,
+    };
     let (channel, gofer) = crate::start_gofer(&gofer_mounts, Some(cpu), true)
         .map_err(|e| Failure(format!("{e:#}")))?;
     // The Gofer dies with us (PDEATHSIG); nobody waits for it but the shim, which reaps.
@@ -184,7 +193,7 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
             .collect(),
         tmpfs_mounts: mounts.tmpfs.clone(),
         controlled: true,
-        net: None,
+        net,
         limits: spec::limits(&spec),
         audit: None,
     };

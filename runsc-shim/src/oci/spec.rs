@@ -218,3 +218,70 @@ pub fn limits(spec: &Spec) -> sentry::kernel::limits::Limits {
         ..Default::default()
     }
 }
+
+/// The egress policy the annotations ask for (None: `dev.runrs.network` absent or `none`, the
+/// default: the container's own loopback only):
+/// - `dev.runrs.network`: `none`, `sandbox` or `host-open`;
+/// - `dev.runrs.network.allow-cidrs`, `dev.runrs.network.allow-hosts`,
+///   `dev.runrs.network.add-hosts` (NAME:ADDR), `dev.runrs.network.dns`: comma-separated, as
+///   `runrs do`'s `--allow-cidr`, `--allow-host`, `--add-host` and `--dns`.
+pub fn network_policy(spec: &Spec) -> Result<Option<crate::netgofer::Policy>, SpecError> {
+    let empty = std::collections::HashMap::new();
+    let ann = spec.annotations().as_ref().unwrap_or(&empty);
+    let list = |key: &str| -> Vec<String> {
+        ann.get(key)
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let bad = |key: &str, e: String| SpecError(format!("annotation {key}: {e}"));
+    let mut policy = crate::netgofer::Policy::default();
+    match ann.get("dev.runrs.network").map(String::as_str) {
+        None | Some("none") => {
+            let extra = [
+                "dev.runrs.network.allow-cidrs",
+                "dev.runrs.network.allow-hosts",
+                "dev.runrs.network.add-hosts",
+                "dev.runrs.network.dns",
+            ];
+            if let Some(k) = extra.iter().find(|k| ann.contains_key(**k)) {
+                return Err(bad(
+                    k,
+                    "needs dev.runrs.network sandbox or host-open".into(),
+                ));
+            }
+            return Ok(None);
+        }
+        Some("sandbox") => {}
+        Some("host-open") => policy.open = true,
+        Some(other) => {
+            return Err(bad(
+                "dev.runrs.network",
+                format!("{other:?} is not none, sandbox or host-open"),
+            ))
+        }
+    }
+    for c in list("dev.runrs.network.allow-cidrs") {
+        let c =
+            crate::netgofer::parse_cidr(&c).map_err(|e| bad("dev.runrs.network.allow-cidrs", e))?;
+        policy.allow.push(c);
+    }
+    policy.hosts = list("dev.runrs.network.allow-hosts");
+    for h in list("dev.runrs.network.add-hosts") {
+        let h = crate::netgofer::parse_add_host(&h)
+            .map_err(|e| bad("dev.runrs.network.add-hosts", e))?;
+        policy.static_hosts.push(h);
+    }
+    for d in list("dev.runrs.network.dns") {
+        let d = d
+            .parse()
+            .map_err(|_| bad("dev.runrs.network.dns", format!("bad address {d:?}")))?;
+        policy.dns.push(d);
+    }
+    Ok(Some(policy))
+}
