@@ -22,6 +22,15 @@ struct Net {
     port: u16,
 }
 
+/// `ip args`, whatever it says (cleaning up what may not be there).
+fn quiet_ip(args: &[&str]) {
+    let _ = Command::new("ip")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
 fn ip(args: &[&str]) {
     let st = Command::new("ip")
         .args(args)
@@ -35,7 +44,7 @@ impl Net {
         // Distinct per test run and per test (tests run in parallel).
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let id = 20 + (std::process::id() % 80) * 2 + n % 2;
+        let id = 20 + (std::process::id() % 50) * 4 + n % 4;
         let ns = format!("runrs-egress-{id}");
         let veth = format!("rre{id}");
         let (host, a, b) = (
@@ -43,8 +52,8 @@ impl Net {
             format!("10.213.{id}.2"),
             format!("10.213.{id}.3"),
         );
-        let _ = Command::new("ip").args(["link", "del", &veth]).status();
-        let _ = Command::new("ip").args(["netns", "del", &ns]).status();
+        quiet_ip(&["link", "del", &veth]);
+        quiet_ip(&["netns", "del", &ns]);
         ip(&["netns", "add", &ns]);
         let peer = format!("{veth}p");
         let mut net = Net {
@@ -132,10 +141,8 @@ impl Drop for Net {
             let _ = s.kill();
             let _ = s.wait();
         }
-        let _ = Command::new("ip")
-            .args(["link", "del", &self.veth])
-            .status();
-        let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
+        quiet_ip(&["link", "del", &self.veth]);
+        quiet_ip(&["netns", "del", &self.ns]);
     }
 }
 
@@ -343,4 +350,91 @@ fn allow_cidr_without_sandbox_network_is_refused() {
     )
     .unwrap();
     assert_eq!(o.code, 2, "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// `runrs --root STATE args...`: (exit code, stdout + stderr).
+fn oci(state: &Path, args: &[&str]) -> (i32, String) {
+    let o = Command::new(runrs_bin())
+        .arg("--root")
+        .arg(state)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let mut text = String::from_utf8_lossy(&o.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&o.stderr));
+    (o.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn a_containers_policy_is_replaced_while_it_runs() {
+    assert!(
+        root_with_ip(),
+        "the egress tests need root and iproute2 (make deps)"
+    );
+    let net = Net::new();
+    let dir = build_dir().join("egress-oci");
+    let _ = std::fs::remove_dir_all(&dir);
+    let rootfs = dir.join("bundle/rootfs");
+    std::fs::create_dir_all(rootfs.join("bin")).unwrap();
+    for d in ["proc", "dev", "tmp", "etc"] {
+        std::fs::create_dir_all(rootfs.join(d)).unwrap();
+    }
+    std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).unwrap();
+    for a in ["sh", "nc", "sleep"] {
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(a)).unwrap();
+    }
+    let bundle = dir.join("bundle");
+    let st = dir.join("state");
+    let (code, text) = oci(&st, &["spec", "--bundle", bundle.to_str().unwrap()]);
+    assert_eq!(code, 0, "{text}");
+    let path = bundle.join("config.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    spec["process"]["terminal"] = serde_json::json!(false);
+    spec["process"]["args"] = serde_json::json!(["sleep", "60"]);
+    spec["annotations"] = serde_json::json!({"dev.runrs.network": "sandbox"});
+    std::fs::write(&path, serde_json::to_vec(&spec).unwrap()).unwrap();
+    // Detached: the container's Sentry keeps our stdio, so it gets none to hold.
+    let started = Command::new(runrs_bin())
+        .arg("--root")
+        .arg(&st)
+        .args(["run", "-d", "--bundle", bundle.to_str().unwrap(), "c1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(started.success());
+    let port = net.port.to_string();
+    let connect = ["exec", "c1", "nc", "-w", "3", &net.a, &port];
+    let (code, text) = oci(&st, &connect);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("Permission denied"), "{text}");
+    let policy = dir.join("policy.json");
+    std::fs::write(
+        &policy,
+        format!(
+            r#"{{"network": "sandbox", "allow_cidrs": ["{}/32:{port}"]}}"#,
+            net.a
+        ),
+    )
+    .unwrap();
+    let (code, text) = oci(&st, &["policy", "c1", policy.to_str().unwrap()]);
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = oci(&st, &connect);
+    assert_eq!(code, 0, "{text}");
+    // A malformed policy is refused, and the one in force stays.
+    std::fs::write(
+        &policy,
+        r#"{"network": "sandbox", "allow_cidrs": ["10.0.0.0/99"]}"#,
+    )
+    .unwrap();
+    let (code, text) = oci(&st, &["policy", "c1", policy.to_str().unwrap()]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("10.0.0.0/99"), "{text}");
+    let (code, text) = oci(&st, &connect);
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = oci(&st, &["delete", "--force", "c1"]);
+    assert_eq!(code, 0, "{text}");
 }

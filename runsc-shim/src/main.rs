@@ -98,6 +98,10 @@ enum Command {
     Pause { id: String },
     /// Let a paused container run again.
     Resume { id: String },
+    /// Replace a running container's egress policy with the JSON document in FILE
+    /// (`{"network": "sandbox", "allow_cidrs": [...], "allow_hosts": [...], "add_hosts":
+    /// [...], "dns": [...]}`): from its next connection and name on.
+    Policy { id: String, file: PathBuf },
     /// Write a default config.json.
     Spec {
         #[arg(long, short = 'b')]
@@ -276,6 +280,7 @@ fn main() -> ExitCode {
         Command::List { format, quiet } => oci::finish(g, oci::list(g, &format, quiet)),
         Command::Ps { format, id, .. } => oci::finish(g, oci::ps(g, &id, &format)),
         Command::Pause { id } => oci::finish(g, oci::pause(g, &id, true)),
+        Command::Policy { id, file } => oci::finish(g, oci::policy(g, &id, &file)),
         Command::Resume { id } => oci::finish(g, oci::pause(g, &id, false)),
         Command::Spec { bundle, rootless } => {
             oci::finish(g, oci::spec_cmd(bundle.as_deref(), rootless))

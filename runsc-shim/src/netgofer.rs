@@ -15,7 +15,7 @@
 //!   from an allowed name. Other names get NXDOMAIN.
 
 use anyhow::Context as _;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, OwnedFd};
 
@@ -124,6 +124,57 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// A policy from its JSON document (`runrs policy`): `{"network": "sandbox" | "host-open",
+    /// "allow_cidrs": [...], "allow_hosts": [...], "add_hosts": ["NAME:ADDR"], "dns": [...]}`.
+    pub fn from_json(v: &serde_json::Value) -> Result<Policy, String> {
+        let obj = v.as_object().ok_or("a policy is a JSON object")?;
+        for k in obj.keys() {
+            if !["network", "allow_cidrs", "allow_hosts", "add_hosts", "dns"].contains(&k.as_str())
+            {
+                return Err(format!("unknown policy field {k:?}"));
+            }
+        }
+        let list = |k: &str| -> Result<Vec<String>, String> {
+            match v.get(k) {
+                None => Ok(Vec::new()),
+                Some(serde_json::Value::Array(a)) => a
+                    .iter()
+                    .map(|s| {
+                        s.as_str()
+                            .map(str::to_string)
+                            .ok_or(format!("{k}: strings"))
+                    })
+                    .collect(),
+                Some(_) => Err(format!("{k}: a list of strings")),
+            }
+        };
+        let open = match v.get("network").and_then(|n| n.as_str()) {
+            Some("sandbox") => false,
+            Some("host-open") => true,
+            other => {
+                return Err(format!(
+                    "network: {other:?} is not \"sandbox\" or \"host-open\""
+                ))
+            }
+        };
+        Ok(Policy {
+            open,
+            allow: list("allow_cidrs")?
+                .iter()
+                .map(|c| parse_cidr(c))
+                .collect::<Result<_, _>>()?,
+            hosts: list("allow_hosts")?,
+            static_hosts: list("add_hosts")?
+                .iter()
+                .map(|h| parse_add_host(h))
+                .collect::<Result<_, _>>()?,
+            dns: list("dns")?
+                .iter()
+                .map(|d| d.parse().map_err(|_| format!("dns: bad address {d:?}")))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
     /// None if `sa` may be reached (`resolved`: the addresses given for allowed names), else
     /// why not.
     pub fn check(&self, sa: SocketAddr, resolved: &HashSet<IpAddr>) -> Option<String> {
@@ -249,8 +300,25 @@ pub fn run(args: &NetGoferArgs) -> anyhow::Result<()> {
         policy.dns = host_resolvers();
     }
     lock_down().context("locking the net gofer down")?;
-    let mut resolved = HashSet::new();
+    let mut resolved = HashMap::new();
     while let Some((msg, _)) = chan.recv().context("reading a request")? {
+        if let Some(new) = set_policy_request(&msg) {
+            let reply = match new {
+                Ok(mut p) => {
+                    if p.dns.is_empty() {
+                        p.dns.clone_from(&policy.dns);
+                    }
+                    // Addresses stay reachable only if the name they came from still is.
+                    resolved.retain(|_, name: &mut String| p.name_allowed(name));
+                    policy = p;
+                    serde_json::json!({"ok": true})
+                }
+                Err(reason) => serde_json::json!({"errno": libc::EINVAL, "reason": reason}),
+            };
+            chan.send(reply.to_string().as_bytes(), None)
+                .context("replying")?;
+            continue;
+        }
         let (reply, fd) = handle(&policy, &mut resolved, &msg);
         chan.send(reply.to_string().as_bytes(), fd.as_ref().map(AsFd::as_fd))
             .context("replying")?;
@@ -272,7 +340,7 @@ fn host_resolvers() -> Vec<IpAddr> {
 /// resolvers'. The addresses given become reachable.
 fn resolve(
     policy: &Policy,
-    resolved: &mut HashSet<IpAddr>,
+    resolved: &mut HashMap<IpAddr, String>,
     name: &str,
     qtype: u16,
 ) -> serde_json::Value {
@@ -293,7 +361,7 @@ fn resolve(
     } else {
         (gofer::dns::RCODE_NOERROR, statics)
     };
-    resolved.extend(addrs.iter().copied());
+    resolved.extend(addrs.iter().map(|a| (*a, name.to_string())));
     serde_json::json!({
         "rcode": rcode,
         "addrs": addrs.iter().map(ToString::to_string).collect::<Vec<_>>(),
@@ -336,9 +404,15 @@ fn forward(servers: &[IpAddr], name: &str, qtype: u16) -> (u8, Vec<IpAddr>) {
     fail
 }
 
+/// A `set_policy` request's new policy, if `msg` is one.
+fn set_policy_request(msg: &[u8]) -> Option<Result<Policy, String>> {
+    let req = serde_json::from_slice::<serde_json::Value>(msg).ok()?;
+    (req["op"] == "set_policy").then(|| Policy::from_json(&req["policy"]))
+}
+
 fn handle(
     policy: &Policy,
-    resolved: &mut HashSet<IpAddr>,
+    resolved: &mut HashMap<IpAddr, String>,
     msg: &[u8],
 ) -> (serde_json::Value, Option<OwnedFd>) {
     let deny =
@@ -360,7 +434,7 @@ fn handle(
         return deny(libc::EINVAL, "malformed request".into());
     };
     let sa = SocketAddr::new(addr, port);
-    if let Some(reason) = policy.check(sa, resolved) {
+    if let Some(reason) = policy.check(sa, &resolved.keys().copied().collect()) {
         return deny(libc::EACCES, reason);
     }
     match connect(sa) {

@@ -42,6 +42,8 @@ pub enum Request {
     /// Stop running guest code until `Resume`.
     Pause,
     Resume,
+    /// Replace the egress policy (`runrs policy`): the net gofer's policy document.
+    Policy(serde_json::Value),
 }
 
 /// A process to start in a running sandbox.

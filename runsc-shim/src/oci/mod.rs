@@ -624,6 +624,23 @@ fn destroy(g: &Globals, saved: &Saved) -> Res<()> {
     Ok(())
 }
 
+// ---- policy ----
+
+pub fn policy(g: &Globals, id: &str, file: &Path) -> Res<u8> {
+    let saved = load(g, id)?;
+    if saved.status() == Status::Stopped {
+        return fail("container not running");
+    }
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure(format!("reading {}: {e}", file.display())))?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+    crate::netgofer::Policy::from_json(&doc)
+        .map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+    request(g, id, &Request::Policy(doc))?;
+    Ok(0)
+}
+
 // ---- pause, resume, ps ----
 
 pub fn pause(g: &Globals, id: &str, pause: bool) -> Res<u8> {

@@ -124,6 +124,12 @@ pub fn handle(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Option<ExitStatus> 
                     .collect();
                 conn.reply(&Reply::Procs(list));
             }
+            Request::Policy(p) => {
+                conn.reply(&match crate::syscalls::socket::inet::replace_policy(k, p) {
+                    Ok(()) => Reply::Ok,
+                    Err(e) => Reply::Error(e),
+                });
+            }
             Request::Pause => {
                 if hold == Hold::Running {
                     k.control.borrow_mut().hold = Hold::Paused;

@@ -287,6 +287,34 @@ fn guest_ranges(
     Ok(out)
 }
 
+/// Replaces the egress policy the net gofer enforces (`runrs policy`): from the next connection
+/// and name on.
+pub fn replace_policy(k: &crate::kernel::Kernel, policy: serde_json::Value) -> Result<(), String> {
+    let Some(net) = k.net.as_ref() else {
+        return Err(
+            "the sandbox was started without a network (dev.runrs.network none): its policy \
+             cannot change"
+                .into(),
+        );
+    };
+    let req = serde_json::json!({"op": "set_policy", "policy": policy});
+    let reply = net
+        .send(req.to_string().as_bytes(), None)
+        .and_then(|()| net.recv())
+        .map_err(|e| format!("net gofer: {e}"))?
+        .ok_or("the net gofer is gone")?;
+    let reply: serde_json::Value =
+        serde_json::from_slice(&reply.0).map_err(|e| format!("net gofer reply: {e}"))?;
+    match reply["reason"].as_str() {
+        Some(reason) => Err(reason.to_string()),
+        None => {
+            tracing::info!(target: "runrs::network", "egress policy replaced: {policy}");
+            k.audit(&serde_json::json!({"event": "policy_replaced", "policy": policy}));
+            Ok(())
+        }
+    }
+}
+
 /// Whether `ip` is the sandbox's own (its loopback, or a wildcard that means it).
 fn is_local(ip: IpAddr) -> bool {
     ip.is_loopback() || ip.is_unspecified()
