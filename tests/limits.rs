@@ -237,3 +237,70 @@ fn audit_log_records_execs_limits_and_the_exit() {
     assert_eq!(events[3]["status"], 3);
     assert!(events.iter().all(|e| e["time"].is_number()));
 }
+
+/// Host processes left behind by runrs: stubs, Gofers and net gofers whose parent is gone
+/// (reparented to PID 1). Other tests' live sandboxes have their Sentry as parent.
+fn orphans() -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            let rest = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
+            let ppid = rest.split(' ').nth(1).and_then(|s| s.parse::<u32>().ok());
+            let cmd = std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
+            let ours = is_stub(p)
+                || cmd
+                    .split(|&b| b == 0)
+                    .nth(1)
+                    .is_some_and(|a| a == b"gofer" || a == b"netgofer");
+            ppid == Some(1) && ours
+        })
+        .collect()
+}
+
+fn fd_count() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+fn mount_count() -> usize {
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .count()
+}
+
+#[test]
+fn two_hundred_sandboxes_in_a_row_and_twenty_at_once_leave_nothing() {
+    let before = (orphans(), mount_count());
+    let fds = fd_count();
+    for i in 0..200 {
+        let o = sandboxed(&[], Path::new("/bin/true"), &[], None).unwrap();
+        assert_eq!(o.code, 0, "run {i}: {}", stderr(&o));
+    }
+    let children: Vec<_> = (0..20)
+        .map(|_| {
+            std::process::Command::new(runrs_bin())
+                .args(["do", "--", "/bin/sh", "-c", "echo $$ | cat"])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(String::from_utf8_lossy(&o.stdout), "1\n");
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        (orphans(), mount_count()),
+        before,
+        "left behind: orphans, mounts"
+    );
+    // Our own fds: the same (other tests' threads may hold a few for a moment).
+    assert!(fd_count() <= fds + 8, "fds {fds} -> {}", fd_count());
+}

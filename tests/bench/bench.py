@@ -112,6 +112,42 @@ def oci_rows(runrs, reps):
         subprocess.run(["sh", "-c", f"grep -o ' {d}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l"])
 
 
+def outbound_rows(runrs, reps):
+    if os.geteuid() != 0 or not shutil.which("ip"):
+        return []
+    ns, veth, d = "runrs-bench", "rrbench0", OUT / "serve"
+    d.mkdir(parents=True, exist_ok=True)
+    big = d / "big.bin"
+    if not big.exists() or big.stat().st_size != 256 << 20:
+        with open(big, "wb") as f:
+            f.write(os.urandom(1 << 20) * 256)
+    sh = lambda *c: subprocess.run(c, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+    subprocess.run(["ip", "link", "del", veth], stderr=subprocess.DEVNULL)
+    server = None
+    try:
+        sh("ip", "netns", "add", ns)
+        sh("ip", "link", "add", veth, "type", "veth", "peer", "name", veth + "p")
+        sh("ip", "link", "set", veth + "p", "netns", ns)
+        sh("ip", "addr", "add", "10.214.0.1/24", "dev", veth)
+        sh("ip", "link", "set", veth, "up")
+        sh("ip", "-n", ns, "addr", "add", "10.214.0.2/24", "dev", veth + "p")
+        sh("ip", "-n", ns, "link", "set", veth + "p", "up")
+        server = subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", "-m", "http.server",
+                                   "--bind", "10.214.0.2", "--directory", str(d), "8214"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
+        client = ["/usr/bin/python3", str(ROOT / "tests/bench/download.py"), "10.214.0.2", "8214", "/big.bin"]
+        nat = median(lambda: value(client), reps)
+        run = median(lambda: value([runrs[0], "do", "--network", "host-open", "--"] + client), reps)
+        return [("TCP download from a host-side server, 256 MiB (python client)", nat, run)]
+    finally:
+        if server:
+            server.kill()
+        subprocess.run(["ip", "link", "del", veth], stderr=subprocess.DEVNULL)
+        subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runrs", default=str(ROOT / "target/release/runrs"))
@@ -203,6 +239,19 @@ def main():
         stops = f"{run * 1000 / raw_same:,.1f}" if unit == "us" else ""
         net_rows.append((f"{label}, {unit}", nat, run, stops))
 
+    # Outbound TCP: a 256 MiB download from a server in a network namespace this script makes
+    # (root and iproute2 only), natively and through the net gofer (--network=host-open).
+    out_rows = outbound_rows(runrs, max(3, reps // 3))
+
+    # The lockdown's cost: the same calls with the Sentry's seccomp filter (and namespaces) on
+    # and off (--no-lockdown).
+    nolock = [a.runrs, "do", "--no-lockdown", "--"]
+    lock_rows = []
+    for label, cmd in (("getppid", [getppid, n]), ("open+fstat+close", [of, cached, "5000"])):
+        on = median(lambda: value(runrs + cmd), reps)
+        off = median(lambda: value(nolock + cmd), reps)
+        lock_rows.append((label, off, on))
+
     py = "/usr/bin/python3"
     py_rows = []
     if os.path.exists(py):
@@ -229,6 +278,13 @@ def main():
     print("\n| pipes and sockets | native | runrs | runrs / native | runrs in raw stops |\n|---|---:|---:|---:|---:|")
     for name, n_, r_, stops in net_rows:
         print(f"| {name} | {n_:,.1f} | {r_:,.1f} | {r_ / n_:.2f}x | {stops} |")
+    if out_rows:
+        print("\n| outbound network | native MB/s | runrs MB/s | runrs / native |\n|---|---:|---:|---:|")
+        for name, n_, r_ in out_rows:
+            print(f"| {name} | {n_:,.0f} | {r_:,.0f} | {r_ / n_:.2f}x |")
+    print("\n| the lockdown's cost | ns, lockdown off | ns, lockdown on | on / off |\n|---|---:|---:|---:|")
+    for name, off, on in lock_rows:
+        print(f"| {name} | {off:,.0f} | {on:,.0f} | {on / off:.3f}x |")
     print("\n| files | ns per iteration | vs native | |\n|---|---:|---:|---|")
     for name, v, r1, r2 in files:
         print(f"| {name} | {v:,.0f} | {r1} | {r2} |")
