@@ -210,11 +210,12 @@ fn audit_log_records_execs_limits_and_the_exit() {
     let _ = std::fs::remove_file(&log);
     let log_arg = log.to_str().unwrap();
     let out = sandboxed(
-        &["--audit", log_arg, "--memory", "64M"],
+        &["--audit", log_arg, "--memory", "64M", "--overlay", "none"],
         Path::new("/bin/sh"),
         &[
             "-c",
-            "/bin/true one two; /usr/bin/python3 -c 'x = bytearray(200 << 20)'; exit 3",
+            "/bin/true one two; echo x 2>/dev/null > /etc/runrs-audit-test; \
+             /usr/bin/python3 -c 'x = bytearray(200 << 20)'; exit 3",
         ],
         None,
     )
@@ -226,15 +227,24 @@ fn audit_log_records_execs_limits_and_the_exit() {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
         .collect();
     let kinds: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
-    assert_eq!(kinds, ["exec", "exec", "limit", "exit"], "{text}");
-    assert_eq!(events[0]["path"], "/usr/bin/true", "{text}");
     assert_eq!(
-        events[0]["argv"],
+        kinds,
+        ["exec", "exec", "open_denied", "exec", "limit", "exit"],
+        "{text}"
+    );
+    // The sandbox's first program, then what it runs.
+    assert_eq!(events[0]["path"], "/usr/bin/dash", "{text}");
+    assert_eq!(events[0]["pid"], 1);
+    assert_eq!(events[1]["path"], "/usr/bin/true", "{text}");
+    assert_eq!(
+        events[1]["argv"],
         serde_json::json!(["/bin/true", "one", "two"])
     );
-    assert_eq!(events[1]["path"], "/usr/bin/python3.11", "{text}");
-    assert_eq!(events[2]["limit"], "memory");
-    assert_eq!(events[3]["status"], 3);
+    assert_eq!(events[2]["path"], "/etc/runrs-audit-test");
+    assert_eq!(events[2]["errno"], "EROFS");
+    assert_eq!(events[3]["path"], "/usr/bin/python3.11", "{text}");
+    assert_eq!(events[4]["limit"], "memory");
+    assert_eq!(events[5]["status"], 3);
     assert!(events.iter().all(|e| e["time"].is_number()));
 }
 

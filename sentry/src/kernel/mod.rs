@@ -172,6 +172,11 @@ pub struct Kernel {
 }
 
 impl Kernel {
+    /// Whether there is an audit log (`--audit`).
+    pub fn auditing(&self) -> bool {
+        self.audit.is_some()
+    }
+
     /// Appends an event to the audit log (`--audit`), with the time, as one JSON line.
     pub fn audit(&self, event: &serde_json::Value) {
         let Some(f) = &self.audit else {
@@ -712,6 +717,13 @@ pub(crate) fn new_process(
         )?;
         task.regs = loaded.regs;
 
+        task.k.audit(&serde_json::json!({
+            "event": "exec",
+            "pid": pid,
+            "path": String::from_utf8_lossy(&prepared.exe_path),
+            "argv": prepared.argv.iter().map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>(),
+            "uid": task.creds.euid,
+        }));
         task.exe = Some((prepared.exe, prepared.exe_path));
         // As Linux: the base name of the path exec was given (a symlink's own name, a script's
         // name), at most 15 bytes.

@@ -176,8 +176,36 @@ const OPEN_FLAGS: u32 = O_ACCMODE
     | O_PATH
     | O_TMPFILE;
 
-/// Opens `path` and installs the new fd.
+/// Opens `path` and installs the new fd; an open the sandbox refuses (EACCES, EPERM, EROFS)
+/// goes to the audit log.
 pub fn do_open(
+    t: &mut Task,
+    dirfd: i32,
+    path: &[u8],
+    flags: u32,
+    mode: u32,
+    resolve: u64,
+) -> SysResult {
+    let r = open_inner(t, dirfd, path, flags, mode, resolve);
+    if let Err(e) = &r {
+        if matches!(e.code, libc::EACCES | libc::EPERM | libc::EROFS) && t.k.auditing() {
+            t.k.audit(&serde_json::json!({
+                "event": "open_denied",
+                "pid": t.tgid,
+                "path": String::from_utf8_lossy(path),
+                "flags": format!("{flags:#o}"),
+                "errno": e.name(),
+                "reason": match e.code {
+                    libc::EROFS => "the file system is read-only in the sandbox",
+                    _ => "permission denied by the file's mode or owner",
+                },
+            }));
+        }
+    }
+    r
+}
+
+fn open_inner(
     t: &mut Task,
     dirfd: i32,
     path: &[u8],
