@@ -44,7 +44,7 @@ impl Net {
         // Distinct per test run and per test (tests run in parallel).
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let id = 20 + (std::process::id() % 50) * 4 + n % 4;
+        let id = 20 + (std::process::id() % 25) * 8 + n % 8;
         let ns = format!("runrs-egress-{id}");
         let veth = format!("rre{id}");
         let (host, a, b) = (
@@ -492,4 +492,58 @@ fn the_net_gofer_is_locked_down() {
     if root_with_ip() {
         assert_eq!(root_entries, 0, "the net gofer's root is not empty");
     }
+}
+
+/// Drives `runrs do --control-fd`: the guest retries a connection the policy first denies; the
+/// driver replaces the policy over the control socket, and the next try connects.
+const CONTROL_DRIVER: &str = r#"import json, socket, subprocess, sys, time
+runrs, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+guest = f"""import socket, time
+for i in range(100):
+    try:
+        socket.create_connection(({addr!r}, {port}), timeout=2)
+        print('connected, after a denial:', i > 0)
+        break
+    except PermissionError:
+        if i == 0:
+            print('denied', flush=True)
+        time.sleep(0.05)
+else:
+    print('never connected')
+"""
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+p = subprocess.Popen([runrs, "do", "--network", "sandbox", "--control-fd", str(b.fileno()),
+                      "--", "/usr/bin/python3", "-c", guest], pass_fds=[b.fileno()],
+                     stdout=subprocess.PIPE, text=True)
+b.close()
+print(p.stdout.readline(), end="")  # the first attempt was denied
+a.send(json.dumps({"Policy": {"network": "sandbox", "allow_cidrs": [f"{addr}/32"]}}).encode())
+print("policy:", json.loads(a.recv(65536)))
+a.send(json.dumps({"Policy": {"network": "bogus"}}).encode())
+print("bad policy:", "Error" in json.loads(a.recv(65536)))
+print(p.stdout.read(), end="")
+print("exit", p.wait())
+"#;
+
+#[test]
+fn a_runrs_do_sandboxs_policy_is_replaced_through_its_control_fd() {
+    assert!(
+        root_with_ip(),
+        "the egress tests need root and iproute2 (make deps)"
+    );
+    let net = Net::new();
+    let o = Command::new("/usr/bin/python3")
+        .args(["-c", CONTROL_DRIVER])
+        .arg(runrs_bin())
+        .arg(&net.a)
+        .arg(net.port.to_string())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "denied\npolicy: Ok\nbad policy: True\nconnected, after a denial: True\nexit 0\n",
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

@@ -219,6 +219,12 @@ struct DoArgs {
     /// the nameservers of the host's /etc/resolv.conf).
     #[arg(long, value_name = "ADDR")]
     dns: Vec<std::net::IpAddr>,
+    /// A connected SOCK_SEQPACKET Unix socket the caller passes as fd N: runrs serves the control
+    /// protocol on it (JSON requests such as `{"Policy": {"network": "sandbox", "allow_cidrs":
+    /// [...]}}` to replace the egress policy, `"Ps"`, `{"Kill": {"signal": 15, "all": true}}`),
+    /// replying on the same socket.
+    #[arg(long, value_name = "N")]
+    control_fd: Option<i32>,
     /// Append one JSON line per exec, limit reached, denied connection and the sandbox's exit
     /// to FILE.
     #[arg(long, value_name = "FILE")]
@@ -509,6 +515,10 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
             e => anyhow::Error::new(e).context("starting the sandbox"),
         })
         .and_then(|sandbox| {
+            // Before the lockdown: the serving thread is made with clone3.
+            if let Some(fd) = args.control_fd {
+                sentry::control::serve_inherited(fd).context("the control fd")?;
+            }
             if !args.no_lockdown {
                 let t0 = std::time::Instant::now();
                 let report = sandbox.lock_down().context("locking the Sentry down")?;

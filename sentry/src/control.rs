@@ -159,6 +159,63 @@ pub fn serve(listener: OwnedFd) -> std::io::Result<()> {
         .map(|_| ())
 }
 
+/// Serves requests on an inherited, already connected socket (`runrs do --control-fd N`: the
+/// caller holds the other end), on a new thread, until the caller closes it. Replies go back on
+/// the same socket, in order.
+pub fn serve_inherited(fd: RawFd) -> std::io::Result<()> {
+    if fd <= 2 {
+        return Err(std::io::Error::other(
+            "the control fd cannot be stdin, stdout or stderr",
+        ));
+    }
+    // It must be an open socket.
+    let st = nix::sys::stat::fstat(fd).map_err(std::io::Error::from)?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+        return Err(std::io::Error::other(format!("fd {fd} is not a socket")));
+    }
+    // SAFETY: the caller handed this fd number to runrs for this purpose alone (checked open and
+    // a socket above); nothing else in the process owns it.
+    let conn = unsafe { OwnedFd::from_raw_fd(fd) };
+    let _ = nix::fcntl::fcntl(
+        fd,
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    );
+    std::thread::Builder::new()
+        .name("control-fd".into())
+        .spawn(move || loop {
+            let (request, fds) = match recv_message(conn.as_fd()) {
+                Ok(Some((bytes, fds))) => match serde_json::from_slice::<Request>(&bytes) {
+                    Ok(r) => (r, fds),
+                    Err(e) => {
+                        Conn(conn.try_clone().unwrap_or_else(|_| std::process::abort()))
+                            .reply(&Reply::Error(format!("bad request: {e}")));
+                        continue;
+                    }
+                },
+                Ok(None) => return,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => {
+                    tracing::warn!("control fd: {e}");
+                    return;
+                }
+            };
+            let Ok(reply_to) = conn.try_clone() else {
+                return;
+            };
+            QUEUE
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(Pending {
+                    request,
+                    fds,
+                    conn: Conn(reply_to),
+                });
+            QUEUED.store(true, Ordering::Release);
+            crate::host::wake_scheduler();
+        })
+        .map(|_| ())
+}
+
 /// How long a client has to send its request once connected.
 const REQUEST_TIMEOUT_MS: u16 = 5000;
 
