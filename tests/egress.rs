@@ -450,47 +450,22 @@ fn the_net_gofer_is_locked_down() {
         .unwrap();
     let t0 = Instant::now();
     let net = loop {
-        let found = std::fs::read_dir(format!("/proc/{}/task", child.id()))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
-            .flat_map(|s| {
-                s.split_whitespace()
-                    .filter_map(|c| c.parse::<u32>().ok())
-                    .collect::<Vec<_>>()
-            })
-            .find(|c| {
-                std::fs::read(format!("/proc/{c}/cmdline"))
-                    .is_ok_and(|c| c.split(|&b| b == 0).nth(1) == Some(b"netgofer"))
-            });
-        if let Some(p) = found {
+        if let Some(p) = child_with_arg(child.id(), b"netgofer") {
             // Give it the moment its lockdown takes.
             std::thread::sleep(Duration::from_millis(300));
-            break p;
+            break confinement(p);
         }
         assert!(t0.elapsed() < Duration::from_secs(10), "no net gofer");
         std::thread::sleep(Duration::from_millis(20));
     };
-    let status = std::fs::read_to_string(format!("/proc/{net}/status")).unwrap();
-    let field = |k: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(k))
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    let root_entries = std::fs::read_dir(format!("/proc/{net}/root"))
-        .map(|d| d.count())
-        .unwrap_or(usize::MAX);
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(field("Seccomp:"), "2");
-    assert_eq!(field("NoNewPrivs:"), "1");
-    assert_eq!(field("CapEff:"), "0000000000000000");
-    assert_eq!(field("CapBnd:"), "0000000000000000");
+    assert_eq!(net.seccomp, "2");
+    assert_eq!(net.no_new_privs, "1");
+    assert_eq!(net.cap_eff, "0000000000000000");
+    assert_eq!(net.cap_bnd, "0000000000000000");
     if root_with_ip() {
-        assert_eq!(root_entries, 0, "the net gofer's root is not empty");
+        assert_eq!(net.root_entries, 0, "the net gofer's root is not empty");
     }
 }
 

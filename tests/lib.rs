@@ -296,3 +296,52 @@ pub fn is_stub(pid: u32) -> bool {
     std::fs::read_link(format!("/proc/{pid}/exe"))
         .is_ok_and(|p| p.to_string_lossy().contains("runrs-stub"))
 }
+
+/// How confined a host process is: its /proc/PID/status fields and the entries of its root.
+#[derive(Debug)]
+pub struct Confinement {
+    pub seccomp: String,
+    pub no_new_privs: String,
+    pub cap_eff: String,
+    pub cap_bnd: String,
+    pub cap_prm: String,
+    pub root_entries: usize,
+}
+
+pub fn confinement(pid: u32) -> Confinement {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |k: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(k))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    Confinement {
+        seccomp: field("Seccomp:"),
+        no_new_privs: field("NoNewPrivs:"),
+        cap_eff: field("CapEff:"),
+        cap_bnd: field("CapBnd:"),
+        cap_prm: field("CapPrm:"),
+        root_entries: std::fs::read_dir(format!("/proc/{pid}/root"))
+            .map(|d| d.count())
+            .unwrap_or(usize::MAX),
+    }
+}
+
+/// The child of host process `pid` whose argv[1] is `arg` (`gofer`, `netgofer`), if any.
+pub fn child_with_arg(pid: u32, arg: &[u8]) -> Option<u32> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|s| {
+            s.split_whitespace()
+                .filter_map(|c| c.parse::<u32>().ok())
+                .collect::<Vec<_>>()
+        })
+        .find(|c| {
+            std::fs::read(format!("/proc/{c}/cmdline"))
+                .is_ok_and(|c| c.split(|&b| b == 0).nth(1) == Some(arg))
+        })
+}

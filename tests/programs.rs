@@ -372,58 +372,26 @@ fn the_sentry_is_locked_down_while_the_guest_runs() {
     std::io::Read::read_exact(&mut out, &mut buf).unwrap();
     assert_eq!(&buf, b"ready\n");
     let pid = child.id();
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let field = |k: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(k))
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    let root_entries = std::fs::read_dir(format!("/proc/{pid}/root"))
-        .map(|d| d.count())
-        .unwrap_or(usize::MAX);
-    // The Gofer: the runrs child running `runrs gofer`.
-    let gofer = children(pid)
-        .into_iter()
-        .find(|c| {
-            std::fs::read(format!("/proc/{c}/cmdline"))
-                .is_ok_and(|c| c.split(|&b| b == 0).nth(1) == Some(b"gofer"))
-        })
-        .expect("the Gofer process");
-    let gofer_status = std::fs::read_to_string(format!("/proc/{gofer}/status")).unwrap();
-    let gofer_field = |k: &str| {
-        gofer_status
-            .lines()
-            .find_map(|l| l.strip_prefix(k))
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    let gofer_root_entries = std::fs::read_dir(format!("/proc/{gofer}/root"))
-        .map(|d| d.count())
-        .unwrap_or(usize::MAX);
+    let sentry = confinement(pid);
+    let gofer = confinement(child_with_arg(pid, b"gofer").expect("the Gofer process"));
     let is_root = euid_from_proc() == 0;
     child.kill().unwrap();
     child.wait().unwrap();
-    assert_eq!(
-        gofer_field("Seccomp:"),
-        "2",
-        "the Gofer's seccomp filter mode"
-    );
-    assert_eq!(gofer_field("NoNewPrivs:"), "1");
+    assert_eq!(gofer.seccomp, "2", "the Gofer's seccomp filter mode");
+    assert_eq!(gofer.no_new_privs, "1");
     if is_root {
         // CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID: bits 0-4.
-        assert_eq!(gofer_field("CapEff:"), "000000000000001f");
-        assert_eq!(gofer_field("CapBnd:"), "000000000000001f");
-        assert_eq!(gofer_root_entries, 0, "the Gofer's root is not empty");
+        assert_eq!(gofer.cap_eff, "000000000000001f");
+        assert_eq!(gofer.cap_bnd, "000000000000001f");
+        assert_eq!(gofer.root_entries, 0, "the Gofer's root is not empty");
     }
-    assert_eq!(field("Seccomp:"), "2", "seccomp filter mode");
-    assert_eq!(field("NoNewPrivs:"), "1");
-    assert_eq!(field("CapEff:"), "0000000000000000");
-    assert_eq!(field("CapPrm:"), "0000000000000000");
+    assert_eq!(sentry.seccomp, "2", "seccomp filter mode");
+    assert_eq!(sentry.no_new_privs, "1");
+    assert_eq!(sentry.cap_eff, "0000000000000000");
+    assert_eq!(sentry.cap_prm, "0000000000000000");
     if is_root {
         // An empty root: no host path resolves in the Sentry.
-        assert_eq!(root_entries, 0, "the Sentry's root is not empty");
+        assert_eq!(sentry.root_entries, 0, "the Sentry's root is not empty");
     }
 }
 

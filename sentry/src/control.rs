@@ -173,8 +173,9 @@ pub fn serve_inherited(fd: RawFd) -> std::io::Result<()> {
     if st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
         return Err(std::io::Error::other(format!("fd {fd} is not a socket")));
     }
-    // SAFETY: the caller handed this fd number to runrs for this purpose alone (checked open and
-    // a socket above); nothing else in the process owns it.
+    // The caller handed this fd number to runrs for this purpose alone (checked open and a
+    // socket above).
+    // SAFETY: nothing else in the process owns the fd.
     let conn = unsafe { OwnedFd::from_raw_fd(fd) };
     let _ = nix::fcntl::fcntl(
         fd,

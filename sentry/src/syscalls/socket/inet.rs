@@ -1600,16 +1600,7 @@ impl Anon for InetSocket {
     }
 
     fn stat(&self, uid: u32, gid: u32) -> abi::Stat {
-        abi::Stat {
-            dev: 0x08,
-            ino: self.ino,
-            nlink: 1,
-            mode: crate::vfs::S_IFSOCK | 0o777,
-            uid,
-            gid,
-            blksize: 4096,
-            ..abi::Stat::default()
-        }
+        super::socket_stat(self.ino, uid, gid)
     }
 
     fn flags(&self) -> &Cell<u32> {

@@ -501,6 +501,20 @@ fn push_bytes(t: &mut Task, tx: &PipeEnd, data: &[u8], nonblock: bool) -> SysRes
     Ok(n as u64)
 }
 
+/// fstat of a socket (sockfs: one inode per socket, no size).
+fn socket_stat(ino: u64, uid: u32, gid: u32) -> abi::Stat {
+    abi::Stat {
+        dev: 0x08,
+        ino,
+        nlink: 1,
+        mode: crate::vfs::S_IFSOCK | 0o777,
+        uid,
+        gid,
+        blksize: 4096,
+        ..abi::Stat::default()
+    }
+}
+
 /// SIGPIPE for a write to a connection that cannot take it (EPIPE follows).
 fn raise_sigpipe(t: &mut Task) {
     let info = crate::kernel::signal::SigInfo {
@@ -546,16 +560,7 @@ impl Anon for UnixStream {
     }
 
     fn stat(&self, uid: u32, gid: u32) -> abi::Stat {
-        abi::Stat {
-            dev: 0x08,
-            ino: self.ino,
-            nlink: 1,
-            mode: crate::vfs::S_IFSOCK | 0o777,
-            uid,
-            gid,
-            blksize: 4096,
-            ..abi::Stat::default()
-        }
+        socket_stat(self.ino, uid, gid)
     }
 
     fn flags(&self) -> &Cell<u32> {
