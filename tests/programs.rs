@@ -536,8 +536,15 @@ u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 u.sendto(b"escape", ("127.0.0.1", {up}))
 attempt("outside v4", lambda: socket.create_connection(("192.0.2.1", 80)))
 attempt("outside v6", lambda: socket.create_connection(("2001:db8::1", 80)))
-attempt("outside udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("192.0.2.1", 53)))
+attempt("outside udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("192.0.2.1", 5353)))
 attempt("bind outside", lambda: socket.socket().bind(("192.0.2.1", 0)))
+# Names: the sandbox's own resolves to its loopback; others do not resolve at all.
+print("own name", socket.gethostbyname(socket.gethostname()))
+try:
+    socket.getaddrinfo("example.com", 80)
+    print("example.com resolved")
+except socket.gaierror as e:
+    print("example.com", e.args[0] == socket.EAI_NONAME)
 l = socket.create_server(("127.0.0.1", 0))
 print("listening on", l.getsockname()[1] > 0)
 "#
@@ -547,7 +554,8 @@ print("listening on", l.getsockname()[1] > 0)
     assert_eq!(
         stdout,
         "host tcp port ECONNREFUSED\noutside v4 ENETUNREACH\noutside v6 ENETUNREACH\n\
-         outside udp ENETUNREACH\nbind outside EADDRNOTAVAIL\nlistening on True\n",
+         outside udp ENETUNREACH\nbind outside EADDRNOTAVAIL\nown name 127.0.0.1\n\
+         example.com True\nlistening on True\n",
         "stderr: {}",
         String::from_utf8_lossy(&out.stderr)
     );

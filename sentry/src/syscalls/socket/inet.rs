@@ -1041,16 +1041,23 @@ impl InetSocket {
         let Some(q) = gofer::dns::parse_query(query) else {
             return;
         };
-        let Some(net) = t.k.net.as_ref() else {
-            return;
+        let reply = if q.name.eq_ignore_ascii_case(&t.k.hostname) {
+            // The sandbox's own name is its loopback, with or without a network (as a
+            // container's /etc/hosts names it).
+            Some(serde_json::json!({"rcode": 0, "addrs": ["127.0.0.1", "::1"]}))
+        } else if let Some(net) = t.k.net.as_ref() {
+            let req = serde_json::json!({"op": "resolve", "name": q.name, "qtype": q.qtype});
+            net.send(req.to_string().as_bytes(), None)
+                .and_then(|()| net.recv())
+                .ok()
+                .flatten()
+                .and_then(|(msg, _)| serde_json::from_slice::<serde_json::Value>(&msg).ok())
+        } else {
+            Some(serde_json::json!({
+                "rcode": gofer::dns::RCODE_NXDOMAIN,
+                "reason": "the sandbox has no network (--network=none): no name resolves",
+            }))
         };
-        let req = serde_json::json!({"op": "resolve", "name": q.name, "qtype": q.qtype});
-        let reply = net
-            .send(req.to_string().as_bytes(), None)
-            .and_then(|()| net.recv())
-            .ok()
-            .flatten()
-            .and_then(|(msg, _)| serde_json::from_slice::<serde_json::Value>(&msg).ok());
         let (rcode, addrs) = match &reply {
             Some(r) => (
                 u8::try_from(r["rcode"].as_u64().unwrap_or(2)).unwrap_or(2),
@@ -1136,7 +1143,7 @@ impl InetSocket {
             }
             return Ok(0);
         };
-        if t.k.net.is_some() && !is_local(dest.ip()) {
+        if !is_local(dest.ip()) && (t.k.net.is_some() || dest.port() == 53) {
             // Outside: only DNS goes there (to the sandbox's resolver); sends check.
             self.autobind(t)?;
             self.peer.set(Some(dest));
@@ -1323,7 +1330,7 @@ impl InetSocket {
         if len > max {
             bail!(EMSGSIZE, "a {len}-byte datagram");
         }
-        if t.k.net.is_some() && !self.lite {
+        if !self.lite {
             let listened = is_local(dest.ip())
                 && t.k
                     .inet_ports
@@ -1337,7 +1344,7 @@ impl InetSocket {
                 self.resolve(t, &query, dest);
                 return Ok(len as u64);
             }
-            if !is_local(dest.ip()) {
+            if t.k.net.is_some() && !is_local(dest.ip()) {
                 let reason = "outbound UDP is not supported (only DNS, which the sandbox answers)";
                 t.k.audit(&serde_json::json!({
                     "event": "network_denied", "pid": t.tgid, "address": dest.to_string(),
