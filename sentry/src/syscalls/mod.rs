@@ -260,8 +260,8 @@ table! {
     SYS_SOCKETPAIR => socket::socketpair, Partial("AF_UNIX only (stream, datagram, seqpacket); other families EOPNOTSUPP"), [Int, Hex, Int, Ptr];
     SYS_SENDTO => socket::sendto, Partial("connected Unix sockets; TCP and UDP on the loopback; MSG_OOB EOPNOTSUPP"), [Fd, InBuf(2), Int, Hex, Ptr, Int];
     SYS_RECVFROM => socket::recvfrom, Partial("connected Unix sockets; TCP and UDP on the loopback; MSG_WAITALL returns what is there; MSG_OOB EOPNOTSUPP (Unix), EINVAL (TCP)"), [Fd, OutBuf, Int, Hex, Ptr, Ptr];
-    SYS_SENDMSG => socket::sendmsg, Partial("as sendto; SCM_RIGHTS and SCM_CREDENTIALS on Unix sockets (checked, then given to a receiver with SO_PASSCRED); control messages on Internet sockets are ignored (logged)"), [Fd, Ptr, Hex];
-    SYS_RECVMSG => socket::recvmsg, Partial("as recvfrom; SCM_RIGHTS (MSG_CTRUNC, MSG_CMSG_CLOEXEC, copies with MSG_PEEK); SO_PASSCRED gives the last sender's credentials, not each message's; no control messages on Internet sockets (IP_PKTINFO, IP_RECVERR...)"), [Fd, Ptr, Hex];
+    SYS_SENDMSG => socket::sendmsg, Partial("as sendto; SCM_RIGHTS and SCM_CREDENTIALS on Unix sockets (checked, then given to a receiver with SO_PASSCRED); IPV6_HOPLIMIT and IPV6_TCLASS on UDP over IPv6; other control messages on Internet sockets are ignored (logged)"), [Fd, Ptr, Hex];
+    SYS_RECVMSG => socket::recvmsg, Partial("as recvfrom; SCM_RIGHTS (MSG_CTRUNC, MSG_CMSG_CLOEXEC, copies with MSG_PEEK); SO_PASSCRED gives the last sender's credentials, not each message's; IPV6_HOPLIMIT and IPV6_TCLASS with IPV6_RECVHOPLIMIT/IPV6_RECVTCLASS on UDP over IPv6; no other control messages on Internet sockets (IP_PKTINFO, IP_RECVERR, IP_TTL...)"), [Fd, Ptr, Hex];
     SYS_SHUTDOWN => socket::shutdown, Full, [Fd, Int];
     SYS_SENDMMSG => socket::sendmmsg, Partial("sendmsg for each message, stopping at the first failure"), [Fd, Ptr, Int, Hex];
     SYS_RECVMMSG => socket::recvmmsg, Partial("recvmsg for each message; after the first only what is there (as MSG_WAITFORONE); the timeout is not used"), [Fd, Ptr, Int, Hex, Ptr];

@@ -13,8 +13,12 @@
 //! peer (ECONNRESET); a connected UDP socket whose datagram found no one gets ECONNREFUSED on
 //! its next call, as Linux's ICMP port-unreachable gives; SO_RCVTIMEO/SO_SNDTIMEO.
 //!
+//! Ancillary data: UDP over IPv6 carries each datagram's hop limit and traffic class
+//! (IPV6_HOPLIMIT and IPV6_TCLASS sent with sendmsg or from the socket's options, received with
+//! IPV6_RECVHOPLIMIT and IPV6_RECVTCLASS, cut as Linux's put_cmsg cuts them).
+//!
 //! Left out: MSG_OOB (EOPNOTSUPP on send, EINVAL on receive, as Linux with no urgent data),
-//! ancillary data (control messages sent are ignored and logged; none received), a full listen
+//! other ancillary data (control messages sent are ignored and logged; none other received), a full listen
 //! backlog taken by a non-blocking connect (it is queued anyway; a blocking one waits), TIME_WAIT
 //! (a closed connection's port is free at once), multicast and broadcast. Socket options with no
 //! effect on an in-memory connection (TCP_NODELAY, keepalive, IP_TOS, IP_TTL...) are recorded
@@ -43,6 +47,9 @@ const IPPROTO_UDP: i32 = 17;
 const IPPROTO_UDPLITE: i32 = 136;
 const IPPROTO_IPV6: i32 = 41;
 const IPV6_V6ONLY: i32 = 26;
+const IPV6_RECVHOPLIMIT: i32 = 51;
+const IPV6_HOPLIMIT: i32 = 52;
+const IPV6_RECVTCLASS: i32 = 66;
 /// net.ipv4.ip_local_port_range's default.
 const EPHEMERAL: std::ops::RangeInclusive<u16> = 32768..=60999;
 /// The largest UDP payload over IPv4 and IPv6 (65535 less the headers).
@@ -160,10 +167,14 @@ impl Drop for Backlog {
     }
 }
 
+/// A queued datagram: its source, bytes, and IPv6 hop limit and traffic class.
+type Datagram = (SocketAddr, Vec<u8>, [i32; 2]);
+
 /// A UDP socket's receive queue.
 #[derive(Debug, Default)]
 pub struct Dgram {
-    msgs: RefCell<VecDeque<(SocketAddr, Vec<u8>)>>,
+    /// Each datagram with its source and its IPv6 hop limit and traffic class.
+    msgs: RefCell<VecDeque<Datagram>>,
     /// Bytes charged for what is queued, against `cap` (SO_RCVBUF).
     bytes: Cell<usize>,
     cap: Cell<usize>,
@@ -225,6 +236,11 @@ pub struct InetSocket {
     rcvbuf: Cell<u32>,
     /// Options with no effect here, recorded for getsockopt: (level, name) → value.
     opts: RefCell<BTreeMap<(i32, i32), i32>>,
+    /// UDP over IPv6: the hop limit and traffic class of the datagram last received (for
+    /// IPV6_RECVHOPLIMIT and IPV6_RECVTCLASS), and those the next send carries (set by its
+    /// control messages, else the socket's options).
+    last_meta: Cell<[i32; 2]>,
+    send_meta: Cell<Option<[i32; 2]>>,
     /// TCP: the connection, once connected.
     stream: RefCell<Option<UnixStream>>,
     /// TCP to an address outside the sandbox: the host socket the net gofer connected (the
@@ -489,6 +505,8 @@ const RECORDED: &[(i32, i32, i32, bool)] = &[
     (IPPROTO_IPV6, libc::IPV6_RECVERR, 0, true),
     (IPPROTO_IPV6, libc::IPV6_TCLASS, 0, false),
     (IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 0, true),
+    (IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 0, true),
+    (IPPROTO_IPV6, IPV6_RECVTCLASS, 0, true),
     (IPPROTO_IPV6, libc::IPV6_MULTICAST_HOPS, 1, false),
 ];
 
@@ -544,6 +562,8 @@ impl InetSocket {
             sndbuf: Cell::new(BUF_DEFAULT * 2),
             rcvbuf: Cell::new(BUF_DEFAULT * 2),
             opts: RefCell::new(BTreeMap::new()),
+            last_meta: Cell::new([64, 0]),
+            send_meta: Cell::new(None),
             stream: RefCell::new(None),
             host: RefCell::new(None),
             dgram: Rc::new(Dgram {
@@ -579,6 +599,48 @@ impl InetSocket {
             ev |= libc::POLLHUP;
         }
         ev
+    }
+
+    /// The hop limit and traffic class a datagram sent now carries.
+    fn meta_for_send(&self) -> [i32; 2] {
+        if let Some(m) = self.send_meta.take() {
+            return m;
+        }
+        let opts = self.opts.borrow();
+        let hops = opts
+            .get(&(IPPROTO_IPV6, libc::IPV6_UNICAST_HOPS))
+            .copied()
+            .filter(|&h| h >= 0)
+            .unwrap_or(64);
+        let tclass = opts
+            .get(&(IPPROTO_IPV6, libc::IPV6_TCLASS))
+            .copied()
+            .filter(|&c| c >= 0)
+            .unwrap_or(0);
+        [hops, tclass]
+    }
+
+    /// The control messages a receive gives (IPV6_HOPLIMIT, then IPV6_TCLASS, as Linux orders
+    /// them), for a UDP socket over IPv6 that asked for them.
+    fn recv_control(&self) -> Vec<super::Cmsg> {
+        if self.tcp() || self.family != AF_INET6 {
+            return Vec::new();
+        }
+        let opts = self.opts.borrow();
+        let on = |name| opts.get(&(IPPROTO_IPV6, name)).is_some_and(|&v| v != 0);
+        let [hops, tclass] = self.last_meta.get();
+        let mut out = Vec::new();
+        if on(IPV6_RECVHOPLIMIT) {
+            out.push((IPPROTO_IPV6, IPV6_HOPLIMIT, hops.to_ne_bytes().to_vec()));
+        }
+        if on(IPV6_RECVTCLASS) {
+            out.push((
+                IPPROTO_IPV6,
+                libc::IPV6_TCLASS,
+                tclass.to_ne_bytes().to_vec(),
+            ));
+        }
+        out
     }
 
     pub fn is_tcp(&self) -> bool {
@@ -1083,7 +1145,7 @@ impl InetSocket {
         let charge = answer.len() + DGRAM_OVERHEAD;
         if d.bytes.get() + charge <= d.cap.get() {
             d.bytes.set(d.bytes.get() + charge);
-            d.msgs.borrow_mut().push_back((server, answer));
+            d.msgs.borrow_mut().push_back((server, answer, [64, 0]));
             d.gen.set(d.gen.get() + 1);
         }
     }
@@ -1233,7 +1295,7 @@ impl InetSocket {
             };
         }
         let front = self.dgram.msgs.borrow().front().cloned();
-        let Some((src, data)) = front else {
+        let Some((src, data, meta)) = front else {
             if let Some(e) = self.take_error() {
                 return Err(e);
             }
@@ -1255,6 +1317,7 @@ impl InetSocket {
         } else {
             n
         };
+        self.last_meta.set(meta);
         Ok((got as u64, Some(src), n < data.len()))
     }
 
@@ -1358,6 +1421,7 @@ impl InetSocket {
         self.autobind(t)?;
         let src = self.concrete_local(src_ip);
         let data = gather(t, iov)?;
+        let meta = self.meta_for_send();
         let target = t.k.inet_ports.borrow_mut().lookup(self.proto(), dest, src);
         match target.and_then(|b| b.dgram.clone()) {
             Some(q) => {
@@ -1365,7 +1429,7 @@ impl InetSocket {
                 // A full receive queue drops the datagram, as UDP does.
                 if q.bytes.get() + charge <= q.cap.get() && !q.shut_rd.get() {
                     q.bytes.set(q.bytes.get() + charge);
-                    q.msgs.borrow_mut().push_back((src, data));
+                    q.msgs.borrow_mut().push_back((src, data, meta));
                     q.gen.set(q.gen.get() + 1);
                 }
             }
@@ -1574,8 +1638,39 @@ impl InetSocket {
 /// sendto/sendmsg on an Internet socket: the destination in `name`/`namelen` (ignored on a
 /// connected TCP socket, as Linux does).
 pub(super) fn sendmsg(t: &mut Task, s: &InetSocket, m: &MsgHdr, flags: i32) -> SysResult {
-    if m.controllen > 0 {
-        t.k.log_partial("control messages sent on Internet sockets (ignored)".into());
+    if m.controllen >= 16 {
+        let mut meta = None;
+        for (level, ty, data) in super::read_cmsgs(t, m.control, m.controllen)? {
+            let int = || -> Result<i32, Errno> {
+                let b: [u8; 4] = data
+                    .get(..4)
+                    .and_then(|d| d.try_into().ok())
+                    .ok_or_else(|| errno!(EINVAL))?;
+                Ok(i32::from_ne_bytes(b))
+            };
+            match (level, ty) {
+                (IPPROTO_IPV6, IPV6_HOPLIMIT | libc::IPV6_TCLASS)
+                    if s.family == AF_INET6 && !s.tcp() =>
+                {
+                    let v = int()?;
+                    if !(-1..=255).contains(&v) {
+                        bail!(EINVAL, "hop limit or traffic class {v}");
+                    }
+                    let m: &mut [i32; 2] = meta.get_or_insert_with(|| s.meta_for_send());
+                    // -1: the default hop limit; a traffic class of -1 goes out as 0xff, as
+                    // Linux sends it.
+                    m[usize::from(ty != IPV6_HOPLIMIT)] = match (ty, v) {
+                        (IPV6_HOPLIMIT, -1) => 64,
+                        (_, -1) => 0xff,
+                        _ => v,
+                    };
+                }
+                _ => t.k.log_partial(format!(
+                    "control message level {level} type {ty} on an Internet socket (ignored)"
+                )),
+            }
+        }
+        s.send_meta.set(meta);
     }
     let dest = if m.name != 0 && !s.tcp() {
         match read_addr(t, s.family, m.name, m.namelen)? {
@@ -1595,10 +1690,10 @@ pub(super) fn recvmsg(
     s: &InetSocket,
     iov: &[(u64, usize)],
     flags: i32,
-) -> Result<(u64, Vec<u8>, bool), Errno> {
+) -> Result<(u64, Vec<u8>, bool, Vec<super::Cmsg>), Errno> {
     let (n, src, truncated) = s.recv(t, iov, flags)?;
     let addr = src.map(|a| encode(s.family, Some(a))).unwrap_or_default();
-    Ok((n, addr, truncated))
+    Ok((n, addr, truncated, s.recv_control()))
 }
 
 impl Anon for InetSocket {

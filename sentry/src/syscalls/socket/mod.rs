@@ -779,7 +779,7 @@ pub fn recvfrom(t: &mut Task, a: [u64; 6]) -> SysResult {
         .unwrap_or(usize::MAX)
         .min(abi::MAX_RW_COUNT);
     if let Some(s) = inet::of(&f) {
-        let (n, addr, _) = inet::recvmsg(t, s, &[(a[1], len)], flags & !MSG_WAITALL)?;
+        let (n, addr, _, _) = inet::recvmsg(t, s, &[(a[1], len)], flags & !MSG_WAITALL)?;
         if a[4] != 0 {
             put_addr(t, a[4], a[5], &addr)?;
         }
@@ -815,17 +815,18 @@ fn msghdr(t: &Task, addr: u64) -> Result<MsgHdr, Errno> {
     })
 }
 
-/// The files of the SCM_RIGHTS messages in a sendmsg control buffer, after checking every
-/// message as Linux's __scm_send does: EINVAL for a malformed header or an unknown type, EBADF
-/// for a file that is not open, EPERM for credentials that are not the sender's. Messages of
-/// other levels are ignored.
-fn control_files(t: &Task, control: u64, len: u64) -> Result<Vec<Rc<File>>, Errno> {
+/// A control message: level, type, data.
+pub type Cmsg = (i32, i32, Vec<u8>);
+
+/// The control messages of a sendmsg control buffer of `len` bytes: (level, type, data), EINVAL
+/// for a malformed header (Linux's __scm_send and cmsg_nxthdr checks).
+fn read_cmsgs(t: &Task, control: u64, len: u64) -> Result<Vec<Cmsg>, Errno> {
     if len > 64 << 10 {
         bail!(ENOBUFS, "control buffer of {len} bytes");
     }
     let mut buf = vec![0u8; usize::try_from(len).unwrap_or(0)];
     t.mm.copy_in(UserAddr(control), &mut buf)?;
-    let mut files = Vec::new();
+    let mut out = Vec::new();
     let mut at = 0usize;
     while at + CMSG_HDR <= buf.len() {
         let word = |o: usize| u64::from_ne_bytes(buf[o..o + 8].try_into().unwrap_or_default());
@@ -834,39 +835,86 @@ fn control_files(t: &Task, control: u64, len: u64) -> Result<Vec<Rc<File>>, Errn
         if clen < CMSG_HDR || clen > buf.len() - at {
             bail!(EINVAL, "control message length {clen}");
         }
-        let (level, ty) = (int(at + 8), int(at + 12));
-        let data = &buf[at + CMSG_HDR..at + clen];
-        if level == SOL_SOCKET {
-            match ty {
-                SCM_RIGHTS => {
-                    let n = data.len() / 4;
-                    if n == 0 || files.len() + n > SCM_MAX_FD {
-                        bail!(EINVAL, "SCM_RIGHTS with {n} files");
-                    }
-                    for c in data.chunks_exact(4) {
-                        let fd = i32::from_ne_bytes(c.try_into().unwrap_or_default());
-                        files.push(t.fds.get(fd).ok_or_else(|| errno!(EBADF, "fd {fd}"))?);
-                    }
-                }
-                SCM_CREDENTIALS => {
-                    if data.len() != 12 {
-                        bail!(EINVAL, "SCM_CREDENTIALS of {} bytes", data.len());
-                    }
-                    let (pid, uid, gid) = (int(at + 16), int(at + 20) as u32, int(at + 24) as u32);
-                    let c = &t.creds;
-                    let root = c.euid == 0;
-                    let own = pid == t.tgid
-                        && [c.ruid, c.euid, c.suid].contains(&uid)
-                        && [c.rgid, c.egid, c.sgid].contains(&gid);
-                    if !own && !root {
-                        bail!(EPERM, "credentials that are not the sender's");
-                    }
-                }
-                _ => bail!(EINVAL, "control message type {ty}"),
-            }
-        }
+        out.push((
+            int(at + 8),
+            int(at + 12),
+            buf[at + CMSG_HDR..at + clen].to_vec(),
+        ));
         // CMSG_ALIGN: the next header starts 8-byte aligned.
         at += clen.div_ceil(8) * 8;
+    }
+    Ok(out)
+}
+
+/// Writes control messages the way Linux's put_cmsg does into `control` (`space` bytes): each
+/// whole if it fits, else cut to what is left (its header's length says so) and MSG_CTRUNC, and
+/// nothing once not even a header fits. Returns the bytes used and whether anything was cut.
+fn put_cmsgs(t: &Task, control: u64, space: u64, msgs: &[Cmsg]) -> Result<(u64, bool), Errno> {
+    let space = usize::try_from(space).unwrap_or(usize::MAX).min(64 << 10);
+    let mut out: Vec<u8> = Vec::new();
+    let mut truncated = false;
+    for (level, ty, data) in msgs {
+        let left = space - out.len();
+        if left < CMSG_HDR {
+            truncated = true;
+            break;
+        }
+        let mut len = CMSG_HDR + data.len();
+        if left < len {
+            truncated = true;
+            len = left;
+        }
+        let start = out.len();
+        out.extend_from_slice(&(len as u64).to_ne_bytes());
+        out.extend_from_slice(&level.to_ne_bytes());
+        out.extend_from_slice(&ty.to_ne_bytes());
+        out.extend_from_slice(&data[..len - CMSG_HDR]);
+        // The next one starts CMSG_SPACE further on, or at the end of the buffer.
+        let next = (start + (CMSG_HDR + data.len()).div_ceil(8) * 8).min(space);
+        out.resize(next, 0);
+    }
+    t.mm.copy_out(UserAddr(control), &out)?;
+    Ok((out.len() as u64, truncated))
+}
+
+/// The files of the SCM_RIGHTS messages in a sendmsg control buffer, after checking every
+/// message as Linux's __scm_send does: EINVAL for a malformed header or an unknown type, EBADF
+/// for a file that is not open, EPERM for credentials that are not the sender's. Messages of
+/// other levels are ignored.
+fn control_files(t: &Task, control: u64, len: u64) -> Result<Vec<Rc<File>>, Errno> {
+    let mut files = Vec::new();
+    for (level, ty, data) in read_cmsgs(t, control, len)? {
+        if level != SOL_SOCKET {
+            continue;
+        }
+        let int = |o: usize| i32::from_ne_bytes(data[o..o + 4].try_into().unwrap_or_default());
+        match ty {
+            SCM_RIGHTS => {
+                let n = data.len() / 4;
+                if n == 0 || files.len() + n > SCM_MAX_FD {
+                    bail!(EINVAL, "SCM_RIGHTS with {n} files");
+                }
+                for i in 0..n {
+                    let fd = int(i * 4);
+                    files.push(t.fds.get(fd).ok_or_else(|| errno!(EBADF, "fd {fd}"))?);
+                }
+            }
+            SCM_CREDENTIALS => {
+                if data.len() != 12 {
+                    bail!(EINVAL, "SCM_CREDENTIALS of {} bytes", data.len());
+                }
+                let (pid, uid, gid) = (int(0), int(4) as u32, int(8) as u32);
+                let c = &t.creds;
+                let root = c.euid == 0;
+                let own = pid == t.tgid
+                    && [c.ruid, c.euid, c.suid].contains(&uid)
+                    && [c.rgid, c.egid, c.sgid].contains(&gid);
+                if !own && !root {
+                    bail!(EPERM, "credentials that are not the sender's");
+                }
+            }
+            _ => bail!(EINVAL, "control message type {ty}"),
+        }
     }
     Ok(files)
 }
@@ -977,16 +1025,25 @@ pub fn recvmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
     } = msghdr(t, a[1])?;
     if let Some(s) = inet::of(&f) {
         let fl = flags & !(MSG_WAITALL | MSG_CMSG_CLOEXEC);
-        let (n, addr, truncated) = inet::recvmsg(t, s, &iov, fl)?;
+        let (n, addr, truncated, cmsgs) = inet::recvmsg(t, s, &iov, fl)?;
         if name != 0 {
             // recvmsg's address: as much as fits, and its full length in msg_namelen.
             let fit = addr.len().min(usize::try_from(namelen).unwrap_or(0));
             t.mm.copy_out(UserAddr(name), &addr[..fit])?;
             t.mm.write_obj(UserAddr(a[1] + 8), &(addr.len() as u32))?;
         }
-        let _ = control;
-        t.mm.write_obj(UserAddr(a[1] + 40), &0u64)?;
-        let out_flags = if truncated { MSG_TRUNC } else { 0 };
+        let (used, ctrunc) = if cmsgs.is_empty() {
+            (0, false)
+        } else if control == 0 {
+            (0, true)
+        } else {
+            put_cmsgs(t, control, controllen, &cmsgs)?
+        };
+        t.mm.write_obj(UserAddr(a[1] + 40), &used)?;
+        let mut out_flags = if truncated { MSG_TRUNC } else { 0 };
+        if ctrunc {
+            out_flags |= MSG_CTRUNC;
+        }
         t.mm.write_obj(UserAddr(a[1] + 48), &out_flags)?;
         return Ok(n);
     }
