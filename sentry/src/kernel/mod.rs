@@ -122,7 +122,11 @@ pub struct HostInfo {
 
 /// Sandbox-wide state.
 pub struct Kernel {
-    pub hostname: String,
+    /// The UTS names (sethostname, setdomainname change them for the whole sandbox).
+    pub hostname: RefCell<Vec<u8>>,
+    pub domainname: RefCell<Vec<u8>>,
+    /// /proc/sys/kernel/{hostname,domainname}, rewritten when the names change.
+    pub uts_files: RefCell<Vec<(&'static str, Rc<Inode>)>>,
     pub strace: Option<StraceSink>,
     /// The CPU guest code is pinned to, if any (reported by getcpu and rseq).
     pub cpu: Option<u32>,
@@ -517,7 +521,9 @@ impl Sandbox {
         let now = host::clock_gettime(libc::CLOCK_REALTIME).unwrap_or_default();
         let up = host::clock_gettime(libc::CLOCK_BOOTTIME).unwrap_or_default();
         let k = Rc::new(Kernel {
-            hostname: config.hostname,
+            hostname: RefCell::new(config.hostname.into_bytes()),
+            domainname: RefCell::new(b"(none)".to_vec()),
+            uts_files: RefCell::default(),
             strace: config.strace,
             cpu,
             affinity,

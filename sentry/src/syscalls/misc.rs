@@ -26,21 +26,60 @@ pub fn exit_group(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 fn field(s: &str) -> [u8; 65] {
+    field_bytes(s.as_bytes())
+}
+
+fn field_bytes(b: &[u8]) -> [u8; 65] {
     let mut f = [0u8; 65];
-    let b = s.as_bytes();
     let n = b.len().min(64);
     f[..n].copy_from_slice(&b[..n]);
     f
 }
 
+/// sethostname and setdomainname: the sandbox's own UTS names (root in the sandbox may change
+/// them; the host's are untouched), at most 64 bytes.
+fn set_uts(t: &mut Task, a: [u64; 6], which: &'static str) -> SysResult {
+    let len = a[1] as i32;
+    if !(0..=64).contains(&len) {
+        crate::bail!(EINVAL, "name length {len}");
+    }
+    if t.creds.euid != 0 {
+        crate::bail!(EPERM, "changing the {which} needs privilege");
+    }
+    let mut name = vec![0u8; len as usize];
+    t.mm.copy_in(UserAddr(a[0]), &mut name)?;
+    let slot = if which == "hostname" {
+        &t.k.hostname
+    } else {
+        &t.k.domainname
+    };
+    slot.borrow_mut().clone_from(&name);
+    for (n, f) in t.k.uts_files.borrow().iter() {
+        if *n == which {
+            let mut v = name.clone();
+            v.push(b'\n');
+            crate::vfs::replace_contents(f, &v)?;
+        }
+    }
+    Ok(0)
+}
+
+pub fn sethostname(t: &mut Task, a: [u64; 6]) -> SysResult {
+    set_uts(t, a, "hostname")
+}
+
+pub fn setdomainname(t: &mut Task, a: [u64; 6]) -> SysResult {
+    set_uts(t, a, "domainname")
+}
+
 pub fn uname(t: &mut Task, a: [u64; 6]) -> SysResult {
     let u = abi::Utsname {
         sysname: field("Linux"),
-        nodename: field(&t.k.hostname),
+        nodename: field_bytes(&t.k.hostname.borrow()),
         release: field(RELEASE),
         version: field(VERSION),
         machine: field("x86_64"),
-        domainname: field("(none)"),
+        domainname: field_bytes(&t.k.domainname.borrow()),
     };
     t.mm.write_obj(UserAddr(a[0]), &u)?;
     Ok(0)

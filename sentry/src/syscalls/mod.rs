@@ -187,6 +187,8 @@ table! {
     SYS_SETRESGID => ids::setresgid, Partial("as setgid"), [Int, Int, Int];
     SYS_SETGROUPS => ids::setgroups, Partial("as setgid"), [Int, Ptr];
     SYS_UNAME => misc::uname, Full, [Ptr];
+    SYS_SETHOSTNAME => misc::sethostname, Full, [Ptr, Int];
+    SYS_SETDOMAINNAME => misc::setdomainname, Full, [Ptr, Int];
     SYS_SYSINFO => misc::sysinfo, Partial("the sandbox's uptime and memory; loads 0, no swap"), [Ptr];
     SYS_SENDFILE => copy::sendfile, Partial("input must be a file of the sandbox (not an inherited pipe); output a file, a pipe or a stream socket (Unix or TCP), not an eventfd or the like"), [Fd, Fd, Ptr, Int];
     SYS_COPY_FILE_RANGE => copy::copy_file_range, Full, [Fd, Ptr, Fd, Ptr, Int, Hex];

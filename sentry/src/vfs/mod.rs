@@ -919,6 +919,16 @@ pub fn add_file(dir: &Rc<Inode>, name: &[u8], mode: u32, contents: &[u8]) -> Rc<
     n
 }
 
+/// Replaces the contents of a file `add_file` made (procfs values that change: the hostname).
+pub fn replace_contents(inode: &Inode, contents: &[u8]) -> Result<(), Errno> {
+    if let Kind::Regular(data) = &inode.kind {
+        let pages = pages::Pages::with_bytes(&inode.fs.memory, contents, None)?;
+        *data.borrow_mut() = Data::Memory(pages);
+        inode.meta.borrow_mut().size = contents.len() as u64;
+    }
+    Ok(())
+}
+
 /// Adds a symlink to `dir`.
 pub fn add_symlink(dir: &Rc<Inode>, name: &[u8], target: &[u8]) -> Rc<Inode> {
     let mut meta = Meta::new(S_IFLNK | 0o777, 0, 0);

@@ -592,8 +592,17 @@ pub fn populate(root: &Rc<Inode>, k: &crate::kernel::Kernel) {
     let mut uuid = [0u8; 16];
     crate::host::fill_random(&mut uuid);
     let boot_id = format_uuid(&uuid);
+    for name in ["hostname", "domainname"] {
+        let mut value = if name == "hostname" {
+            k.hostname.borrow().clone()
+        } else {
+            k.domainname.borrow().clone()
+        };
+        value.push(b'\n');
+        let f = add_file(&kernel, name.as_bytes(), 0o444, &value);
+        k.uts_files.borrow_mut().push((name, f));
+    }
     for (name, value) in [
-        ("hostname", format!("{}\n", k.hostname)),
         ("osrelease", format!("{}\n", crate::syscalls::RELEASE)),
         ("ostype", "Linux\n".into()),
         ("version", format!("{}\n", crate::syscalls::VERSION)),
@@ -603,7 +612,6 @@ pub fn populate(root: &Rc<Inode>, k: &crate::kernel::Kernel) {
         ("overflowuid", "65534\n".into()),
         ("overflowgid", "65534\n".into()),
         ("threads-max", "1000000\n".into()),
-        ("domainname", "(none)\n".into()),
     ] {
         add_file(&kernel, name.as_bytes(), 0o444, value.as_bytes());
     }

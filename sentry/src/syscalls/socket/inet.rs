@@ -1103,7 +1103,11 @@ impl InetSocket {
         let Some(q) = gofer::dns::parse_query(query) else {
             return;
         };
-        let reply = if q.name.eq_ignore_ascii_case(&t.k.hostname) {
+        let reply = if q
+            .name
+            .as_bytes()
+            .eq_ignore_ascii_case(&t.k.hostname.borrow())
+        {
             // The sandbox's own name is its loopback, with or without a network (as a
             // container's /etc/hosts names it).
             Some(serde_json::json!({"rcode": 0, "addrs": ["127.0.0.1", "::1"]}))
