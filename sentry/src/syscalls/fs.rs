@@ -853,6 +853,9 @@ pub fn ioctl(t: &mut Task, a: [u64; 6]) -> SysResult {
         _ => {}
     }
     let host = match &*f {
+        File::Anon(_) if super::socket::is_socket(&f) && super::socket::is_interface_ioctl(req) => {
+            return super::socket::interface_ioctl(t, req, a[2]);
+        }
         File::Anon(an) => {
             return match (req, an.readable_bytes()) {
                 (FIONREAD, Some(n)) => {

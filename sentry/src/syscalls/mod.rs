@@ -104,7 +104,7 @@ table! {
     SYS_DUP3 => fs::dup3, Full, [Fd, Fd, Hex];
     SYS_FCNTL => fs::fcntl, Partial("F_SETOWN/F_SETSIG refused; F_NOTIFY EINVAL; pipe sizes and seals come with pipes and memfd; a blocking lock that conflicts waits for ever (one task)"), [Fd, Int, Hex];
     SYS_FLOCK => fs::flock, Partial("a blocking request that conflicts waits for ever (one task)"), [Fd, Hex];
-    SYS_IOCTL => fs::ioctl, Partial("FIOCLEX, FIONCLEX, FIONBIO, FIONREAD on files; TCGETS, TIOCGWINSZ, FIONREAD passed to the host terminal; others ENOTTY"), [Fd, Hex, Hex];
+    SYS_IOCTL => fs::ioctl, Partial("FIOCLEX, FIONCLEX, FIONBIO, FIONREAD on files; SIOCGIFINDEX, SIOCGIFNAME, SIOCGIFFLAGS, SIOCGIFMTU (the loopback) on sockets; TCGETS, TIOCGWINSZ, FIONREAD passed to the host terminal; others ENOTTY"), [Fd, Hex, Hex];
     SYS_FSTAT => fs::fstat, Full, [Fd, Ptr];
     SYS_GETDENTS64 => fs::getdents64, Full, [Fd, Ptr, Int];
     SYS_FTRUNCATE => fs::ftruncate, Full, [Fd, Int];
@@ -253,7 +253,7 @@ table! {
     SYS_SIGNALFD4 => anonfd::signalfd4, Full, [Fd, Ptr, Int, Hex];
     SYS_PIDFD_OPEN => anonfd::pidfd_open, Full, [Int, Hex];
     SYS_PIDFD_SEND_SIGNAL => anonfd::pidfd_send_signal, Partial("a given siginfo is not used (SI_USER is sent); /proc/PID directories work for the caller's own PID only (procfs shows only it)"), [Fd, Sig, Ptr, Hex];
-    SYS_SOCKET => socket::socket, Partial("AF_UNIX SOCK_STREAM and SOCK_SEQPACKET (unconnected Unix SOCK_DGRAM ESOCKTNOSUPPORT; socketpair has it); AF_INET and AF_INET6 TCP and UDP on the sandbox's loopback only (other addresses ENETUNREACH); raw and other types ESOCKTNOSUPPORT; other families EAFNOSUPPORT"), [Int, Hex, Int];
+    SYS_SOCKET => socket::socket, Partial("AF_UNIX SOCK_STREAM and SOCK_SEQPACKET (unconnected Unix SOCK_DGRAM ESOCKTNOSUPPORT; socketpair has it); AF_INET and AF_INET6 TCP and UDP on the sandbox's loopback only (other addresses ENETUNREACH); AF_NETLINK NETLINK_ROUTE (link and address dumps of the loopback); raw and other types ESOCKTNOSUPPORT; other families EAFNOSUPPORT"), [Int, Hex, Int];
     SYS_BIND => socket::bind, Full, [Fd, Ptr, Int];
     SYS_LISTEN => socket::listen, Full, [Fd, Int];
     SYS_CONNECT => socket::connect, Full, [Fd, Ptr, Int];

@@ -32,6 +32,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 pub mod inet;
+pub mod netlink;
 
 const AF_UNIX: i32 = 1;
 const SOCK_STREAM: i32 = 1;
@@ -442,6 +443,67 @@ impl UnixStream {
     }
 }
 
+/// Whether `f` is a socket (of any kind the Sentry has).
+pub fn is_socket(f: &File) -> bool {
+    match f {
+        File::Anon(a) => {
+            let any = a.as_any();
+            any.is::<UnixStream>()
+                || any.is::<inet::InetSocket>()
+                || any.is::<netlink::NetlinkSocket>()
+        }
+        _ => false,
+    }
+}
+
+const SIOCGIFNAME: u64 = 0x8910;
+const SIOCGIFFLAGS: u64 = 0x8913;
+const SIOCGIFMTU: u64 = 0x8921;
+const SIOCGIFINDEX: u64 = 0x8933;
+
+/// The interface ioctls the sandbox's one interface answers (on any socket, as Linux's).
+pub fn is_interface_ioctl(req: u64) -> bool {
+    matches!(req, SIOCGIFNAME | SIOCGIFFLAGS | SIOCGIFMTU | SIOCGIFINDEX)
+}
+
+/// SIOCGIFINDEX, SIOCGIFNAME, SIOCGIFFLAGS, SIOCGIFMTU on a `struct ifreq` (a 16-byte name,
+/// then the value) for the sandbox's only interface, the loopback `lo` (index 1); ENODEV for any
+/// other.
+pub fn interface_ioctl(t: &mut Task, req: u64, arg: u64) -> SysResult {
+    let mut ifr = [0u8; 40];
+    t.mm.copy_in(UserAddr(arg), &mut ifr)?;
+    if req == SIOCGIFNAME {
+        let index = i32::from_ne_bytes(ifr[16..20].try_into().unwrap_or_default());
+        if index != 1 {
+            bail!(ENODEV, "no interface {index}");
+        }
+        let mut name = [0u8; 16];
+        name[..2].copy_from_slice(b"lo");
+        t.mm.copy_out(UserAddr(arg), &name)?;
+        return Ok(0);
+    }
+    let end = ifr[..16].iter().position(|&c| c == 0).unwrap_or(16);
+    if &ifr[..end] != b"lo" {
+        bail!(
+            ENODEV,
+            "no interface {:?}",
+            String::from_utf8_lossy(&ifr[..end])
+        );
+    }
+    let v: i32 = match req {
+        SIOCGIFINDEX => 1,
+        // IFF_UP | IFF_LOOPBACK | IFF_RUNNING (the 16-bit ifr_flags)
+        SIOCGIFFLAGS => 0x49,
+        _ => 65536,
+    };
+    if req == SIOCGIFFLAGS {
+        t.mm.write_obj(UserAddr(arg + 16), &(v as i16))?;
+    } else {
+        t.mm.write_obj(UserAddr(arg + 16), &v)?;
+    }
+    Ok(0)
+}
+
 /// Whether sendfile may write to `f`: a connected stream socket (Unix or TCP).
 pub fn is_stream_socket(f: &File) -> bool {
     match f {
@@ -659,6 +721,9 @@ pub fn socket(t: &mut Task, a: [u64; 6]) -> SysResult {
     if domain == inet::AF_INET || domain == inet::AF_INET6 {
         return inet::socket(t, domain, ty, proto);
     }
+    if domain == netlink::AF_NETLINK {
+        return netlink::socket(t, ty, proto);
+    }
     if domain != AF_UNIX {
         t.k.log_partial(format!(
             "socket(domain {domain}): network sockets are not implemented"
@@ -733,19 +798,25 @@ pub fn socketpair(t: &mut Task, a: [u64; 6]) -> SysResult {
 fn sock(t: &Task, fd: i32) -> Result<Rc<File>, Errno> {
     let f = t.fds.get(fd).ok_or_else(|| errno!(EBADF))?;
     match &*f {
-        File::Anon(a) if a.as_any().is::<UnixStream>() || a.as_any().is::<inet::InetSocket>() => {
+        File::Anon(a)
+            if a.as_any().is::<UnixStream>()
+                || a.as_any().is::<inet::InetSocket>()
+                || a.as_any().is::<netlink::NetlinkSocket>() =>
+        {
             Ok(f)
         }
         _ => Err(errno!(ENOTSOCK)),
     }
 }
 
-fn unix(f: &File) -> &UnixStream {
+/// The Unix socket behind a socket file; EOPNOTSUPP for the other kinds (a call Internet and
+/// netlink sockets do not handle themselves).
+fn unix(f: &File) -> Result<&UnixStream, Errno> {
     match f {
         File::Anon(a) => a.as_any().downcast_ref::<UnixStream>(),
         _ => None,
     }
-    .unwrap_or_else(|| unreachable!("checked by sock"))
+    .ok_or_else(|| errno!(EOPNOTSUPP, "not supported on this kind of socket"))
 }
 
 pub fn sendto(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -753,6 +824,9 @@ pub fn sendto(t: &mut Task, a: [u64; 6]) -> SysResult {
     let len = usize::try_from(a[2])
         .unwrap_or(usize::MAX)
         .min(abi::MAX_RW_COUNT);
+    if let Some(s) = netlink::of(&f) {
+        return s.send(t, &[(a[1], len)]);
+    }
     if let Some(s) = inet::of(&f) {
         let m = MsgHdr {
             name: a[4],
@@ -769,7 +843,7 @@ pub fn sendto(t: &mut Task, a: [u64; 6]) -> SysResult {
     let len = usize::try_from(a[2])
         .unwrap_or(usize::MAX)
         .min(abi::MAX_RW_COUNT);
-    unix(&f).send_with_files(t, &[(a[1], len)], int_arg(a[3]), Vec::new())
+    unix(&f)?.send_with_files(t, &[(a[1], len)], int_arg(a[3]), Vec::new())
 }
 
 pub fn recvfrom(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -778,6 +852,13 @@ pub fn recvfrom(t: &mut Task, a: [u64; 6]) -> SysResult {
     let len = usize::try_from(a[2])
         .unwrap_or(usize::MAX)
         .min(abi::MAX_RW_COUNT);
+    if let Some(s) = netlink::of(&f) {
+        let (n, _) = s.recv(t, &[(a[1], len)], flags)?;
+        if a[4] != 0 {
+            put_addr(t, a[4], a[5], &netlink::NetlinkSocket::source())?;
+        }
+        return Ok(n);
+    }
     if let Some(s) = inet::of(&f) {
         let (n, addr, _, _) = inet::recvmsg(t, s, &[(a[1], len)], flags & !MSG_WAITALL)?;
         if a[4] != 0 {
@@ -785,7 +866,7 @@ pub fn recvfrom(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
         return Ok(n);
     }
-    let n = unix(&f).recv(t, &[(a[1], len)], flags & !MSG_WAITALL)?;
+    let n = unix(&f)?.recv(t, &[(a[1], len)], flags & !MSG_WAITALL)?;
     if a[4] != 0 && a[5] != 0 {
         // A connected stream socket reports no source address.
         t.mm.write_obj(UserAddr(a[5]), &0u32)?;
@@ -992,6 +1073,9 @@ fn put_control(
 pub fn sendmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = sock(t, fd_arg(a[0]))?;
     let m = msghdr(t, a[1])?;
+    if let Some(s) = netlink::of(&f) {
+        return s.send(t, &m.iov);
+    }
     if let Some(s) = inet::of(&f) {
         return inet::sendmsg(t, s, &m, int_arg(a[2]));
     }
@@ -1010,7 +1094,7 @@ pub fn sendmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
     } else {
         Vec::new()
     };
-    unix(&f).send_with_files(t, &iov, int_arg(a[2]), files)
+    unix(&f)?.send_with_files(t, &iov, int_arg(a[2]), files)
 }
 
 pub fn recvmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -1023,6 +1107,20 @@ pub fn recvmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
         control,
         controllen,
     } = msghdr(t, a[1])?;
+    if let Some(s) = netlink::of(&f) {
+        let (n, truncated) = s.recv(t, &iov, flags & !(MSG_WAITALL | MSG_CMSG_CLOEXEC))?;
+        if name != 0 {
+            let addr = netlink::NetlinkSocket::source();
+            let fit = addr.len().min(usize::try_from(namelen).unwrap_or(0));
+            t.mm.copy_out(UserAddr(name), &addr[..fit])?;
+            t.mm.write_obj(UserAddr(a[1] + 8), &(addr.len() as u32))?;
+        }
+        let _ = (control, controllen);
+        t.mm.write_obj(UserAddr(a[1] + 40), &0u64)?;
+        let out_flags = if truncated { MSG_TRUNC } else { 0 };
+        t.mm.write_obj(UserAddr(a[1] + 48), &out_flags)?;
+        return Ok(n);
+    }
     if let Some(s) = inet::of(&f) {
         let fl = flags & !(MSG_WAITALL | MSG_CMSG_CLOEXEC);
         let (n, addr, truncated, cmsgs) = inet::recvmsg(t, s, &iov, fl)?;
@@ -1047,7 +1145,7 @@ pub fn recvmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
         t.mm.write_obj(UserAddr(a[1] + 48), &out_flags)?;
         return Ok(n);
     }
-    let s = unix(&f);
+    let s = unix(&f)?;
     let (n, files) = s.recv_with_files(t, &iov, flags & !(MSG_WAITALL | MSG_CMSG_CLOEXEC))?;
     // No source address (a connected stream socket's peer is known).
     if name != 0 {
@@ -1089,7 +1187,7 @@ pub fn shutdown(t: &mut Task, a: [u64; 6]) -> SysResult {
     if let Some(s) = inet::of(&f) {
         return s.shutdown(how);
     }
-    unix(&f).shutdown_how(how)
+    unix(&f)?.shutdown_how(how)
 }
 
 impl UnixStream {
@@ -1129,7 +1227,10 @@ pub fn getsockopt(t: &mut Task, a: [u64; 6]) -> SysResult {
     if let Some(s) = inet::of(&f) {
         return s.getsockopt(t, level, name, a[3], a[4]);
     }
-    let s = unix(&f);
+    if let Some(s) = netlink::of(&f) {
+        return s.getsockopt(t, level, name, a[3], a[4]);
+    }
+    let s = unix(&f)?;
     if level != SOL_SOCKET {
         bail!(EOPNOTSUPP, "option level {level}");
     }
@@ -1164,7 +1265,10 @@ pub fn setsockopt(t: &mut Task, a: [u64; 6]) -> SysResult {
     if let Some(s) = inet::of(&f) {
         return s.setsockopt(t, level, name, a[3], a[4] & 0xffff_ffff);
     }
-    let s = unix(&f);
+    if let Some(s) = netlink::of(&f) {
+        return s.setsockopt(t, level, name);
+    }
+    let s = unix(&f)?;
     if level != SOL_SOCKET {
         bail!(EOPNOTSUPP, "option level {level}");
     }
@@ -1220,7 +1324,10 @@ pub fn getsockname(t: &mut Task, a: [u64; 6]) -> SysResult {
     if let Some(s) = inet::of(&f) {
         return s.getsockname(t, a[1], a[2]);
     }
-    let name = unix(&f).name.borrow().clone();
+    if let Some(s) = netlink::of(&f) {
+        return s.getsockname(t, a[1], a[2]);
+    }
+    let name = unix(&f)?.name.borrow().clone();
     put_addr(t, a[1], a[2], &sockaddr(name.as_deref()))?;
     Ok(0)
 }
@@ -1230,7 +1337,7 @@ pub fn getpeername(t: &mut Task, a: [u64; 6]) -> SysResult {
     if let Some(s) = inet::of(&f) {
         return s.getpeername(t, a[1], a[2]);
     }
-    let s = unix(&f);
+    let s = unix(&f)?;
     if !s.connected.get() {
         bail!(ENOTCONN);
     }
@@ -1283,7 +1390,10 @@ pub fn bind(t: &mut Task, a: [u64; 6]) -> SysResult {
     if let Some(s) = inet::of(&f) {
         return s.bind(t, a[1], a[2] & 0xffff_ffff);
     }
-    let s = unix(&f);
+    if let Some(s) = netlink::of(&f) {
+        return s.bind(t, a[1], a[2] & 0xffff_ffff);
+    }
+    let s = unix(&f)?;
     let name = read_name(t, a[1], a[2])?;
     if s.name.borrow().is_some() || s.connected.get() {
         bail!(EINVAL, "already bound");
@@ -1326,7 +1436,7 @@ pub fn listen(t: &mut Task, a: [u64; 6]) -> SysResult {
     if let Some(s) = inet::of(&f) {
         return s.listen(t, int_arg(a[1]));
     }
-    let s = unix(&f);
+    let s = unix(&f)?;
     if s.connected.get() {
         bail!(EINVAL, "connected");
     }
@@ -1347,7 +1457,7 @@ pub fn connect(t: &mut Task, a: [u64; 6]) -> SysResult {
     if let Some(s) = inet::of(&f) {
         return s.connect(t, a[1], a[2] & 0xffff_ffff);
     }
-    let s = unix(&f);
+    let s = unix(&f)?;
     if s.connected.get() {
         bail!(EISCONN);
     }
@@ -1400,7 +1510,7 @@ pub fn accept4(t: &mut Task, a: [u64; 6]) -> SysResult {
     if let Some(s) = inet::of(&f) {
         return s.accept(t, a[1], a[2], flags);
     }
-    let s = unix(&f);
+    let s = unix(&f)?;
     let l = s.listener.borrow().clone();
     let Some(l) = l.filter(|l| l.listening.get()) else {
         bail!(EINVAL, "not listening");
