@@ -72,12 +72,12 @@ pub const ALLOWED: &[(i64, &str)] = &[
 ];
 
 /// The fcntl commands allowed (duplicating fds, their flags).
-const FCNTL: &[i32] = &[
-    libc::F_GETFD,
-    libc::F_SETFD,
-    libc::F_GETFL,
-    libc::F_SETFL,
-    libc::F_DUPFD_CLOEXEC,
+const FCNTL_ARGS: [u64; 5] = [
+    libc::F_GETFD as u64,
+    libc::F_SETFD as u64,
+    libc::F_GETFL as u64,
+    libc::F_SETFL as u64,
+    libc::F_DUPFD_CLOEXEC as u64,
 ];
 
 /// The capabilities the Gofer keeps as root: reading and changing files of any owner in what it
@@ -95,15 +95,26 @@ fn other(op: &str, e: impl std::fmt::Display) -> io::Error {
 }
 
 fn filter() -> io::Result<BpfProgram> {
+    allow_list_filter(ALLOWED, &[(libc::SYS_fcntl, 1, &FCNTL_ARGS)])
+}
+
+/// A seccomp filter that kills the process on any syscall but those in `allowed` and those in
+/// `conditional` (syscall, argument index, the values that argument may take).
+pub fn allow_list_filter(
+    allowed: &[(i64, &str)],
+    conditional: &[(i64, u8, &[u64])],
+) -> io::Result<BpfProgram> {
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> =
-        ALLOWED.iter().map(|&(nr, _)| (nr, vec![])).collect();
-    let mut fcntl = Vec::new();
-    for &c in FCNTL {
-        let cond = SeccompCondition::new(1, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, c as u64)
-            .map_err(|e| other("seccomp rule", e))?;
-        fcntl.push(SeccompRule::new(vec![cond]).map_err(|e| other("seccomp rule", e))?);
+        allowed.iter().map(|&(nr, _)| (nr, vec![])).collect();
+    for &(nr, arg, values) in conditional {
+        let mut list = Vec::new();
+        for &v in values {
+            let cond = SeccompCondition::new(arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, v)
+                .map_err(|e| other("seccomp rule", e))?;
+            list.push(SeccompRule::new(vec![cond]).map_err(|e| other("seccomp rule", e))?);
+        }
+        rules.insert(nr, list);
     }
-    rules.insert(libc::SYS_fcntl, fcntl);
     let f = SeccompFilter::new(
         rules,
         SeccompAction::KillProcess,

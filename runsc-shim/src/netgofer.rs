@@ -501,34 +501,15 @@ pub const ALLOWED: &[(i64, &str)] = &[
 /// The seccomp filter: [`ALLOWED`], `socket` only for AF_INET and AF_INET6, `fcntl` only for
 /// flags; anything else kills the net gofer.
 fn filter() -> anyhow::Result<seccompiler::BpfProgram> {
-    use seccompiler::{
-        SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompRule,
-    };
-    let eq = |arg: u8, v: u64| -> anyhow::Result<SeccompRule> {
-        let c = SeccompCondition::new(arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, v)
-            .map_err(|e| anyhow::anyhow!("seccomp rule: {e}"))?;
-        SeccompRule::new(vec![c]).map_err(|e| anyhow::anyhow!("seccomp rule: {e}"))
-    };
-    let mut rules: std::collections::BTreeMap<i64, Vec<SeccompRule>> =
-        ALLOWED.iter().map(|&(nr, _)| (nr, vec![])).collect();
-    rules.insert(
-        libc::SYS_socket,
-        vec![eq(0, libc::AF_INET as u64)?, eq(0, libc::AF_INET6 as u64)?],
-    );
-    let mut fcntl = Vec::new();
-    for c in [libc::F_GETFD, libc::F_SETFD, libc::F_GETFL, libc::F_SETFL] {
-        fcntl.push(eq(1, c as u64)?);
-    }
-    rules.insert(libc::SYS_fcntl, fcntl);
-    let f = seccompiler::SeccompFilter::new(
-        rules,
-        SeccompAction::KillProcess,
-        SeccompAction::Allow,
-        seccompiler::TargetArch::x86_64,
-    )
-    .map_err(|e| anyhow::anyhow!("seccomp filter: {e}"))?;
-    f.try_into()
-        .map_err(|e: seccompiler::BackendError| anyhow::anyhow!("seccomp filter: {e}"))
+    let families = [libc::AF_INET as u64, libc::AF_INET6 as u64];
+    let fcntl = [libc::F_GETFD, libc::F_SETFD, libc::F_GETFL, libc::F_SETFL].map(|c| c as u64);
+    Ok(gofer::lockdown::allow_list_filter(
+        ALLOWED,
+        &[
+            (libc::SYS_socket, 0, &families),
+            (libc::SYS_fcntl, 1, &fcntl),
+        ],
+    )?)
 }
 
 /// The net gofer's lockdown: an empty root (as root), no new privileges, no capabilities (it

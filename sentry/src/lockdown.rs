@@ -9,11 +9,7 @@
 //!
 //! docs/security.md lists the allow-list and why each call is there.
 
-use seccompiler::{
-    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
-    SeccompRule, TargetArch,
-};
-use std::collections::BTreeMap;
+use seccompiler::BpfProgram;
 
 /// Why the lockdown failed.
 #[derive(Debug, thiserror::Error)]
@@ -129,46 +125,22 @@ const ALLOWED: &[(i64, &str)] = &[
 ];
 
 fn filter() -> Result<BpfProgram, LockdownError> {
-    let mut rules: BTreeMap<i64, Vec<SeccompRule>> =
-        ALLOWED.iter().map(|&(nr, _)| (nr, vec![])).collect();
-    // fcntl: only what std and the Sentry use on fds (duplicating, flags).
-    let fcntl_cmds = [
+    // fcntl: only what std and the Sentry use on fds (duplicating, flags); ioctl: only the
+    // terminal queries passed through to inherited stdio.
+    let fcntl = [
         libc::F_GETFD,
         libc::F_SETFD,
         libc::F_GETFL,
         libc::F_SETFL,
         libc::F_DUPFD_CLOEXEC,
-    ];
-    let arg_eq = |arg: u8, v: u64| {
-        SeccompCondition::new(arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, v)
-            .map_err(|e| LockdownError::Filter(e.to_string()))
-    };
-    let mut fcntl = Vec::new();
-    for c in fcntl_cmds {
-        fcntl.push(
-            SeccompRule::new(vec![arg_eq(1, c as u64)?])
-                .map_err(|e| LockdownError::Filter(e.to_string()))?,
-        );
-    }
-    rules.insert(libc::SYS_fcntl, fcntl);
-    // ioctl: only the terminal queries passed through to inherited stdio.
-    let mut ioctl = Vec::new();
-    for req in [libc::TCGETS, libc::TIOCGWINSZ, libc::FIONREAD] {
-        ioctl.push(
-            SeccompRule::new(vec![arg_eq(1, req)?])
-                .map_err(|e| LockdownError::Filter(e.to_string()))?,
-        );
-    }
-    rules.insert(libc::SYS_ioctl, ioctl);
-    let f = SeccompFilter::new(
-        rules,
-        SeccompAction::KillProcess,
-        SeccompAction::Allow,
-        TargetArch::x86_64,
+    ]
+    .map(|c| c as u64);
+    let ioctl = [libc::TCGETS, libc::TIOCGWINSZ, libc::FIONREAD];
+    gofer::lockdown::allow_list_filter(
+        ALLOWED,
+        &[(libc::SYS_fcntl, 1, &fcntl), (libc::SYS_ioctl, 1, &ioctl)],
     )
-    .map_err(|e| LockdownError::Filter(e.to_string()))?;
-    f.try_into()
-        .map_err(|e: seccompiler::BackendError| LockdownError::Filter(e.to_string()))
+    .map_err(|e| LockdownError::Filter(e.to_string()))
 }
 
 /// Locks the calling process down. Call on the Sentry's thread after the sandbox is set up.

@@ -1546,44 +1546,39 @@ const MSG_WAITFORONE: i32 = 0x10000;
 /// sendmmsg: sendmsg for each message until one fails; the count sent (the first failure's
 /// error if none was).
 pub fn sendmmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let vlen = (a[2] & 0xffff_ffff).min(MMSG_MAX);
-    let mut sent = 0;
-    for i in 0..vlen {
-        let hdr = a[1].wrapping_add(i * MMSGHDR);
-        match sendmsg(t, [a[0], hdr, a[3], 0, 0, 0]) {
-            Ok(n) => {
-                t.mm.write_obj(UserAddr(hdr + 56), &(n as u32))?;
-                sent += 1;
-            }
-            Err(e) if sent == 0 => return Err(e),
-            Err(_) => break,
-        }
-    }
-    Ok(sent)
+    each_message(t, a, |t, hdr, _| sendmsg(t, [a[0], hdr, a[3], 0, 0, 0]))
 }
 
 /// recvmmsg: recvmsg for each message; after the first, only what is already there (as with
 /// MSG_WAITFORONE: a blocking socket does not wait to fill every slot; the timeout argument is
 /// not used).
 pub fn recvmmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let vlen = (a[2] & 0xffff_ffff).min(MMSG_MAX);
     let flags = int_arg(a[3]) & !MSG_WAITFORONE;
-    let mut got = 0;
+    each_message(t, a, |t, hdr, first| {
+        let fl = if first { flags } else { flags | MSG_DONTWAIT };
+        recvmsg(t, [a[0], hdr, fl as u64, 0, 0, 0])
+    })
+}
+
+/// Runs `one` on each `struct mmsghdr` of the vector `a[1]` (`a[2]` of them), writing each
+/// msg_len, until one fails: the count done, or the first one's error.
+fn each_message(
+    t: &mut Task,
+    a: [u64; 6],
+    mut one: impl FnMut(&mut Task, u64, bool) -> SysResult,
+) -> SysResult {
+    let vlen = (a[2] & 0xffff_ffff).min(MMSG_MAX);
+    let mut done = 0;
     for i in 0..vlen {
         let hdr = a[1].wrapping_add(i * MMSGHDR);
-        let fl = if got == 0 {
-            flags
-        } else {
-            flags | MSG_DONTWAIT
-        };
-        match recvmsg(t, [a[0], hdr, fl as u64, 0, 0, 0]) {
+        match one(t, hdr, done == 0) {
             Ok(n) => {
                 t.mm.write_obj(UserAddr(hdr + 56), &(n as u32))?;
-                got += 1;
+                done += 1;
             }
-            Err(e) if got == 0 => return Err(e),
+            Err(e) if done == 0 => return Err(e),
             Err(_) => break,
         }
     }
-    Ok(got)
+    Ok(done)
 }
