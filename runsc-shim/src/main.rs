@@ -156,6 +156,10 @@ enum OverlayArg {
 
 #[derive(Parser)]
 struct DoArgs {
+    /// Give the program a terminal of the sandbox, relayed to this one (put in raw mode while
+    /// it runs): line editing, job control, Ctrl-C and window size as on a real terminal.
+    #[arg(short = 't', long = "tty")]
+    tty: bool,
     /// Print each guest syscall with its decoded arguments and result (to stderr, or to the
     /// debug log if --debug-log is given).
     #[arg(long)]
@@ -494,6 +498,7 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
         identity: None,
         rlimits: Vec::new(),
         umask: None,
+        terminal: args.tty,
     };
     let result = Sandbox::new(config, program)
         .map_err(|e| match e {

@@ -60,6 +60,9 @@ pub struct ExecRequest {
     pub stdio: [bool; 3],
     /// What the host calls them (for /proc/PID/fd).
     pub stdio_names: [String; 3],
+    /// stdio is a host pty: the process gets a terminal of the sandbox relayed to it.
+    #[serde(default)]
+    pub terminal: bool,
 }
 
 /// A process, as `Ps` reports it.

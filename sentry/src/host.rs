@@ -392,3 +392,88 @@ pub fn sleep_interruptible(ns: Option<u64>, fds: &[(i32, i16)]) {
         while unsafe { libc::read(r, buf.as_mut_ptr().cast(), buf.len()) } > 0 {}
     }
 }
+
+/// The host fd a console reads its terminal's input from (-1: none), and whether input came
+/// since [`take_input_ready`] last looked.
+static INPUT_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+static INPUT_READY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_input(_sig: libc::c_int) {
+    let fd = INPUT_FD.load(std::sync::atomic::Ordering::Relaxed);
+    if fd < 0 {
+        return;
+    }
+    // SIGIO also comes when output drains: only input takes the CPU back from the guest.
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: poll is async-signal-safe; p is a valid pollfd.
+    if unsafe { libc::poll(&mut p, 1, 0) } <= 0 {
+        return;
+    }
+    INPUT_READY.store(true, std::sync::atomic::Ordering::Relaxed);
+    wake_scheduler();
+}
+
+/// Has the host signal (SIGIO) when `fd` (a console's input) has input, so that typing reaches
+/// the guest even while guest code runs. Only one fd is watched (a later call replaces it).
+pub fn watch_input(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let raw = fd.as_raw_fd();
+    INPUT_FD.store(raw, std::sync::atomic::Ordering::Relaxed);
+    // SAFETY: the handler only polls, touches atomics and writes to the wake pipe.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_input as extern "C" fn(libc::c_int) as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        if libc::sigaction(libc::SIGIO, &sa, std::ptr::null_mut()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    // SAFETY: F_SETOWN and F_GETFL/F_SETFL take integer arguments.
+    unsafe {
+        if libc::fcntl(raw, libc::F_SETOWN, libc::getpid()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let fl = libc::fcntl(raw, libc::F_GETFL);
+        if fl < 0 || libc::fcntl(raw, libc::F_SETFL, fl | libc::O_ASYNC) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Stops [`watch_input`] on `fd` (the description is the caller's terminal's: O_ASYNC must not
+/// stay on it).
+pub fn unwatch_input(fd: BorrowedFd<'_>) {
+    let raw = fd.as_raw_fd();
+    let _ = INPUT_FD.compare_exchange(
+        raw,
+        -1,
+        std::sync::atomic::Ordering::Relaxed,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    // SAFETY: F_GETFL/F_SETFL take integer arguments.
+    unsafe {
+        let fl = libc::fcntl(raw, libc::F_GETFL);
+        if fl >= 0 {
+            libc::fcntl(raw, libc::F_SETFL, fl & !libc::O_ASYNC);
+        }
+    }
+}
+
+/// Whether console input arrived since the last call.
+pub fn take_input_ready() -> bool {
+    INPUT_READY.swap(false, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Whether `fd` has something to read (or hung up) now.
+pub fn readable_now(fd: BorrowedFd<'_>) -> bool {
+    let mut p = [libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    }];
+    poll(&mut p, 0).is_ok_and(|n| n > 0)
+}

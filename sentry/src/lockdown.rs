@@ -135,7 +135,13 @@ fn filter() -> Result<BpfProgram, LockdownError> {
         libc::F_DUPFD_CLOEXEC,
     ]
     .map(|c| c as u64);
-    let ioctl = [libc::TCGETS, libc::TIOCGWINSZ, libc::FIONREAD];
+    // TCSETSW: a console gives the host terminal its modes back at the end.
+    let ioctl = [
+        libc::TCGETS,
+        libc::TCSETSW,
+        libc::TIOCGWINSZ,
+        libc::FIONREAD,
+    ];
     gofer::lockdown::allow_list_filter(
         ALLOWED,
         &[(libc::SYS_fcntl, 1, &fcntl), (libc::SYS_ioctl, 1, &ioctl)],
@@ -197,7 +203,10 @@ pub fn allow_list_markdown() -> String {
         s.push_str(&format!("| {name} | {why} |\n"));
     }
     s.push_str("| fcntl | only F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC |\n");
-    s.push_str("| ioctl | only TCGETS, TIOCGWINSZ, FIONREAD (inherited stdio) |\n");
+    s.push_str(
+        "| ioctl | only TCGETS, TIOCGWINSZ, FIONREAD (inherited stdio); TCSETSW (a console's \
+         host terminal gets its modes back) |\n",
+    );
     s
 }
 

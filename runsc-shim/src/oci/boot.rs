@@ -230,6 +230,9 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
         }),
         rlimits,
         umask: user.umask(),
+        // The container's pty is relayed to a terminal of the sandbox (its line discipline,
+        // job control and /dev/pts are the sandbox's).
+        terminal: a.console,
     };
     let sandbox = Sandbox::new(config, program).map_err(|e| match e {
         sentry::kernel::StartError::Exec { path, errno } => {

@@ -933,6 +933,7 @@ fn exec_wait(
         umask: user.umask(),
         stdio: [true; 3],
         stdio_names: names,
+        terminal: pty.is_some(),
     };
     let fwd = Forwarder::new()?;
     let raw: Vec<i32> = stdio.iter().map(AsRawFd::as_raw_fd).collect();

@@ -219,6 +219,7 @@ fn exec(k: &Rc<Kernel>, req: ExecRequest, fds: Vec<OwnedFd>) -> Result<Task, Str
         }),
         rlimits: Vec::new(),
         umask: req.umask,
+        terminal: req.terminal,
     };
     let task = super::new_process(k, &root, program, pid).map_err(|e| match e {
         super::StartError::Exec { path, errno } => {
@@ -231,7 +232,6 @@ fn exec(k: &Rc<Kernel>, req: ExecRequest, fds: Vec<OwnedFd>) -> Result<Task, Str
         }
         e => e.to_string(),
     })?;
-    k.procs.borrow_mut().add_init(pid);
     Ok(task)
 }
 

@@ -7,6 +7,7 @@
 //!
 //! Lock order: none; everything here belongs to the one Sentry thread that traces the guest.
 
+pub mod console;
 pub mod control;
 pub mod exec;
 pub mod fd;
@@ -173,6 +174,11 @@ pub struct Kernel {
     /// The net gofer (see [`Config::net`]).
     pub net: Option<gofer::Channel>,
     audit: Option<RefCell<std::fs::File>>,
+    /// The terminals of the sandbox's devpts (by N of /dev/pts/N), and its root.
+    pub ttys: RefCell<std::collections::BTreeMap<u32, std::rc::Weak<vfs::tty::Terminal>>>,
+    pub pts_root: RefCell<Option<Rc<Inode>>>,
+    /// Terminals whose master side is a host terminal (`runrs do -t`, OCI `terminal`).
+    pub consoles: RefCell<Vec<console::Console>>,
 }
 
 impl Kernel {
@@ -467,6 +473,8 @@ pub enum StartError {
     Platform(#[from] platform::Error),
     #[error("memory file: {0}")]
     Memory(std::io::Error),
+    #[error("console: {0}")]
+    Console(String),
     #[error(transparent)]
     Load(#[from] loader::LoadError),
     /// The program could not be found or executed (127 for ENOENT, 126 otherwise).
@@ -494,6 +502,10 @@ pub struct Program {
     pub rlimits: Vec<(usize, abi::Rlimit)>,
     /// Its umask (None: 022).
     pub umask: Option<u32>,
+    /// Its stdio is a new terminal of the sandbox whose other side is the host fds `stdio[0]`
+    /// (input) and `stdio[1]` (output), a console: it leads a session with that terminal as
+    /// its controlling terminal.
+    pub terminal: bool,
 }
 
 /// A running sandbox: the platform, and its one task.
@@ -556,6 +568,9 @@ impl Sandbox {
             limits: limits::State::new(config.limits.clone()),
             net: config.net,
             audit: config.audit.map(|fd| RefCell::new(std::fs::File::from(fd))),
+            ttys: RefCell::default(),
+            pts_root: RefCell::default(),
+            consoles: RefCell::default(),
         });
         k.procs.borrow_mut().max_tasks = config.limits.pids;
         if let Some(d) = config.limits.disk {
@@ -576,7 +591,6 @@ impl Sandbox {
         k.control.borrow_mut().root = Some(root.clone());
         let task = new_process(&k, &root, program, 1)?;
         tracing::debug!(us = t0.elapsed().as_micros(), "program loaded");
-        task.k.procs.borrow_mut().add_init(task.tgid);
         // From here on, SIGINT, SIGTERM and the like are for the guest (set up before the
         // lockdown: it makes a pipe).
         if let Err(e) = host::forward_signals() {
@@ -596,7 +610,10 @@ impl Sandbox {
     /// Runs the guest to its end: until PID 1 exits (then every other process is killed, as
     /// when a container's init exits).
     pub fn run(mut self) -> Result<ExitStatus, platform::Error> {
-        let status = process::schedule(&self.k, &mut self.tasks)?;
+        let status = process::schedule(&self.k, &mut self.tasks);
+        // What the guest wrote to its terminal goes out; host terminals get their modes back.
+        console::close_all(&self.k);
+        let status = status?;
         let (code, signal) = match status {
             ExitStatus::Exited(c) => (Some(c), None),
             ExitStatus::Signaled { signo, .. } => (None, Some(abi::signal::name(signo))),
@@ -638,6 +655,25 @@ pub(crate) fn new_process(
         let stack_limit = rlimits[abi::RLIMIT_STACK].cur;
         mm.state_mut().as_limit = rlimits[abi::RLIMIT_AS].cur;
         let fds = FdTable::default();
+        let mut program = program;
+        let mut console = None;
+        if program.terminal {
+            let input = program.stdio[0].take();
+            let output = match program.stdio[1].take() {
+                Some(o) => o,
+                None => input
+                    .as_ref()
+                    .and_then(|i| i.try_clone().ok())
+                    .ok_or_else(|| StartError::Console("no output fd".into()))?,
+            };
+            program.stdio[2] = None;
+            let (term, files) = console::open_for(&k, input, output, (creds.euid, creds.egid))
+                .map_err(|e| StartError::Console(e.to_string()))?;
+            for (i, f) in files.into_iter().enumerate() {
+                fds.install_at(i, f, false);
+            }
+            console = Some(term);
+        }
         for (i, fd) in program.stdio.into_iter().enumerate() {
             if let Some(fd) = fd {
                 let name = match &program.stdio_names {
@@ -735,6 +771,10 @@ pub(crate) fn new_process(
         // name), at most 15 bytes.
         let base = path.rsplit(|&c| c == b'/').next().unwrap_or(&path);
         task.comm = base[..base.len().min(15)].to_vec();
+        task.k.procs.borrow_mut().add_init(pid);
+        if let Some(term) = console {
+            console::attach(&task.k, &term, pid);
+        }
         Ok(task)
     }
 }
@@ -906,7 +946,10 @@ fn build_tree(
         false,
         Some(0),
     );
-    add("/dev/pts", pts, 0o755, &|_| {});
+    add("/dev/pts", pts, 0o755, &|r| {
+        crate::syscalls::tty::populate_devpts(r);
+        *k.pts_root.borrow_mut() = Some(r.clone());
+    });
     let sysfs = Fs::new(
         memory,
         FsKind::Sys,

@@ -36,6 +36,8 @@ pub struct Proc {
     pub subreaper: bool,
     /// PR_SET_PDEATHSIG: the signal it gets when its parent exits.
     pub pdeathsig: i32,
+    /// Its controlling terminal (N of /dev/pts/N).
+    pub tty: Option<u32>,
     /// The thread of the parent that made it (its parent-death signal comes when that thread
     /// ends).
     pub parent_thread: i32,
@@ -122,6 +124,7 @@ impl Procs {
                 execed: false,
                 subreaper: false,
                 pdeathsig: 0,
+                tty: None,
                 parent_thread: 0,
                 prctl: PrctlState::default(),
                 cpu: (0, 0),
@@ -254,10 +257,11 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
     if f & CLONE_SETTLS != 0 {
         regs.fs_base = c.tls;
     }
-    let (ppid, pgid, sid, parent_prctl) = {
+    let (ppid, pgid, sid, parent_prctl, tty) = {
         let procs = k.procs.borrow();
         let me = procs.get(t.tgid);
         let prctl = me.map(|p| p.prctl).unwrap_or_default();
+        let tty = me.and_then(|p| p.tty);
         let parent = if f & CLONE_PARENT != 0 {
             me.map_or(0, |p| p.ppid)
         } else {
@@ -268,6 +272,7 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
             me.map_or(t.tgid, |p| p.pgid),
             me.map_or(t.tgid, |p| p.sid),
             prctl,
+            tty,
         )
     };
     let child = Task {
@@ -336,6 +341,7 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
             execed: false,
             subreaper: false,
             pdeathsig: 0,
+            tty,
             parent_thread: t.tid,
             // no_new_privs and the timer slack are inherited.
             prctl: PrctlState {
@@ -522,6 +528,16 @@ pub fn vfork(t: &mut Task, _a: [u64; 6]) -> SysResult {
 /// Records that `pid` has ended: a zombie for its parent to reap (or reaped at once if the
 /// parent ignores SIGCHLD), its children handed to PID 1, a vfork parent released.
 pub fn exited(k: &Kernel, pid: i32, uid: u32, status: ExitStatus, parent_ignores_sigchld: bool) {
+    // A session leader's controlling terminal is let go (its foreground group gets SIGHUP).
+    let leader_tty = k
+        .procs
+        .borrow()
+        .get(pid)
+        .filter(|p| p.sid == pid)
+        .and_then(|p| p.tty);
+    if let Some(tty) = leader_tty {
+        crate::syscalls::tty::leader_exited(k, tty);
+    }
     let mut procs = k.procs.borrow_mut();
     // Orphans go to the nearest live subreaper among the ancestors, else to PID 1; those that
     // asked for it get their parent-death signal.
@@ -918,12 +934,18 @@ fn route_signals(k: &Kernel, tasks: &mut VecDeque<Task>) {
 /// foreground group, as a terminal would send them), the others to PID 1. They act as they
 /// would on the program run natively: a PID 1 without a handler for SIGINT or SIGTERM ends.
 fn forward_host_signals(k: &Kernel) {
-    let set = crate::host::take_forwarded();
+    let mut set = crate::host::take_forwarded();
     if set == 0 {
         return;
     }
+    // With a console, a resize is the terminal's (its size follows the host's), and the
+    // terminal's signals go to its foreground group.
+    if set & abi::signal::bit(libc::SIGWINCH) != 0 && super::console::host_resized(k) {
+        set &= !abi::signal::bit(libc::SIGWINCH);
+    }
+    let console_fg = super::console::foreground(k);
     let mut procs = k.procs.borrow_mut();
-    let fg = procs.get(1).map_or(1, |p| p.pgid);
+    let fg = console_fg.unwrap_or_else(|| procs.get(1).map_or(1, |p| p.pgid));
     for sig in crate::host::FORWARD {
         if set & abi::signal::bit(sig) == 0 {
             continue;
@@ -1013,6 +1035,7 @@ fn end_thread(k: &Kernel, t: &mut Task) {
 /// Runs the sandbox's tasks until PID 1 ends; returns its status.
 pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus, platform::Error> {
     loop {
+        super::console::pump(k, false);
         if crate::control::pending() {
             if let Some(status) = super::control::handle(k, tasks) {
                 tasks.clear();
@@ -1077,6 +1100,7 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
                 let host_fds: Vec<(i32, i16)> = tasks
                     .iter()
                     .flat_map(|t| t.wait.host_fds.iter().copied())
+                    .chain(super::console::input_fds(k))
                     .collect();
                 if next.is_none() && host_fds.is_empty() {
                     k.log_partial(
@@ -1087,6 +1111,7 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
                     next.map(|ns| u64::try_from(ns).unwrap_or(0)),
                     &host_fds,
                 );
+                super::console::pump(k, true);
                 continue;
             }
         };
@@ -1175,6 +1200,8 @@ pub fn setsid(t: &mut Task, _a: [u64; 6]) -> SysResult {
     let me = procs.procs.get_mut(&t.tgid).ok_or_else(|| errno!(ESRCH))?;
     me.sid = t.tgid;
     me.pgid = t.tgid;
+    // A new session starts without a controlling terminal.
+    me.tty = None;
     Ok(t.tgid as u64)
 }
 

@@ -852,6 +852,9 @@ pub fn ioctl(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
         _ => {}
     }
+    if let Some(r) = super::tty::ioctl(t, &f, req, a[2]) {
+        return r;
+    }
     let host = match &*f {
         File::Anon(_) if super::socket::is_socket(&f) && super::socket::is_interface_ioctl(req) => {
             return super::socket::interface_ioctl(t, req, a[2]);

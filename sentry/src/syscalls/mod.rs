@@ -20,6 +20,7 @@ pub(crate) mod resource;
 mod signal;
 pub mod socket;
 mod time;
+pub mod tty;
 mod xattr;
 
 pub use misc::{RELEASE, VERSION};

@@ -375,8 +375,16 @@ fn open_inner(
                     of.host = Some(inode.lower_ro_fd()?);
                 }
             }
-            Kind::Device(vfs::Device::Tty) => {
-                bail!(ENXIO, "no controlling terminal in the sandbox")
+            Kind::Device(d @ (vfs::Device::Tty | vfs::Device::Ptmx | vfs::Device::Pty(_))) => {
+                let d = *d;
+                return super::tty::open_device(
+                    t,
+                    d,
+                    &inode,
+                    of.flags.get(),
+                    flags & O_NOCTTY != 0,
+                    flags & O_CLOEXEC != 0,
+                );
             }
             Kind::Special => {
                 t.k.log_partial("opening a FIFO or socket node (pipes and sockets issue)".into());

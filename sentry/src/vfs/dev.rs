@@ -47,6 +47,7 @@ pub fn read(dev: Device, buf: &mut [u8]) -> usize {
             crate::host::fill_random(buf);
             buf.len()
         }
-        Device::Tty => 0,
+        // Terminals are opened as terminal files, never read as devices.
+        Device::Tty | Device::Ptmx | Device::Pty(_) => 0,
     }
 }

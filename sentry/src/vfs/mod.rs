@@ -22,6 +22,7 @@ pub mod locks;
 pub mod pages;
 pub mod pipe;
 pub mod proc;
+pub mod tty;
 pub mod volume;
 pub mod walk;
 
@@ -287,6 +288,10 @@ pub enum Device {
     Random,
     URandom,
     Tty,
+    /// /dev/pts/ptmx: opening it makes a new terminal.
+    Ptmx,
+    /// /dev/pts/N.
+    Pty(u32),
 }
 
 /// What an inode is.
