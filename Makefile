@@ -37,7 +37,7 @@ docs: build
 # containerd and docker.io (the OCI tests start their own daemons), iproute2 (the egress tests make a network namespace).
 deps:
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gcc libc6-dev make busybox-static strace bsdutils containerd docker.io iproute2
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gcc libc6-dev make busybox-static strace bsdutils containerd docker.io iproute2 tmux
 
 # Peers measured next to runrs by `make bench` (optional: missing ones are skipped).
 bench-deps: deps
