@@ -97,7 +97,10 @@ impl File {
             // As the host names it: "pipe:[N]", "/dev/pts/N", a file's path.
             File::Host(h) => h.name.clone(),
             File::Vfs(f) => f.origin.path(&f.inode, root),
-            File::Pipe(p) => format!("pipe:[{}]", p.pipe.ino).into_bytes(),
+            File::Pipe(p) => match &p.fifo {
+                Some((_, path)) => path.clone(),
+                None => format!("pipe:[{}]", p.pipe.ino).into_bytes(),
+            },
             File::Anon(a) => a.name(),
         }
     }

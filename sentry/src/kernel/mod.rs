@@ -179,6 +179,8 @@ pub struct Kernel {
     pub pts_root: RefCell<Option<Rc<Inode>>>,
     /// Terminals whose master side is a host terminal (`runrs do -t`, OCI `terminal`).
     pub consoles: RefCell<Vec<console::Console>>,
+    /// The pipes of FIFOs that are open, by the node's (device, inode number).
+    pub fifos: RefCell<std::collections::HashMap<(u64, u64), std::rc::Weak<vfs::pipe::Pipe>>>,
 }
 
 impl Kernel {
@@ -352,6 +354,10 @@ impl Signals {
 #[derive(Clone, Debug, Default)]
 pub struct WaitState {
     pub progress: usize,
+    /// A file an open that waits holds meanwhile (a FIFO's end, counted as a reader or
+    /// writer while it waits for the other side).
+    /// With it, the other side's open count when the wait began.
+    pub pending: Option<(Rc<fd::File>, u64)>,
     /// The clock and absolute time a sleep or timed wait ends at.
     pub deadline: Option<(i32, abi::Timespec)>,
     /// Inherited host fds (and events) whose readiness would end the wait: the scheduler polls
@@ -571,6 +577,7 @@ impl Sandbox {
             ttys: RefCell::default(),
             pts_root: RefCell::default(),
             consoles: RefCell::default(),
+            fifos: RefCell::default(),
         });
         k.procs.borrow_mut().max_tasks = config.limits.pids;
         if let Some(d) = config.limits.disk {

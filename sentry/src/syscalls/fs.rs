@@ -213,7 +213,10 @@ fn transfer_vfs(
 }
 
 /// The stat of a pipe end.
-fn pipe_stat(t: &Task, p: &PipeEnd) -> abi::Stat {
+pub(crate) fn pipe_stat(t: &Task, p: &PipeEnd) -> abi::Stat {
+    if let Some((node, _)) = &p.fifo {
+        return node.stat();
+    }
     abi::Stat {
         dev: 0x0d,
         ino: p.pipe.ino,
@@ -313,7 +316,7 @@ pub(crate) fn pipe_io_opts(
     nonblock: bool,
     nosignal: bool,
 ) -> SysResult {
-    if (access == Access::Write) == p.write {
+    if !p.both && (access == Access::Write) == p.write {
         bail!(EBADF, "wrong end of the pipe");
     }
     let mut ranges = Vec::new();
@@ -421,6 +424,80 @@ pub fn pipe2(t: &mut Task, a: [u64; 6]) -> SysResult {
         return Err(e);
     }
     Ok(0)
+}
+
+/// open of a FIFO: its pipe (made at the first open, kept while any end is open). A reader
+/// waits for a writer to open it and a writer for a reader, unless O_NONBLOCK (a reader then
+/// goes on, a writer fails with ENXIO) or O_RDWR. The waiting opener already counts as a reader
+/// or writer, so that the other side's open does not wait for it.
+pub fn open_fifo(
+    t: &mut Task,
+    node: &Rc<crate::vfs::Inode>,
+    path: Vec<u8>,
+    flags: u32,
+    cloexec: bool,
+) -> SysResult {
+    let key = (node.fs.dev, node.ino);
+    let limit = nofile(t);
+    if let Some((f, seen)) = t.wait.pending.take() {
+        // A retry of an open waiting for the other side.
+        if let File::Pipe(end) = &*f {
+            let p = &end.pipe;
+            let other = if end.write {
+                p.r_opens.get()
+            } else {
+                p.w_opens.get()
+            };
+            if other == seen {
+                t.wait.pending = Some((f, seen));
+                return Err(Errno::new(crate::errors::EBLOCK));
+            }
+        }
+        let fd = t
+            .fds
+            .install(f, cloexec, 0, limit)
+            .ok_or_else(|| errno!(EMFILE))?;
+        return Ok(fd as u64);
+    }
+    let pipe = {
+        let mut fifos = t.k.fifos.borrow_mut();
+        fifos.retain(|_, w| w.strong_count() > 0);
+        match fifos.get(&key).and_then(std::rc::Weak::upgrade) {
+            Some(p) => p,
+            None => {
+                let p = crate::vfs::pipe::new_buffer();
+                fifos.insert(key, Rc::downgrade(&p));
+                p
+            }
+        }
+    };
+    let acc = flags & libc::O_ACCMODE as u32;
+    let nonblock = flags & O_NONBLOCK != 0;
+    if acc == libc::O_WRONLY as u32 && pipe.readers.get() == 0 && nonblock {
+        bail!(ENXIO, "no reader");
+    }
+    let end = crate::vfs::pipe::new_end(&pipe, flags, Some((node.clone(), path)));
+    let waits = !nonblock
+        && match acc {
+            a if a == libc::O_RDONLY as u32 => pipe.writers.get() == 0,
+            a if a == libc::O_WRONLY as u32 => pipe.readers.get() == 0,
+            _ => false,
+        };
+    let f = Rc::new(File::Pipe(end));
+    if waits {
+        let seen = if acc == libc::O_WRONLY as u32 {
+            pipe.r_opens.get()
+        } else {
+            pipe.w_opens.get()
+        };
+        t.wait.pending = Some((f, seen));
+        return Err(Errno::new(crate::errors::EBLOCK));
+    }
+    let fd = t
+        .fds
+        .install(f, cloexec, 0, limit)
+        .ok_or_else(|| errno!(EMFILE))?;
+    Ok(fd as u64)
 }
 
 pub fn pipe(t: &mut Task, a: [u64; 6]) -> SysResult {

@@ -115,8 +115,8 @@ table! {
     SYS_SYNCFS => fs::syncfs, Full, [Fd];
     SYS_FALLOCATE => fs::fallocate, Partial("modes 0, KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE on files of the sandbox; COLLAPSE/INSERT/ZERO_RANGE EOPNOTSUPP (as tmpfs)"), [Fd, Hex, Int, Int];
     SYS_FCHDIR => fs::fchdir, Full, [Fd];
-    SYS_OPEN => path::open, Partial("O_TMPFILE EOPNOTSUPP; FIFOs and socket nodes ENXIO until pipes and sockets"), [Str, Hex, Oct];
-    SYS_OPENAT => path::openat, Partial("O_TMPFILE EOPNOTSUPP; FIFOs and socket nodes ENXIO until pipes and sockets"), [Fd, Str, Hex, Oct];
+    SYS_OPEN => path::open, Partial("O_TMPFILE EOPNOTSUPP"), [Str, Hex, Oct];
+    SYS_OPENAT => path::openat, Partial("O_TMPFILE EOPNOTSUPP"), [Fd, Str, Hex, Oct];
     SYS_OPENAT2 => path::openat2, Partial("as openat; RESOLVE_CACHED resolves normally"), [Fd, Str, Ptr, Int];
     SYS_CREAT => path::creat, Full, [Str, Oct];
     SYS_STAT => path::stat, Full, [Str, Ptr];
@@ -213,7 +213,7 @@ table! {
     SYS_NANOSLEEP => time::nanosleep, Full, [Ptr, Ptr];
     SYS_CLOCK_NANOSLEEP => time::clock_nanosleep, Full, [Int, Hex, Ptr, Ptr];
     SYS_SIGALTSTACK => signal::sigaltstack, Full, [Ptr, Ptr];
-    SYS_POLL => poll::poll, Partial("files of the sandbox's filesystem (FIFOs included) always report ready, as regular files do on Linux"), [Ptr, Int, Int];
+    SYS_POLL => poll::poll, Partial("files of the sandbox's filesystem always report ready, as regular files do on Linux"), [Ptr, Int, Int];
     SYS_PPOLL => poll::ppoll, Partial("as poll"), [Ptr, Int, Ptr, Ptr, Int];
     SYS_SELECT => poll::select, Partial("as poll"), [Int, Ptr, Ptr, Ptr, Ptr];
     SYS_PSELECT6 => poll::pselect6, Partial("as poll"), [Int, Ptr, Ptr, Ptr, Ptr, Ptr];

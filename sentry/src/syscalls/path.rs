@@ -386,10 +386,17 @@ fn open_inner(
                     flags & O_CLOEXEC != 0,
                 );
             }
-            Kind::Special => {
-                t.k.log_partial("opening a FIFO or socket node (pipes and sockets issue)".into());
-                bail!(ENXIO, "FIFOs and socket nodes cannot be opened yet");
+            Kind::Special if inode.meta.borrow().mode & S_IFMT == S_IFIFO => {
+                let path = of.origin.path(&inode, &t.fs.root);
+                return super::fs::open_fifo(
+                    t,
+                    &inode,
+                    path,
+                    of.flags.get(),
+                    flags & O_CLOEXEC != 0,
+                );
             }
+            Kind::Special => bail!(ENXIO, "a socket node cannot be opened"),
             Kind::Proc(k) => {
                 if k.is_magic_link() {
                     bail!(ELOOP);
@@ -494,16 +501,7 @@ fn stat_at(
         let f = file(t, dirfd)?;
         return match &*f {
             File::Anon(an) => Ok(an.stat(t.creds.euid, t.creds.egid)),
-            File::Pipe(p) => Ok(abi::Stat {
-                dev: 0x0d,
-                ino: p.pipe.ino,
-                nlink: 1,
-                mode: vfs::S_IFIFO | 0o600,
-                uid: t.creds.euid,
-                gid: t.creds.egid,
-                blksize: 4096,
-                ..abi::Stat::default()
-            }),
+            File::Pipe(p) => Ok(super::fs::pipe_stat(t, p)),
             File::Host(h) => {
                 crate::host::fstat(std::os::fd::AsFd::as_fd(h)).map_err(crate::errors::from_host)
             }

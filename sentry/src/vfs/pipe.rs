@@ -23,6 +23,10 @@ pub struct Pipe {
     pub ino: u64,
     /// Counts the transfers in and out (EPOLLET sees each as an event).
     pub generation: Cell<u64>,
+    /// FIFOs: how many times a reader and a writer opened it (an open waiting for the other
+    /// side ends when the other's count moves).
+    pub r_opens: Cell<u64>,
+    pub w_opens: Cell<u64>,
 }
 
 /// One end of a pipe (an open file description).
@@ -30,45 +34,73 @@ pub struct Pipe {
 pub struct PipeEnd {
     pub pipe: Rc<Pipe>,
     pub write: bool,
+    /// A FIFO opened O_RDWR: both a reader and a writer.
+    pub both: bool,
     /// O_NONBLOCK and the access mode, as F_GETFL shows them.
     pub flags: Cell<u32>,
+    /// A FIFO's node and the path it was opened by (fstat, /proc/PID/fd).
+    pub fifo: Option<(Rc<super::Inode>, Vec<u8>)>,
 }
 
 impl Drop for PipeEnd {
     fn drop(&mut self) {
-        let c = if self.write {
-            &self.pipe.writers
-        } else {
-            &self.pipe.readers
-        };
-        c.set(c.get().saturating_sub(1));
+        let p = &self.pipe;
+        if self.write || self.both {
+            p.writers.set(p.writers.get().saturating_sub(1));
+        }
+        if !self.write || self.both {
+            p.readers.set(p.readers.get().saturating_sub(1));
+        }
+        p.generation.set(p.generation.get() + 1);
     }
 }
 
 static NEXT_INO: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(100_000);
 
-/// A new pipe's two ends (read, write).
-pub fn new_pipe(nonblock: bool) -> (PipeEnd, PipeEnd) {
-    let pipe = Rc::new(Pipe {
+/// A pipe with no ends yet (a FIFO's, made at its first open).
+pub fn new_buffer() -> Rc<Pipe> {
+    Rc::new(Pipe {
         buf: RefCell::new(VecDeque::new()),
         capacity: Cell::new(DEFAULT_CAPACITY),
-        readers: Cell::new(1),
-        writers: Cell::new(1),
+        readers: Cell::new(0),
+        writers: Cell::new(0),
         ino: NEXT_INO.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         generation: Cell::new(0),
-    });
+        r_opens: Cell::new(0),
+        w_opens: Cell::new(0),
+    })
+}
+
+/// A new end of `pipe` for `flags` (the access mode: O_RDONLY, O_WRONLY or O_RDWR), counted as
+/// a reader and/or writer.
+pub fn new_end(pipe: &Rc<Pipe>, flags: u32, fifo: Option<(Rc<super::Inode>, Vec<u8>)>) -> PipeEnd {
+    let acc = flags & libc::O_ACCMODE as u32;
+    let (write, both) = (acc == libc::O_WRONLY as u32, acc == libc::O_RDWR as u32);
+    if write || both {
+        pipe.writers.set(pipe.writers.get() + 1);
+        pipe.w_opens.set(pipe.w_opens.get() + 1);
+    }
+    if !write || both {
+        pipe.readers.set(pipe.readers.get() + 1);
+        pipe.r_opens.set(pipe.r_opens.get() + 1);
+    }
+    pipe.generation.set(pipe.generation.get() + 1);
+    PipeEnd {
+        pipe: pipe.clone(),
+        write,
+        both,
+        flags: Cell::new(flags),
+        fifo,
+    }
+}
+
+/// A new pipe's two ends (read, write).
+pub fn new_pipe(nonblock: bool) -> (PipeEnd, PipeEnd) {
+    let pipe = new_buffer();
     let nb = if nonblock { libc::O_NONBLOCK as u32 } else { 0 };
     (
-        PipeEnd {
-            pipe: pipe.clone(),
-            write: false,
-            flags: Cell::new(libc::O_RDONLY as u32 | nb),
-        },
-        PipeEnd {
-            pipe,
-            write: true,
-            flags: Cell::new(libc::O_WRONLY as u32 | nb),
-        },
+        new_end(&pipe, libc::O_RDONLY as u32 | nb, None),
+        new_end(&pipe, libc::O_WRONLY as u32 | nb, None),
     )
 }
 
@@ -86,6 +118,17 @@ impl PipeEnd {
     pub fn poll_events(&self) -> i16 {
         let p = &self.pipe;
         let len = p.buf.borrow().len();
+        if self.both {
+            // Both ends at once: a FIFO opened O_RDWR never sees a hangup.
+            let mut ev = 0;
+            if len > 0 {
+                ev |= 0x001 | 0x040;
+            }
+            if p.capacity.get() - len >= PIPE_BUF.min(p.capacity.get()) {
+                ev |= 0x004 | 0x100;
+            }
+            return ev;
+        }
         if self.write {
             let mut ev = 0;
             if p.capacity.get() - len >= PIPE_BUF.min(p.capacity.get()) {
