@@ -181,6 +181,9 @@ pub struct Kernel {
     pub consoles: RefCell<Vec<console::Console>>,
     /// The pipes of FIFOs that are open, by the node's (device, inode number).
     pub fifos: RefCell<std::collections::HashMap<(u64, u64), std::rc::Weak<vfs::pipe::Pipe>>>,
+    /// While a task runs (its syscalls included), the sandbox's other tasks: procfs reads them
+    /// for /proc/PID of other processes. Empty between runs (the scheduler holds them then).
+    pub others: RefCell<std::collections::VecDeque<Task>>,
 }
 
 impl Kernel {
@@ -578,6 +581,7 @@ impl Sandbox {
             pts_root: RefCell::default(),
             consoles: RefCell::default(),
             fifos: RefCell::default(),
+            others: RefCell::default(),
         });
         k.procs.borrow_mut().max_tasks = config.limits.pids;
         if let Some(d) = config.limits.disk {

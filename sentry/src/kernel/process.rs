@@ -38,6 +38,8 @@ pub struct Proc {
     pub pdeathsig: i32,
     /// Its controlling terminal (N of /dev/pts/N).
     pub tty: Option<u32>,
+    /// When it started, in clock ticks since boot (/proc/PID/stat's starttime).
+    pub start_ticks: u64,
     /// The thread of the parent that made it (its parent-death signal comes when that thread
     /// ends).
     pub parent_thread: i32,
@@ -125,6 +127,7 @@ impl Procs {
                 subreaper: false,
                 pdeathsig: 0,
                 tty: None,
+                start_ticks: boot_ticks(),
                 parent_thread: 0,
                 prctl: PrctlState::default(),
                 cpu: (0, 0),
@@ -168,6 +171,13 @@ impl Procs {
             .map(|(&c, _)| c)
             .collect()
     }
+}
+
+/// CLOCK_BOOTTIME in clock ticks (100 a second).
+fn boot_ticks() -> u64 {
+    crate::host::clock_gettime(libc::CLOCK_BOOTTIME).map_or(0, |ts| {
+        u64::try_from(ts.tv_sec * 100 + ts.tv_nsec / 10_000_000).unwrap_or(0)
+    })
 }
 
 const CLONE_VM: u64 = 0x100;
@@ -342,6 +352,7 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
             subreaper: false,
             pdeathsig: 0,
             tty,
+            start_ticks: boot_ticks(),
             parent_thread: t.tid,
             // no_new_privs and the timer slack are inherited.
             prctl: PrctlState {
@@ -1120,7 +1131,12 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
         };
         if t.exit.is_none() {
             let deadline = run_deadline(k, &t, tasks);
-            t.blocked = t.step(deadline)?;
+            // The others are visible to procfs while this one runs (never a reference cycle at
+            // rest: they come back before anything else happens).
+            std::mem::swap(tasks, &mut *k.others.borrow_mut());
+            let stepped = t.step(deadline);
+            std::mem::swap(tasks, &mut *k.others.borrow_mut());
+            t.blocked = stepped?;
         }
         if let Some(status) = t.exit {
             end_thread(k, &mut t);

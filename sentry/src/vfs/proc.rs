@@ -52,6 +52,19 @@ impl FileKind {
     pub fn is_link(&self) -> bool {
         self.is_magic_link() || matches!(self, FileKind::SelfLink | FileKind::ThreadSelf)
     }
+
+    /// The process (or thread) a /proc/PID file is about.
+    pub fn pid(&self) -> Option<i32> {
+        match *self {
+            FileKind::Pid(p, _)
+            | FileKind::Exe(p)
+            | FileKind::Cwd(p)
+            | FileKind::Root(p)
+            | FileKind::Fd(p, _)
+            | FileKind::FdInfo(p, _) => Some(p),
+            _ => None,
+        }
+    }
 }
 
 const SYSTEM_FILES: &[&str] = &[
@@ -179,9 +192,48 @@ fn parse_num(name: &[u8]) -> Option<i32> {
     std::str::from_utf8(name).ok()?.parse().ok()
 }
 
-/// The PIDs that exist.
+/// The PIDs that exist (live processes; zombies are left out).
 fn pids(t: &Task) -> Vec<i32> {
-    vec![t.tgid]
+    let procs = t.k.procs.borrow();
+    let mut v: Vec<i32> = procs
+        .procs
+        .iter()
+        .filter(|(_, p)| p.zombie.is_none())
+        .map(|(&pid, _)| pid)
+        .collect();
+    if !v.contains(&t.tgid) {
+        v.push(t.tgid);
+        v.sort_unstable();
+    }
+    v
+}
+
+/// Runs `f` on the task `pid` names: the caller, or another task of the sandbox (a thread id
+/// picks that thread, a process id its first thread). None if there is none.
+pub fn with_task<R>(t: &Task, pid: i32, f: impl FnOnce(&Task) -> R) -> Option<R> {
+    if pid == t.tid || pid == t.tgid {
+        return Some(f(t));
+    }
+    let others = t.k.others.try_borrow().ok()?;
+    let o = others
+        .iter()
+        .find(|o| o.tid == pid && o.exit.is_none())
+        .or_else(|| others.iter().find(|o| o.tgid == pid && o.exit.is_none()))?;
+    Some(f(o))
+}
+
+/// The threads of process `pid`.
+fn threads(t: &Task, pid: i32) -> Vec<i32> {
+    let procs = t.k.procs.borrow();
+    let mut v: Vec<i32> = procs
+        .threads
+        .iter()
+        .filter(|(_, &g)| g == pid)
+        .map(|(&tid, _)| tid)
+        .collect();
+    v.push(pid);
+    v.sort_unstable();
+    v
 }
 
 /// Looks up `name` in a procfs directory.
@@ -227,14 +279,18 @@ pub fn lookup(t: &Task, dir: &Rc<Inode>, kind: &DirKind, name: &[u8]) -> Option<
         }
         DirKind::Fd(pid) | DirKind::FdInfo(pid) => {
             let fd = parse_num(name)?;
-            t.fds.get(fd)?;
+            with_task(t, pid, |o| o.fds.get(fd))??;
             let info = matches!(kind, DirKind::FdInfo(_));
             let k = if info {
                 FileKind::FdInfo(pid, fd)
             } else {
                 FileKind::Fd(pid, fd)
             };
-            let mode = (!info).then(|| fd_link_mode(t, fd));
+            let mode = if info {
+                None
+            } else {
+                with_task(t, pid, |o| fd_link_mode(o, fd))
+            };
             Some(file_node_mode(
                 dir,
                 k,
@@ -244,7 +300,9 @@ pub fn lookup(t: &Task, dir: &Rc<Inode>, kind: &DirKind, name: &[u8]) -> Option<
         }
         DirKind::Tasks(pid) => {
             let tid = parse_num(name)?;
-            (tid == pid).then(|| dir_node(dir, name, DirKind::Pid(tid), ino_of(&[7, tid as u64])))
+            threads(t, pid)
+                .contains(&tid)
+                .then(|| dir_node(dir, name, DirKind::Pid(tid), ino_of(&[7, tid as u64])))
         }
     }
 }
@@ -283,19 +341,33 @@ pub fn list(t: &Task, dir: &Rc<Inode>, kind: &DirKind) -> Vec<(Vec<u8>, u64, u8)
                 add(f.as_bytes());
             }
         }
-        DirKind::Fd(_) | DirKind::FdInfo(_) => {
-            for fd in t.fds.open_fds() {
+        DirKind::Fd(pid) | DirKind::FdInfo(pid) => {
+            for fd in with_task(t, *pid, |o| o.fds.open_fds()).unwrap_or_default() {
                 add(fd.to_string().as_bytes());
             }
         }
-        DirKind::Tasks(pid) => add(pid.to_string().as_bytes()),
+        DirKind::Tasks(pid) => {
+            for tid in threads(t, *pid) {
+                add(tid.to_string().as_bytes());
+            }
+        }
     }
     out
 }
 
 /// The target a procfs link shows (readlink).
 pub fn read_link(t: &Task, k: &FileKind) -> Result<Vec<u8>, Errno> {
-    let root = &t.fs.root;
+    if let Some(pid) = k.pid() {
+        if pid != t.tgid && pid != t.tid {
+            let root = t.fs.root.clone();
+            return with_task(t, pid, |o| read_link_of(o, k, &root))
+                .ok_or_else(|| errno!(ENOENT))?;
+        }
+    }
+    read_link_of(t, k, &t.fs.root.clone())
+}
+
+fn read_link_of(t: &Task, k: &FileKind, root: &Rc<Inode>) -> Result<Vec<u8>, Errno> {
     let path = |n: &Rc<Inode>| super::path_of(n, root).unwrap_or_else(|| b"(unreachable)".to_vec());
     Ok(match *k {
         FileKind::SelfLink => t.tgid.to_string().into_bytes(),
@@ -314,6 +386,15 @@ pub fn read_link(t: &Task, k: &FileKind) -> Result<Vec<u8>, Errno> {
 
 /// Where a magic link leads.
 pub fn follow_magic(t: &Task, k: &FileKind) -> Result<Rc<Inode>, Errno> {
+    if let Some(pid) = k.pid() {
+        if pid != t.tgid && pid != t.tid {
+            return with_task(t, pid, |o| follow_magic_of(o, k)).ok_or_else(|| errno!(ENOENT))?;
+        }
+    }
+    follow_magic_of(t, k)
+}
+
+fn follow_magic_of(t: &Task, k: &FileKind) -> Result<Rc<Inode>, Errno> {
     match *k {
         FileKind::Exe(_) => t
             .exe
@@ -334,6 +415,15 @@ pub fn follow_magic(t: &Task, k: &FileKind) -> Result<Rc<Inode>, Errno> {
 
 /// The contents of a procfs file, made when it is opened.
 pub fn contents(t: &Task, k: &FileKind) -> Result<Vec<u8>, Errno> {
+    if let Some(pid) = k.pid() {
+        if pid != t.tgid && pid != t.tid {
+            return with_task(t, pid, |o| contents_of(o, k)).ok_or_else(|| errno!(ESRCH))?;
+        }
+    }
+    contents_of(t, k)
+}
+
+fn contents_of(t: &Task, k: &FileKind) -> Result<Vec<u8>, Errno> {
     let mut s = String::new();
     match *k {
         FileKind::System(name) => system_file(t, name, &mut s),
@@ -448,6 +538,47 @@ fn mounts(t: &Task, info: bool) -> String {
     s
 }
 
+/// What /proc/PID/stat and status tell of a task's place among the processes.
+struct JobInfo {
+    state: &'static str,
+    ppid: i32,
+    pgid: i32,
+    sid: i32,
+    tty_nr: u64,
+    tpgid: i32,
+    threads: usize,
+    start_ticks: u64,
+}
+
+fn job_info(t: &Task) -> JobInfo {
+    let procs = t.k.procs.borrow();
+    let p = procs.get(t.tgid);
+    let tty = p.and_then(|p| p.tty);
+    let tpgid = tty
+        .and_then(|n| t.k.ttys.borrow().get(&n).and_then(std::rc::Weak::upgrade))
+        .map_or(-1, |term| term.pgrp.get());
+    let state = if p.is_some_and(|p| p.stopped.is_some()) {
+        "T (stopped)"
+    } else if t.blocked {
+        "S (sleeping)"
+    } else {
+        "R (running)"
+    };
+    JobInfo {
+        state,
+        ppid: p.map_or(0, |p| p.ppid),
+        pgid: p.map_or(t.tgid, |p| p.pgid),
+        sid: p.map_or(t.tgid, |p| p.sid),
+        // The pty major (136) and the minor, as Linux encodes tty_nr.
+        tty_nr: tty.map_or(0, |n| {
+            (136 << 8) | u64::from(n & 0xff) | (u64::from(n & !0xff) << 12)
+        }),
+        tpgid,
+        threads: 1 + procs.threads.values().filter(|&&g| g == t.tgid).count(),
+        start_ticks: p.map_or(0, |p| p.start_ticks),
+    }
+}
+
 fn pid_file(t: &Task, name: &str) -> Result<Vec<u8>, Errno> {
     let mut s = String::new();
     let comm = t.comm();
@@ -457,34 +588,58 @@ fn pid_file(t: &Task, name: &str) -> Result<Vec<u8>, Errno> {
         "cmdline" => return Ok(t.mm.read_range(t.mm.state().arg_range).unwrap_or_default()),
         "environ" => return Ok(t.mm.read_range(t.mm.state().env_range).unwrap_or_default()),
         "comm" => writeln!(s, "{comm}"),
-        "stat" => writeln!(
-            s,
-            "{pid} ({comm}) R 0 {pid} {pid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 0 {vm} {} {} 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0",
-            rss / 4096,
-            u64::MAX
-        ),
+        "stat" => {
+            let j = job_info(t);
+            let (user, sys) = crate::syscalls::resource::cpu_times(t);
+            let ticks = |ns: i64| ns / 10_000_000;
+            writeln!(
+                s,
+                "{pid} ({comm}) {} {} {} {} {} {} 4194560 0 0 0 0 {} {} 0 0 20 {} {} 0 {} {vm} {} {} 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0",
+                j.state.chars().next().unwrap_or('R'),
+                j.ppid,
+                j.pgid,
+                j.sid,
+                j.tty_nr,
+                j.tpgid,
+                ticks(user),
+                ticks(sys),
+                t.nice,
+                j.threads,
+                j.start_ticks,
+                rss / 4096,
+                u64::MAX
+            )
+        }
         "statm" => writeln!(s, "{} {} 0 0 0 {} 0", vm / 4096, rss / 4096, vm / 4096),
         "status" => {
+            let j = job_info(t);
             let c = &t.creds;
             let groups: Vec<String> = c.groups.iter().map(|g| g.to_string()).collect();
             writeln!(
                 s,
-                "Name:\t{comm}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t0\nTracerPid:\t0\n\
-                 Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{}\nGroups:\t{}\nNStgid:\t{pid}\nNSpid:\t{pid}\nNSpgid:\t{pid}\nNSsid:\t{pid}\n\
+                "Name:\t{comm}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{pid}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0\n\
+                 Uid:\t{}\t{}\t{}\t{}\nGid:\t{}\t{}\t{}\t{}\nFDSize:\t{}\nGroups:\t{}\nNStgid:\t{pid}\nNSpid:\t{}\nNSpgid:\t{}\nNSsid:\t{}\n\
                  VmPeak:\t{:>8} kB\nVmSize:\t{:>8} kB\nVmLck:\t       0 kB\nVmPin:\t       0 kB\nVmHWM:\t{:>8} kB\nVmRSS:\t{:>8} kB\n\
                  VmData:\t{:>8} kB\nVmStk:\t{:>8} kB\nVmExe:\t       0 kB\nVmLib:\t       0 kB\nVmSwap:\t       0 kB\n\
-                 Threads:\t1\nSigQ:\t0/{}\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\nSigBlk:\t{:016x}\n\
+                 Threads:\t{}\nSigQ:\t0/{}\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\nSigBlk:\t{:016x}\n\
                  SigIgn:\t{:016x}\nSigCgt:\t{:016x}\nCapInh:\t0000000000000000\nCapPrm:\t{cap}\nCapEff:\t{cap}\n\
                  CapBnd:\t{cap}\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0\n\
                  Cpus_allowed:\t{:x}\nCpus_allowed_list:\t0-{}\nMems_allowed_list:\t0\n\
                  voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0",
                 t.umask,
+                j.state,
+                t.tid,
+                j.ppid,
                 c.ruid, c.euid, c.suid, c.euid,
                 c.rgid, c.egid, c.sgid, c.egid,
                 t.fds.table_size().max(64),
                 groups.join(" "),
+                t.tid,
+                j.pgid,
+                j.sid,
                 vm / 1024, vm / 1024, rss / 1024, rss / 1024,
                 vm / 1024, (t.mm.state().stack_top - t.mm.state().stack_bottom) / 1024,
+                j.threads,
                 t.rlimits[libc::RLIMIT_SIGPENDING as usize].cur,
                 t.signals.mask,
                 t.signals.ignored(),
@@ -547,7 +702,11 @@ fn pid_file(t: &Task, name: &str) -> Result<Vec<u8>, Errno> {
         "mounts" => write!(s, "{}", mounts(t, false)),
         "mountinfo" => write!(s, "{}", mounts(t, true)),
         "limits" => {
-            let _ = writeln!(s, "{:<26}{:<21}{:<21}{:<10}", "Limit", "Soft Limit", "Hard Limit", "Units");
+            let _ = writeln!(
+                s,
+                "{:<26}{:<21}{:<21}{:<10}",
+                "Limit", "Soft Limit", "Hard Limit", "Units"
+            );
             let names = [
                 ("Max cpu time", "seconds"),
                 ("Max file size", "bytes"),
@@ -568,7 +727,13 @@ fn pid_file(t: &Task, name: &str) -> Result<Vec<u8>, Errno> {
             ];
             for (i, (n, unit)) in names.iter().enumerate() {
                 let r = t.rlimits[i];
-                let v = |x: u64| if x == u64::MAX { "unlimited".to_string() } else { x.to_string() };
+                let v = |x: u64| {
+                    if x == u64::MAX {
+                        "unlimited".to_string()
+                    } else {
+                        x.to_string()
+                    }
+                };
                 let _ = writeln!(s, "{:<26}{:<21}{:<21}{:<10}", n, v(r.cur), v(r.max), unit);
             }
             Ok(())
