@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Differential test: pseudo-terminals without job control: posix_openpt/grantpt/unlockpt/ptsname,
-// TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK (a locked slave cannot be opened), isatty, ttyname, fstat/stat
-// of the slave, TIOCGDEV, default termios, canonical mode (ICRNL, echo, VERASE, VWERASE, VKILL,
-// VEOF, VLNEXT, one line per read), ECHO/ECHONL/ICRNL switches, a signal character flushing the
-// input, raw mode with VMIN/VTIME, switching modes with pending input, output processing (ONLCR,
-// OCRNL, ONOCR, XTABS, OLCUC, no OPOST), window sizes, FIONREAD/TIOCOUTQ, TCFLSH, closing the
+// TIOCGPTN, TIOCSPTLCK/TIOCGPTLCK (a locked slave cannot be opened), access modes of slave fds,
+// isatty, ttyname, fstat/stat of the slave, TIOCGDEV, default termios, canonical mode (ICRNL,
+// echo, VERASE, VWERASE, VKILL, VEOF, VLNEXT, one line per read), ECHO/ECHONL/ICRNL switches, a
+// signal character flushing the input (not the echo the master has yet to read), raw mode with
+// VMIN/VTIME, switching modes with pending input, output processing (ONLCR, OCRNL, ONOCR, XTABS,
+// OLCUC, no OPOST), window sizes, FIONREAD/TIOCOUTQ, TCFLSH, closing the
 // slave (master reads EIO) or the master (the slave hangs up), poll in those states, and error
 // paths (EFAULT, ENOTTY, EBADF, EINVAL, ENXIO for /dev/tty without a controlling terminal).
 // The body runs in a child that made a session of its own, so it has no controlling terminal.
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +208,19 @@ static void opening(void) {
     TRY("TIOCSPTLCK 0", ioctl(m, TIOCSPTLCK, &lock));
     s = open(name, O_RDWR | O_NOCTTY);
     printf("open slave unlocked again: ok %d\n", s >= 0);
+
+    // Access modes.
+    int ro = open(name, O_RDONLY | O_NOCTTY);
+    int wo = open(name, O_WRONLY | O_NOCTTY | O_NONBLOCK);
+    printf("open slave O_RDONLY: ok %d, O_WRONLY: ok %d\n", ro >= 0, wo >= 0);
+    TRY("write to the O_RDONLY slave", write(ro, "x", 1));
+    char c1;
+    TRY("read from the O_WRONLY slave", read(wo, &c1, 1));
+    close(ro);
+    close(wo);
+    fcntl(m, F_SETFL, O_NONBLOCK);
+    TRY("nonblocking master read (nothing was written)", read(m, &c1, 1));
+    fcntl(m, F_SETFL, 0);
 
     RAW("TIOCGPTN to a bad pointer", SYS_ioctl, m, TIOCGPTN, (void *)1);
     RAW("TIOCGPTN on the slave", SYS_ioctl, s, TIOCGPTN, &ptn);
@@ -744,8 +759,19 @@ static int body(void) {
     return 0;
 }
 
+// Signal dispositions and the mask may be inherited: start from the defaults.
+static void reset_signals(void) {
+    static const int sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU,
+                               SIGCONT, SIGWINCH, SIGCHLD, SIGUSR1, SIGALRM, SIGPIPE};
+    for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 int main(void) {
     for (int fd = 3; fd < 1024; fd++) close(fd);
+    reset_signals();
     fflush(stdout);
     pid_t c = fork();
     if (c < 0) return 1;

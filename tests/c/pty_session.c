@@ -6,7 +6,8 @@
 // is ignored or blocked or the group is orphaned, SIGTTOU for background writes with TOSTOP and
 // for terminal changes, tcsetpgrp and its errors), and hangups: TIOCNOTTY by the leader, the
 // master closing (SIGHUP and SIGCONT to the session leader), the session leader exiting (SIGHUP
-// to the foreground group).
+// to the foreground group). Terminal signals carry si_code SI_KERNEL, except TIOCNOTTY's, which
+// are SI_USER from the leader.
 // Each session's leader is a child of the first process, which is a child subreaper so that it
 // reaps the processes those sessions leave behind.
 // variants: static static-pie
@@ -123,7 +124,9 @@ static const char *sig_name(int sig) {
     return n ? n : "?";
 }
 
-// Waits at most 2 s for `sig` (blocked) and prints its si_code.
+static pid_t last_si_pid;
+
+// Waits at most 2 s for `sig` (blocked) and prints its si_code (its si_pid is kept).
 static void expect_sig(const char *who, int sig) {
     sigset_t set;
     sigemptyset(&set);
@@ -133,6 +136,7 @@ static void expect_sig(const char *who, int sig) {
     memset(&si, 0, sizeof si);
     int r = sigtimedwait(&set, &si, &ts);
     int e = errno;
+    last_si_pid = si.si_pid;
     if (r < 0)
         printf("%s: no SIG%s (%s)\n", who, sig_name(sig), strerrorname_np(e));
     else
@@ -655,6 +659,7 @@ static int notty_session(void) {
         sync_write(ready[1]);
         sync_read(go[0]);
         expect_sig("member", SIGHUP);
+        printf("  si_pid is the leader: %d\n", last_si_pid == getppid());
         expect_sig("member", SIGCONT);
         errno = 0;
         int r = open("/dev/tty", O_RDWR);
@@ -686,6 +691,7 @@ static int notty_session(void) {
     sync_read(ready[0]);
     TRY("TIOCNOTTY", ioctl(S, TIOCNOTTY));
     expect_sig("leader", SIGHUP);
+    printf("  si_pid is the leader: %d\n", last_si_pid == getpid());
     expect_sig("leader", SIGCONT);
     sync_write(go[1]);
     waitpid(f, &st, 0);
@@ -726,6 +732,7 @@ static int master_close_session(int rd, int wr) {
     sync_write(wr);
     sync_read(rd);
     expect_sig("leader", SIGHUP);
+    printf("  si_pid %d\n", (int)last_si_pid);
     expect_sig("leader", SIGCONT);
     sync_write(go[1]);
     int st;
@@ -769,6 +776,7 @@ static void leader_exit(void) {
             sync_write(fready[1]);
             sync_read(fgo[0]);
             expect_sig("foreground member", SIGHUP);
+            printf("  si_pid %d\n", (int)last_si_pid);
             printf("foreground member: SIGCONT pending %d\n", pending(SIGCONT));
             errno = 0;
             int r = open("/dev/tty", O_RDWR);
@@ -822,8 +830,19 @@ static void leader_exit(void) {
     RAW("TIOCGSID on the master after the member's session ended", SYS_ioctl, M, TIOCGSID, &sid);
 }
 
+// Signal dispositions and the mask may be inherited: start from the defaults.
+static void reset_signals(void) {
+    static const int sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU,
+                               SIGCONT, SIGWINCH, SIGCHLD, SIGUSR1, SIGALRM, SIGPIPE};
+    for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 int main(void) {
     for (int fd = 3; fd < 1024; fd++) close(fd);
+    reset_signals();
     setvbuf(stdout, NULL, _IONBF, 0);
     // Reaps what the sessions leave behind (natively; in the sandbox this is PID 1 anyway).
     prctl(PR_SET_CHILD_SUBREAPER, 1);

@@ -361,6 +361,8 @@ pub struct WaitState {
     /// writer while it waits for the other side).
     /// With it, the other side's open count when the wait began.
     pub pending: Option<(Rc<fd::File>, u64)>,
+    /// The syscall already waited once (a terminal read the hangup then ends with EIO).
+    pub waited: bool,
     /// The clock and absolute time a sleep or timed wait ends at.
     pub deadline: Option<(i32, abi::Timespec)>,
     /// Inherited host fds (and events) whose readiness would end the wait: the scheduler polls

@@ -5,7 +5,7 @@
 
 use crate::errors::{Errno, SysResult, EBLOCK};
 use crate::kernel::fd::{Anon, File};
-use crate::kernel::signal::{SigInfo, SI_KERNEL};
+use crate::kernel::signal::{SigInfo, SI_KERNEL, SI_USER};
 use crate::kernel::{Kernel, Task};
 use crate::mm::{Access, UserAddr};
 use crate::vfs::tty::{Terminal, Termios, Winsize, ICANON, TOSTOP, VMIN, VTIME};
@@ -93,7 +93,9 @@ thread_local! {
 pub struct PtySlave {
     pub term: Rc<Terminal>,
     flags: Cell<u32>,
+    /// The node it was opened by (/dev/pts/N, or /dev/tty) and that path.
     node: Rc<Inode>,
+    name: Vec<u8>,
 }
 
 impl Drop for PtySlave {
@@ -185,10 +187,22 @@ pub fn signal_group(k: &Kernel, pgid: i32, sig: i32) {
     if pgid <= 0 {
         return;
     }
-    let info = SigInfo {
-        code: SI_KERNEL,
-        ..SigInfo::default()
-    };
+    signal_group_info(
+        k,
+        pgid,
+        sig,
+        SigInfo {
+            code: SI_KERNEL,
+            ..SigInfo::default()
+        },
+    );
+}
+
+/// [`signal_group`] with the siginfo given.
+fn signal_group_info(k: &Kernel, pgid: i32, sig: i32, info: SigInfo) {
+    if pgid <= 0 {
+        return;
+    }
     for p in k.procs.borrow_mut().procs.values_mut() {
         if p.pgid == pgid && p.zombie.is_none() {
             p.pending.push((sig, info));
@@ -245,8 +259,46 @@ fn job_control(t: &mut Task, term: &Terminal, sig: i32) -> Result<(), Errno> {
     Err(Errno::new(EBLOCK))
 }
 
+/// A file's access mode allows reading / writing.
+fn can(flags: u32, write: bool) -> bool {
+    let acc = flags & libc::O_ACCMODE as u32;
+    acc == libc::O_RDWR as u32 || (acc == libc::O_WRONLY as u32) == write
+}
+
+/// Terminal writes copy at most this much at a time: a bad buffer past the first chunk ends
+/// the write short, within it fails it (EFAULT), as Linux's tty_write.
+const WRITE_CHUNK: usize = 2048;
+
+/// The bytes of a write from the guest ranges (from `done`, at most `max`), cut as Linux's
+/// chunked copy cuts them at a bad buffer. Err(EFAULT) if nothing is accessible; the flag
+/// says the write must end after these.
+fn gather_chunks(
+    t: &Task,
+    iov: &[(u64, usize)],
+    done: usize,
+    max: usize,
+) -> Result<(Vec<u8>, bool), Errno> {
+    let mut data = gather(t, iov, done, max);
+    if data.len() == max {
+        return Ok((data, false));
+    }
+    let good = data.len() / WRITE_CHUNK * WRITE_CHUNK;
+    if good == 0 {
+        bail!(EFAULT);
+    }
+    data.truncate(good);
+    Ok((data, true))
+}
+
+/// A bad read buffer: Linux takes the bytes off the terminal into a kernel buffer (at most 64
+/// at a time) before failing to copy them out, so they are lost.
+const READ_CHUNK: usize = 64;
+
 impl PtyMaster {
     fn read(&self, t: &mut Task, iov: &[(u64, usize)]) -> SysResult {
+        if !can(self.flags.get(), false) {
+            bail!(EBADF, "not open for reading");
+        }
         let want = total(iov);
         if want == 0 {
             return Ok(0);
@@ -264,6 +316,7 @@ impl PtyMaster {
         let ranges = writable(t, iov, want);
         let cap: usize = ranges.iter().map(|r| r.1).sum();
         if cap == 0 {
+            term.master_read(READ_CHUNK.min(want));
             bail!(EFAULT);
         }
         let data = term.master_read(cap);
@@ -272,6 +325,9 @@ impl PtyMaster {
     }
 
     fn write(&self, t: &mut Task, iov: &[(u64, usize)]) -> SysResult {
+        if !can(self.flags.get(), true) {
+            bail!(EBADF, "not open for writing");
+        }
         let want = total(iov);
         let done = t.wait.progress;
         let term = &self.term;
@@ -286,19 +342,17 @@ impl PtyMaster {
             }
             return Err(Errno::new(EBLOCK));
         }
-        let data = gather(t, iov, done, room.min(want - done));
-        if data.is_empty() && done < want {
-            if done == 0 {
-                bail!(EFAULT);
-            }
-            return Ok(done as u64);
-        }
+        let (data, cut) = match gather_chunks(t, iov, done, room.min(want - done)) {
+            Ok(d) => d,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => return Ok(done as u64),
+        };
         let (n, sigs) = term.master_write(&data);
         for sig in sigs {
             signal_group(&t.k, term.pgrp.get(), sig);
         }
         let done = done + n;
-        if done >= want || self.nonblocking() {
+        if done >= want || cut || self.nonblocking() {
             return Ok(done as u64);
         }
         t.wait.progress = done;
@@ -357,6 +411,9 @@ impl Anon for PtyMaster {
 
 impl PtySlave {
     fn read(&self, t: &mut Task, iov: &[(u64, usize)]) -> SysResult {
+        if !can(self.flags.get(), false) {
+            bail!(EBADF, "not open for reading");
+        }
         let term = self.term.clone();
         job_control(t, &term, libc::SIGTTIN)?;
         let want = total(iov);
@@ -376,17 +433,23 @@ impl PtySlave {
             let ranges = writable(t, iov, want);
             let cap: usize = ranges.iter().map(|r| r.1).sum();
             if cap == 0 {
+                term.slave_read(READ_CHUNK.min(want));
                 bail!(EFAULT);
             }
             let data = term.slave_read(cap).unwrap_or_default();
             put(t, &ranges, &data);
             Ok(data.len() as u64)
         };
+        if term.hung_up() {
+            // A read that was waiting when the master went fails; later ones read nothing.
+            return if t.wait.waited {
+                Err(errno!(EIO, "hung up"))
+            } else {
+                Ok(0)
+            };
+        }
         if ready {
             return take(t);
-        }
-        if term.hung_up() {
-            return if avail > 0 { take(t) } else { Ok(0) };
         }
         if !canonical {
             if vmin == 0 && vtime == 0 {
@@ -412,10 +475,14 @@ impl PtySlave {
         } else if self.nonblocking() {
             bail!(EAGAIN);
         }
+        t.wait.waited = true;
         Err(Errno::new(EBLOCK))
     }
 
     fn write(&self, t: &mut Task, iov: &[(u64, usize)]) -> SysResult {
+        if !can(self.flags.get(), true) {
+            bail!(EBADF, "not open for writing");
+        }
         let term = self.term.clone();
         if term.termios.get().lflag & TOSTOP != 0 {
             job_control(t, &term, libc::SIGTTOU)?;
@@ -436,16 +503,14 @@ impl PtySlave {
             }
             return Err(Errno::new(EBLOCK));
         }
-        let data = gather(t, iov, done, room.min(want - done));
-        if data.is_empty() && done < want {
-            if done == 0 {
-                bail!(EFAULT);
-            }
-            return Ok(done as u64);
-        }
+        let (data, cut) = match gather_chunks(t, iov, done, room.min(want - done)) {
+            Ok(d) => d,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => return Ok(done as u64),
+        };
         let n = term.slave_write(&data);
         let done = done + n;
-        if done >= want || self.nonblocking() {
+        if done >= want || cut || self.nonblocking() {
             return Ok(done as u64);
         }
         t.wait.progress = done;
@@ -455,7 +520,7 @@ impl PtySlave {
 
 impl Anon for PtySlave {
     fn name(&self) -> Vec<u8> {
-        format!("/dev/pts/{}", self.term.index).into_bytes()
+        self.name.clone()
     }
 
     fn stat(&self, _uid: u32, _gid: u32) -> abi::Stat {
@@ -592,6 +657,7 @@ fn open_slave_file(
         term: term.clone(),
         flags: Cell::new(flags),
         node,
+        name: format!("/dev/pts/{}", term.index).into_bytes(),
     })
 }
 
@@ -642,8 +708,10 @@ pub fn open_device(
                     .and_then(|p| p.tty)
                     .ok_or_else(|| errno!(ENXIO, "no controlling terminal"))?;
             let term = terminal(&t.k, index).ok_or_else(|| errno!(ENXIO))?;
-            let node = pts_node(&t.k, index).ok_or_else(|| errno!(EIO))?;
-            Box::new(open_slave_file(t, &term, node, flags, true)?)
+            // fstat and /proc/PID/fd show /dev/tty itself (5:0), as Linux.
+            let mut f = open_slave_file(t, &term, node.clone(), flags, true)?;
+            f.name = b"/dev/tty".to_vec();
+            Box::new(f)
         }
         _ => bail!(ENXIO),
     };
@@ -717,15 +785,8 @@ fn term_ioctl(
             };
             t.mm.write_obj(out, &i32::try_from(n).unwrap_or(i32::MAX))?;
         }
-        TIOCOUTQ => {
-            // Output not read yet by the other side.
-            let n = if is_master {
-                0
-            } else {
-                term.master_available()
-            };
-            t.mm.write_obj(out, &i32::try_from(n).unwrap_or(i32::MAX))?;
-        }
+        // A pty holds no output of its own: what was written is the other side's input.
+        TIOCOUTQ => t.mm.write_obj(out, &0i32)?,
         TCFLSH => {
             let (input, output) = match arg {
                 0 => (true, false),
@@ -736,11 +797,15 @@ fn term_ioctl(
             if !is_master {
                 job_control(t, term, libc::SIGTTOU)?;
             }
-            // The master's input is the slave's output.
-            if is_master {
-                term.flush(output, input);
-            } else {
-                term.flush(input, output);
+            // Only what this side would read goes: written output is already the other
+            // side's input (Linux's pty has no output queue to flush).
+            let _ = output;
+            if input {
+                if is_master {
+                    term.flush(false, true);
+                } else {
+                    term.flush(true, false);
+                }
             }
         }
         // Output is never held back: draining and breaks have nothing to wait for.
@@ -771,7 +836,7 @@ fn term_ioctl(
                     .get(t.tgid)
                     .is_some_and(|p| p.sid == t.tgid);
             if leader {
-                disassociate(&t.k, term, false);
+                disassociate(&t.k, term, Some((t.tgid, t.creds.ruid)));
             } else if let Some(p) = t.k.procs.borrow_mut().procs.get_mut(&t.tgid) {
                 p.tty = None;
             }
@@ -783,25 +848,31 @@ fn term_ioctl(
             t.mm.write_obj(out, &term.pgrp.get())?;
         }
         TIOCSPGRP => {
-            if is_master || !is_ctty(t, term) {
+            // On the master too: the slave must be the caller's controlling terminal.
+            if !is_ctty(t, term) {
                 bail!(ENOTTY, "not the controlling terminal");
             }
+            match job_control(t, term, libc::SIGTTOU) {
+                // Linux's tiocspgrp turns tty_check_change's EIO into ENOTTY.
+                Err(e) if e.code == libc::EIO => bail!(ENOTTY, "an orphaned background group"),
+                r => r?,
+            }
             let pgrp: i32 = t.mm.read_obj(out)?;
-            job_control(t, term, libc::SIGTTOU)?;
             if pgrp < 0 {
                 bail!(EINVAL, "negative process group");
             }
+            // The group, or else the process, of that number (find_vpid and session_of_pgrp).
             let procs = t.k.procs.borrow();
-            let members: Vec<i32> = procs
+            let live = |p: &&crate::kernel::process::Proc| p.zombie.is_none();
+            let sid = procs
                 .procs
                 .values()
-                .filter(|p| p.pgid == pgrp && p.zombie.is_none())
+                .filter(live)
+                .find(|p| p.pgid == pgrp)
+                .or_else(|| procs.get(pgrp).filter(live))
                 .map(|p| p.sid)
-                .collect();
-            if members.is_empty() {
-                bail!(ESRCH, "no process group {pgrp}");
-            }
-            if members.iter().any(|&s| s != term.session.get()) {
+                .ok_or_else(|| errno!(ESRCH, "no process group {pgrp}"))?;
+            if sid != term.session.get() {
                 bail!(EPERM, "process group {pgrp} is in another session");
             }
             drop(procs);
@@ -828,14 +899,9 @@ fn term_ioctl(
             }
         }
         TIOCGDEV => {
-            let dev = if is_master {
-                makedev(5, 2)
-            } else {
-                makedev(136, u64::from(term.index))
-            };
-            // The old (16-bit major/minor) encoding, as new_encode_dev.
-            let v = ((dev >> 8) & 0xfff) << 20 | (dev & 0xff) | ((dev >> 12) & 0xfff00);
-            t.mm.write_obj(out, &(v as u32))?;
+            // The slave's device on either side, in new_encode_dev's encoding (glibc's).
+            let dev = makedev(136, u64::from(term.index));
+            t.mm.write_obj(out, &(dev as u32))?;
         }
         TIOCMGET => bail!(ENOTTY, "no modem lines"),
         TIOCGPTN if is_master => t.mm.write_obj(out, &term.index)?,
@@ -854,19 +920,14 @@ fn term_ioctl(
         }
         TIOCSIG if is_master => {
             let sig = i32::try_from(arg).unwrap_or(0);
-            if !(1..=64).contains(&sig) {
-                bail!(EINVAL, "signal {sig}");
+            if ![libc::SIGINT, libc::SIGQUIT, libc::SIGTSTP].contains(&sig) {
+                bail!(EINVAL, "TIOCSIG sends only SIGINT, SIGQUIT or SIGTSTP");
             }
             signal_group(&t.k, term.pgrp.get(), sig);
         }
         TIOCGPTPEER if is_master => {
-            let flags = u32::try_from(arg).map_err(|_| errno!(EINVAL))?;
-            if flags
-                & !(libc::O_ACCMODE | libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC) as u32
-                != 0
-            {
-                bail!(EINVAL, "TIOCGPTPEER flags {flags:#x}");
-            }
+            // The flags are open's (Linux checks none of them).
+            let flags = arg as u32;
             let node = pts_node(&t.k, term.index).ok_or_else(|| errno!(EIO))?;
             let f = open_slave_file(
                 t,
@@ -877,7 +938,9 @@ fn term_ioctl(
             )?;
             return super::eventfd::install(t, Box::new(f), flags & libc::O_CLOEXEC as u32 != 0);
         }
-        TIOCGPTN | TIOCSPTLCK | TIOCGPTLCK | TIOCGPKT | TIOCPKT | TIOCSIG | TIOCGPTPEER => {
+        // ptm_open_peer checks the driver after the generic ioctl took the request.
+        TIOCGPTPEER => bail!(EIO, "TIOCGPTPEER on a slave"),
+        TIOCGPTN | TIOCSPTLCK | TIOCGPTLCK | TIOCGPKT | TIOCPKT | TIOCSIG => {
             bail!(ENOTTY, "a master's ioctl on a slave")
         }
         _ => {
@@ -927,15 +990,25 @@ fn set_ctty(t: &mut Task, term: &Rc<Terminal>, is_master: bool, arg: u64) -> Res
     Ok(())
 }
 
-/// The session of `term` loses it (its leader exited, or gave it up with TIOCNOTTY): the
-/// foreground group gets SIGHUP (and SIGCONT unless the leader exited), as Linux's
+/// The session of `term` loses it (its leader exited, or gave it up with TIOCNOTTY, `by` the
+/// caller): the foreground group gets SIGHUP (and SIGCONT unless the leader exited), as Linux's
 /// disassociate_ctty.
-pub fn disassociate(k: &Kernel, term: &Terminal, on_exit: bool) {
+pub fn disassociate(k: &Kernel, term: &Terminal, by: Option<(i32, u32)>) {
     let sid = term.session.get();
     let fg = term.pgrp.get();
-    signal_group(k, fg, libc::SIGHUP);
-    if !on_exit {
-        signal_group(k, fg, libc::SIGCONT);
+    match by {
+        // TIOCNOTTY: sent as by the caller (SI_USER), and continued.
+        Some((pid, uid)) => {
+            let info = SigInfo {
+                code: SI_USER,
+                pid,
+                uid,
+                ..SigInfo::default()
+            };
+            signal_group_info(k, fg, libc::SIGHUP, info);
+            signal_group_info(k, fg, libc::SIGCONT, info);
+        }
+        None => signal_group(k, fg, libc::SIGHUP),
     }
     for p in k.procs.borrow_mut().procs.values_mut() {
         if p.sid == sid && p.tty == Some(term.index) {
@@ -949,7 +1022,7 @@ pub fn disassociate(k: &Kernel, term: &Terminal, on_exit: bool) {
 /// A session leader exited: its controlling terminal (if any) is let go.
 pub fn leader_exited(k: &Kernel, tty: u32) {
     if let Some(term) = terminal(k, tty) {
-        disassociate(k, &term, true);
+        disassociate(k, &term, None);
     }
 }
 
@@ -1002,5 +1075,6 @@ pub fn console_slave(k: &Kernel, term: &Rc<Terminal>) -> Result<PtySlave, Errno>
         term: term.clone(),
         flags: Cell::new(libc::O_RDWR as u32),
         node,
+        name: format!("/dev/pts/{}", term.index).into_bytes(),
     })
 }

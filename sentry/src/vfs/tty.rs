@@ -36,6 +36,23 @@ pub const XTABS: u32 = 0o14000;
 pub const B38400: u32 = 0o17;
 pub const CS8: u32 = 0o60;
 pub const CREAD: u32 = 0o200;
+pub const CBAUD: u32 = 0o10017;
+pub const BOTHER: u32 = 0o10000;
+
+/// The speed a CBAUD code stands for (B0 .. B4000000).
+fn baud(code: u32) -> u32 {
+    const RATES: [u32; 31] = [
+        0, 50, 75, 110, 134, 150, 200, 300, 600, 1200, 1800, 2400, 4800, 9600, 19200, 38400, 57600,
+        115_200, 230_400, 460_800, 500_000, 576_000, 921_600, 1_000_000, 1_152_000, 1_500_000,
+        2_000_000, 2_500_000, 3_000_000, 3_500_000, 4_000_000,
+    ];
+    let i = if code & BOTHER != 0 {
+        (code & 0o17) as usize + 15
+    } else {
+        (code & 0o17) as usize
+    };
+    RATES.get(i).copied().unwrap_or(0)
+}
 // c_lflag
 pub const ISIG: u32 = 0o1;
 pub const ICANON: u32 = 0o2;
@@ -46,6 +63,7 @@ pub const ECHONL: u32 = 0o100;
 pub const NOFLSH: u32 = 0o200;
 pub const TOSTOP: u32 = 0o400;
 pub const ECHOCTL: u32 = 0o1000;
+pub const ECHOPRT: u32 = 0o2000;
 pub const ECHOKE: u32 = 0o4000;
 pub const IEXTEN: u32 = 0o100000;
 // c_cc indices
@@ -125,10 +143,22 @@ impl Termios {
         let u = |i: usize| u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
         let mut cc = [0u8; 19];
         cc.copy_from_slice(&b[17..36]);
-        let (ispeed, ospeed) = if b.len() >= 44 {
+        let (given_i, given_o) = if b.len() >= 44 {
             (u(36), u(40))
         } else {
             (old.ispeed, old.ospeed)
+        };
+        // The speeds follow the CBAUD and CIBAUD codes (BOTHER: the numbers given), as Linux
+        // recomputes them on every set.
+        let cflag = u(8);
+        let ospeed = match cflag & CBAUD {
+            BOTHER => given_o,
+            code => baud(code),
+        };
+        let ispeed = match (cflag >> 16) & CBAUD {
+            0 => ospeed,
+            BOTHER => given_i,
+            code => baud(code),
         };
         Termios {
             iflag: u(0),
@@ -200,6 +230,8 @@ struct Input {
     raw: VecDeque<u8>,
     /// The next byte is literal (VLNEXT).
     lnext: bool,
+    /// ECHOPRT: a `\\` was echoed for erased characters, and the closing `/` is due.
+    erasing: bool,
     /// The output column when the line being edited began (for erasing tabs).
     line_column: usize,
 }
@@ -220,6 +252,9 @@ pub struct Terminal {
     input: RefCell<Input>,
     /// Output for the master to read (echo included).
     output: RefCell<VecDeque<u8>>,
+    /// Where the output stood when the current master write began: its echo is committed at
+    /// its end, so a signal character in it discards the echo before it.
+    echo_mark: Cell<usize>,
     column: Cell<usize>,
     /// The session it is the controlling terminal of (0: none), and its foreground group.
     pub session: Cell<i32>,
@@ -248,6 +283,7 @@ impl Terminal {
             winsize: Cell::new(Winsize::default()),
             input: RefCell::new(Input::default()),
             output: RefCell::new(VecDeque::new()),
+            echo_mark: Cell::new(0),
             column: Cell::new(0),
             session: Cell::new(0),
             pgrp: Cell::new(0),
@@ -376,6 +412,7 @@ impl Terminal {
     pub fn master_write(&self, data: &[u8]) -> (usize, Vec<i32>) {
         let mut sigs = Vec::new();
         let mut taken = 0;
+        self.echo_mark.set(self.output.borrow().len());
         for &c in data {
             if self.input.borrow().len() >= BUFFER {
                 break;
@@ -434,10 +471,6 @@ impl Terminal {
             if i.lnext {
                 i.lnext = false;
                 drop(i);
-                if tio.l(ECHO) && tio.l(ECHOCTL) {
-                    // The "^" shown for VLNEXT is taken back.
-                    self.echo_bytes(b"\x08\x08");
-                }
                 self.put_input(c, true);
                 return;
             }
@@ -469,8 +502,12 @@ impl Terminal {
                 None
             };
             if let Some(sig) = sig {
+                // Pending input goes, and the echo of this write not yet committed to the
+                // master (as Linux's echo buffer); output already there stays.
                 if !tio.l(NOFLSH) {
-                    self.flush(true, true);
+                    self.flush(true, false);
+                    let mark = self.echo_mark.get();
+                    self.output.borrow_mut().truncate(mark);
                 }
                 if tio.l(ECHO) {
                     self.echo_char(c);
@@ -508,6 +545,7 @@ impl Terminal {
             }
             if c == b'\n' {
                 if tio.l(ECHO) || tio.l(ECHONL) {
+                    self.finish_erasing();
                     self.echo_bytes(b"\n");
                 }
                 self.commit(Some(c));
@@ -519,6 +557,7 @@ impl Terminal {
             }
             if tio.is(c, VEOL) || (tio.l(IEXTEN) && tio.is(c, VEOL2)) {
                 if tio.l(ECHO) {
+                    self.finish_erasing();
                     self.echo_char(c);
                 }
                 self.commit(Some(c));
@@ -533,22 +572,19 @@ impl Terminal {
         let tio = self.termios.get();
         let mut i = self.input.borrow_mut();
         if tio.l(ICANON) {
-            if i.line.len() >= MAX_LINE {
-                drop(i);
-                if tio.i(IMAXBEL) && tio.l(ECHO) {
-                    self.echo_bytes(b"\x07");
+            // Past the longest line the byte is dropped, though still echoed (as Linux).
+            if i.line.len() < MAX_LINE {
+                if i.line.is_empty() {
+                    i.line_column = self.column.get();
                 }
-                return;
+                i.line.push(c);
             }
-            if i.line.is_empty() {
-                i.line_column = self.column.get();
-            }
-            i.line.push(c);
         } else {
             i.raw.push_back(c);
         }
         drop(i);
         if tio.l(ECHO) {
+            self.finish_erasing();
             if literal && c == b'\n' {
                 self.echo_bytes(b"\n");
             } else {
@@ -568,67 +604,91 @@ impl Terminal {
         i.lines.push_back(line);
     }
 
-    /// VERASE, VWERASE and VKILL on the line being edited.
+    /// VERASE, VWERASE and VKILL on the line being edited, echoed as Linux's eraser does:
+    /// ECHOPRT prints the erased characters between `\\` and `/`, ECHOE backs over them (tabs
+    /// by their width), otherwise the erase character itself is echoed.
     fn erase(&self, c: u8, tio: &Termios) {
         let kill = tio.is(c, VKILL);
-        let word = !kill && tio.l(IEXTEN) && tio.is(c, VWERASE) && !tio.is(c, VERASE);
+        let word = !kill && !tio.is(c, VERASE);
         if self.input.borrow().line.is_empty() {
             return;
         }
-        if !tio.l(ECHO) {
-            let mut i = self.input.borrow_mut();
-            if kill {
-                i.line.clear();
-            } else {
-                let n = erase_len(&i.line, word, tio.i(IUTF8));
+        if kill {
+            if !tio.l(ECHO) {
+                self.input.borrow_mut().line.clear();
+                return;
+            }
+            if !(tio.l(ECHOK) && tio.l(ECHOKE) && tio.l(ECHOE)) {
+                self.input.borrow_mut().line.clear();
+                self.finish_erasing();
+                self.echo_char(c);
+                if tio.l(ECHOK) {
+                    self.echo_bytes(b"\n");
+                }
+                return;
+            }
+        }
+        let utf8 = tio.i(IUTF8);
+        let mut seen_alnum = false;
+        loop {
+            let (gone, before, start) = {
+                let mut i = self.input.borrow_mut();
+                let Some(&last) = i.line.last() else {
+                    break;
+                };
+                if word {
+                    if last.is_ascii_alphanumeric() || last == b'_' {
+                        seen_alnum = true;
+                    } else if seen_alnum {
+                        break;
+                    }
+                }
+                let n = erase_len(&i.line, false, utf8);
                 let keep = i.line.len() - n;
-                i.line.truncate(keep);
-            }
-            return;
-        }
-        if kill && !(tio.l(ECHOK) && tio.l(ECHOKE) && tio.l(ECHOE)) {
-            self.input.borrow_mut().line.clear();
-            self.echo_char(c);
-            if tio.l(ECHOK) {
-                self.echo_bytes(b"\n");
-            }
-            return;
-        }
-        let n = if kill {
-            self.input.borrow().line.len()
-        } else {
-            let i = self.input.borrow();
-            erase_len(&i.line, word, tio.i(IUTF8))
-        };
-        if !tio.l(ECHOE) {
-            // Without ECHOE the erase character itself is echoed.
-            let keep = self.input.borrow().line.len() - n;
-            self.input.borrow_mut().line.truncate(keep);
-            self.echo_char(c);
-            return;
-        }
-        // Back over each erased character as it was shown.
-        let mut i = self.input.borrow_mut();
-        let keep = i.line.len() - n;
-        let gone: Vec<u8> = i.line.drain(keep..).collect();
-        let before = i.line.clone();
-        let start = i.line_column;
-        drop(i);
-        let mut cols = Vec::new();
-        let mut col = width_after(start, &before, tio);
-        for &b in &gone {
-            let w = char_width(b, col, tio);
-            cols.push(w);
-            col += w;
-        }
-        for (&b, &w) in gone.iter().zip(&cols).rev() {
-            if b == b'\t' {
-                self.echo_bytes(&vec![b'\x08'; w]);
-            } else {
-                for _ in 0..w {
-                    self.echo_bytes(b"\x08 \x08");
+                let gone: Vec<u8> = i.line.drain(keep..).collect();
+                (gone, i.line.clone(), i.line_column)
+            };
+            if tio.l(ECHO) {
+                let lead = gone[0];
+                if tio.l(ECHOPRT) {
+                    let mut i = self.input.borrow_mut();
+                    let first = !i.erasing;
+                    i.erasing = true;
+                    drop(i);
+                    if first {
+                        self.echo_bytes(b"\\");
+                    }
+                    for &b in &gone {
+                        self.echo_char(b);
+                    }
+                } else if !kill && !word && !tio.l(ECHOE) {
+                    self.echo_char(c);
+                } else {
+                    let col = width_after(start, &before, tio);
+                    let w = char_width(lead, col, tio);
+                    if lead == b'\t' {
+                        self.echo_bytes(&vec![b'\x08'; w]);
+                    } else {
+                        for _ in 0..w {
+                            self.echo_bytes(b"\x08 \x08");
+                        }
+                    }
                 }
             }
+            if !kill && !word {
+                break;
+            }
+        }
+        if self.input.borrow().line.is_empty() && tio.l(ECHO) {
+            self.finish_erasing();
+        }
+    }
+
+    /// Closes an ECHOPRT erase with `/`.
+    fn finish_erasing(&self) {
+        let was = std::mem::replace(&mut self.input.borrow_mut().erasing, false);
+        if was {
+            self.echo_bytes(b"/");
         }
     }
 
