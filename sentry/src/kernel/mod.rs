@@ -162,6 +162,10 @@ pub struct Kernel {
     /// own namespace, never the host's.
     pub unix_names:
         RefCell<std::collections::HashMap<Vec<u8>, std::rc::Weak<syscalls::socket::Listener>>>,
+    /// Names bound by Unix datagram sockets (keys as `unix_names`'), to their receive queues.
+    pub unix_dgram: RefCell<
+        std::collections::HashMap<Vec<u8>, std::rc::Weak<syscalls::socket::unix_dgram::DgramQueue>>,
+    >,
     /// Bound TCP and UDP ports of the sandbox's loopback network.
     pub inet_ports: RefCell<syscalls::socket::inet::Ports>,
     /// The caller's resource limits and identity, read at setup: what processes start with.
@@ -572,6 +576,7 @@ impl Sandbox {
             futex: RefCell::default(),
             timerfds: RefCell::default(),
             unix_names: RefCell::default(),
+            unix_dgram: RefCell::default(),
             inet_ports: RefCell::default(),
             host_rlimits: std::array::from_fn(host::getrlimit),
             host_identity: identity(),

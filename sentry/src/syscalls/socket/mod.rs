@@ -13,8 +13,10 @@
 //!
 //! Internet sockets (TCP and UDP on the sandbox's loopback) are in [`inet`].
 //!
-//! Not yet: other families (EAFNOSUPPORT), unconnected Unix datagram sockets (socket(SOCK_DGRAM):
-//! ESOCKTNOSUPPORT; socketpair and seqpacket connect/accept work),
+//! Unix datagram sockets made by socket(2) (bound, sending to names, connect(2)ed) are in
+//! [`unix_dgram`].
+//!
+//! Not yet: other families (EAFNOSUPPORT),
 //! MSG_WAITALL (treated as a plain receive), MSG_OOB (EOPNOTSUPP). SO_PASSCRED gives the
 //! credentials of the last sender on the connection, not of each message's sender; a socket sent
 //! over itself (a reference cycle) is never freed (Linux has a garbage collector for that).
@@ -33,6 +35,7 @@ use std::rc::Rc;
 
 pub mod inet;
 pub mod netlink;
+pub mod unix_dgram;
 
 const AF_UNIX: i32 = 1;
 const SOCK_STREAM: i32 = 1;
@@ -449,6 +452,7 @@ pub fn is_socket(f: &File) -> bool {
         File::Anon(a) => {
             let any = a.as_any();
             any.is::<UnixStream>()
+                || any.is::<unix_dgram::UnixDgram>()
                 || any.is::<inet::InetSocket>()
                 || any.is::<netlink::NetlinkSocket>()
         }
@@ -737,11 +741,7 @@ pub fn socket(t: &mut Task, a: [u64; 6]) -> SysResult {
     match kind {
         SOCK_STREAM | SOCK_SEQPACKET => {}
         SOCK_DGRAM => {
-            t.k.log_partial("unconnected Unix datagram sockets (socketpair works)".into());
-            bail!(
-                ESOCKTNOSUPPORT,
-                "unconnected Unix datagram sockets are not implemented"
-            );
+            return super::eventfd::install(t, Box::new(unix_dgram::new(nonblock)), cloexec);
         }
         other => bail!(ESOCKTNOSUPPORT, "socket type {other}"),
     }
@@ -800,6 +800,7 @@ fn sock(t: &Task, fd: i32) -> Result<Rc<File>, Errno> {
     match &*f {
         File::Anon(a)
             if a.as_any().is::<UnixStream>()
+                || a.as_any().is::<unix_dgram::UnixDgram>()
                 || a.as_any().is::<inet::InetSocket>()
                 || a.as_any().is::<netlink::NetlinkSocket>() =>
         {
@@ -837,6 +838,16 @@ pub fn sendto(t: &mut Task, a: [u64; 6]) -> SysResult {
         };
         return inet::sendmsg(t, s, &m, int_arg(a[3]));
     }
+    if let Some(s) = unix_dgram::of(&f) {
+        return unix_dgram::sendto(
+            t,
+            s,
+            &[(a[1], len)],
+            int_arg(a[3]),
+            a[4],
+            a[5] & 0xffff_ffff,
+        );
+    }
     if a[4] != 0 {
         bail!(EISCONN, "an address given to a connected socket");
     }
@@ -865,6 +876,9 @@ pub fn recvfrom(t: &mut Task, a: [u64; 6]) -> SysResult {
             put_addr(t, a[4], a[5], &addr)?;
         }
         return Ok(n);
+    }
+    if let Some(s) = unix_dgram::of(&f) {
+        return unix_dgram::recvfrom(t, s, &[(a[1], len)], flags, a[4], a[5]);
     }
     let n = unix(&f)?.recv(t, &[(a[1], len)], flags & !MSG_WAITALL)?;
     if a[4] != 0 && a[5] != 0 {
@@ -1079,6 +1093,9 @@ pub fn sendmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
     if let Some(s) = inet::of(&f) {
         return inet::sendmsg(t, s, &m, int_arg(a[2]));
     }
+    if let Some(s) = unix_dgram::of(&f) {
+        return unix_dgram::sendmsg(t, s, &m, int_arg(a[2]));
+    }
     let MsgHdr {
         name,
         iov,
@@ -1145,6 +1162,16 @@ pub fn recvmsg(t: &mut Task, a: [u64; 6]) -> SysResult {
         t.mm.write_obj(UserAddr(a[1] + 48), &out_flags)?;
         return Ok(n);
     }
+    if let Some(s) = unix_dgram::of(&f) {
+        let m = MsgHdr {
+            name,
+            namelen,
+            iov,
+            control,
+            controllen,
+        };
+        return unix_dgram::recvmsg(t, s, a[1], &m, flags);
+    }
     let s = unix(&f)?;
     let (n, files) = s.recv_with_files(t, &iov, flags & !(MSG_WAITALL | MSG_CMSG_CLOEXEC))?;
     // No source address (a connected stream socket's peer is known).
@@ -1185,6 +1212,9 @@ pub fn shutdown(t: &mut Task, a: [u64; 6]) -> SysResult {
         bail!(EINVAL, "shutdown how {how}");
     }
     if let Some(s) = inet::of(&f) {
+        return s.shutdown(how);
+    }
+    if let Some(s) = unix_dgram::of(&f) {
         return s.shutdown(how);
     }
     unix(&f)?.shutdown_how(how)
@@ -1230,6 +1260,9 @@ pub fn getsockopt(t: &mut Task, a: [u64; 6]) -> SysResult {
     if let Some(s) = netlink::of(&f) {
         return s.getsockopt(t, level, name, a[3], a[4]);
     }
+    if let Some(s) = unix_dgram::of(&f) {
+        return s.getsockopt(t, level, name, a[3], a[4]);
+    }
     let s = unix(&f)?;
     if level != SOL_SOCKET {
         bail!(EOPNOTSUPP, "option level {level}");
@@ -1267,6 +1300,9 @@ pub fn setsockopt(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     if let Some(s) = netlink::of(&f) {
         return s.setsockopt(t, level, name);
+    }
+    if let Some(s) = unix_dgram::of(&f) {
+        return s.setsockopt(t, level, name, a[3], a[4] & 0xffff_ffff);
     }
     let s = unix(&f)?;
     if level != SOL_SOCKET {
@@ -1327,6 +1363,9 @@ pub fn getsockname(t: &mut Task, a: [u64; 6]) -> SysResult {
     if let Some(s) = netlink::of(&f) {
         return s.getsockname(t, a[1], a[2]);
     }
+    if let Some(s) = unix_dgram::of(&f) {
+        return s.getsockname(t, a[1], a[2]);
+    }
     let name = unix(&f)?.name.borrow().clone();
     put_addr(t, a[1], a[2], &sockaddr(name.as_deref()))?;
     Ok(0)
@@ -1335,6 +1374,9 @@ pub fn getsockname(t: &mut Task, a: [u64; 6]) -> SysResult {
 pub fn getpeername(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = sock(t, fd_arg(a[0]))?;
     if let Some(s) = inet::of(&f) {
+        return s.getpeername(t, a[1], a[2]);
+    }
+    if let Some(s) = unix_dgram::of(&f) {
         return s.getpeername(t, a[1], a[2]);
     }
     let s = unix(&f)?;
@@ -1385,12 +1427,35 @@ fn name_key(t: &mut Task, name: &[u8], create: bool) -> Result<Vec<u8>, Errno> {
 
 static AUTOBIND: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
+/// Autobind: an abstract name of five hex digits.
+fn autobind_name() -> Vec<u8> {
+    let n = AUTOBIND.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & 0xfffff;
+    format!("\0{n:05x}").into_bytes()
+}
+
+/// Whether a socket of any type is bound to the abstract `name`.
+fn abstract_taken(t: &Task, name: &[u8]) -> bool {
+    t.k.unix_names
+        .borrow()
+        .get(name)
+        .is_some_and(|w| w.strong_count() > 0)
+        || t.k
+            .unix_dgram
+            .borrow()
+            .get(name)
+            .and_then(std::rc::Weak::upgrade)
+            .is_some_and(|q| !q.closed_now())
+}
+
 pub fn bind(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = sock(t, fd_arg(a[0]))?;
     if let Some(s) = inet::of(&f) {
         return s.bind(t, a[1], a[2] & 0xffff_ffff);
     }
     if let Some(s) = netlink::of(&f) {
+        return s.bind(t, a[1], a[2] & 0xffff_ffff);
+    }
+    if let Some(s) = unix_dgram::of(&f) {
         return s.bind(t, a[1], a[2] & 0xffff_ffff);
     }
     let s = unix(&f)?;
@@ -1400,21 +1465,10 @@ pub fn bind(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     let name = match name {
         Some(n) => n,
-        // Autobind: an abstract name of five hex digits.
-        None => {
-            let n = AUTOBIND.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & 0xfffff;
-            format!("\0{n:05x}").into_bytes()
-        }
+        None => autobind_name(),
     };
-    if name.first() == Some(&0) {
-        let taken =
-            t.k.unix_names
-                .borrow()
-                .get(&name)
-                .is_some_and(|w| w.strong_count() > 0);
-        if taken {
-            bail!(EADDRINUSE);
-        }
+    if name.first() == Some(&0) && abstract_taken(t, &name) {
+        bail!(EADDRINUSE);
     }
     let key = name_key(t, &name, true)?;
     let l = Rc::new(Listener {
@@ -1436,6 +1490,9 @@ pub fn listen(t: &mut Task, a: [u64; 6]) -> SysResult {
     if let Some(s) = inet::of(&f) {
         return s.listen(t, int_arg(a[1]));
     }
+    if unix_dgram::of(&f).is_some() {
+        bail!(EOPNOTSUPP, "listen on a datagram socket");
+    }
     let s = unix(&f)?;
     if s.connected.get() {
         bail!(EINVAL, "connected");
@@ -1455,6 +1512,9 @@ pub fn listen(t: &mut Task, a: [u64; 6]) -> SysResult {
 pub fn connect(t: &mut Task, a: [u64; 6]) -> SysResult {
     let f = sock(t, fd_arg(a[0]))?;
     if let Some(s) = inet::of(&f) {
+        return s.connect(t, a[1], a[2] & 0xffff_ffff);
+    }
+    if let Some(s) = unix_dgram::of(&f) {
         return s.connect(t, a[1], a[2] & 0xffff_ffff);
     }
     let s = unix(&f)?;
@@ -1509,6 +1569,9 @@ pub fn accept4(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     if let Some(s) = inet::of(&f) {
         return s.accept(t, a[1], a[2], flags);
+    }
+    if unix_dgram::of(&f).is_some() {
+        bail!(EOPNOTSUPP, "accept on a datagram socket");
     }
     let s = unix(&f)?;
     let l = s.listener.borrow().clone();
