@@ -268,7 +268,7 @@ fn pipe_ranges(
                 }
                 at += k;
             }
-            buf.drain(..n);
+            buf.drain_front(n);
             Ok((n, pipe.writers.get() == 0))
         }
         Access::Read => {
@@ -288,9 +288,12 @@ fn pipe_ranges(
                 if k == 0 {
                     continue;
                 }
-                let mut chunk = vec![0u8; k];
-                mem.read(off, &mut chunk);
-                buf.extend(chunk);
+                // Straight from guest memory into the buffer.
+                let mut at = off;
+                buf.push_with(k, |dst| {
+                    mem.read(at, dst);
+                    at += dst.len() as u64;
+                });
                 todo -= k;
                 moved += k;
             }

@@ -4,8 +4,130 @@
 //! gone makes reads return end of file.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::Rc;
+
+/// A pipe's bytes: a ring over one allocation that grows as needed (never past what the pipe
+/// lets in). Writers fill it in place ([`Ring::push_with`]): one copy from guest memory.
+#[derive(Debug, Default)]
+pub struct Ring {
+    data: Vec<u8>,
+    head: usize,
+    len: usize,
+}
+
+impl Ring {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The bytes in order, as two slices.
+    pub fn as_slices(&self) -> (&[u8], &[u8]) {
+        let cap = self.data.len();
+        if self.head + self.len <= cap {
+            (&self.data[self.head..self.head + self.len], &[])
+        } else {
+            (
+                &self.data[self.head..],
+                &self.data[..self.head + self.len - cap],
+            )
+        }
+    }
+
+    /// Discards the first `n` bytes.
+    pub fn drain_front(&mut self, n: usize) {
+        let n = n.min(self.len);
+        self.len -= n;
+        self.head = if self.len == 0 || self.data.is_empty() {
+            0
+        } else {
+            (self.head + n) % self.data.len()
+        };
+    }
+
+    pub fn clear(&mut self) {
+        self.head = 0;
+        self.len = 0;
+    }
+
+    /// Room for `extra` more bytes, in order (the ring is laid out again when it grows).
+    fn reserve(&mut self, extra: usize) {
+        let need = self.len + extra;
+        if need <= self.data.len() {
+            return;
+        }
+        let mut new = vec![0u8; need.max(self.data.len() * 2).max(4096)];
+        let (a, b) = self.as_slices();
+        new[..a.len()].copy_from_slice(a);
+        new[a.len()..a.len() + b.len()].copy_from_slice(b);
+        self.data = new;
+        self.head = 0;
+    }
+
+    /// Appends `n` bytes that `fill` writes in place, in one or two pieces (each call gets the
+    /// next piece).
+    pub fn push_with(&mut self, n: usize, mut fill: impl FnMut(&mut [u8])) {
+        self.reserve(n);
+        let cap = self.data.len();
+        let tail = (self.head + self.len) % cap;
+        let first = n.min(cap - tail);
+        fill(&mut self.data[tail..tail + first]);
+        if first < n {
+            fill(&mut self.data[..n - first]);
+        }
+        self.len += n;
+    }
+
+    pub fn extend_from_slice(&mut self, s: &[u8]) {
+        let mut at = 0;
+        self.push_with(s.len(), |dst| {
+            dst.copy_from_slice(&s[at..at + dst.len()]);
+            at += dst.len();
+        });
+    }
+
+    /// The first `n` bytes (or fewer), copied.
+    pub fn front(&self, n: usize) -> Vec<u8> {
+        let (a, b) = self.as_slices();
+        let mut v = Vec::with_capacity(n.min(self.len));
+        v.extend_from_slice(&a[..a.len().min(n)]);
+        if n > a.len() {
+            v.extend_from_slice(&b[..b.len().min(n - a.len())]);
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod ring_tests {
+    use super::Ring;
+
+    #[test]
+    fn wraps_grows_and_keeps_order() {
+        let mut r = Ring::default();
+        r.extend_from_slice(&[1; 3000]);
+        r.extend_from_slice(&[2; 1000]);
+        r.drain_front(2500);
+        // Wraps around the 4096-byte allocation.
+        r.extend_from_slice(&[3; 2000]);
+        assert_eq!(r.len(), 3500);
+        let all = r.front(usize::MAX);
+        assert_eq!(&all[..500], &[1; 500][..]);
+        assert_eq!(&all[500..1500], &[2; 1000][..]);
+        assert_eq!(&all[1500..], &[3; 2000][..]);
+        // Grows past it, order kept.
+        r.push_with(10_000, |d| d.fill(4));
+        let all = r.front(usize::MAX);
+        assert_eq!(all.len(), 13_500);
+        assert_eq!(&all[1500..3500], &[3; 2000][..]);
+        assert!(all[3500..].iter().all(|&b| b == 4));
+        r.drain_front(13_500);
+        assert!(r.is_empty());
+    }
+}
 
 /// Writes up to this size are atomic.
 pub const PIPE_BUF: usize = 4096;
@@ -16,7 +138,7 @@ pub const MAX_CAPACITY: usize = 1 << 20;
 
 #[derive(Debug)]
 pub struct Pipe {
-    pub buf: RefCell<VecDeque<u8>>,
+    pub buf: RefCell<Ring>,
     pub capacity: Cell<usize>,
     pub readers: Cell<usize>,
     pub writers: Cell<usize>,
@@ -60,7 +182,7 @@ static NEXT_INO: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::ne
 /// A pipe with no ends yet (a FIFO's, made at its first open).
 pub fn new_buffer() -> Rc<Pipe> {
     Rc::new(Pipe {
-        buf: RefCell::new(VecDeque::new()),
+        buf: RefCell::new(Ring::default()),
         capacity: Cell::new(DEFAULT_CAPACITY),
         readers: Cell::new(0),
         writers: Cell::new(0),

@@ -325,7 +325,7 @@ impl UnixStream {
         {
             let mut buf = rx.pipe.buf.borrow_mut();
             let drop_n = (len - n).min(buf.len());
-            buf.drain(..drop_n);
+            buf.drain_front(drop_n);
         }
         rx.pipe.generation.set(rx.pipe.generation.get() + 1);
         a.read.set(end);
@@ -562,7 +562,7 @@ fn push_bytes(t: &mut Task, tx: &PipeEnd, data: &[u8], nonblock: bool) -> SysRes
         return Err(Errno::new(crate::errors::EBLOCK));
     }
     let n = room.min(data.len());
-    p.buf.borrow_mut().extend(&data[..n]);
+    p.buf.borrow_mut().extend_from_slice(&data[..n]);
     p.generation.set(p.generation.get() + 1);
     Ok(n as u64)
 }
@@ -597,7 +597,7 @@ fn peek(t: &mut Task, rx: &PipeEnd, iov: &[(u64, usize)], nonblock: bool) -> Sys
     let data: Vec<u8> = {
         let buf = rx.pipe.buf.borrow();
         let want: usize = iov.iter().map(|r| r.1).sum();
-        buf.iter().take(want).copied().collect()
+        buf.front(want)
     };
     if data.is_empty() {
         if rx.pipe.writers.get() == 0 {
