@@ -209,6 +209,14 @@ fn transfer_vfs(
         Access::Write => f.read(mem, &ranges, at)?,
         Access::Read => f.write(mem, &ranges, at)?,
     };
+    if n > 0 {
+        let dir = f.origin.dir.as_ref().map(|d| (d, &f.origin.name[..]));
+        let ev = match access {
+            Access::Write => crate::vfs::notify::IN_ACCESS,
+            Access::Read => crate::vfs::notify::IN_MODIFY,
+        };
+        crate::vfs::notify::event(&f.inode, dir, ev);
+    }
     Ok(n as u64)
 }
 
@@ -1062,6 +1070,10 @@ pub fn getdents64(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     t.mm.copy_out(UserAddr(a[1]), &buf)?;
     o.pos.set(pos as u64);
+    drop(dirents);
+    // Every listing is an access, as Linux's iterate_dir reports it (the end included).
+    let dir = o.origin.dir.as_ref().map(|d| (d, &o.origin.name[..]));
+    crate::vfs::notify::event(&o.inode, dir, crate::vfs::notify::IN_ACCESS);
     Ok(buf.len() as u64)
 }
 

@@ -12,6 +12,7 @@ mod eventfd;
 mod fs;
 pub mod futex;
 mod ids;
+mod inotify;
 mod misc;
 mod mmap;
 mod path;
@@ -273,6 +274,10 @@ table! {
     SYS_GETSOCKNAME => socket::getsockname, Full, [Fd, Ptr, Ptr];
     SYS_GETPEERNAME => socket::getpeername, Full, [Fd, Ptr, Ptr];
     SYS_EVENTFD2 => eventfd::eventfd2, Full, [Int, Hex];
+    SYS_INOTIFY_INIT => inotify::inotify_init, Partial("as inotify_init1"), [];
+    SYS_INOTIFY_INIT1 => inotify::inotify_init1, Partial("events for changes made in the sandbox (not a volume's host side); IN_DELETE_SELF at the last unlink, not the last close; no event for xattr changes or directory reads"), [Hex];
+    SYS_INOTIFY_ADD_WATCH => inotify::inotify_add_watch, Full, [Fd, Str, Hex];
+    SYS_INOTIFY_RM_WATCH => inotify::inotify_rm_watch, Full, [Fd, Int];
     SYS_EPOLL_CREATE => epoll::epoll_create, Full, [Int];
     SYS_EPOLL_CREATE1 => epoll::epoll_create1, Full, [Hex];
     SYS_EPOLL_CTL => epoll::epoll_ctl, Partial("EPOLLEXCLUSIVE accepted, no effect"), [Fd, Int, Fd, Ptr];

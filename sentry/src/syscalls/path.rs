@@ -66,6 +66,16 @@ fn lookup_at(
     Walker::new(t).lookup(&start, path, follow)
 }
 
+/// A path argument (for other modules' syscalls).
+pub(crate) fn path_arg_pub(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
+    path_arg(t, addr)
+}
+
+/// What `path` (from the working directory) names, following a last symlink if `follow`.
+pub(crate) fn lookup_pub(t: &Task, path: &[u8], follow: bool) -> Result<Rc<Inode>, Errno> {
+    lookup_at(t, AT_FDCWD, path, follow, false)
+}
+
 fn parent_at(t: &Task, dirfd: i32, path: &[u8]) -> Result<Parent, Errno> {
     let start = start_dir(t, dirfd, path)?;
     Walker::new(t).parent(&start, path)
@@ -129,6 +139,12 @@ fn is_volume(inode: &Inode) -> bool {
 
 /// Sets a regular file's size (copying a lower file up first).
 pub fn truncate_inode(inode: &Rc<Inode>, len: u64) -> Result<(), Errno> {
+    truncate_inner(inode, len)?;
+    vfs::notify::event(inode, None, vfs::notify::IN_MODIFY);
+    Ok(())
+}
+
+fn truncate_inner(inode: &Rc<Inode>, len: u64) -> Result<(), Errno> {
     let Kind::Regular(data) = &inode.kind else {
         bail!(EINVAL);
     };
@@ -300,6 +316,7 @@ fn open_inner(
                         n
                     };
                     w.step(&p.dir, &p.name, &[], false)?;
+                    vfs::notify::created(&p.dir, &p.name, &n);
                     created = true;
                     break n;
                 }
@@ -407,6 +424,14 @@ fn open_inner(
         }
     }
     let limit = usize::try_from(t.rlimits[abi::RLIMIT_NOFILE].cur.min(abi::NR_OPEN)).unwrap_or(0);
+    if flags & O_PATH == 0 {
+        let dir = of.origin.dir.clone();
+        let at = dir.as_ref().map(|d| (d, &of.origin.name[..]));
+        if flags & O_TRUNC != 0 && wants_write && !created && !is_dir {
+            vfs::notify::event(&inode, at, vfs::notify::IN_MODIFY);
+        }
+        vfs::notify::event(&inode, at, vfs::notify::IN_OPEN);
+    }
     let fd = t
         .fds
         .install(Rc::new(File::Vfs(of)), flags & O_CLOEXEC != 0, 0, limit)
@@ -716,6 +741,7 @@ fn do_mknod(t: &mut Task, dirfd: i32, path: &[u8], mode: u32, kind: Kind) -> Sys
         } else {
             volume::mknod(&p.dir, &p.name, mode)?;
         }
+        notify_created(t, &p);
         return Ok(0);
     }
     let m = new_meta(t, &p.dir, mode);
@@ -724,8 +750,16 @@ fn do_mknod(t: &mut Task, dirfd: i32, path: &[u8], mode: u32, kind: Kind) -> Sys
     } else {
         Inode::new_memory(&p.dir.fs, m, kind)
     };
-    p.dir.link_child(&p.name, n);
+    p.dir.link_child(&p.name, n.clone());
+    vfs::notify::created(&p.dir, &p.name, &n);
     Ok(0)
+}
+
+/// IN_CREATE for what a volume operation just made at `p` (looked up again).
+fn notify_created(t: &Task, p: &Parent) {
+    if let Ok(Some(n)) = last_of(t, p) {
+        vfs::notify::created(&p.dir, &p.name, &n);
+    }
 }
 
 /// bind of a Unix socket to a path: makes the socket file (EADDRINUSE if the name exists) and
@@ -741,11 +775,14 @@ pub(crate) fn make_socket_node(t: &mut Task, path: &[u8]) -> Result<Rc<Inode>, E
     }
     may_change_dir(t, &p.dir)?;
     if is_volume(&p.dir) {
-        return volume::mknod(&p.dir, &p.name, mode);
+        let n = volume::mknod(&p.dir, &p.name, mode)?;
+        vfs::notify::created(&p.dir, &p.name, &n);
+        return Ok(n);
     }
     let m = new_meta(t, &p.dir, mode);
     let n = Inode::new_memory(&p.dir.fs, m, Kind::Special);
     p.dir.link_child(&p.name, n.clone());
+    vfs::notify::created(&p.dir, &p.name, &n);
     Ok(n)
 }
 
@@ -823,6 +860,7 @@ fn do_symlink(t: &mut Task, target: &[u8], dirfd: i32, path: &[u8]) -> SysResult
     may_change_dir(t, &p.dir)?;
     if is_volume(&p.dir) {
         volume::symlink(&p.dir, &p.name, target)?;
+        notify_created(t, &p);
         return Ok(0);
     }
     let mut m = new_meta(t, &p.dir, S_IFLNK | 0o777);
@@ -832,7 +870,8 @@ fn do_symlink(t: &mut Task, target: &[u8], dirfd: i32, path: &[u8]) -> SysResult
         m,
         Kind::Symlink(RefCell::new(Some(target.to_vec()))),
     );
-    p.dir.link_child(&p.name, n);
+    p.dir.link_child(&p.name, n.clone());
+    vfs::notify::created(&p.dir, &p.name, &n);
     Ok(0)
 }
 
@@ -886,11 +925,15 @@ fn do_link(
     if is_volume(&p.dir) {
         volume::link(&p.dir, &p.name, &target)?;
         target.refresh()?;
+        vfs::notify::on_inode(&target, vfs::notify::IN_ATTRIB);
+        vfs::notify::created(&p.dir, &p.name, &target);
         return Ok(0);
     }
     target.meta.borrow_mut().nlink += 1;
     target.touch_changed();
-    p.dir.link_child(&p.name, target);
+    p.dir.link_child(&p.name, target.clone());
+    vfs::notify::on_inode(&target, vfs::notify::IN_ATTRIB);
+    vfs::notify::created(&p.dir, &p.name, &target);
     Ok(0)
 }
 
@@ -961,6 +1004,7 @@ fn do_unlink(t: &mut Task, dirfd: i32, path: &[u8], dir: bool) -> SysResult {
             }
         }
     }
+    vfs::notify::removed(&p.dir, &p.name, &victim);
     Ok(0)
 }
 
@@ -1078,6 +1122,7 @@ fn do_rename(
         volume::rename(&op.dir, &op.name, &np.dir, &np.name, flags as u32)?;
     }
     op.dir.unlink_child(&op.name);
+    let mut replaced = None;
     if flags & RENAME_EXCHANGE != 0 {
         let d = dst.clone().ok_or_else(|| errno!(ENOENT))?;
         np.dir.unlink_child(&np.name);
@@ -1086,10 +1131,27 @@ fn do_rename(
         let is_dir = d.is_dir();
         let mut m = d.meta.borrow_mut();
         m.nlink = if is_dir { 0 } else { m.nlink.saturating_sub(1) };
+        drop(m);
+        replaced = Some(d);
     }
     np.dir.link_child(&np.name, src.clone());
     src.set_name(&np.dir, &np.name);
     src.touch_changed();
+    vfs::notify::moved(&op.dir, &op.name, &np.dir, &np.name, &src);
+    if flags & RENAME_EXCHANGE != 0 {
+        if let Some(d) = &dst {
+            d.set_name(&op.dir, &op.name);
+            vfs::notify::moved(&np.dir, &np.name, &op.dir, &op.name, d);
+        }
+    }
+    if let Some(d) = replaced {
+        // The overwritten file lost a link (and is gone with its last).
+        if d.is_dir() || d.meta.borrow().nlink == 0 {
+            vfs::notify::gone(&d);
+        } else {
+            vfs::notify::on_inode(&d, vfs::notify::IN_ATTRIB);
+        }
+    }
     Ok(0)
 }
 
@@ -1121,6 +1183,12 @@ pub fn renameat2(t: &mut Task, a: [u64; 6]) -> SysResult {
 // ---- attributes -----------------------------------------------------------------------------------
 
 fn do_chmod(t: &Task, inode: &Rc<Inode>, mode: u32) -> SysResult {
+    let r = chmod_inner(t, inode, mode)?;
+    vfs::notify::event(inode, None, vfs::notify::IN_ATTRIB);
+    Ok(r)
+}
+
+fn chmod_inner(t: &Task, inode: &Rc<Inode>, mode: u32) -> SysResult {
     may_modify(inode)?;
     let uid = t.creds.euid;
     let mut m = inode.meta.borrow_mut();
@@ -1170,6 +1238,12 @@ pub fn fchmodat(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 fn do_chown(t: &Task, inode: &Rc<Inode>, uid: u32, gid: u32) -> SysResult {
+    let r = chown_inner(t, inode, uid, gid)?;
+    vfs::notify::event(inode, None, vfs::notify::IN_ATTRIB);
+    Ok(r)
+}
+
+fn chown_inner(t: &Task, inode: &Rc<Inode>, uid: u32, gid: u32) -> SysResult {
     may_modify(inode)?;
     let me = t.creds.euid;
     let mut m = inode.meta.borrow_mut();
@@ -1255,6 +1329,12 @@ const UTIME_NOW: i64 = (1 << 30) - 1;
 const UTIME_OMIT: i64 = (1 << 30) - 2;
 
 fn set_times(t: &Task, inode: &Rc<Inode>, times: Option<[abi::Timespec; 2]>) -> SysResult {
+    let r = set_times_inner(t, inode, times)?;
+    vfs::notify::event(inode, None, vfs::notify::IN_ATTRIB);
+    Ok(r)
+}
+
+fn set_times_inner(t: &Task, inode: &Rc<Inode>, times: Option<[abi::Timespec; 2]>) -> SysResult {
     may_modify(inode)?;
     let uid = t.creds.euid;
     let owner = uid == 0 || uid == inode.meta.borrow().uid;

@@ -43,6 +43,15 @@ impl Drop for OpenFile {
             .locks
             .borrow_mut()
             .release(super::locks::Owner::Description(self.id), None);
+        if !self.is_path() {
+            let ev = if self.writable() {
+                super::notify::IN_CLOSE_WRITE
+            } else {
+                super::notify::IN_CLOSE_NOWRITE
+            };
+            let dir = self.origin.dir.as_ref().map(|d| (d, &self.origin.name[..]));
+            super::notify::event(&self.inode, dir, ev);
+        }
     }
 }
 

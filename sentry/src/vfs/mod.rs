@@ -19,6 +19,7 @@
 pub mod dev;
 pub mod file;
 pub mod locks;
+pub mod notify;
 pub mod pages;
 pub mod pipe;
 pub mod proc;
@@ -329,6 +330,8 @@ pub struct Inode {
     host_ro: RefCell<Option<Rc<CachedFd>>>,
     /// flock, OFD and POSIX record locks.
     pub locks: RefCell<locks::Locks>,
+    /// inotify watches on it.
+    pub watches: RefCell<Vec<notify::Watch>>,
 }
 
 /// How many lower fds inodes may keep open (the Sentry's RLIMIT_NOFILE is shared with guest
@@ -378,6 +381,7 @@ impl Inode {
             xattrs: RefCell::new(None),
             host_ro: RefCell::new(None),
             locks: RefCell::new(locks::Locks::default()),
+            watches: RefCell::new(Vec::new()),
         })
     }
 
