@@ -198,3 +198,240 @@ pub fn copy_file_range(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     Ok(n as u64)
 }
+
+// ---- splice, tee, vmsplice -------------------------------------------------------------------
+
+const SPLICE_F_NONBLOCK: u64 = 2;
+const SPLICE_FLAGS: u64 = 0xf;
+
+/// SIGPIPE for a write into a pipe nobody reads (EPIPE follows).
+fn sigpipe(t: &mut Task) {
+    let info = crate::kernel::signal::SigInfo {
+        code: crate::kernel::signal::SI_USER,
+        pid: t.tgid,
+        uid: t.creds.ruid,
+        ..Default::default()
+    };
+    crate::kernel::signal::raise(t, abi::signal::SIGPIPE, info);
+}
+
+fn block() -> SysResult {
+    Err(Errno::new(crate::errors::EBLOCK))
+}
+
+/// A pipe end that can be read / written.
+fn pipe_reads(p: &crate::vfs::pipe::PipeEnd) -> bool {
+    !p.write || p.both
+}
+
+fn pipe_writes(p: &crate::vfs::pipe::PipeEnd) -> bool {
+    p.write || p.both
+}
+
+/// A non-pipe end splice can use: a file of the sandbox, or an inherited regular file.
+fn splice_file_ok(f: &File, write: bool) -> Result<(), Errno> {
+    match f {
+        File::Vfs(o) => {
+            let ok = if write { o.writable() } else { o.readable() };
+            if !ok {
+                bail!(EBADF, "not open for that");
+            }
+            if o.inode.is_dir() {
+                // A directory has no splice_read.
+                bail!(EINVAL, "splice with a directory");
+            }
+            if write && o.flags.get() & libc::O_APPEND as u32 != 0 {
+                bail!(EINVAL, "splice to an O_APPEND file");
+            }
+            Ok(())
+        }
+        File::Host(h) => {
+            let regular = crate::host::fstat(std::os::fd::AsFd::as_fd(h))
+                .is_ok_and(|st| st.mode & libc::S_IFMT == libc::S_IFREG);
+            if !regular {
+                bail!(EINVAL, "splice with an inherited pipe or terminal");
+            }
+            Ok(())
+        }
+        // A socket or another anonymous file.
+        _ => Err(errno!(EINVAL, "splice with a socket or an anonymous file")),
+    }
+}
+
+pub fn splice(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let flags = a[5] & 0xffff_ffff;
+    if flags & !SPLICE_FLAGS != 0 {
+        bail!(EINVAL, "splice flags {flags:#x}");
+    }
+    let input = file(t, fd_arg(a[0]))?;
+    let output = file(t, fd_arg(a[2]))?;
+    let len = usize::try_from(a[4])
+        .unwrap_or(usize::MAX)
+        .min(MAX_RW_COUNT);
+    let nonblock = |f: &File| {
+        flags & SPLICE_F_NONBLOCK != 0 || f.status_flags() & libc::O_NONBLOCK as u32 != 0
+    };
+    match (&*input, &*output) {
+        (File::Pipe(ip), File::Pipe(op)) => {
+            if !pipe_reads(ip) || !pipe_writes(op) {
+                bail!(EBADF);
+            }
+            if a[1] != 0 || a[3] != 0 {
+                bail!(ESPIPE);
+            }
+            if std::rc::Rc::ptr_eq(&ip.pipe, &op.pipe) {
+                bail!(EINVAL, "splice from a pipe to itself");
+            }
+            if len == 0 {
+                return Ok(0);
+            }
+            let nb = nonblock(&input) || nonblock(&output);
+            if ip.available() == 0 {
+                if ip.pipe.writers.get() == 0 {
+                    return Ok(0);
+                }
+                return if nb { Err(errno!(EAGAIN)) } else { block() };
+            }
+            if op.pipe.readers.get() == 0 {
+                sigpipe(t);
+                bail!(EPIPE);
+            }
+            let space = op.pipe.capacity.get().saturating_sub(op.available());
+            if space == 0 {
+                return if nb { Err(errno!(EAGAIN)) } else { block() };
+            }
+            let n = len.min(ip.available()).min(space);
+            let data = ip.pipe.buf.borrow().front(n);
+            ip.pipe.buf.borrow_mut().drain_front(n);
+            op.pipe.buf.borrow_mut().extend_from_slice(&data);
+            ip.pipe.generation.set(ip.pipe.generation.get() + 1);
+            op.pipe.generation.set(op.pipe.generation.get() + 1);
+            Ok(n as u64)
+        }
+        (_, File::Pipe(op)) => {
+            if !pipe_writes(op) {
+                bail!(EBADF);
+            }
+            splice_file_ok(&input, false)?;
+            if a[3] != 0 {
+                bail!(ESPIPE);
+            }
+            let off = offset_arg(t, a[1])?;
+            if len == 0 {
+                return Ok(0);
+            }
+            if op.pipe.readers.get() == 0 {
+                sigpipe(t);
+                bail!(EPIPE);
+            }
+            let space = op.pipe.capacity.get().saturating_sub(op.available());
+            if space == 0 {
+                return if nonblock(&output) {
+                    Err(errno!(EAGAIN))
+                } else {
+                    block()
+                };
+            }
+            let (n, in_end, _) = copy(t, &input, off, &output, None, len.min(space))?;
+            if let Some(o) = in_end {
+                t.mm.write_obj(UserAddr(a[1]), &o)?;
+            }
+            Ok(n as u64)
+        }
+        (File::Pipe(ip), _) => {
+            if !pipe_reads(ip) {
+                bail!(EBADF);
+            }
+            splice_file_ok(&output, true)?;
+            if a[1] != 0 {
+                bail!(ESPIPE);
+            }
+            let off = offset_arg(t, a[3])?;
+            if len == 0 {
+                return Ok(0);
+            }
+            if ip.available() == 0 {
+                if ip.pipe.writers.get() == 0 {
+                    return Ok(0);
+                }
+                return if nonblock(&input) {
+                    Err(errno!(EAGAIN))
+                } else {
+                    block()
+                };
+            }
+            let (n, _, out_end) = copy(t, &input, None, &output, off, len.min(ip.available()))?;
+            if let Some(o) = out_end {
+                t.mm.write_obj(UserAddr(a[3]), &o)?;
+            }
+            Ok(n as u64)
+        }
+        _ => Err(errno!(EINVAL, "splice needs a pipe on one side")),
+    }
+}
+
+pub fn tee(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let flags = a[3] & 0xffff_ffff;
+    if flags & !SPLICE_FLAGS != 0 {
+        bail!(EINVAL, "tee flags {flags:#x}");
+    }
+    let input = file(t, fd_arg(a[0]))?;
+    let output = file(t, fd_arg(a[1]))?;
+    let (File::Pipe(ip), File::Pipe(op)) = (&*input, &*output) else {
+        bail!(EINVAL, "tee needs two pipes");
+    };
+    if !pipe_reads(ip) || !pipe_writes(op) {
+        bail!(EBADF);
+    }
+    if std::rc::Rc::ptr_eq(&ip.pipe, &op.pipe) {
+        bail!(EINVAL, "tee from a pipe to itself");
+    }
+    let len = usize::try_from(a[2])
+        .unwrap_or(usize::MAX)
+        .min(MAX_RW_COUNT);
+    if len == 0 {
+        return Ok(0);
+    }
+    let nb = flags & SPLICE_F_NONBLOCK != 0;
+    if ip.available() == 0 {
+        if ip.pipe.writers.get() == 0 {
+            return Ok(0);
+        }
+        return if nb { Err(errno!(EAGAIN)) } else { block() };
+    }
+    if op.pipe.readers.get() == 0 {
+        sigpipe(t);
+        bail!(EPIPE);
+    }
+    let space = op.pipe.capacity.get().saturating_sub(op.available());
+    if space == 0 {
+        return if nb { Err(errno!(EAGAIN)) } else { block() };
+    }
+    let n = len.min(ip.available()).min(space);
+    let data = ip.pipe.buf.borrow().front(n);
+    op.pipe.buf.borrow_mut().extend_from_slice(&data);
+    op.pipe.generation.set(op.pipe.generation.get() + 1);
+    Ok(n as u64)
+}
+
+/// vmsplice: user memory into a pipe's write end (as writev), or a read end's bytes into user
+/// memory (as readv). The pages are copied, never given (SPLICE_F_GIFT is a hint).
+pub fn vmsplice(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let flags = a[3] & 0xffff_ffff;
+    if flags & !SPLICE_FLAGS != 0 {
+        bail!(EINVAL, "vmsplice flags {flags:#x}");
+    }
+    let f = file(t, fd_arg(a[0]))?;
+    let File::Pipe(p) = &*f else {
+        bail!(EBADF, "vmsplice needs a pipe");
+    };
+    let iov = super::fs::iovecs(t, a[1], a[2])?;
+    let nb = flags & SPLICE_F_NONBLOCK != 0 || p.nonblocking();
+    // A writable end is written to (as Linux checks FMODE_WRITE first).
+    let access = if pipe_writes(p) {
+        Access::Read
+    } else {
+        Access::Write
+    };
+    super::fs::pipe_io_opts(t, p, &iov, access, nb, false)
+}

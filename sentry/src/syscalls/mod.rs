@@ -194,6 +194,9 @@ table! {
     SYS_SYSINFO => misc::sysinfo, Partial("the sandbox's uptime and memory; loads 0, no swap"), [Ptr];
     SYS_SENDFILE => copy::sendfile, Partial("input must be a file of the sandbox (not an inherited pipe); output a file, a pipe or a stream socket (Unix or TCP), not an eventfd or the like"), [Fd, Fd, Ptr, Int];
     SYS_COPY_FILE_RANGE => copy::copy_file_range, Full, [Fd, Ptr, Fd, Ptr, Int, Hex];
+    SYS_SPLICE => copy::splice, Partial("the other end a file of the sandbox or an inherited regular file (a socket or an inherited pipe is EINVAL); bytes are copied, not moved"), [Fd, Ptr, Fd, Ptr, Int, Hex];
+    SYS_TEE => copy::tee, Full, [Fd, Fd, Int, Hex];
+    SYS_VMSPLICE => copy::vmsplice, Partial("copies (SPLICE_F_GIFT is not a gift)"), [Fd, Ptr, Int, Hex];
     SYS_MEMFD_CREATE => path::memfd_create, Partial("seals (F_ADD_SEALS) not implemented: EINVAL"), [Str, Hex];
     SYS_ARCH_PRCTL => misc::arch_prctl, Partial("ARCH_SET/GET_FS/GS and ARCH_GET_CPUID; others EINVAL"), [Hex, Hex];
     SYS_SET_TID_ADDRESS => misc::set_tid_address, Full, [Ptr];
