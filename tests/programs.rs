@@ -69,7 +69,18 @@ fn busybox_reads_stdin() {
 
 #[test]
 fn hostile_guest_never_crashes_the_sentry() {
-    let fuzz = guest("fuzz_syscalls");
+    hostile("fuzz_syscalls");
+}
+
+#[test]
+fn hostile_terminal_guest_never_crashes_the_sentry() {
+    // Random terminal ioctls, settings, reads and writes on ptys of its own.
+    hostile("fuzz_tty");
+}
+
+/// Runs the fuzzing guest `name` from three seeds: each must end with its exit(0).
+fn hostile(name: &str) {
+    let fuzz = guest(name);
     for seed in ["1", "7", "12345"] {
         let mut cmd = Command::new(runrs_bin());
         cmd.args(["do", "--"]).arg(&fuzz).args(["2", seed]);

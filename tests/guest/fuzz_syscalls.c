@@ -64,10 +64,12 @@ static int skipped(long nr) {
     case SYS_prctl: case SYS_seccomp: case SYS_ptrace: case SYS_setrlimit: case SYS_prlimit64:
     case SYS_close: case SYS_close_range: case SYS_dup2: case SYS_dup3: case SYS_reboot:
     case SYS_rseq: case SYS_set_robust_list: case SYS_set_tid_address:
-    // Ways to wait for ever on oneself: a read of an empty pipe, eventfd or socket whose other
-    // end the guest holds, a flock or F_SETLKW that conflicts with another description of its own.
+    // Ways to wait for ever on oneself: a read of an empty pipe, eventfd, socket or inotify
+    // queue whose other end the guest holds, an open of a FIFO it made, a flock
+    // or F_SETLKW that conflicts with another description of its own.
     case SYS_pipe: case SYS_pipe2: case SYS_flock: case SYS_eventfd: case SYS_eventfd2:
     case SYS_socketpair: case SYS_timerfd_create: case SYS_signalfd: case SYS_signalfd4:
+    case SYS_inotify_init: case SYS_inotify_init1: case SYS_mknod: case SYS_mknodat:
         return 1;
     }
     return 0;
@@ -139,6 +141,9 @@ int main(int argc, char **argv) {
             uint64_t a0 = arg(), a1 = arg();
             // fcntl's blocking lock commands (F_SETLKW, F_OFD_SETLKW) can wait for ever too.
             if (nr == SYS_fcntl && ((int)a1 == 7 || (int)a1 == 38)) continue;
+            // Sockets are made non-blocking: a receive on one nobody sends to would wait for ever
+            // (a random fcntl may still clear it; then the same risk as natively, rarely).
+            if (nr == SYS_socket) a1 |= 04000;
             syscall(nr, a0, a1, arg(), arg(), arg(), arg());
         }
     }

@@ -703,10 +703,14 @@ impl Terminal {
         }
     }
 
-    /// Echo goes to the output whatever room there is (as Linux's echo buffer).
+    /// Echo goes to the output while it has room; past that it is dropped (as Linux's echo
+    /// stops when the driver has no room), so the output stays bounded.
     fn echo_bytes(&self, s: &[u8]) {
         let mut out = self.output.borrow_mut();
         for &c in s {
+            if out.len() >= BUFFER {
+                break;
+            }
             self.put_output(&mut out, c);
         }
     }
