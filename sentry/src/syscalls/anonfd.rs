@@ -420,3 +420,31 @@ pub fn pidfd_send_signal(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     super::signal::kill(t, [pid as u64, a[1], 0, 0, 0, 0])
 }
+
+/// pidfd_getfd: a copy of another process's open file (its fd `targetfd`), close-on-exec, in
+/// the caller's table. Every process of the sandbox has the same identity, so the ptrace access
+/// check passes.
+pub fn pidfd_getfd(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let pid = pidfd_pid(t, fd_arg(a[0]))?;
+    if a[2] & 0xffff_ffff != 0 {
+        bail!(EINVAL, "flags");
+    }
+    let target = fd_arg(a[1]);
+    if t.k
+        .procs
+        .borrow()
+        .get(pid)
+        .is_none_or(|p| p.zombie.is_some())
+    {
+        bail!(ESRCH, "the process has exited");
+    }
+    let file = crate::vfs::proc::with_task(t, pid, |o| o.fds.get(target))
+        .ok_or_else(|| errno!(ESRCH, "the process has no task"))?
+        .ok_or_else(|| errno!(EBADF, "no fd {target} in process {pid}"))?;
+    let limit = usize::try_from(t.rlimits[abi::RLIMIT_NOFILE].cur).unwrap_or(usize::MAX);
+    let fd = t
+        .fds
+        .install(file, true, 0, limit)
+        .ok_or_else(|| errno!(EMFILE))?;
+    Ok(fd as u64)
+}

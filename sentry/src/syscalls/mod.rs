@@ -257,6 +257,7 @@ table! {
     SYS_SIGNALFD => anonfd::signalfd, Full, [Fd, Ptr, Int];
     SYS_SIGNALFD4 => anonfd::signalfd4, Full, [Fd, Ptr, Int, Hex];
     SYS_PIDFD_OPEN => anonfd::pidfd_open, Full, [Int, Hex];
+    SYS_PIDFD_GETFD => anonfd::pidfd_getfd, Full, [Fd, Fd, Hex];
     SYS_PIDFD_SEND_SIGNAL => anonfd::pidfd_send_signal, Partial("a given siginfo is not used (SI_USER is sent); /proc/PID directories work for the caller's own PID only (procfs shows only it)"), [Fd, Sig, Ptr, Hex];
     SYS_SOCKET => socket::socket, Partial("AF_UNIX SOCK_STREAM and SOCK_SEQPACKET (unconnected Unix SOCK_DGRAM ESOCKTNOSUPPORT; socketpair has it); AF_INET and AF_INET6 TCP and UDP on the sandbox's loopback only (other addresses ENETUNREACH); AF_NETLINK NETLINK_ROUTE (link and address dumps of the loopback); raw and other types ESOCKTNOSUPPORT; other families EAFNOSUPPORT"), [Int, Hex, Int];
     SYS_BIND => socket::bind, Full, [Fd, Ptr, Int];
