@@ -303,7 +303,9 @@ pub fn splice(t: &mut Task, a: [u64; 6]) -> SysResult {
             let n = len.min(ip.available()).min(space);
             let data = ip.pipe.buf.borrow().front(n);
             ip.pipe.buf.borrow_mut().drain_front(n);
+            ip.pipe.consumed(n);
             op.pipe.buf.borrow_mut().extend_from_slice(&data);
+            op.pipe.write_pos.set(op.pipe.write_pos.get() + n as u64);
             ip.pipe.generation.set(ip.pipe.generation.get() + 1);
             op.pipe.generation.set(op.pipe.generation.get() + 1);
             Ok(n as u64)
@@ -410,6 +412,7 @@ pub fn tee(t: &mut Task, a: [u64; 6]) -> SysResult {
     let n = len.min(ip.available()).min(space);
     let data = ip.pipe.buf.borrow().front(n);
     op.pipe.buf.borrow_mut().extend_from_slice(&data);
+    op.pipe.write_pos.set(op.pipe.write_pos.get() + n as u64);
     op.pipe.generation.set(op.pipe.generation.get() + 1);
     Ok(n as u64)
 }

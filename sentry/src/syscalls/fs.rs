@@ -254,7 +254,19 @@ fn pipe_ranges(
     match access {
         Access::Write => {
             let want: usize = ranges.iter().map(|r| r.1).sum();
-            let n = want.min(buf.len());
+            let mut n = want.min(buf.len());
+            // Packet mode: a packet at the front is read alone (what does not fit is dropped);
+            // bytes before the next packet are read up to it.
+            let mut packet = None;
+            if let Some(&(start, len)) = pipe.packets.borrow().front() {
+                let at = pipe.read_pos.get();
+                if start <= at {
+                    n = want.min(len);
+                    packet = Some(len);
+                } else {
+                    n = n.min(usize::try_from(start - at).unwrap_or(usize::MAX));
+                }
+            }
             // Straight from the buffer's two halves into guest memory, then dropped at once.
             let (a, b) = buf.as_slices();
             let mut at = 0usize;
@@ -276,8 +288,45 @@ fn pipe_ranges(
                 }
                 at += k;
             }
-            buf.drain_front(n);
+            let taken = packet.unwrap_or(n);
+            buf.drain_front(taken);
+            drop(buf);
+            pipe.consumed(taken);
             Ok((n, pipe.writers.get() == 0))
+        }
+        Access::Read if p.flags.get() & libc::O_DIRECT as u32 != 0 => {
+            // Packet mode: each write is cut into packets of PIPE_BUF bytes at most, each
+            // taking a slot.
+            let mut moved = 0usize;
+            let mut skipped = 0usize;
+            for &(off, len) in ranges {
+                let (mut off, mut len) = (off, len);
+                if skipped < skip {
+                    let s = (skip - skipped).min(len);
+                    skipped += s;
+                    off += s as u64;
+                    len -= s;
+                }
+                while len > 0 {
+                    let k = len.min(crate::vfs::pipe::PIPE_BUF);
+                    let space = pipe.capacity.get().saturating_sub(buf.len());
+                    if pipe.packet_slots_left() == 0 || space < k {
+                        return Ok((moved, pipe.readers.get() == 0));
+                    }
+                    let start = pipe.write_pos.get();
+                    let mut at = off;
+                    buf.push_with(k, |dst| {
+                        mem.read(at, dst);
+                        at += dst.len() as u64;
+                    });
+                    pipe.packets.borrow_mut().push_back((start, k));
+                    pipe.write_pos.set(start + k as u64);
+                    off += k as u64;
+                    len -= k;
+                    moved += k;
+                }
+            }
+            Ok((moved, pipe.readers.get() == 0))
         }
         Access::Read => {
             let space = pipe.capacity.get().saturating_sub(buf.len());
@@ -305,6 +354,7 @@ fn pipe_ranges(
                 todo -= k;
                 moved += k;
             }
+            pipe.write_pos.set(pipe.write_pos.get() + moved as u64);
             Ok((moved, pipe.readers.get() == 0))
         }
     }
@@ -415,10 +465,11 @@ pub fn pipe2(t: &mut Task, a: [u64; 6]) -> SysResult {
     if flags & !(O_CLOEXEC | O_NONBLOCK | libc::O_DIRECT as u32) != 0 {
         bail!(EINVAL, "bad flags");
     }
-    if flags & libc::O_DIRECT as u32 != 0 {
-        t.k.log_partial("pipe2 O_DIRECT (packet mode): a byte stream".into());
-    }
     let (r, w) = crate::vfs::pipe::new_pipe(flags & O_NONBLOCK != 0);
+    if flags & libc::O_DIRECT as u32 != 0 {
+        // Packet mode: the write end's writes are packets (only it has the flag, as Linux's).
+        w.flags.set(w.flags.get() | libc::O_DIRECT as u32);
+    }
     let limit = nofile(t);
     let cloexec = flags & O_CLOEXEC != 0;
     let rfd = t

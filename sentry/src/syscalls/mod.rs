@@ -99,7 +99,7 @@ table! {
     SYS_LSEEK => fs::lseek, Full, [Fd, Int, Int];
     SYS_CLOSE => fs::close, Full, [Fd];
     SYS_PIPE => fs::pipe, Full, [Ptr];
-    SYS_PIPE2 => fs::pipe2, Partial("O_DIRECT (packet mode) gives a byte stream"), [Ptr, Hex];
+    SYS_PIPE2 => fs::pipe2, Partial("packet mode (O_DIRECT): splice and tee move bytes without their packet boundaries"), [Ptr, Hex];
     SYS_CLOSE_RANGE => fs::close_range, Full, [Fd, Fd, Hex];
     SYS_DUP => fs::dup, Full, [Fd];
     SYS_DUP2 => fs::dup2, Full, [Fd, Fd];

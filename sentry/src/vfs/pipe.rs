@@ -149,6 +149,33 @@ pub struct Pipe {
     /// side ends when the other's count moves).
     pub r_opens: Cell<u64>,
     pub w_opens: Cell<u64>,
+    /// Packet mode (writers with O_DIRECT): the packets in the buffer, as (stream position of
+    /// their first byte, length); a read takes at most one, and the rest of it goes.
+    pub packets: RefCell<std::collections::VecDeque<(u64, usize)>>,
+    /// Bytes read and written so far (stream positions, for the packets).
+    pub read_pos: Cell<u64>,
+    pub write_pos: Cell<u64>,
+}
+
+impl Pipe {
+    /// `n` bytes left the front of the buffer (by a read or a splice).
+    pub fn consumed(&self, n: usize) {
+        let end = self.read_pos.get() + n as u64;
+        self.read_pos.set(end);
+        let mut p = self.packets.borrow_mut();
+        while p
+            .front()
+            .is_some_and(|&(start, len)| start + len as u64 <= end)
+        {
+            p.pop_front();
+        }
+    }
+
+    /// Room for another packet: Linux's pipe has a slot per page of its capacity, and a packet
+    /// takes one whatever its size.
+    pub fn packet_slots_left(&self) -> usize {
+        (self.capacity.get() / PIPE_BUF).saturating_sub(self.packets.borrow().len())
+    }
 }
 
 /// One end of a pipe (an open file description).
@@ -190,6 +217,9 @@ pub fn new_buffer() -> Rc<Pipe> {
         generation: Cell::new(0),
         r_opens: Cell::new(0),
         w_opens: Cell::new(0),
+        packets: RefCell::default(),
+        read_pos: Cell::new(0),
+        write_pos: Cell::new(0),
     })
 }
 
