@@ -385,9 +385,16 @@ fn the_sentry_is_locked_down_while_the_guest_runs() {
     let pid = child.id();
     let sentry = confinement(pid);
     let gofer = confinement(child_with_arg(pid, b"gofer").expect("the Gofer process"));
+    let stubs: Vec<_> = stubs_of(pid).into_iter().map(confinement).collect();
     let is_root = euid_from_proc() == 0;
     child.kill().unwrap();
     child.wait().unwrap();
+    // The guest's stub has its own filter (only the calls the Sentry injects).
+    assert!(!stubs.is_empty(), "no stub found");
+    for s in &stubs {
+        assert_eq!(s.seccomp, "2", "a stub's seccomp filter mode");
+        assert_eq!(s.no_new_privs, "1");
+    }
     assert_eq!(gofer.seccomp, "2", "the Gofer's seccomp filter mode");
     assert_eq!(gofer.no_new_privs, "1");
     if is_root {

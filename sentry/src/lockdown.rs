@@ -142,9 +142,16 @@ fn filter() -> Result<BpfProgram, LockdownError> {
         libc::TIOCGWINSZ,
         libc::FIONREAD,
     ];
+    // seccomp: only SECCOMP_SET_MODE_FILTER (a new stub installs its own, stricter filter; a
+    // filter can only take permissions away).
+    let seccomp = [1u64];
     gofer::lockdown::allow_list_filter(
         ALLOWED,
-        &[(libc::SYS_fcntl, 1, &fcntl), (libc::SYS_ioctl, 1, &ioctl)],
+        &[
+            (libc::SYS_fcntl, 1, &fcntl),
+            (libc::SYS_ioctl, 1, &ioctl),
+            (libc::SYS_seccomp, 0, &seccomp),
+        ],
     )
     .map_err(|e| LockdownError::Filter(e.to_string()))
 }
@@ -207,6 +214,7 @@ pub fn allow_list_markdown() -> String {
         "| ioctl | only TCGETS, TIOCGWINSZ, FIONREAD (inherited stdio); TCSETSW (a console's \
          host terminal gets its modes back) |\n",
     );
+    s.push_str("| seccomp | only SECCOMP_SET_MODE_FILTER (a new stub installs its own filter) |\n");
     s
 }
 

@@ -161,6 +161,24 @@ impl Ptrace {
                 space.inject(libc::SYS_munmap, [start, end - start, 0, 0, 0, 0], "munmap")?;
             }
         }
+        // From here the stub may only make the calls the Sentry injects (clones inherit it).
+        space.inject(
+            libc::SYS_prctl,
+            [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0],
+            "prctl",
+        )?;
+        space.inject(
+            libc::SYS_seccomp,
+            [
+                1, /* SECCOMP_SET_MODE_FILTER */
+                0,
+                stub::FPROG_ADDR,
+                0,
+                0,
+                0,
+            ],
+            "seccomp",
+        )?;
         Ok(space)
     }
 }
@@ -553,5 +571,50 @@ impl Context for PtraceContext {
         regs: &mut UserRegs,
     ) -> Result<Event, Error> {
         self.switch_until(space, regs, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Platform;
+
+    /// A stub makes the memory calls the Sentry injects, and dies on any other host syscall
+    /// (its own seccomp filter).
+    #[test]
+    fn a_stub_may_only_make_the_injected_calls() {
+        let name = c"stub-filter-test";
+        // SAFETY: memfd_create with a valid C string and flags.
+        let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+        assert!(fd >= 0, "memfd_create");
+        // SAFETY: fd is a fresh fd we own.
+        let memory = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let p = Ptrace::new(Config {
+            memory_file: std::os::fd::AsFd::as_fd(&memory),
+            placement: CpuPlacement::Any,
+            host_vdso: false,
+        })
+        .expect("the platform");
+        let mut space = p.new_address_space().expect("a stub");
+        let status = std::fs::read_to_string(format!("/proc/{}/status", space.stub_pid())).unwrap();
+        assert!(status.contains("Seccomp:\t2"), "{status}");
+        assert!(status.contains("NoNewPrivs:\t1"), "{status}");
+        let at = space
+            .inject(
+                libc::SYS_mmap,
+                [
+                    0x1000_0000,
+                    4096,
+                    (libc::PROT_READ | libc::PROT_WRITE) as u64,
+                    (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED) as u64,
+                    u64::MAX,
+                    0,
+                ],
+                "mmap",
+            )
+            .expect("an injected mmap is allowed");
+        assert_eq!(at, 0x1000_0000);
+        let r = space.inject(libc::SYS_getpid, [0; 6], "getpid");
+        assert!(r.is_err(), "getpid in a stub: {r:?}");
     }
 }

@@ -27,6 +27,62 @@ const ENTRY_OFFSET: u64 = CODE_OFFSET + 2;
 /// `syscall; int3; jmp .-1` (back to the int3).
 const CODE: [u8; 5] = [0x0f, 0x05, 0xcc, 0xeb, 0xfd];
 
+/// The host syscalls a stub may make: only the ones the Sentry injects (memory, clone for
+/// address spaces and threads) and exits. Guest syscalls never reach the filter: under
+/// `PTRACE_SYSEMU` the stop comes before seccomp and the host skips them.
+pub const STUB_ALLOWED: [u32; 10] = [
+    libc::SYS_mmap as u32,
+    libc::SYS_mprotect as u32,
+    libc::SYS_munmap as u32,
+    libc::SYS_mremap as u32,
+    libc::SYS_madvise as u32,
+    libc::SYS_mincore as u32,
+    libc::SYS_clone as u32,
+    libc::SYS_exit as u32,
+    libc::SYS_exit_group as u32,
+    libc::SYS_rt_sigreturn as u32,
+];
+
+/// Where the seccomp filter (classic BPF) and its `struct sock_fprog` sit in the stub page.
+const FILTER_OFFSET: u64 = 256;
+/// The address of the stub's `struct sock_fprog`, for an injected seccomp(2).
+pub const FPROG_ADDR: u64 = STUB_BASE + FILTER_OFFSET - 16;
+
+/// The stub's seccomp filter: x86-64 only, the [`STUB_ALLOWED`] calls, anything else kills the
+/// stub (and so the sandbox's use of it).
+fn filter() -> Vec<[u8; 8]> {
+    const LD_W_ABS: u16 = 0x20;
+    const JEQ_K: u16 = 0x15;
+    const RET_K: u16 = 0x06;
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    const KILL_PROCESS: u32 = 0x8000_0000;
+    const ALLOW: u32 = 0x7fff_0000;
+    let ins = |code: u16, jt: u8, jf: u8, k: u32| {
+        let mut b = [0u8; 8];
+        b[..2].copy_from_slice(&code.to_le_bytes());
+        b[2] = jt;
+        b[3] = jf;
+        b[4..].copy_from_slice(&k.to_le_bytes());
+        b
+    };
+    let n = STUB_ALLOWED.len() as u8;
+    let mut f = vec![
+        // seccomp_data.arch, then .nr.
+        ins(LD_W_ABS, 0, 0, 4),
+        ins(JEQ_K, 1, 0, AUDIT_ARCH_X86_64),
+        ins(RET_K, 0, 0, KILL_PROCESS),
+        ins(LD_W_ABS, 0, 0, 0),
+    ];
+    for (i, nr) in STUB_ALLOWED.iter().enumerate() {
+        // Match: jump over the remaining compares and the kill, to the allow.
+        let rest = n - 1 - i as u8;
+        f.push(ins(JEQ_K, rest + 1, 0, *nr));
+    }
+    f.push(ins(RET_K, 0, 0, KILL_PROCESS));
+    f.push(ins(RET_K, 0, 0, ALLOW));
+    f
+}
+
 /// The stub ELF image: ELF header, one PT_LOAD program header, the code.
 pub fn image() -> Vec<u8> {
     let mut elf = Vec::with_capacity(128);
@@ -43,7 +99,8 @@ pub fn image() -> Vec<u8> {
     elf.extend_from_slice(&56u16.to_le_bytes()); // e_phentsize
     elf.extend_from_slice(&1u16.to_le_bytes()); // e_phnum
     elf.extend_from_slice(&[0; 6]); // e_shentsize, e_shnum, e_shstrndx
-    let size = CODE_OFFSET + CODE.len() as u64;
+    let prog = filter();
+    let size = FILTER_OFFSET + 8 * prog.len() as u64;
     elf.extend_from_slice(&1u32.to_le_bytes()); // p_type = PT_LOAD
     elf.extend_from_slice(&5u32.to_le_bytes()); // p_flags = R|X
     elf.extend_from_slice(&0u64.to_le_bytes()); // p_offset
@@ -53,6 +110,14 @@ pub fn image() -> Vec<u8> {
     elf.extend_from_slice(&STUB_SIZE.to_le_bytes()); // p_memsz
     elf.extend_from_slice(&abi::PAGE_SIZE.to_le_bytes()); // p_align
     elf.extend_from_slice(&CODE);
+    // struct sock_fprog { unsigned short len; struct sock_filter *filter; }, then the filter.
+    elf.resize(usize::try_from(FPROG_ADDR - STUB_BASE).unwrap_or(0), 0);
+    elf.extend_from_slice(&(prog.len() as u16).to_le_bytes());
+    elf.extend_from_slice(&[0; 6]);
+    elf.extend_from_slice(&(STUB_BASE + FILTER_OFFSET).to_le_bytes());
+    for i in prog {
+        elf.extend_from_slice(&i);
+    }
     elf
 }
 
@@ -72,7 +137,8 @@ mod tests {
     fn image_layout() {
         let elf = image();
         assert_eq!(&elf[..4], b"\x7fELF");
-        assert_eq!(elf.len() as u64, CODE_OFFSET + 5);
+        assert_eq!(elf.len() as u64, FILTER_OFFSET + 8 * filter().len() as u64);
+        assert!(elf.len() as u64 <= STUB_SIZE);
         assert_eq!(
             &elf[usize::try_from(SYSCALL_OFFSET).unwrap()..][..2],
             &[0x0f, 0x05]
