@@ -133,6 +133,8 @@ fn filter() -> Result<BpfProgram, LockdownError> {
         libc::F_GETFL,
         libc::F_SETFL,
         libc::F_DUPFD_CLOEXEC,
+        // An exec'd process's console: its host input sends the Sentry SIGIO.
+        libc::F_SETOWN,
     ]
     .map(|c| c as u64);
     // TCSETSW: a console gives the host terminal its modes back at the end.
@@ -209,7 +211,10 @@ pub fn allow_list_markdown() -> String {
             .unwrap_or("?");
         s.push_str(&format!("| {name} | {why} |\n"));
     }
-    s.push_str("| fcntl | only F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC |\n");
+    s.push_str(
+        "| fcntl | only F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC, F_SETOWN (a \
+         console's host input sends the Sentry SIGIO) |\n",
+    );
     s.push_str(
         "| ioctl | only TCGETS, TIOCGWINSZ, FIONREAD (inherited stdio); TCSETSW (a console's \
          host terminal gets its modes back) |\n",

@@ -940,7 +940,12 @@ fn exec_wait(
     let conn = control::connect(&state::dir(&g.root, &saved.id), &Request::Exec(req), &raw)
         .map_err(|e| Failure(format!("connecting to the sandbox: {e}")))?;
     drop(stdio);
-    drop(pty);
+    // With a pty, this process takes it as its controlling terminal: a resize of the pty (the
+    // console socket's holder sets the master's size) then sends us SIGWINCH, passed on to the
+    // sandbox, whose console for the process follows the new size.
+    let _ctty = pty.filter(|p| {
+        nix::unistd::setsid().is_ok() && sentry::host::set_controlling_terminal(p.as_fd()).is_ok()
+    });
     let ready_file = std::cell::RefCell::new(ready_fd.and_then(boot::inherited_fd));
     let ready = |msg: &str| {
         // Once, then closed: our parent waits for one line.

@@ -84,8 +84,13 @@ pub fn handle(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Option<ExitStatus> 
                     .borrow()
                     .get(pid)
                     .is_some_and(|p| p.zombie.is_none());
+                let has_tty = k.procs.borrow().get(pid).is_some_and(|p| p.tty.is_some());
                 if !live || !(1..=abi::signal::SIGRTMAX).contains(&signal) {
                     conn.reply(&Reply::Error(format!("no process {pid}")));
+                } else if signal == libc::SIGWINCH && has_tty && super::console::host_resized(k) {
+                    // A resize of an exec'd process's pty (its `runrs exec` has it as its
+                    // terminal): the console follows it and signals its foreground group.
+                    conn.reply(&Reply::Ok);
                 } else {
                     send(k, Some(pid), signal, false);
                     conn.reply(&Reply::Ok);
