@@ -26,9 +26,9 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
-const APPLETS: [&str; 15] = [
+const APPLETS: [&str; 16] = [
     "sh", "echo", "cat", "ls", "sleep", "true", "false", "id", "hostname", "pwd", "rm", "mkdir",
-    "touch", "env", "nc",
+    "touch", "env", "nc", "stty",
 ];
 
 /// A rootfs with busybox-static and its applets, /etc/passwd, and the usual empty directories.
@@ -495,6 +495,55 @@ fn exec_runs_in_the_running_container() {
     // ps lists the sandbox's processes.
     o = runrs(&st, &["ps", "c1"]);
     assert!(o.stdout.contains("sleep"), "{}", o.stdout);
+    assert_eq!(runrs(&st, &["delete", "--force", "c1"]).code, 0);
+    assert_clean(&st);
+}
+
+#[test]
+fn exec_with_a_terminal_follows_the_console_size() {
+    // `runrs exec -t --console-socket`, as containerd's shim runs it: the pty master goes to the
+    // socket's holder, which sets the size and later resizes it; the exec'd shell sees both.
+    let d = scratch("exec-tty");
+    let b = bundle(&d, &["sleep", "100"], |_| {});
+    let st = d.join("state");
+    assert_eq!(
+        runrs(&st, &["run", "-d", "--bundle", b.to_str().unwrap(), "c1"]).code,
+        0
+    );
+    let sock = d.join("console.sock");
+    let receiver = Command::new("python3")
+        .arg(root().join("tests/oci/console_receiver.py"))
+        .arg(&sock)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let t0 = Instant::now();
+    while !sock.exists() {
+        assert!(t0.elapsed() < Duration::from_secs(10), "no console socket");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = runrs(
+        &st,
+        &[
+            "exec",
+            "-t",
+            "--console-socket",
+            sock.to_str().unwrap(),
+            "c1",
+            "sh",
+            "-c",
+            "stty size; sleep 2.5; stty size; exit 4",
+        ],
+    );
+    assert_eq!(o.code, 4, "{}", o.stderr);
+    let seen = receiver.wait_with_output().expect("the receiver");
+    let seen = String::from_utf8_lossy(&seen.stdout);
+    assert!(
+        seen.contains(r"30 100\r\n40 120\r\n"),
+        "the sizes the shell saw: {seen}"
+    );
+    // The container (its Sentry) is still there.
+    assert_eq!(state(&st, "c1")["status"], "running");
     assert_eq!(runrs(&st, &["delete", "--force", "c1"]).code, 0);
     assert_clean(&st);
 }
