@@ -127,6 +127,7 @@ pub struct Rlimit {
 pub const RLIM_INFINITY: u64 = u64::MAX;
 /// Number of resource limits (`RLIM_NLIMITS`).
 pub const RLIM_NLIMITS: usize = 16;
+pub const RLIMIT_CPU: usize = 0;
 pub const RLIMIT_STACK: usize = 3;
 pub const RLIMIT_NOFILE: usize = 7;
 pub const RLIMIT_AS: usize = 9;

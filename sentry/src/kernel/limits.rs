@@ -47,6 +47,8 @@ pub struct State {
     pub exited_cpu_ns: Cell<u64>,
     /// The memory in use at the last sample.
     memory_used: Cell<u64>,
+    /// When processes' RLIMIT_CPU was last checked.
+    rlimit_sampled_ns: Cell<u64>,
 }
 
 fn now_ns() -> u64 {
@@ -161,6 +163,58 @@ pub fn check(k: &Kernel, tasks: &VecDeque<Task>) -> Option<ExitStatus> {
         }
     }
     None
+}
+
+/// Whether some task has a finite RLIMIT_CPU (the scheduler then samples CPU time often).
+pub fn any_rlimit_cpu(tasks: &VecDeque<Task>) -> bool {
+    tasks
+        .iter()
+        .any(|t| t.rlimits[abi::RLIMIT_CPU].cur != abi::RLIM_INFINITY)
+}
+
+/// RLIMIT_CPU, per process as Linux's: past the soft limit SIGXCPU (and the soft limit moves on
+/// a second, so that it comes again each second), past the hard limit SIGKILL. Sampled every
+/// [`SAMPLE_NS`] (the scheduler bounds a running guest's slice by it meanwhile).
+pub fn check_rlimit_cpu(k: &Kernel, tasks: &mut VecDeque<Task>) {
+    if !any_rlimit_cpu(tasks) {
+        return;
+    }
+    let st = &k.limits;
+    let now = now_ns();
+    if now.saturating_sub(st.rlimit_sampled_ns.get()) < SAMPLE_NS {
+        return;
+    }
+    st.rlimit_sampled_ns.set(now);
+    let mut seen = std::collections::HashSet::new();
+    let mut actions = Vec::new();
+    for t in tasks.iter().filter(|t| t.exit.is_none()) {
+        let lim = t.rlimits[abi::RLIMIT_CPU];
+        if lim.cur == abi::RLIM_INFINITY || !seen.insert(t.tgid) {
+            continue;
+        }
+        let (u, s) = crate::syscalls::resource::cpu_times(t);
+        let secs = u64::try_from(u + s).unwrap_or(0) / 1_000_000_000;
+        if secs >= lim.max {
+            actions.push((t.tgid, libc::SIGKILL, None));
+        } else if secs >= lim.cur {
+            // The next SIGXCPU one second on, as Linux moves the soft limit.
+            actions.push((t.tgid, libc::SIGXCPU, Some((lim.cur + 1).min(lim.max))));
+        }
+    }
+    for (pid, sig, next) in actions {
+        let info = super::signal::SigInfo {
+            code: super::signal::SI_KERNEL,
+            ..Default::default()
+        };
+        if let Some(p) = k.procs.borrow_mut().procs.get_mut(&pid) {
+            p.pending.push((sig, info));
+        }
+        if let Some(cur) = next {
+            for t in tasks.iter_mut().filter(|t| t.tgid == pid) {
+                t.rlimits[abi::RLIMIT_CPU].cur = cur;
+            }
+        }
+    }
 }
 
 /// Out of memory: SIGKILL to the process with the most private memory resident (the sandbox

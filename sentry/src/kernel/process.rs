@@ -854,10 +854,10 @@ fn run_deadline(k: &Kernel, t: &Task, others: &VecDeque<Task>) -> Option<u64> {
     // Limits are sampled between runs: a guest that makes no syscalls is still stopped to
     // sample, often near its memory limit.
     let l = &k.limits.limits;
-    let sample = k
-        .limits
-        .slice_ns()
-        .or((l.memory.is_some() || l.cpu_ns.is_some()).then_some(super::limits::SAMPLE_NS));
+    let sample = k.limits.slice_ns().or((l.memory.is_some()
+        || l.cpu_ns.is_some()
+        || t.rlimits[abi::RLIMIT_CPU].cur != abi::RLIM_INFINITY)
+        .then_some(super::limits::SAMPLE_NS));
     for ns in [sample, k.limits.timeout_left_ns()].into_iter().flatten() {
         left = Some(left.map_or(ns, |v| v.min(ns)));
     }
@@ -1063,6 +1063,7 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
             tasks.clear();
             return Ok(status);
         }
+        super::limits::check_rlimit_cpu(k, tasks);
         tasks.extend(k.spawned.borrow_mut().drain(..));
         // Signals other tasks sent, then every signal a task can act on now: a default action,
         // or a handler (which interrupts the syscall the task waits in).

@@ -203,9 +203,9 @@ table! {
     SYS_SET_ROBUST_LIST => misc::set_robust_list, Full, [Ptr, Int];
     SYS_GET_ROBUST_LIST => misc::get_robust_list, Full, [Int, Ptr, Ptr];
     SYS_RSEQ => misc::rseq, Partial("cpu_id/node_id written at registration; critical sections are never aborted (one thread per address space so far)"), [Ptr, Int, Hex, Hex];
-    SYS_PRLIMIT64 => misc::prlimit64, Partial("limits are recorded, not yet enforced"), [Int, Int, Ptr, Ptr];
+    SYS_PRLIMIT64 => misc::prlimit64, Partial("RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_STACK and RLIMIT_CPU are enforced; the others are recorded"), [Int, Int, Ptr, Ptr];
     SYS_GETRLIMIT => misc::getrlimit, Full, [Int, Ptr];
-    SYS_SETRLIMIT => misc::setrlimit, Partial("limits are recorded, not yet enforced"), [Int, Ptr];
+    SYS_SETRLIMIT => misc::setrlimit, Partial("RLIMIT_NOFILE, RLIMIT_AS, RLIMIT_STACK and RLIMIT_CPU are enforced; the others are recorded"), [Int, Ptr];
     SYS_GETRANDOM => misc::getrandom, Full, [OutBuf, Int, Hex];
     SYS_SCHED_YIELD => misc::sched_yield, Full, [];
     SYS_SCHED_GETAFFINITY => misc::sched_getaffinity, Full, [Int, Int, Ptr];
