@@ -102,6 +102,7 @@ PY_MODULES = ["test_os", "test_stat", "test_fileio", "test_file", "test_tempfile
               # processes, threads, signals, waiting
               "test_signal", "test_threading", "test_thread", "test_threading_local", "test_queue",
               "test_fork1", "test_wait3", "test_wait4", "test_posix", "test_select", "test_selectors",
+              "test_threadsignals", "test_concurrent_futures", "test_multiprocessing_fork",
               "test_epoll", "test_poll", "test_subprocess", "test_asyncio.test_unix_events",
               # terminals (test_ioctl needs a terminal on stdin: natively it runs nothing here)
               "test_pty", "test_openpty", "test_readline", "test_getpass",
