@@ -40,6 +40,8 @@ pub struct Proc {
     pub tty: Option<u32>,
     /// When it started, in clock ticks since boot (/proc/PID/stat's starttime).
     pub start_ticks: u64,
+    /// Its name when it exited (what /proc/PID shows of a zombie).
+    pub comm: Vec<u8>,
     /// The thread of the parent that made it (its parent-death signal comes when that thread
     /// ends).
     pub parent_thread: i32,
@@ -128,6 +130,7 @@ impl Procs {
                 pdeathsig: 0,
                 tty: None,
                 start_ticks: boot_ticks(),
+                comm: Vec::new(),
                 parent_thread: 0,
                 prctl: PrctlState::default(),
                 cpu: (0, 0),
@@ -353,6 +356,7 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
             pdeathsig: 0,
             tty,
             start_ticks: boot_ticks(),
+            comm: Vec::new(),
             parent_thread: t.tid,
             // no_new_privs and the timer slack are inherited.
             prctl: PrctlState {
@@ -1161,6 +1165,7 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
                 .set(spent + u64::try_from(cpu.0 + cpu.1).unwrap_or(0));
             if let Some(p) = k.procs.borrow_mut().procs.get_mut(&pid) {
                 p.cpu = cpu;
+                p.comm = t.comm().into_bytes();
             }
             let ppid = k.procs.borrow().ppid(pid);
             // A parent with SIGCHLD ignored (or SA_NOCLDWAIT) does not keep zombies.

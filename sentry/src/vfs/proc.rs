@@ -192,15 +192,10 @@ fn parse_num(name: &[u8]) -> Option<i32> {
     std::str::from_utf8(name).ok()?.parse().ok()
 }
 
-/// The PIDs that exist (live processes; zombies are left out).
+/// The PIDs that exist (zombies included, as Linux lists them).
 fn pids(t: &Task) -> Vec<i32> {
     let procs = t.k.procs.borrow();
-    let mut v: Vec<i32> = procs
-        .procs
-        .iter()
-        .filter(|(_, p)| p.zombie.is_none())
-        .map(|(&pid, _)| pid)
-        .collect();
+    let mut v: Vec<i32> = procs.procs.keys().copied().collect();
     if !v.contains(&t.tgid) {
         v.push(t.tgid);
         v.sort_unstable();
@@ -417,10 +412,43 @@ fn follow_magic_of(t: &Task, k: &FileKind) -> Result<Rc<Inode>, Errno> {
 pub fn contents(t: &Task, k: &FileKind) -> Result<Vec<u8>, Errno> {
     if let Some(pid) = k.pid() {
         if pid != t.tgid && pid != t.tid {
-            return with_task(t, pid, |o| contents_of(o, k)).ok_or_else(|| errno!(ESRCH))?;
+            return match with_task(t, pid, |o| contents_of(o, k)) {
+                Some(r) => r,
+                None => zombie_file(t, pid, k),
+            };
         }
     }
     contents_of(t, k)
+}
+
+/// A file of a zombie's /proc/PID: its name, state Z, parent and group, and nothing of the
+/// memory or files it no longer has.
+fn zombie_file(t: &Task, pid: i32, k: &FileKind) -> Result<Vec<u8>, Errno> {
+    let procs = t.k.procs.borrow();
+    let p = procs
+        .get(pid)
+        .filter(|p| p.zombie.is_some())
+        .ok_or_else(|| errno!(ESRCH))?;
+    let comm = String::from_utf8_lossy(&p.comm).into_owned();
+    let (user, sys) = (p.cpu.0 / 10_000_000, p.cpu.1 / 10_000_000);
+    let s = match *k {
+        FileKind::Pid(_, "stat") => format!(
+            "{pid} ({comm}) Z {} {} {} 0 -1 4227084 0 0 0 0 {user} {sys} 0 0 20 0 1 0 {} 0 0 {} 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+            p.ppid,
+            p.pgid,
+            p.sid,
+            p.start_ticks,
+            u64::MAX
+        ),
+        FileKind::Pid(_, "status") => format!(
+            "Name:\t{comm}\nState:\tZ (zombie)\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{}\nThreads:\t1\n",
+            p.ppid
+        ),
+        FileKind::Pid(_, "comm") => format!("{comm}\n"),
+        FileKind::Pid(_, "cmdline" | "environ" | "maps" | "statm") => String::new(),
+        _ => return Err(errno!(ENOENT, "a zombie has none")),
+    };
+    Ok(s.into_bytes())
 }
 
 fn contents_of(t: &Task, k: &FileKind) -> Result<Vec<u8>, Errno> {
