@@ -26,9 +26,9 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
-const APPLETS: [&str; 16] = [
+const APPLETS: [&str; 17] = [
     "sh", "echo", "cat", "ls", "sleep", "true", "false", "id", "hostname", "pwd", "rm", "mkdir",
-    "touch", "env", "nc", "stty",
+    "touch", "env", "nc", "stty", "tail",
 ];
 
 /// A rootfs with busybox-static and its applets, /etc/passwd, and the usual empty directories.
@@ -690,6 +690,40 @@ fn network_annotations_choose_the_egress_policy() {
         o.stderr
     );
     assert_clean(&st3);
+}
+
+#[test]
+fn single_file_binds_are_copies() {
+    // Docker binds /etc/hosts, /etc/resolv.conf and /etc/hostname as single files: the guest
+    // sees their contents (not the image's), and its writes stay in the sandbox.
+    let d = scratch("file-bind");
+    let hosts = d.join("hosts");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(&hosts, "127.0.0.1 localhost\n10.1.2.3 mybox\n").unwrap();
+    let b = bundle(
+        &d,
+        &[
+            "sh",
+            "-c",
+            "cat /etc/hosts; echo extra >> /etc/hosts && tail -n 1 /etc/hosts",
+        ],
+        |s| {
+            s["mounts"].as_array_mut().unwrap().push(json!({
+                "destination": "/etc/hosts", "type": "bind",
+                "source": hosts.to_str().unwrap(), "options": ["rbind", "rprivate"]
+            }));
+        },
+    );
+    let st = d.join("state");
+    let o = runrs(&st, &["run", "--bundle", b.to_str().unwrap(), "c1"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stdout, "127.0.0.1 localhost\n10.1.2.3 mybox\nextra\n");
+    assert_eq!(
+        std::fs::read_to_string(&hosts).unwrap(),
+        "127.0.0.1 localhost\n10.1.2.3 mybox\n",
+        "the host file is unchanged"
+    );
+    assert_clean(&st);
 }
 
 #[test]

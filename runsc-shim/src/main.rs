@@ -473,6 +473,7 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
             })
             .collect(),
         tmpfs_mounts: Vec::new(),
+        files: Vec::new(),
         controlled: false,
         net: net_channel,
         limits: Limits {

@@ -192,6 +192,7 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
             })
             .collect(),
         tmpfs_mounts: mounts.tmpfs.clone(),
+        files: mounts.files.clone(),
         controlled: true,
         net,
         limits: spec::limits(&spec),

@@ -82,6 +82,8 @@ pub struct Bind {
 #[derive(Debug, Default)]
 pub struct Mounts {
     pub binds: Vec<Bind>,
+    /// Binds of single files: copies (guest path, contents, mode) taken now.
+    pub files: Vec<(String, Vec<u8>, u32)>,
     pub tmpfs: Vec<String>,
     /// Mounts the sandbox cannot make (yet), with why: logged at create.
     pub skipped: Vec<String>,
@@ -133,9 +135,27 @@ pub fn mounts(spec: &Spec, bundle: &Path) -> Mounts {
                     readonly: opts.iter().any(|o| o == "ro"),
                 });
             } else {
-                out.skipped.push(format!(
-                    "{dest}: bind mounts of single files are not supported yet (the image's own file is used)"
-                ));
+                // A single file (Docker's hosts, resolv.conf, hostname): a copy, read now.
+                const MAX: u64 = 1 << 20;
+                match std::fs::metadata(&src) {
+                    Ok(md) if md.is_file() && md.len() <= MAX => match std::fs::read(&src) {
+                        Ok(contents) => {
+                            use std::os::unix::fs::PermissionsExt;
+                            out.files
+                                .push((dest, contents, md.permissions().mode() & 0o7777));
+                        }
+                        Err(e) => out
+                            .skipped
+                            .push(format!("{dest}: reading {}: {e}", src.display())),
+                    },
+                    Ok(md) if md.is_file() => out.skipped.push(format!(
+                        "{dest}: a single-file bind of more than 1 MiB is not supported"
+                    )),
+                    Ok(_) => out.skipped.push(format!(
+                        "{dest}: only directories and regular files are bound"
+                    )),
+                    Err(e) => out.skipped.push(format!("{dest}: {}: {e}", src.display())),
+                }
             }
             continue;
         }

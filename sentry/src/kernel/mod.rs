@@ -84,6 +84,10 @@ pub struct Config {
     pub volumes: Vec<VolumeConfig>,
     /// Further tmpfs mounts (paths in the sandbox), each with the `tmpfs_size` limit.
     pub tmpfs_mounts: Vec<String>,
+    /// Files placed in the tree at setup: (path in the sandbox, contents, mode). An OCI bind
+    /// mount of a single host file is a copy taken at create (Docker's /etc/hosts,
+    /// /etc/resolv.conf, /etc/hostname): the guest's writes stay in the sandbox.
+    pub files: Vec<(String, Vec<u8>, u32)>,
     /// Driven through a control socket (the OCI runtime): the guest waits for `Start`.
     pub controlled: bool,
     /// The channel to the net gofer, which makes outbound connections (None: the sandbox's
@@ -603,6 +607,7 @@ impl Sandbox {
             config.tmpfs_size,
             &config.volumes,
             &config.tmpfs_mounts,
+            &config.files,
             &memory,
         )?;
         tracing::debug!(us = t0.elapsed().as_micros(), "filesystem tree ready");
@@ -811,6 +816,7 @@ fn build_tree(
     tmpfs_size: u64,
     volumes: &[VolumeConfig],
     tmpfs_mounts: &[String],
+    files: &[(String, Vec<u8>, u32)],
     memory: &Arc<Memory>,
 ) -> Result<Rc<Inode>, StartError> {
     let setup_err = |e: crate::errors::Errno| StartError::Exec {
@@ -1074,6 +1080,14 @@ fn build_tree(
             readonly: v.readonly,
             dev: fs.dev,
         });
+    }
+    for (path, contents, mode) in files {
+        let (dir, name) = match path.rsplit_once('/') {
+            Some((d, n)) if !n.is_empty() => (d, n),
+            _ => continue,
+        };
+        let dir = mountpoint(dir.as_bytes());
+        vfs::add_file(&dir, name.as_bytes(), mode & 0o7777, contents);
     }
     *k.mounts.borrow_mut() = mounts;
     Ok(root)
