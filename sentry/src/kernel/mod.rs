@@ -603,11 +603,13 @@ impl Sandbox {
         let root = build_tree(
             &k,
             &gofer,
-            config.overlay,
-            config.tmpfs_size,
-            &config.volumes,
-            &config.tmpfs_mounts,
-            &config.files,
+            &TreeSpec {
+                overlay: config.overlay,
+                tmpfs_size: config.tmpfs_size,
+                volumes: &config.volumes,
+                tmpfs_mounts: &config.tmpfs_mounts,
+                files: &config.files,
+            },
             &memory,
         )?;
         tracing::debug!(us = t0.elapsed().as_micros(), "filesystem tree ready");
@@ -807,18 +809,30 @@ fn host_memory() -> u64 {
     nix::sys::sysinfo::sysinfo().map_or(u64::MAX, |i| i.ram_total())
 }
 
+/// What the sandbox's tree is made of (from [`Config`]).
+struct TreeSpec<'a> {
+    overlay: Overlay,
+    tmpfs_size: u64,
+    volumes: &'a [VolumeConfig],
+    tmpfs_mounts: &'a [String],
+    files: &'a [(String, Vec<u8>, u32)],
+}
+
 /// Builds the sandbox's filesystem tree: the overlay root from the Gofer's mount 0, with procfs
 /// on /proc, devfs on /dev, tmpfs on /dev/shm and /tmp, and sysfs on /sys.
 fn build_tree(
     k: &Rc<Kernel>,
     gofer: &Rc<gofer::Client>,
-    overlay: Overlay,
-    tmpfs_size: u64,
-    volumes: &[VolumeConfig],
-    tmpfs_mounts: &[String],
-    files: &[(String, Vec<u8>, u32)],
+    spec: &TreeSpec<'_>,
     memory: &Arc<Memory>,
 ) -> Result<Rc<Inode>, StartError> {
+    let TreeSpec {
+        overlay,
+        tmpfs_size,
+        volumes,
+        tmpfs_mounts,
+        files,
+    } = *spec;
     let setup_err = |e: crate::errors::Errno| StartError::Exec {
         path: "/".into(),
         errno: e,
