@@ -402,11 +402,8 @@ fn signal_target(t: &Task, fd: i32) -> Result<i32, Errno> {
     pidfd_pid(t, fd)
 }
 
-pub fn pidfd_send_signal(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let pid = signal_target(t, fd_arg(a[0]))?;
-    if a[3] != 0 {
-        bail!(EINVAL, "flags");
-    }
+/// ESRCH unless process `pid` is alive (not a zombie).
+fn alive(t: &Task, pid: i32) -> Result<(), Errno> {
     if t.k
         .procs
         .borrow()
@@ -415,6 +412,15 @@ pub fn pidfd_send_signal(t: &mut Task, a: [u64; 6]) -> SysResult {
     {
         bail!(ESRCH, "the process has exited");
     }
+    Ok(())
+}
+
+pub fn pidfd_send_signal(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let pid = signal_target(t, fd_arg(a[0]))?;
+    if a[3] != 0 {
+        bail!(EINVAL, "flags");
+    }
+    alive(t, pid)?;
     if a[2] != 0 {
         t.k.log_partial("pidfd_send_signal with a siginfo".into());
     }
@@ -430,14 +436,7 @@ pub fn pidfd_getfd(t: &mut Task, a: [u64; 6]) -> SysResult {
         bail!(EINVAL, "flags");
     }
     let target = fd_arg(a[1]);
-    if t.k
-        .procs
-        .borrow()
-        .get(pid)
-        .is_none_or(|p| p.zombie.is_some())
-    {
-        bail!(ESRCH, "the process has exited");
-    }
+    alive(t, pid)?;
     let file = crate::vfs::proc::with_task(t, pid, |o| o.fds.get(target))
         .ok_or_else(|| errno!(ESRCH, "the process has no task"))?
         .ok_or_else(|| errno!(EBADF, "no fd {target} in process {pid}"))?;

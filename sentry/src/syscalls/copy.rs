@@ -206,13 +206,7 @@ const SPLICE_FLAGS: u64 = 0xf;
 
 /// SIGPIPE for a write into a pipe nobody reads (EPIPE follows).
 fn sigpipe(t: &mut Task) {
-    let info = crate::kernel::signal::SigInfo {
-        code: crate::kernel::signal::SI_USER,
-        pid: t.tgid,
-        uid: t.creds.ruid,
-        ..Default::default()
-    };
-    crate::kernel::signal::raise(t, abi::signal::SIGPIPE, info);
+    super::socket::raise_sigpipe(t);
 }
 
 fn block() -> SysResult {
@@ -286,29 +280,7 @@ pub fn splice(t: &mut Task, a: [u64; 6]) -> SysResult {
                 return Ok(0);
             }
             let nb = nonblock(&input) || nonblock(&output);
-            if ip.available() == 0 {
-                if ip.pipe.writers.get() == 0 {
-                    return Ok(0);
-                }
-                return if nb { Err(errno!(EAGAIN)) } else { block() };
-            }
-            if op.pipe.readers.get() == 0 {
-                sigpipe(t);
-                bail!(EPIPE);
-            }
-            let space = op.pipe.capacity.get().saturating_sub(op.available());
-            if space == 0 {
-                return if nb { Err(errno!(EAGAIN)) } else { block() };
-            }
-            let n = len.min(ip.available()).min(space);
-            let data = ip.pipe.buf.borrow().front(n);
-            ip.pipe.buf.borrow_mut().drain_front(n);
-            ip.pipe.consumed(n);
-            op.pipe.buf.borrow_mut().extend_from_slice(&data);
-            op.pipe.write_pos.set(op.pipe.write_pos.get() + n as u64);
-            ip.pipe.generation.set(ip.pipe.generation.get() + 1);
-            op.pipe.generation.set(op.pipe.generation.get() + 1);
-            Ok(n as u64)
+            pipe_to_pipe(t, ip, op, len, nb, true)
         }
         (_, File::Pipe(op)) => {
             if !pipe_writes(op) {
@@ -394,12 +366,29 @@ pub fn tee(t: &mut Task, a: [u64; 6]) -> SysResult {
     if len == 0 {
         return Ok(0);
     }
-    let nb = flags & SPLICE_F_NONBLOCK != 0;
+    pipe_to_pipe(t, ip, op, len, flags & SPLICE_F_NONBLOCK != 0, false)
+}
+
+/// Up to `len` bytes from pipe `ip` into pipe `op`: taken from `ip` (splice) or left there
+/// (tee, `take` false). Nothing to read: end of file without writers, else EAGAIN or a wait;
+/// no reader on `op`: SIGPIPE and EPIPE; `op` full: EAGAIN or a wait.
+fn pipe_to_pipe(
+    t: &mut Task,
+    ip: &crate::vfs::pipe::PipeEnd,
+    op: &crate::vfs::pipe::PipeEnd,
+    len: usize,
+    nonblock: bool,
+    take: bool,
+) -> SysResult {
     if ip.available() == 0 {
         if ip.pipe.writers.get() == 0 {
             return Ok(0);
         }
-        return if nb { Err(errno!(EAGAIN)) } else { block() };
+        return if nonblock {
+            Err(errno!(EAGAIN))
+        } else {
+            block()
+        };
     }
     if op.pipe.readers.get() == 0 {
         sigpipe(t);
@@ -407,10 +396,19 @@ pub fn tee(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     let space = op.pipe.capacity.get().saturating_sub(op.available());
     if space == 0 {
-        return if nb { Err(errno!(EAGAIN)) } else { block() };
+        return if nonblock {
+            Err(errno!(EAGAIN))
+        } else {
+            block()
+        };
     }
     let n = len.min(ip.available()).min(space);
     let data = ip.pipe.buf.borrow().front(n);
+    if take {
+        ip.pipe.buf.borrow_mut().drain_front(n);
+        ip.pipe.consumed(n);
+        ip.pipe.generation.set(ip.pipe.generation.get() + 1);
+    }
     op.pipe.buf.borrow_mut().extend_from_slice(&data);
     op.pipe.write_pos.set(op.pipe.write_pos.get() + n as u64);
     op.pipe.generation.set(op.pipe.generation.get() + 1);

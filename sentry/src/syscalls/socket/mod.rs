@@ -581,8 +581,8 @@ fn socket_stat(ino: u64, uid: u32, gid: u32) -> abi::Stat {
     }
 }
 
-/// SIGPIPE for a write to a connection that cannot take it (EPIPE follows).
-fn raise_sigpipe(t: &mut Task) {
+/// SIGPIPE for a write to a connection (or pipe) that cannot take it (EPIPE follows).
+pub(crate) fn raise_sigpipe(t: &mut Task) {
     let info = crate::kernel::signal::SigInfo {
         code: crate::kernel::signal::SI_USER,
         pid: t.tgid,
