@@ -104,8 +104,31 @@ pub fn allow_list_filter(
     allowed: &[(i64, &str)],
     conditional: &[(i64, u8, &[u64])],
 ) -> io::Result<BpfProgram> {
+    allow_list_filter_masked(allowed, conditional, &[])
+}
+
+/// [`allow_list_filter`], and syscalls allowed only without some bits in one argument:
+/// `(nr, arg, mask)` allows `nr` when `arg & mask == 0` (mmap without PROT_EXEC).
+pub fn allow_list_filter_masked(
+    allowed: &[(i64, &str)],
+    conditional: &[(i64, u8, &[u64])],
+    masked: &[(i64, u8, u64)],
+) -> io::Result<BpfProgram> {
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> =
         allowed.iter().map(|&(nr, _)| (nr, vec![])).collect();
+    for &(nr, arg, mask) in masked {
+        let cond = SeccompCondition::new(
+            arg,
+            SeccompCmpArgLen::Dword,
+            SeccompCmpOp::MaskedEq(mask),
+            0,
+        )
+        .map_err(|e| other("seccomp rule", e))?;
+        rules.insert(
+            nr,
+            vec![SeccompRule::new(vec![cond]).map_err(|e| other("seccomp rule", e))?],
+        );
+    }
     for &(nr, arg, values) in conditional {
         let mut list = Vec::new();
         for &v in values {

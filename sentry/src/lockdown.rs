@@ -72,21 +72,8 @@ const ALLOWED: &[(i64, &str)] = &[
         "killing a stub at teardown, preemption kicks",
     ),
     (libc::SYS_timer_settime, "the preemption timer"),
-    // New stubs for fork (the child side runs these before it execs the stub image; the stub
-    // then inherits this filter, and the calls the Sentry injects into it must be here too).
-    (libc::SYS_clone, "fork of a new stub"),
-    (libc::SYS_set_robust_list, "glibc's fork, in the new stub"),
-    (libc::SYS_prctl, "the new stub's PR_SET_PDEATHSIG"),
-    (libc::SYS_getppid, "the new stub checks its parent"),
-    (libc::SYS_setsid, "the new stub's own session"),
-    (libc::SYS_sched_setaffinity, "the new stub's CPU placement"),
-    (libc::SYS_dup2, "the memory file as the new stub's fd 0"),
-    (
-        libc::SYS_close_range,
-        "the new stub closes the Sentry's fds at exec",
-    ),
-    (libc::SYS_execveat, "the stub image (a sealed memfd)"),
-    (libc::SYS_mincore, "probing the stub's vDSO (injected)"),
+    // (No fork or exec: every stub made after the lockdown is a clone of a template stub made
+    // before it, by a call injected into the template, which runs under the stubs' own filter.)
     // Memory of the Sentry itself.
     (libc::SYS_mmap, "allocator"),
     (libc::SYS_munmap, "allocator"),
@@ -144,16 +131,13 @@ fn filter() -> Result<BpfProgram, LockdownError> {
         libc::TIOCGWINSZ,
         libc::FIONREAD,
     ];
-    // seccomp: only SECCOMP_SET_MODE_FILTER (a new stub installs its own, stricter filter; a
-    // filter can only take permissions away).
-    let seccomp = [1u64];
-    gofer::lockdown::allow_list_filter(
+    // No executable memory: the Sentry maps its heap and the memory file read-write only
+    // (guest code is mapped in the stubs, by calls injected there).
+    let exec = libc::PROT_EXEC as u64;
+    gofer::lockdown::allow_list_filter_masked(
         ALLOWED,
-        &[
-            (libc::SYS_fcntl, 1, &fcntl),
-            (libc::SYS_ioctl, 1, &ioctl),
-            (libc::SYS_seccomp, 0, &seccomp),
-        ],
+        &[(libc::SYS_fcntl, 1, &fcntl), (libc::SYS_ioctl, 1, &ioctl)],
+        &[(libc::SYS_mmap, 2, exec), (libc::SYS_mprotect, 2, exec)],
     )
     .map_err(|e| LockdownError::Filter(e.to_string()))
 }
@@ -219,7 +203,7 @@ pub fn allow_list_markdown() -> String {
         "| ioctl | only TCGETS, TIOCGWINSZ, FIONREAD (inherited stdio); TCSETSW (a console's \
          host terminal gets its modes back) |\n",
     );
-    s.push_str("| seccomp | only SECCOMP_SET_MODE_FILTER (a new stub installs its own filter) |\n");
+    s.push_str("| mmap, mprotect | only without PROT_EXEC (no executable memory) |\n");
     s
 }
 

@@ -10,8 +10,9 @@
 //! pointing the stopped stub at its `syscall; int3` pair with the wanted registers and letting it
 //! run (`PTRACE_CONT`) to the `int3`.
 //!
-//! Only the first stub is spawned that way (a host fork of the Sentry and an exec), and, at the
-//! first fork, a template stub that never runs guest code: each further address space is a clone of it, made by
+//! Only the first stub is spawned that way (a host fork of the Sentry and an exec), and a
+//! template stub that never runs guest code (at the first fork, or at [`Ptrace::seal`] before the
+//! Sentry's lockdown, after which nothing is spawned): each further address space is a clone of it, made by
 //! injecting `clone(CLONE_PARENT | CLONE_PTRACE)`, so it starts clean, already traced by the Sentry
 //! and a child of the Sentry, with the template's vDSO placement. That is one injected syscall
 //! instead of a fork of the Sentry, an exec and nine clean-up syscalls.
@@ -40,6 +41,9 @@ pub struct Ptrace {
     keep_vdso: bool,
     /// The stub new address spaces are cloned from (made on first use; never runs guest code).
     template: RefCell<Option<PtraceAddressSpace>>,
+    /// New stubs may still be spawned (a host fork and exec): until [`Ptrace::seal`], after
+    /// which every address space is a clone of the template.
+    may_spawn: std::cell::Cell<bool>,
 }
 
 impl Ptrace {
@@ -68,7 +72,22 @@ impl Ptrace {
             placement: config.placement,
             keep_vdso: config.host_vdso,
             template: RefCell::new(None),
+            may_spawn: std::cell::Cell::new(true),
         })
+    }
+
+    /// No more spawned stubs: makes the template now if there is none (so that a locked-down
+    /// Sentry, which may no longer fork or exec, can still make address spaces by cloning it),
+    /// then refuses to spawn.
+    /// `vdso_at` is the vDSO placement of the address spaces made so far (the template's must
+    /// be the same, for their forks to be clones of it).
+    pub fn seal(&self, vdso_at: Option<u64>) -> Result<(), Error> {
+        if self.template.borrow().is_none() {
+            let t = self.spawn_address_space(vdso_at)?;
+            *self.template.borrow_mut() = Some(t);
+        }
+        self.may_spawn.set(false);
+        Ok(())
     }
 }
 
@@ -126,6 +145,12 @@ impl Ptrace {
     /// A new stub spawned from the stub image (a host fork and exec), cleaned of everything its
     /// exec mapped.
     fn spawn_address_space(&self, vdso_at: Option<u64>) -> Result<PtraceAddressSpace, Error> {
+        if !self.may_spawn.get() {
+            return Err(Error::Unexpected {
+                pid: 0,
+                what: "a new stub after the lockdown (only clones of the template)".into(),
+            });
+        }
         let pid = sys::spawn_stub(
             self.stub_elf.as_raw_fd(),
             self.memory_file.as_raw_fd(),

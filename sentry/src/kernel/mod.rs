@@ -629,6 +629,20 @@ impl Sandbox {
 
     /// Locks the Sentry down (see [`crate::lockdown`]): call after `new`, before `run`.
     pub fn lock_down(&self) -> Result<crate::lockdown::Report, crate::lockdown::LockdownError> {
+        // Every later address space is a clone of a template stub made now: the locked-down
+        // Sentry neither forks nor execs, and its stubs never inherit its filter.
+        let vdso = self
+            .tasks
+            .front()
+            .and_then(|t| t.mm.vdso())
+            .map(|v| v.vvar_start);
+        self.k
+            .platform
+            .seal(vdso)
+            .map_err(|e| crate::lockdown::LockdownError::Host {
+                op: "the template stub",
+                source: std::io::Error::other(e.to_string()),
+            })?;
         crate::lockdown::lock_down()
     }
 
