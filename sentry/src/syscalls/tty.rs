@@ -328,36 +328,50 @@ impl PtyMaster {
         if !can(self.flags.get(), true) {
             bail!(EBADF, "not open for writing");
         }
-        let want = total(iov);
-        let done = t.wait.progress;
-        let term = &self.term;
-        let room = term.input_room();
-        if room == 0 && done < want {
-            if self.nonblocking() {
-                return if done == 0 {
-                    Err(errno!(EAGAIN))
-                } else {
-                    Ok(done as u64)
-                };
+        let term = self.term.clone();
+        write_through(t, iov, self.nonblocking(), term.input_room(), |t, data| {
+            let (n, sigs) = term.master_write(data);
+            for sig in sigs {
+                signal_group(&t.k, term.pgrp.get(), sig);
             }
-            return Err(Errno::new(EBLOCK));
-        }
-        let (data, cut) = match gather_chunks(t, iov, done, room.min(want - done)) {
-            Ok(d) => d,
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => return Ok(done as u64),
-        };
-        let (n, sigs) = term.master_write(&data);
-        for sig in sigs {
-            signal_group(&t.k, term.pgrp.get(), sig);
-        }
-        let done = done + n;
-        if done >= want || cut || self.nonblocking() {
-            return Ok(done as u64);
-        }
-        t.wait.progress = done;
-        Err(Errno::new(EBLOCK))
+            n
+        })
     }
+}
+
+/// A terminal write of `iov` into a side with `room` bytes free (`push` takes what it can):
+/// the whole of it, waiting while there is no room (the bytes done so far kept in the wait's
+/// progress), unless non-blocking; a bad buffer ends it as Linux's chunked copy does.
+fn write_through(
+    t: &mut Task,
+    iov: &[(u64, usize)],
+    nonblocking: bool,
+    room: usize,
+    push: impl FnOnce(&mut Task, &[u8]) -> usize,
+) -> SysResult {
+    let want = total(iov);
+    let done = t.wait.progress;
+    if room == 0 && done < want {
+        if nonblocking {
+            return if done == 0 {
+                Err(errno!(EAGAIN))
+            } else {
+                Ok(done as u64)
+            };
+        }
+        return Err(Errno::new(EBLOCK));
+    }
+    let (data, cut) = match gather_chunks(t, iov, done, room.min(want - done)) {
+        Ok(d) => d,
+        Err(e) if done == 0 => return Err(e),
+        Err(_) => return Ok(done as u64),
+    };
+    let done = done + push(t, &data);
+    if done >= want || cut || nonblocking {
+        return Ok(done as u64);
+    }
+    t.wait.progress = done;
+    Err(Errno::new(EBLOCK))
 }
 
 impl Anon for PtyMaster {
@@ -490,31 +504,9 @@ impl PtySlave {
         if term.hung_up() {
             bail!(EIO, "the terminal hung up");
         }
-        let want = total(iov);
-        let done = t.wait.progress;
-        let room = term.output_room();
-        if room == 0 && done < want {
-            if self.nonblocking() {
-                return if done == 0 {
-                    Err(errno!(EAGAIN))
-                } else {
-                    Ok(done as u64)
-                };
-            }
-            return Err(Errno::new(EBLOCK));
-        }
-        let (data, cut) = match gather_chunks(t, iov, done, room.min(want - done)) {
-            Ok(d) => d,
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => return Ok(done as u64),
-        };
-        let n = term.slave_write(&data);
-        let done = done + n;
-        if done >= want || cut || self.nonblocking() {
-            return Ok(done as u64);
-        }
-        t.wait.progress = done;
-        Err(Errno::new(EBLOCK))
+        write_through(t, iov, self.nonblocking(), term.output_room(), |_, data| {
+            term.slave_write(data)
+        })
     }
 }
 

@@ -643,7 +643,7 @@ impl Terminal {
                         break;
                     }
                 }
-                let n = erase_len(&i.line, false, utf8);
+                let n = erase_len(&i.line, utf8);
                 let keep = i.line.len() - n;
                 let gone: Vec<u8> = i.line.drain(keep..).collect();
                 (gone, i.line.clone(), i.line_column)
@@ -783,30 +783,16 @@ fn is_control(c: u8) -> bool {
     c < 0x20 || c == 0x7f
 }
 
-/// How many bytes of `line`'s end one VERASE (a character, UTF-8 aware with IUTF8) or VWERASE
-/// (trailing blanks, then a word) takes.
-fn erase_len(line: &[u8], word: bool, utf8: bool) -> usize {
-    if !word {
-        let mut n = 1;
-        if utf8 {
-            while n < line.len() && line[line.len() - n] & 0xc0 == 0x80 {
-                n += 1;
-            }
+/// How many bytes of `line`'s end one character is (UTF-8 aware with IUTF8): what one erase
+/// takes (VWERASE repeats it, see `erase`).
+fn erase_len(line: &[u8], utf8: bool) -> usize {
+    let mut n = 1;
+    if utf8 {
+        while n < line.len() && line[line.len() - n] & 0xc0 == 0x80 {
+            n += 1;
         }
-        return n.min(line.len());
     }
-    let mut n = 0;
-    while n < line.len() && line[line.len() - 1 - n].is_ascii_whitespace() {
-        n += 1;
-    }
-    while n < line.len() {
-        let b = line[line.len() - 1 - n];
-        if !(b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80) {
-            break;
-        }
-        n += 1;
-    }
-    n.max(1).min(line.len())
+    n.min(line.len())
 }
 
 /// The columns a byte of input took when echoed at column `col`.
