@@ -102,6 +102,9 @@ pub struct ImageFile {
     pub source: ImageSource,
     /// What /proc/PID/maps calls its mappings.
     pub label: Option<std::sync::Arc<crate::mm::FileLabel>>,
+    /// The file's cached pages, which its segments map instead of copying the file
+    /// ([`crate::vfs::Inode::file_pages`]).
+    pub pages: Option<std::rc::Rc<crate::mm::FilePages>>,
 }
 
 /// Where an image's bytes come from.
@@ -120,6 +123,7 @@ impl ImageFile {
             size: bytes.len() as u64,
             source: ImageSource::Bytes(bytes),
             label: None,
+            pages: None,
         }
     }
 
@@ -141,44 +145,18 @@ impl ImageFile {
                 Ok(())
             }
             ImageSource::Host(fd) => {
-                for &(o, n) in ranges {
-                    if n >= 64 << 10 {
-                        mem.prefault(o, n);
-                    }
-                }
                 let mut pos = off;
-                for chunk in ranges.chunks(1024) {
-                    let want: usize = chunk.iter().map(|r| r.1).sum();
-                    let mut done = 0;
+                for &(o, n) in ranges {
                     // A short read (the file shrank on the host) is an error, not zeroes.
-                    while done < want {
-                        let rest = skip(chunk, done);
-                        let n = mem.read_from_host_at(fd.as_fd(), &rest, pos)?;
-                        if n == 0 {
-                            return Err(std::io::Error::from_raw_os_error(libc::EIO));
-                        }
-                        done += n;
-                        pos += n as u64;
+                    if mem.fill_from_host(fd.as_fd(), o, n, pos)? < n {
+                        return Err(std::io::Error::from_raw_os_error(libc::EIO));
                     }
+                    pos += n as u64;
                 }
                 Ok(())
             }
         }
     }
-}
-
-/// `ranges` without their first `n` bytes.
-fn skip(ranges: &[(u64, usize)], mut n: usize) -> Vec<(u64, usize)> {
-    let mut out = Vec::new();
-    for &(o, l) in ranges {
-        if n >= l {
-            n -= l;
-            continue;
-        }
-        out.push((o + n as u64, l - n));
-        n = 0;
-    }
-    out
 }
 
 /// An ELF's headers, parsed from its head.
@@ -533,17 +511,30 @@ fn map_segments(
         }
         // A segment sharing its first page with the previous one keeps that page's contents:
         // the file bytes before p_offset in the page are the same bytes Linux would map.
-        mm.map_anon(start, end - start, prot, false, Role::Image)
-            .map_err(map_err)?;
         let pg = ph.p_vaddr % PAGE_SIZE;
         let file_from = ph.p_offset - pg;
         let len = usize::try_from(ph.p_filesz + pg).unwrap_or(usize::MAX);
-        // The segment was just mapped with its own backing: read the file straight into it,
-        // whatever the guest protection (a read-only text segment still needs its bytes).
-        let ranges = mm.backing_ranges(start, len);
-        image
-            .read_into(mm, &ranges, file_from)
-            .map_err(|e| SegError::Map(crate::errors::from_host(e)))?;
+        if let Some(pages) = &image.pages {
+            mm.map_file_pages(
+                start,
+                end - start,
+                prot,
+                Role::Image,
+                pages,
+                file_from,
+                len as u64,
+            )
+            .map_err(map_err)?;
+        } else {
+            mm.map_anon(start, end - start, prot, false, Role::Image)
+                .map_err(map_err)?;
+            // The segment was just mapped with its own backing: read the file straight into it,
+            // whatever the guest protection (a read-only text segment still needs its bytes).
+            let ranges = mm.backing_ranges(start, len);
+            image
+                .read_into(mm, &ranges, file_from)
+                .map_err(|e| SegError::Map(crate::errors::from_host(e)))?;
+        }
         if let Some(label) = &image.label {
             mm.set_file(start, end - start, label.clone(), file_from, true);
         }

@@ -46,6 +46,10 @@ const ALLOWED: &[(i64, &str)] = &[
     (libc::SYS_statx, "std's read_to_end size hint"),
     (libc::SYS_close, "closing donated fds"),
     (libc::SYS_fallocate, "punching holes in the memory file"),
+    (
+        libc::SYS_sendfile,
+        "filling the memory file from donated files (mapped files, executables)",
+    ),
     // The Gofer channel.
     (libc::SYS_sendmsg, "Gofer requests"),
     (libc::SYS_recvmsg, "Gofer replies and donated fds"),

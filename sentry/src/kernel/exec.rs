@@ -29,7 +29,7 @@ pub struct Prepared {
 
 /// Opens an executable: its head (headers, or a `#!` line) read, the rest left in the file.
 /// `path` names its mappings in /proc/PID/maps.
-pub fn open_image(inode: &Inode, path: &[u8]) -> Result<ImageFile, Errno> {
+pub fn open_image(inode: &Rc<Inode>, path: &[u8]) -> Result<ImageFile, Errno> {
     let label = Some(std::sync::Arc::new(crate::mm::FileLabel {
         name: path.to_vec(),
         dev: inode.fs.dev,
@@ -53,11 +53,18 @@ pub fn open_image(inode: &Inode, path: &[u8]) -> Result<ImageFile, Errno> {
             head = pread_head(&fd, need, size)?;
         }
     }
+    // An ELF file's segments map its cached pages (a `#!` script's are never mapped).
+    let pages = if head.starts_with(b"\x7fELF") {
+        inode.file_pages()?
+    } else {
+        None
+    };
     Ok(ImageFile {
         head,
         size,
         source: ImageSource::Host(fd),
         label,
+        pages,
     })
 }
 

@@ -156,7 +156,11 @@ pub fn check(k: &Kernel, tasks: &VecDeque<Task>) -> Option<ExitStatus> {
         }
     }
     if let Some(limit) = l.memory {
-        let used = k.memory.file.allocated_bytes();
+        let mut used = k.memory.file.allocated_bytes();
+        // Cached file pages are given back before anything is killed.
+        if used > limit && crate::vfs::drop_file_pages() {
+            used = k.memory.file.allocated_bytes();
+        }
         st.memory_used.set(used);
         if used > limit {
             return oom_kill(k, tasks, used, limit);

@@ -15,6 +15,9 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 /// The memory file and the Sentry's mapping of it.
 pub struct MemoryFile {
     fd: OwnedFd,
+    /// A second open file description of the same file, whose file position only
+    /// [`MemoryFile::fill_from_host`] moves (sendfile writes at the output's position).
+    fill: Option<OwnedFd>,
     base: *mut u8,
     size: u64,
 }
@@ -57,8 +60,16 @@ impl MemoryFile {
         if base == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
+        // Made while the Sentry may still open paths (before its lockdown); without it fills
+        // fall back to preadv.
+        let path = format!("/proc/self/fd/{}\0", fd.as_raw_fd());
+        // SAFETY: a NUL-terminated path; the result is checked.
+        let fill = unsafe { libc::open(path.as_ptr().cast(), libc::O_RDWR | libc::O_CLOEXEC) };
+        // SAFETY: open returned a fresh fd (when not negative).
+        let fill = (fill >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fill) });
         Ok(MemoryFile {
             fd,
+            fill,
             base: base.cast::<u8>(),
             size,
         })
@@ -269,6 +280,58 @@ impl MemoryFile {
         // SAFETY: every iovec lies inside our mapping (checked by iovecs).
         let r = unsafe { libc::preadv(fd.as_raw_fd(), iov.as_ptr(), n, off) };
         usize::try_from(r).map_err(|_| io::Error::last_os_error())
+    }
+
+    /// Copies up to `len` bytes of a host file from `pos` into the file at `dst`, stopping early
+    /// only at the host file's end; returns the bytes copied. With sendfile the host kernel moves
+    /// the data from its page cache into the file's pages, which it allocates as it writes them:
+    /// nothing zeroed first, no page faults in the Sentry (about half the cost of preadv into a
+    /// prefaulted range here).
+    pub fn fill_from_host(
+        &self,
+        src: BorrowedFd<'_>,
+        dst: u64,
+        len: usize,
+        pos: u64,
+    ) -> io::Result<usize> {
+        let _ = self.range(dst, len);
+        let Some(fill) = &self.fill else {
+            return self.read_from_host_at(src, &[(dst, len)], pos);
+        };
+        let mut done = 0usize;
+        while done < len {
+            let (Ok(mut in_off), Ok(out_off)) = (
+                i64::try_from(pos + done as u64),
+                i64::try_from(dst + done as u64),
+            ) else {
+                return Err(io::Error::from_raw_os_error(libc::EINVAL));
+            };
+            // SAFETY: lseek on our own fd.
+            if unsafe { libc::lseek(fill.as_raw_fd(), out_off, libc::SEEK_SET) } < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: sendfile between two fds; it writes only inside [dst, dst + len), which
+            // lies in the file (checked by range above).
+            let r = unsafe {
+                libc::sendfile(fill.as_raw_fd(), src.as_raw_fd(), &mut in_off, len - done)
+            };
+            match usize::try_from(r) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(_) => {
+                    let e = io::Error::last_os_error();
+                    match e.raw_os_error() {
+                        Some(libc::EINTR) => {}
+                        // A file sendfile cannot read (no page cache): read it instead.
+                        Some(libc::EINVAL | libc::ENOSYS) if done == 0 => {
+                            return self.read_from_host_at(src, &[(dst, len)], pos);
+                        }
+                        _ => return Err(e),
+                    }
+                }
+            }
+        }
+        Ok(done)
     }
 
     /// Writes the file ranges to a host fd at offset `off` (one `pwritev`).

@@ -151,6 +151,81 @@ impl fmt::Debug for SharedObject {
     }
 }
 
+/// Bytes of [`FilePages`] alive in the Sentry (all sandboxes of the process together).
+static FILE_PAGES_BYTES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The most bytes [`FilePages`] may hold together: past it, files are copied per mapping again.
+pub const FILE_PAGES_BUDGET: u64 = 256 << 20;
+
+/// A file's contents read once into the memory file, which private mappings of the file map
+/// copy-on-write, as fork shares memory: the Sentry's page cache for files that never change
+/// under the sandbox (the root's lower layer). It owns its range as one more owner in
+/// [`Memory::owners`]; a mapping adds an owner, a write to a page copies it
+/// ([`MmState::break_cow`]), and the pages go back to the host when the cache and every mapping
+/// have let go of them.
+pub struct FilePages {
+    memory: Arc<Memory>,
+    file_off: u64,
+    /// Page aligned; bytes past the file's end read as zeroes.
+    len: u64,
+}
+
+impl FilePages {
+    /// Reads the `size` bytes of `fd` into fresh pages; None past [`FILE_PAGES_BUDGET`] or when
+    /// memory runs out.
+    pub fn read(
+        memory: &Arc<Memory>,
+        fd: std::os::fd::BorrowedFd<'_>,
+        size: u64,
+    ) -> Result<Option<FilePages>, Errno> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let Some(len) = page_up(size).filter(|&l| l > 0) else {
+            return Ok(None);
+        };
+        if FILE_PAGES_BYTES.fetch_add(len, Relaxed) + len > FILE_PAGES_BUDGET {
+            FILE_PAGES_BYTES.fetch_sub(len, Relaxed);
+            return Ok(None);
+        }
+        let Ok(file_off) = memory.allocate(len) else {
+            FILE_PAGES_BYTES.fetch_sub(len, Relaxed);
+            return Ok(None);
+        };
+        let pages = FilePages {
+            memory: memory.clone(),
+            file_off,
+            len,
+        };
+        let size = usize::try_from(size).map_err(|_| errno!(EFBIG))?;
+        // A file that shrank on the host meanwhile reads as zeroes past its new end.
+        memory
+            .file
+            .fill_from_host(fd, file_off, size, 0)
+            .map_err(crate::errors::from_host)?;
+        Ok(Some(pages))
+    }
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl Drop for FilePages {
+    fn drop(&mut self) {
+        FILE_PAGES_BYTES.fetch_sub(self.len, std::sync::atomic::Ordering::Relaxed);
+        self.memory.release_private(self.file_off, self.len);
+    }
+}
+
+impl fmt::Debug for FilePages {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FilePages({:#x}+{:#x})", self.file_off, self.len)
+    }
+}
+
 /// A range of guest memory with uniform attributes and contiguous backing.
 #[derive(Clone, Debug)]
 struct Segment {
@@ -170,6 +245,9 @@ struct Segment {
     cow: bool,
     /// Not mapped in the platform yet (a forked child's memory): the first fault maps it.
     lazy: bool,
+    /// For a private mapping of a cached file: the file's pages and the offset in them of the
+    /// segment's first byte, where MADV_DONTNEED takes the file's bytes back from.
+    pages: Option<(Rc<FilePages>, u64)>,
 }
 
 /// The file a mapping maps, as /proc/PID/maps names it.
@@ -1050,6 +1128,7 @@ impl MmState {
             maywrite: true,
             cow: false,
             lazy: false,
+            pages: None,
         };
         let result = self.unmap(addr, len).and_then(|()| self.install(addr, seg));
         if result.is_err() && !shared {
@@ -1057,6 +1136,78 @@ impl MmState {
             self.memory.release(file_off, len);
         }
         result
+    }
+
+    /// Maps `[addr, addr + len)` (page aligned) privately from `pages` at `offset` (page aligned),
+    /// replacing what was there. It shows the first `file_bytes` (at most `len`) of that part of
+    /// the file, and zeroes after them. A mapping without write access maps the cached pages
+    /// copy-on-write, nothing copied, and shows whole pages of the file (as Linux maps an ELF
+    /// segment's last page); a writable one gets its own copy now (data and relocations are
+    /// written at once: a copy costs less than a fault per window).
+    #[allow(clippy::too_many_arguments)]
+    pub fn map_file_pages(
+        &mut self,
+        addr: u64,
+        len: u64,
+        prot: u64,
+        role: Role,
+        pages: &Rc<FilePages>,
+        offset: u64,
+        file_bytes: u64,
+    ) -> Result<(), Errno> {
+        let take = pages.len.saturating_sub(offset).min(file_bytes).min(len);
+        let shared = page_up(take)
+            .unwrap_or(take)
+            .min(pages.len - offset.min(pages.len));
+        if prot & PROT_WRITE != 0 {
+            let new = self.memory.allocate(len)?;
+            if let Err(e) = self
+                .memory
+                .file
+                .copy_data(pages.file_off + offset, new, take)
+            {
+                self.memory.release(new, len);
+                return Err(crate::errors::from_host(e));
+            }
+            self.map_fresh(addr, len, prot, false, role, new)?;
+            // Only a mapping of whole file pages takes them back on MADV_DONTNEED (a segment's
+            // zeroed tail is not the file's).
+            if take == shared && shared > 0 {
+                self.split_at(addr + shared);
+                if let Some(seg) = self.segments.get_mut(&addr) {
+                    seg.pages = Some((pages.clone(), offset));
+                }
+            }
+            return Ok(());
+        }
+        self.unmap(addr, len)?;
+        if shared > 0 {
+            let src = pages.file_off + offset;
+            self.memory.share_private(src, shared);
+            let seg = Segment {
+                end: addr + shared,
+                prot,
+                role,
+                file_off: src,
+                object: None,
+                file: None,
+                maywrite: true,
+                cow: true,
+                lazy: false,
+                pages: Some((pages.clone(), offset)),
+            };
+            if let Err(e) = self.install(addr, seg) {
+                self.memory.release_private(src, shared);
+                return Err(e);
+            }
+        }
+        if shared < len {
+            if let Err(e) = self.map_anon(addr + shared, len - shared, prot, false, role) {
+                let _ = self.unmap(addr, shared);
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// Maps `[addr, addr + len)` (free, page aligned) as a view of `object` from `file_off` on;
@@ -1082,6 +1233,7 @@ impl MmState {
                 maywrite: true,
                 cow: false,
                 lazy: false,
+                pages: None,
             };
             self.install(addr, seg)?;
         }
@@ -1096,6 +1248,7 @@ impl MmState {
                 maywrite: true,
                 cow: false,
                 lazy: false,
+                pages: None,
             };
             self.install(addr + inside, seg)?;
         }
@@ -1215,6 +1368,27 @@ impl MmState {
             return Ok(());
         };
         let (old, len) = (seg.file_off + (at - start), to - at);
+        if let Some((pages, off)) = seg.pages.clone() {
+            // A private file mapping: the file's bytes come back (its cached pages, shared again).
+            if self.borrowed {
+                return Ok(());
+            }
+            let prot = seg.prot;
+            let src = pages.file_off + off + (at - start);
+            self.split_at(at);
+            self.split_at(to);
+            self.space
+                .map_file(at, len, src, host_prot(prot) & !PROT_WRITE)
+                .map_err(platform_errno)?;
+            self.memory.share_private(src, len);
+            self.memory.release_private(old, len);
+            if let Some(seg) = self.segments.get_mut(&at) {
+                seg.file_off = src;
+                seg.cow = true;
+                seg.lazy = false;
+            }
+            return Ok(());
+        }
         if !seg.cow || !self.memory.owners().any_shared(old, old + len) {
             self.discard_backing(old, len);
             return Ok(());
@@ -1387,6 +1561,10 @@ impl MmState {
                 .file
                 .as_ref()
                 .map(|(l, o)| (l.clone(), o + (addr - start))),
+            pages: seg
+                .pages
+                .as_ref()
+                .map(|(p, o)| (p.clone(), o + (addr - start))),
             ..seg.clone()
         };
         let lower = Segment {

@@ -97,7 +97,22 @@ pub fn mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         _ => bail!(ENODEV, "this file cannot be mapped"),
     }
     // A private copy of the file's pages (also for read-only shared mappings: the lower layer
-    // never changes, and a memory file is copied at map time).
+    // never changes, and a memory file is copied at map time). A file of the root's lower layer
+    // is read once and its pages mapped copy-on-write.
+    let private = MmapArgs {
+        flags: (args.flags & !MAP_TYPE) | MAP_PRIVATE,
+        ..args
+    };
+    if let Some(pages) = o.inode.file_pages()? {
+        let label = file_label(t, o);
+        let maywrite = !shared || o.writable();
+        let offset = args.offset;
+        return t.mm.mmap_with(private, |mm, addr, len, prot, _, _| {
+            mm.map_file_pages(addr, len, prot, Role::File, &pages, offset, len)?;
+            mm.set_file(addr, len, label, offset, maywrite);
+            Ok(())
+        });
+    }
     let addr = t.mm.mmap(MmapArgs {
         flags: (args.flags & !MAP_TYPE) | MAP_PRIVATE | MAP_ANONYMOUS,
         ..args
@@ -153,19 +168,13 @@ fn fill_from_host(
     offset: u64,
 ) -> Result<(), crate::errors::Errno> {
     use std::os::fd::AsFd;
-    for &(o, n) in ranges {
-        if n >= 64 << 10 {
-            mem.prefault(o, n);
-        }
-    }
     let mut pos = offset;
-    for chunk in ranges.chunks(1024) {
-        let want: usize = chunk.iter().map(|r| r.1).sum();
-        let n = mem
-            .read_from_host_at(fd.as_fd(), chunk, pos)
+    for &(o, n) in ranges {
+        let got = mem
+            .fill_from_host(fd.as_fd(), o, n, pos)
             .map_err(super::host_err)?;
-        pos += n as u64;
-        if n < want {
+        pos += got as u64;
+        if got < n {
             // End of file: the rest stays zero.
             break;
         }

@@ -328,10 +328,29 @@ pub struct Inode {
     pub xattrs: RefCell<Option<BTreeMap<Vec<u8>, Vec<u8>>>>,
     /// The lower file opened read-only, kept for later opens (no Gofer request per open).
     host_ro: RefCell<Option<Rc<CachedFd>>>,
+    /// The lower file's contents, read once for its private mappings ([`Inode::file_pages`]).
+    file_pages: RefCell<Option<Rc<crate::mm::FilePages>>>,
     /// flock, OFD and POSIX record locks.
     pub locks: RefCell<locks::Locks>,
     /// inotify watches on it.
     pub watches: RefCell<Vec<notify::Watch>>,
+}
+
+thread_local! {
+    /// The inodes holding [`Inode::file_pages`], for [`drop_file_pages`].
+    static CACHED_PAGES: RefCell<Vec<Weak<Inode>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Lets every inode's cached file pages go, as Linux reclaims its page cache before the OOM
+/// killer runs: pages that mappings still use stay theirs, the rest go back to the host. Returns
+/// whether there were any.
+pub fn drop_file_pages() -> bool {
+    let inodes = CACHED_PAGES.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    let mut any = false;
+    for i in inodes.iter().filter_map(Weak::upgrade) {
+        any |= i.file_pages.borrow_mut().take().is_some();
+    }
+    any
 }
 
 /// How many lower fds inodes may keep open (the Sentry's RLIMIT_NOFILE is shared with guest
@@ -380,6 +399,7 @@ impl Inode {
             covers: RefCell::new(Weak::new()),
             xattrs: RefCell::new(None),
             host_ro: RefCell::new(None),
+            file_pages: RefCell::new(None),
             locks: RefCell::new(locks::Locks::default()),
             watches: RefCell::new(Vec::new()),
         })
@@ -794,6 +814,38 @@ impl Inode {
             CACHED_FDS.fetch_sub(1, Ordering::Relaxed);
         }
         Ok(Rc::new(CachedFd::new(fd)))
+    }
+
+    /// The contents of a lower file of the root, read into the memory file once and mapped
+    /// copy-on-write by every private mapping of it (shared libraries, executables): the second
+    /// mapping of a file copies nothing. Only the root's lower layer qualifies, since nothing
+    /// changes it under the sandbox (a volume's files can change through the sandbox itself).
+    /// None where it does not apply: not such a file, too large, or over
+    /// [`crate::mm::FILE_PAGES_BUDGET`]; the caller then copies the file as before.
+    pub fn file_pages(self: &Rc<Self>) -> Result<Option<Rc<crate::mm::FilePages>>, Errno> {
+        /// Larger files are copied per mapping.
+        const MAX_FILE: u64 = 64 << 20;
+        if self.fs.kind != FsKind::Overlay
+            || !matches!(&self.kind, Kind::Regular(d) if matches!(&*d.borrow(), Data::Lower))
+        {
+            return Ok(None);
+        }
+        if let Some(p) = &*self.file_pages.borrow() {
+            return Ok(Some(p.clone()));
+        }
+        let size = self.meta.borrow().size;
+        if size == 0 || size > MAX_FILE {
+            return Ok(None);
+        }
+        let fd = self.lower_ro_fd()?;
+        use std::os::fd::AsFd;
+        let Some(pages) = crate::mm::FilePages::read(&self.fs.memory, fd.as_fd(), size)? else {
+            return Ok(None);
+        };
+        let pages = Rc::new(pages);
+        *self.file_pages.borrow_mut() = Some(pages.clone());
+        CACHED_PAGES.with(|c| c.borrow_mut().push(Rc::downgrade(self)));
+        Ok(Some(pages))
     }
 
     /// The symlink's target.
