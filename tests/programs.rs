@@ -384,7 +384,9 @@ fn the_sentry_is_locked_down_while_the_guest_runs() {
     assert_eq!(&buf, b"ready\n");
     let pid = child.id();
     let sentry = confinement(pid);
-    let gofer = confinement(child_with_arg(pid, b"gofer").expect("the Gofer process"));
+    let gofer_pid = child_with_arg(pid, b"gofer").expect("the Gofer process");
+    let gofer = confinement(gofer_pid);
+    let sentry_net = std::fs::read_link(format!("/proc/{pid}/ns/net")).ok();
     let stubs: Vec<_> = stubs_of(pid).into_iter().map(confinement).collect();
     let is_root = euid_from_proc() == 0;
     child.kill().unwrap();
@@ -411,6 +413,85 @@ fn the_sentry_is_locked_down_while_the_guest_runs() {
         // An empty root: no host path resolves in the Sentry.
         assert_eq!(sentry.root_entries, 0, "the Sentry's root is not empty");
     }
+    // The Sentry has no network, not even the host's loopback. (The Gofer's filter admits no
+    // socket call; a network namespace would only add to every start.)
+    if is_root {
+        assert_ne!(sentry_net, std::fs::read_link("/proc/self/ns/net").ok());
+    }
+}
+
+/// Not root: the Sentry enters a user namespace of its own (its uid mapped to itself), and from
+/// there the same empty root and new network namespace as root gets; the guest still sees the
+/// host's file owners (the Gofer, which reads them, stays in the host's user namespace).
+#[test]
+fn the_sentry_is_locked_down_in_its_own_user_namespace_when_not_root() {
+    if euid_from_proc() != 0 {
+        eprintln!("skipped: needs root to switch to uid 65534");
+        return;
+    }
+    let prog = guest("sleeper");
+    let nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+    let mut child = Command::new("setpriv")
+        .args(nobody)
+        .arg(runrs_bin())
+        .args(["do", "--"])
+        .arg(&prog)
+        .arg("30")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut buf = [0u8; 6];
+    std::io::Read::read_exact(&mut out, &mut buf).unwrap();
+    assert_eq!(&buf, b"ready\n");
+    let pid = child.id();
+    let ns = |p: &str, which: &str| std::fs::read_link(format!("/proc/{p}/ns/{which}")).unwrap();
+    let sentry = confinement(pid);
+    let (user, net) = (ns(&pid.to_string(), "user"), ns(&pid.to_string(), "net"));
+    let uid_map = std::fs::read_to_string(format!("/proc/{pid}/uid_map")).unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_ne!(
+        user,
+        ns("self", "user"),
+        "the Sentry shares our user namespace"
+    );
+    assert_ne!(
+        net,
+        ns("self", "net"),
+        "the Sentry shares our network namespace"
+    );
+    assert_eq!(
+        uid_map.split_whitespace().collect::<Vec<_>>(),
+        ["65534", "65534", "1"]
+    );
+    assert_eq!(sentry.root_entries, 0, "the Sentry's root is not empty");
+    assert_eq!(sentry.seccomp, "2");
+    assert_eq!(sentry.no_new_privs, "1");
+    assert_eq!(sentry.cap_eff, "0000000000000000");
+    assert_eq!(sentry.cap_prm, "0000000000000000");
+
+    // What the guest sees of files and itself is what uid 65534 sees natively.
+    let script = "id; ls -ln /usr/bin/env /etc/passwd | cut -c1-30; echo x > /tmp/f; ls -ln /tmp/f | cut -c1-30";
+    let run = |sandboxed: bool| {
+        let mut c = Command::new("setpriv");
+        c.args(nobody);
+        if sandboxed {
+            c.arg(runrs_bin()).arg("do");
+        }
+        let o = c
+            .args(["/bin/sh", "-c", script])
+            .current_dir("/")
+            .output()
+            .unwrap();
+        (
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            o.status.code(),
+        )
+    };
+    assert_eq!(run(true), run(false));
 }
 
 fn euid_from_proc() -> u32 {

@@ -149,13 +149,19 @@ pub fn allow_list_filter_masked(
         .map_err(|e: seccompiler::BackendError| other("seccomp filter", e))
 }
 
-/// Moves the calling process into new mount, IPC and UTS namespaces whose root is an empty,
-/// read-only tmpfs; the old root is unmounted (fds opened before stay usable). Needs
-/// CAP_SYS_ADMIN.
-pub fn enter_empty_root() -> io::Result<()> {
+/// Moves the calling process into new mount, IPC and UTS namespaces (and a network namespace if
+/// `new_network`) whose root is an empty, read-only tmpfs; the old root is unmounted (fds opened
+/// before stay usable). Needs CAP_SYS_ADMIN.
+pub fn enter_empty_root(new_network: bool) -> io::Result<()> {
     use nix::mount::{mount, umount2, MntFlags, MsFlags};
     use nix::sched::{unshare, CloneFlags};
-    unshare(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWUTS)?;
+    // A network namespace costs ~0.8 ms here (made, then torn down at exit).
+    let net = if new_network {
+        CloneFlags::CLONE_NEWNET
+    } else {
+        CloneFlags::empty()
+    };
+    unshare(CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWUTS | net)?;
     // Nothing mounted or unmounted here propagates back to the host.
     mount(
         None::<&str>,
@@ -192,6 +198,23 @@ pub fn enter_empty_root() -> io::Result<()> {
     Ok(())
 }
 
+/// Moves the calling process (which must be single-threaded) into a new user namespace where
+/// its own uid and gid map to themselves: it holds every capability there, over that namespace
+/// only, which is what [`enter_empty_root`] needs when not root. Fails where the host forbids
+/// unprivileged user namespaces.
+///
+/// Only the Sentry does this: the Gofer reports file owners, and from inside such a namespace
+/// every owner but the caller reads as the overflow uid (65534).
+pub fn enter_user_namespace() -> io::Result<()> {
+    let (uid, gid) = (nix::unistd::geteuid(), nix::unistd::getegid());
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUSER)?;
+    // Without setgroups denied, an unprivileged process may not write its gid map.
+    std::fs::write("/proc/self/setgroups", "deny")?;
+    std::fs::write("/proc/self/uid_map", format!("{uid} {uid} 1"))?;
+    std::fs::write("/proc/self/gid_map", format!("{gid} {gid} 1"))?;
+    Ok(())
+}
+
 /// Locks the Gofer down (see the module's documentation). Without CAP_SYS_ADMIN the root stays
 /// (the filter still admits no call that names a path from the root).
 pub fn lock_down() -> io::Result<Report> {
@@ -203,7 +226,9 @@ pub fn lock_down() -> io::Result<Report> {
     )
     .unwrap_or(false);
     if admin {
-        enter_empty_root().map_err(|e| other("namespaces and empty root", e))?;
+        // No network namespace: the filter admits no socket call, and one would cost ~0.8 ms of
+        // every sandbox's start.
+        enter_empty_root(false).map_err(|e| other("namespaces and empty root", e))?;
         report.empty_root = true;
     }
     nix::sys::prctl::set_no_new_privs().map_err(|e| other("PR_SET_NO_NEW_PRIVS", e))?;

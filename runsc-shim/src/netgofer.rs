@@ -517,7 +517,7 @@ fn filter() -> anyhow::Result<seccompiler::BpfProgram> {
 fn lock_down() -> anyhow::Result<()> {
     let admin = nix::unistd::geteuid().is_root();
     if admin {
-        gofer::lockdown::enter_empty_root().context("empty root")?;
+        gofer::lockdown::enter_empty_root(false).context("empty root")?;
     }
     nix::sys::prctl::set_no_new_privs().context("PR_SET_NO_NEW_PRIVS")?;
     gofer::lockdown::drop_all_capabilities().context("dropping capabilities")?;

@@ -231,12 +231,12 @@ pub fn io_with_unmapped_buffer(fd: BorrowedFd<'_>, len: usize, write: bool) -> i
     usize::try_from(r).map_err(|_| io::Error::last_os_error())
 }
 
-/// Moves the calling process into new mount, IPC and UTS namespaces whose root is an empty,
-/// read-only tmpfs, with the old root unmounted: no host path resolves any more. Needs
-/// CAP_SYS_ADMIN.
+/// Moves the calling process into new mount, IPC, UTS and network namespaces whose root is an
+/// empty, read-only tmpfs, with the old root unmounted: no host path resolves any more, and no
+/// network interface exists, not even the host's loopback. Needs CAP_SYS_ADMIN.
 pub fn enter_empty_root() -> io::Result<()> {
-    // The Gofer enters the same kind of root.
-    gofer::lockdown::enter_empty_root()
+    // The Gofer enters the same kind of root (keeping the host's network namespace).
+    gofer::lockdown::enter_empty_root(true)
 }
 
 /// sched_rr_get_interval(0) for the calling thread.

@@ -26,6 +26,8 @@ pub enum LockdownError {
 /// What the lockdown did (for the debug log and tests).
 #[derive(Debug, Default)]
 pub struct Report {
+    /// Entered a user namespace of its own (when not root).
+    pub user_namespace: bool,
     pub namespaces: bool,
     pub empty_root: bool,
 }
@@ -149,15 +151,27 @@ fn filter() -> Result<BpfProgram, LockdownError> {
 /// Locks the calling process down. Call on the Sentry's thread after the sandbox is set up.
 pub fn lock_down() -> Result<Report, LockdownError> {
     let mut report = Report::default();
-    // Namespaces and an empty root: possible with CAP_SYS_ADMIN (root). Without it the rest
-    // still holds (the seccomp filter admits no call that names a path).
-    if caps::has_cap(
-        None,
-        caps::CapSet::Effective,
-        caps::Capability::CAP_SYS_ADMIN,
-    )
-    .unwrap_or(false)
-    {
+    // Namespaces and an empty root need CAP_SYS_ADMIN. Without it (not root), a user namespace
+    // of its own gives it, over nothing but the Sentry itself. Where the host forbids that, or
+    // the Sentry already runs a thread (a control socket's), the rest still holds: the seccomp
+    // filter admits no call that names a path.
+    let admin = || {
+        caps::has_cap(
+            None,
+            caps::CapSet::Effective,
+            caps::Capability::CAP_SYS_ADMIN,
+        )
+        .unwrap_or(false)
+    };
+    if !admin() {
+        match gofer::lockdown::enter_user_namespace() {
+            Ok(()) => report.user_namespace = true,
+            Err(e) => tracing::warn!(
+                "no user namespace for the Sentry ({e}): it keeps the host's root and network"
+            ),
+        }
+    }
+    if admin() {
         crate::host::enter_empty_root().map_err(|source| LockdownError::Host {
             op: "namespaces and empty root",
             source,
