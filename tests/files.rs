@@ -352,3 +352,123 @@ fn python_scripts_match_native() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// `--overlay=dir=PATH`: what the root's upper layer and /tmp hold lives in an unlinked host
+/// file in PATH instead of memory. Programs see the same files (the differential scripts that
+/// write, map and zip files), writes past `--memory` succeed there where memory would be
+/// exhausted, and nothing is left in PATH afterwards.
+#[test]
+fn overlay_dir_keeps_written_files_out_of_memory() {
+    let d = scratch("store");
+    let flag = format!("--overlay=dir={}", d.display());
+    let mut failures = Vec::new();
+    for s in ["files.py", "mmap_shared.py", "zip_mmap.py", "compileall.py"] {
+        let script = root().join("tests/py").join(s);
+        let arg = script.to_str().unwrap();
+        let n = native(Path::new(PYTHON), &[arg], None).unwrap();
+        let r = sandboxed(&[&flag], Path::new(PYTHON), &[arg], None).unwrap();
+        if (&n.stdout, n.code) != (&r.stdout, r.code) {
+            failures.push(format!(
+                "{s}: native (exit {}):\n{}\nrunrs (exit {}):\n{}\n{}",
+                n.code,
+                text(&n.stdout),
+                r.code,
+                text(&r.stdout),
+                text(&r.stderr)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+
+    // 3 x 48 MiB written under a 64 MiB memory limit, then read back.
+    let code = r#"
+import hashlib
+for path in ["/tmp/a", "/var/tmp/b", "/usr/local/c"]:
+    with open(path, "wb") as f:
+        for i in range(48):
+            f.write(bytes([i]) * (1 << 20))
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    print(path, h.hexdigest()[:16])
+"#;
+    let expected = {
+        let mut h = Vec::new();
+        for i in 0..48u8 {
+            h.extend(std::iter::repeat_n(i, 1 << 20));
+        }
+        let sum = native(
+            Path::new(PYTHON),
+            &[
+                "-c",
+                "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:16])",
+            ],
+            Some(&h),
+        )
+        .unwrap();
+        let sum = text(&sum.stdout);
+        format!("/tmp/a {s}/var/tmp/b {s}/usr/local/c {s}", s = sum)
+    };
+    let out = py(&["--memory", "64M", &flag], code);
+    assert_eq!((text(&out.stdout), out.code), (expected, 0), "{out:?}");
+    // In memory, the same writes pass the limit: the OOM killer ends the guest.
+    let out = py(&["--memory", "64M"], code);
+    assert_eq!(out.code, 137, "{out:?}");
+    assert!(text(&out.stderr).contains("out of memory"), "{out:?}");
+    // The store was never a name in PATH.
+    assert_eq!(std::fs::read_dir(&d).unwrap().count(), 0);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// A full disk under `--overlay=dir` is ENOSPC for the guest's write (its blocks are allocated
+/// before a page is used), never a crash of the Sentry.
+#[test]
+fn overlay_dir_on_a_full_disk_gives_enospc() {
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let d = scratch("small");
+    let mounted = std::process::Command::new("mount")
+        .args([
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=16m",
+            "runrs-test",
+            d.to_str().unwrap(),
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount a small tmpfs (needs root)");
+        return;
+    }
+    let _guard = Unmount(d.clone());
+    let out = py(
+        &[&format!("--overlay=dir={}", d.display())],
+        r#"
+import errno, os
+try:
+    with open("/root/big", "wb") as f:
+        for i in range(64):
+            f.write(b"x" * (1 << 20)); f.flush()
+    print("no error")
+except OSError as e:
+    print(errno.errorcode[e.errno], os.path.getsize("/root/big") <= 16 << 20)
+os.unlink("/root/big")
+with open("/tmp/after", "wb") as f:
+    f.write(b"y" * (8 << 20))
+print(os.path.getsize("/tmp/after"))
+"#,
+    );
+    assert_eq!(
+        (text(&out.stdout), out.code),
+        ("ENOSPC True\n8388608\n".to_string(), 0),
+        "{out:?}"
+    );
+}

@@ -548,6 +548,107 @@ fn exec_with_a_terminal_follows_the_console_size() {
     assert_clean(&st);
 }
 
+/// Containers of a pod (CRI's annotations: type "container", the sandbox's id) run in the pod
+/// sandbox's Sentry, each in its own root: one kernel for the pod, so they reach each other on
+/// the loopback network, as containers of a Kubernetes pod do. Create, start, state, exec, ps,
+/// kill and delete work on each; bind mounts go through the container's own Gofer.
+#[test]
+fn containers_of_a_pod_share_the_pods_sentry() {
+    let d = scratch("pod");
+    let st = d.join("state");
+    let out = d.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let pod = bundle(&d.join("pod"), &["sleep", "100"], |s| {
+        s["annotations"] = json!({"io.kubernetes.cri.container-type": "sandbox"});
+    });
+    assert_eq!(
+        runrs(
+            &st,
+            &["run", "-d", "--bundle", pod.to_str().unwrap(), "pod"]
+        )
+        .code,
+        0
+    );
+    let member = |name: &str, args: &[&str]| {
+        let b = bundle(&d.join(name), args, |s| {
+            s["annotations"] = json!({
+                "io.kubernetes.cri.container-type": "container",
+                "io.kubernetes.cri.sandbox-id": "pod",
+            });
+            s["mounts"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"destination": "/out", "type": "bind",
+                             "source": out.to_str().unwrap(), "options": ["rbind", "rw"]}));
+        });
+        std::fs::write(b.join("rootfs/etc/which"), format!("{name}\n")).unwrap();
+        b
+    };
+    let web = member(
+        "web",
+        &["sh", "-c", "echo hello-from-web | nc -l -p 8080; sleep 100"],
+    );
+    let client = member(
+        "client",
+        &[
+            "sh",
+            "-c",
+            "cat /etc/which > /out/result; \
+             until nc 127.0.0.1 8080 >> /out/result </dev/null; do sleep 0.05; done",
+        ],
+    );
+    for (id, b) in [("web", &web), ("client", &client)] {
+        let o = runrs(&st, &["create", "--bundle", b.to_str().unwrap(), id]);
+        assert_eq!(o.code, 0, "create {id}: {}", o.stderr);
+        assert_eq!(state(&st, id)["status"], "created");
+    }
+    // One Sentry for the whole pod.
+    let sentries = processes_mentioning(&st.to_string_lossy())
+        .into_iter()
+        .filter(|p| p.contains(" boot "))
+        .count();
+    assert_eq!(sentries, 1);
+    for id in ["web", "client"] {
+        let o = runrs(&st, &["start", id]);
+        assert_eq!(o.code, 0, "start {id}: {}", o.stderr);
+    }
+    wait_status(&st, "client", "stopped");
+    // The client read its own root, and reached web's listener on the pod's loopback.
+    assert_eq!(
+        std::fs::read_to_string(out.join("result")).unwrap(),
+        "client\nhello-from-web\n"
+    );
+    // exec runs in the container's own root; ps lists its processes, not the pod's.
+    let o = runrs(&st, &["exec", "web", "cat", "/etc/which"]);
+    assert_eq!((o.code, o.stdout.as_str()), (0, "web\n"), "{}", o.stderr);
+    let o = runrs(&st, &["ps", "web"]);
+    assert!(
+        o.stdout.contains("sleep") && o.stdout.lines().count() >= 2,
+        "{}",
+        o.stdout
+    );
+    let o = runrs(&st, &["ps", "pod"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // A container of the pod ends alone; the pod goes on.
+    assert_eq!(runrs(&st, &["kill", "web", "KILL"]).code, 0);
+    wait_status(&st, "web", "stopped");
+    assert_eq!(state(&st, "pod")["status"], "running");
+    // Deleting: a running one only with --force, as runc.
+    let o = runrs(&st, &["create", "--bundle", web.to_str().unwrap(), "web2"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(runrs(&st, &["start", "web2"]).code, 0);
+    assert_ne!(runrs(&st, &["delete", "web2"]).code, 0);
+    for id in ["client", "web", "web2"] {
+        assert_eq!(
+            runrs(&st, &["delete", "--force", id]).code,
+            0,
+            "delete {id}"
+        );
+    }
+    assert_eq!(runrs(&st, &["delete", "--force", "pod"]).code, 0);
+    assert_clean(&st);
+}
+
 #[test]
 fn pause_and_resume() {
     let d = scratch("pause");

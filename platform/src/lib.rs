@@ -155,6 +155,9 @@ pub enum CpuPlacement {
 /// Everything a platform needs from the Sentry: the memory file to map into guests.
 pub struct Config<'a> {
     pub memory_file: BorrowedFd<'a>,
+    /// A second file holding the memory-file offsets from `.1` on (the Sentry's store for
+    /// `--overlay=dir`): a mapping of such an offset maps this file at `offset - .1`.
+    pub store_file: Option<(BorrowedFd<'a>, u64)>,
     pub placement: CpuPlacement,
     /// Keep the host's vDSO in each address space, where the platform can (see
     /// [`AddressSpace::vdso`]).

@@ -94,6 +94,10 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         ps_args: Vec<String>,
     },
+    /// Internal: runs a container of a pod in the pod's sandbox and waits for it (its PID is
+    /// the container's on the host).
+    #[command(hide = true)]
+    ContainerWait(oci::ContainerWaitArgs),
     /// Stop every process of a container from running.
     Pause { id: String },
     /// Let a paused container run again.
@@ -146,12 +150,57 @@ enum VdsoArg {
     None,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// `--overlay`: how the root filesystem takes writes.
+#[derive(Clone, PartialEq, Eq)]
 enum OverlayArg {
     /// Host root read-only below, writes kept in the sandbox's memory.
     Memory,
     /// Host root read-only; writes fail with EROFS.
     None,
+    /// As `Memory`, but what files hold is kept in a host file in this directory (unlinked at
+    /// once: nothing remains there after the sandbox), not in memory.
+    Dir(PathBuf),
+}
+
+fn parse_overlay(s: &str) -> Result<OverlayArg, String> {
+    match s {
+        "memory" => Ok(OverlayArg::Memory),
+        "none" => Ok(OverlayArg::None),
+        _ => match s.strip_prefix("dir=") {
+            Some(p) if !p.is_empty() => Ok(OverlayArg::Dir(PathBuf::from(p))),
+            _ => Err("expected memory, none or dir=PATH".into()),
+        },
+    }
+}
+
+/// Makes the store of `--overlay=dir=PATH`: an unlinked file in `dir`, readable and writable
+/// by the caller only.
+fn open_store(dir: &Path) -> anyhow::Result<OwnedFd> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmpfile = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_TMPFILE | libc::O_CLOEXEC)
+        .open(dir);
+    match tmpfile {
+        Ok(f) => Ok(OwnedFd::from(f)),
+        // A filesystem without O_TMPFILE: a named file, unlinked at once.
+        Err(e) if e.raw_os_error() == Some(libc::EOPNOTSUPP) => {
+            let path = dir.join(format!(".runrs-store-{}", std::process::id()));
+            let f = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .custom_flags(libc::O_CLOEXEC)
+                .open(&path)
+                .with_context(|| format!("--overlay=dir: {}", path.display()))?;
+            std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+            Ok(OwnedFd::from(f))
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(format!("--overlay=dir: {}", dir.display()))),
+    }
 }
 
 #[derive(Parser)]
@@ -173,8 +222,11 @@ struct DoArgs {
     /// The sandbox's hostname.
     #[arg(long, default_value = "runrs")]
     hostname: String,
-    /// How the root filesystem takes writes.
-    #[arg(long, value_enum, default_value_t = OverlayArg::Memory)]
+    /// How the root filesystem takes writes: `memory` (a copy-on-write layer in the sandbox's
+    /// memory, gone with it), `none` (read-only: EROFS), or `dir=PATH` (that layer's file
+    /// contents, and /tmp's, kept in a host file in PATH rather than in memory: not counted by
+    /// --memory, bounded by PATH's free space; the file is unlinked at once, so nothing remains).
+    #[arg(long, value_name = "memory|none|dir=PATH", default_value = "memory", value_parser = parse_overlay)]
     overlay: OverlayArg,
     /// Bind host directory HOST at GUEST in the sandbox (repeatable): read-write (changes go to
     /// the host through the Gofer), `:ro`, or `:overlay` (copy-on-write: the host directory
@@ -302,6 +354,7 @@ fn main() -> ExitCode {
             id,
         } => oci::finish(g, oci::events(g, &id, stats, interval)),
         Command::Boot(a) => oci::boot::boot(g, &a),
+        Command::ContainerWait(a) => oci::finish(g, oci::container_wait(g, &a)),
         Command::Install(a) => oci::finish(g, oci::shim::install(&a)),
         Command::Syscalls => {
             print!("{}", sentry::syscalls::markdown());
@@ -451,15 +504,20 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
         Some((c, p)) => (Some(c), Some(p)),
         None => (None, None),
     };
+    let store = match &args.overlay {
+        OverlayArg::Dir(d) => Some(open_store(d)?),
+        _ => None,
+    };
     let (channel, mut gofer) = start_gofer(&gofer_mounts, gofer_cpu, !args.no_lockdown)?;
     let config = Config {
+        store,
         hostname: args.hostname.clone(),
         strace,
         placement,
         memory_size: 256 << 30,
         gofer: channel,
         overlay: match args.overlay {
-            OverlayArg::Memory => Overlay::Memory,
+            OverlayArg::Memory | OverlayArg::Dir(_) => Overlay::Memory,
             OverlayArg::None => Overlay::None,
         },
         tmpfs_size: args.tmpfs_size,

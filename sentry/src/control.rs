@@ -44,6 +44,33 @@ pub enum Request {
     Resume,
     /// Replace the egress policy (`runrs policy`): the net gofer's policy document.
     Policy(serde_json::Value),
+    /// Create another container of the pod in this sandbox (`runrs create` of a container whose
+    /// annotations name this sandbox): its root from the Gofer channel that comes after the
+    /// stdio fds, its process made but not run until `StartContainer`.
+    CreateContainer(ContainerRequest),
+    /// Run a pod container's process.
+    StartContainer {
+        id: String,
+    },
+    /// Send a signal to a pod container's process, or to every process of its session.
+    KillContainer {
+        id: String,
+        signal: i32,
+        all: bool,
+    },
+}
+
+/// Another container of the pod: its process, and its filesystem tree.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ContainerRequest {
+    pub id: String,
+    pub process: ExecRequest,
+    /// The root is read-only (`root.readonly`).
+    pub readonly: bool,
+    /// Its bind mounts (the Gofer's mounts 1...), tmpfs mounts and single-file binds.
+    pub volumes: Vec<(String, bool)>,
+    pub tmpfs_mounts: Vec<String>,
+    pub files: Vec<(String, Vec<u8>, u32)>,
 }
 
 /// A process to start in a running sandbox.
@@ -63,6 +90,9 @@ pub struct ExecRequest {
     /// stdio is a host pty: the process gets a terminal of the sandbox relayed to it.
     #[serde(default)]
     pub terminal: bool,
+    /// The pod container whose root it starts in (None: the sandbox's own).
+    #[serde(default)]
+    pub container: Option<String>,
 }
 
 /// A process, as `Ps` reports it.
@@ -71,6 +101,9 @@ pub struct ProcInfo {
     pub pid: i32,
     pub ppid: i32,
     pub comm: String,
+    /// Its session (a pod container's processes are its process's session).
+    #[serde(default)]
+    pub sid: i32,
 }
 
 /// The Sentry's answer.
@@ -262,7 +295,8 @@ pub fn recv_message(
     fd: std::os::fd::BorrowedFd<'_>,
 ) -> nix::Result<Option<(Vec<u8>, Vec<OwnedFd>)>> {
     let mut buf = vec![0u8; MAX_MESSAGE];
-    let mut cmsg = nix::cmsg_space!([RawFd; 3]);
+    // stdio, and for a pod container its Gofer channel.
+    let mut cmsg = nix::cmsg_space!([RawFd; 4]);
     let (n, raw) = {
         let mut iov = [IoSliceMut::new(&mut buf)];
         let msg = socket::recvmsg::<UnixAddr>(

@@ -36,6 +36,8 @@ pub use stub::{STUB_BASE, STUB_SIZE};
 /// The ptrace platform.
 pub struct Ptrace {
     memory_file: OwnedFd,
+    /// The store and where its offsets start (see [`crate::Config::store_file`]).
+    store_file: Option<(OwnedFd, u64)>,
     stub_elf: OwnedFd,
     placement: CpuPlacement,
     keep_vdso: bool,
@@ -58,6 +60,16 @@ impl Ptrace {
                     op: "dup memory file",
                     source,
                 })?;
+        let store_file = match config.store_file {
+            Some((fd, base)) => Some((
+                fd.try_clone_to_owned().map_err(|source| Error::Host {
+                    op: "dup store file",
+                    source,
+                })?,
+                base,
+            )),
+            None => None,
+        };
         let stub_elf = stub::stub_memfd()?;
         sys::preempt_timer_init()?;
         if let CpuPlacement::SameCore(cpu) = config.placement {
@@ -68,6 +80,7 @@ impl Ptrace {
         }
         Ok(Ptrace {
             memory_file,
+            store_file,
             stub_elf,
             placement: config.placement,
             keep_vdso: config.host_vdso,
@@ -154,9 +167,11 @@ impl Ptrace {
         let pid = sys::spawn_stub(
             self.stub_elf.as_raw_fd(),
             self.memory_file.as_raw_fd(),
+            self.store_file.as_ref().map(|s| s.0.as_raw_fd()),
             self.placement,
         )?;
         let mut space = PtraceAddressSpace {
+            store_base: self.store_file.as_ref().map_or(u64::MAX, |s| s.1),
             pid,
             contexts: 0,
             vdso: None,
@@ -223,6 +238,8 @@ fn getrandom(buf: &mut [u8]) -> Result<(), ()> {
 
 /// A stub process: one guest address space.
 pub struct PtraceAddressSpace {
+    /// Memory-file offsets from here on are the store's (the stub's fd 1).
+    store_base: u64,
     pid: i32,
     contexts: usize,
     vdso: Option<platform_vdso::Vdso>,
@@ -369,6 +386,7 @@ impl PtraceAddressSpace {
             }
         }
         Ok(PtraceAddressSpace {
+            store_base: self.store_base,
             pid,
             contexts: 0,
             vdso: self.vdso,
@@ -434,11 +452,12 @@ impl AddressSpace for PtraceAddressSpace {
 
     fn map_file(&mut self, addr: u64, len: u64, file_offset: u64, prot: Prot) -> Result<(), Error> {
         let flags = u64::try_from(libc::MAP_SHARED | libc::MAP_FIXED).unwrap_or(0);
-        let got = self.inject(
-            libc::SYS_mmap,
-            [addr, len, prot, flags, stub::MEMORY_FD, file_offset],
-            "mmap",
-        )?;
+        let (fd, off) = if file_offset >= self.store_base {
+            (stub::STORE_FD, file_offset - self.store_base)
+        } else {
+            (stub::MEMORY_FD, file_offset)
+        };
+        let got = self.inject(libc::SYS_mmap, [addr, len, prot, flags, fd, off], "mmap")?;
         if got != addr {
             return Err(Error::Unexpected {
                 pid: self.pid,
@@ -615,6 +634,7 @@ mod tests {
         // SAFETY: fd is a fresh fd we own.
         let memory = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
         let p = Ptrace::new(Config {
+            store_file: None,
             memory_file: std::os::fd::AsFd::as_fd(&memory),
             placement: CpuPlacement::Any,
             host_vdso: false,

@@ -18,6 +18,8 @@ pub const STUB_SIZE: u64 = abi::PAGE_SIZE;
 
 /// The stub's fd for the memory file (the only fd it holds).
 pub const MEMORY_FD: u64 = 0;
+/// The fd of the store (`--overlay=dir`) in every stub, when there is one.
+pub const STORE_FD: u64 = 1;
 
 const CODE_OFFSET: u64 = 64 + 56;
 /// Offset of the `syscall` instruction in the stub page.

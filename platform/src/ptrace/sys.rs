@@ -69,7 +69,12 @@ pub fn sealed_memfd(name: &std::ffi::CStr, data: &[u8]) -> io::Result<OwnedFd> {
 
 /// Forks and execs a stub from `stub_fd`, with `memory_fd` as its fd 0 and nothing else, traced
 /// by the calling thread. Returns its pid, stopped after the exec.
-pub fn spawn_stub(stub_fd: RawFd, memory_fd: RawFd, placement: CpuPlacement) -> Result<i32, Error> {
+pub fn spawn_stub(
+    stub_fd: RawFd,
+    memory_fd: RawFd,
+    store_fd: Option<RawFd>,
+    placement: CpuPlacement,
+) -> Result<i32, Error> {
     let argv: [*const libc::c_char; 1] = [std::ptr::null()];
     let empty = c"";
     // SAFETY: getpid has no preconditions.
@@ -97,15 +102,23 @@ pub fn spawn_stub(stub_fd: RawFd, memory_fd: RawFd, placement: CpuPlacement) -> 
             let mut empty_set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut empty_set);
             libc::sigprocmask(libc::SIG_SETMASK, &empty_set, std::ptr::null_mut());
+            // The store first goes clear of fds 0 and 1 (it could be either), then the memory
+            // file becomes fd 0 and the store fd 1.
+            let store = store_fd.map(|s| libc::fcntl(s, libc::F_DUPFD, 3));
             if memory_fd != 0 {
                 libc::dup2(memory_fd, 0);
             } else {
                 libc::fcntl(0, libc::F_SETFD, 0);
             }
-            // Everything but fd 0 closes at exec (the stub image fd is already close-on-exec).
+            let mut keep = 1u32;
+            if let Some(s) = store.filter(|&s| s >= 0) {
+                libc::dup2(s, 1);
+                keep = 2;
+            }
+            // Everything else closes at exec (the stub image fd is already close-on-exec).
             libc::syscall(
                 libc::SYS_close_range,
-                1u32,
+                keep,
                 u32::MAX,
                 libc::CLOSE_RANGE_CLOEXEC,
             );

@@ -125,8 +125,9 @@ fn load(g: &Globals, id: &str) -> Res<Saved> {
     state::load(&g.root, id).ok_or_else(|| Failure("container does not exist".into()))
 }
 
-/// Sends a request to a container's Sentry and waits for its reply.
-fn request(g: &Globals, id: &str, r: &Request) -> Res<Reply> {
+/// Sends a request to the Sentry of container `id` (a pod's sandbox for its containers: see
+/// [`Saved::sentry_id`]) and waits for its reply.
+fn request_to(g: &Globals, id: &str, r: &Request) -> Res<Reply> {
     let conn = control::connect(&state::dir(&g.root, id), r, &[])
         .map_err(|e| Failure(format!("connecting to the sandbox: {e}")))?;
     match control::read_reply(&conn)? {
@@ -236,18 +237,24 @@ fn do_create(g: &Globals, a: &CreateArgs, foreground: bool) -> Res<Created> {
         let _ = std::fs::remove_dir_all(&dir);
         e
     };
-    let stdio = if terminal && a.console_socket.is_some() {
-        Some(
-            console(
-                a.console_socket.as_deref().unwrap_or(Path::new("")),
-                &process,
-            )
-            .map_err(cleanup)?,
-        )
+    let pod = pod_sandbox(g, &a.id, &spec);
+    let (child, pid, start_time, sandbox_pid) = if let Some(s) = &pod {
+        spawn_container_wait(g, a, &bundle, s).map_err(cleanup)?
     } else {
-        None
+        let stdio = if terminal && a.console_socket.is_some() {
+            Some(
+                console(
+                    a.console_socket.as_deref().unwrap_or(Path::new("")),
+                    &process,
+                )
+                .map_err(cleanup)?,
+            )
+        } else {
+            None
+        };
+        let (child, pid, start_time) = boot::spawn(g, &a.id, &bundle, stdio).map_err(cleanup)?;
+        (child, pid, start_time, None)
     };
-    let (child, pid, start_time) = boot::spawn(g, &a.id, &bundle, stdio).map_err(cleanup)?;
     let saved = Saved {
         id: a.id.clone(),
         pid,
@@ -265,6 +272,8 @@ fn do_create(g: &Globals, a: &CreateArgs, foreground: bool) -> Res<Created> {
         started: false,
         paused: false,
         hooks: spec.hooks().clone(),
+        sandbox: pod,
+        sandbox_pid,
     };
     let mut created = Created { child, saved };
     let undo = |c: &mut Created, e: Failure| {
@@ -294,6 +303,154 @@ fn do_create(g: &Globals, a: &CreateArgs, foreground: bool) -> Res<Created> {
         }
     }
     Ok(created)
+}
+
+/// The pod sandbox a container joins: under CRI (containerd's or CRI-O's annotations), a
+/// container of type "container" runs in the Sentry of its pod's sandbox container, when that
+/// is a live runrs container here; the pod's containers then share one kernel (its loopback
+/// network, IPC, hostname), each with its own root. Anything else gets a Sentry of its own.
+fn pod_sandbox(g: &Globals, id: &str, spec: &oci_spec::runtime::Spec) -> Option<String> {
+    let ann = spec.annotations().as_ref()?;
+    let (kind, sandbox) = [
+        (
+            "io.kubernetes.cri.container-type",
+            "io.kubernetes.cri.sandbox-id",
+        ),
+        (
+            "io.kubernetes.cri-o.ContainerType",
+            "io.kubernetes.cri-o.SandboxID",
+        ),
+    ]
+    .iter()
+    .find_map(|(k, s)| Some((ann.get(*k)?, ann.get(*s)?)))?;
+    if kind != "container" || sandbox == id || check_id(sandbox).is_err() {
+        return None;
+    }
+    let saved = state::load(&g.root, sandbox)?;
+    if saved.sandbox.is_some() || saved.status() == Status::Stopped {
+        report(
+            g,
+            "warning",
+            &format!("pod sandbox {sandbox} is not a running runrs sandbox: {id} gets its own"),
+        );
+        return None;
+    }
+    Some(sandbox.clone())
+}
+
+/// Starts `runrs container-wait` for a container of pod sandbox `sandbox`; returns it with its
+/// host PID and start time, and the container's PID inside the sandbox, once it is created
+/// there.
+fn spawn_container_wait(
+    g: &Globals,
+    a: &CreateArgs,
+    bundle: &Path,
+    sandbox: &str,
+) -> Res<(std::process::Child, i32, u64, Option<i32>)> {
+    let (rd, wr, mut cmd) = child_with_ready_pipe(g)?;
+    cmd.arg("container-wait")
+        .arg("--bundle")
+        .arg(bundle)
+        .arg("--sandbox")
+        .arg(sandbox)
+        .arg("--ready-fd")
+        .arg(wr.as_raw_fd().to_string());
+    if let Some(s) = &a.console_socket {
+        cmd.arg("--console-socket").arg(s);
+    }
+    cmd.arg(&a.id);
+    let mut child = cmd.spawn()?;
+    drop(wr);
+    let msg = boot::read_line(rd);
+    let Some(spid) = msg
+        .trim()
+        .strip_prefix("ok ")
+        .and_then(|p| p.parse::<i32>().ok())
+    else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return fail(if msg.is_empty() {
+            "creating the container in its pod's sandbox failed".to_string()
+        } else {
+            msg.trim().to_string()
+        });
+    };
+    let pid = child.id() as i32;
+    let start_time = state::proc_stat(pid).map_or(0, |s| s.1);
+    Ok((child, pid, start_time, Some(spid)))
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ContainerWaitArgs {
+    #[arg(long)]
+    pub bundle: PathBuf,
+    /// The pod's sandbox container.
+    #[arg(long)]
+    pub sandbox: String,
+    #[arg(long)]
+    pub ready_fd: Option<i32>,
+    #[arg(long)]
+    pub console_socket: Option<PathBuf>,
+    pub id: String,
+}
+
+/// A container of a pod: its own Gofer (its image and mounts), its process created in the
+/// pod's sandbox; then, as `runrs exec` does, signals passed on and its exit status ours.
+pub fn container_wait(g: &Globals, a: &ContainerWaitArgs) -> Res<u8> {
+    let fail_ready = |msg: String| {
+        if let Some(mut f) = a.ready_fd.and_then(boot::inherited_fd) {
+            let _ = writeln!(f, "{msg}");
+        }
+        Failure(msg)
+    };
+    let spec = spec::load(&a.bundle).map_err(|spec::SpecError(m)| fail_ready(m))?;
+    let process = spec.process().clone().unwrap_or_default();
+    let rootfs = spec::rootfs(&spec, &a.bundle);
+    let readonly = spec
+        .root()
+        .as_ref()
+        .and_then(|r| r.readonly())
+        .unwrap_or(false);
+    let mounts = spec::mounts(&spec, &a.bundle);
+    let mut gofer_mounts = vec![format!("{}:ro", rootfs.display())];
+    for b in &mounts.binds {
+        gofer_mounts.push(format!(
+            "{}:{}",
+            b.host.display(),
+            if b.readonly { "ro" } else { "rw" }
+        ));
+    }
+    let pty = match (&a.console_socket, process.terminal().unwrap_or(false)) {
+        (Some(s), true) => Some(console(s, &process).map_err(|Failure(m)| fail_ready(m))?),
+        _ => None,
+    };
+    // The Gofer is our child: it dies with us (PDEATHSIG), when the container has ended.
+    let cpu = nix::sched::sched_getcpu().ok();
+    let (channel, _gofer) =
+        crate::start_gofer(&gofer_mounts, cpu, true).map_err(|e| fail_ready(format!("{e:#}")))?;
+    let (exec, stdio) = exec_request(&process, pty.as_ref())?;
+    let req = control::ContainerRequest {
+        id: a.id.clone(),
+        process: exec,
+        readonly,
+        volumes: mounts
+            .binds
+            .iter()
+            .map(|b| (b.guest.clone(), b.readonly))
+            .collect(),
+        tmpfs_mounts: mounts.tmpfs.clone(),
+        files: mounts.files.clone(),
+    };
+    let mut fds: Vec<OwnedFd> = stdio;
+    fds.push(channel.into_fd());
+    wait_in_sandbox(
+        g,
+        &a.sandbox,
+        &Request::CreateContainer(req),
+        fds,
+        pty,
+        a.ready_fd,
+    )
 }
 
 /// Writes the PID file as runc does: to a temporary name, then renamed.
@@ -352,7 +509,10 @@ pub fn start(g: &Globals, id: &str) -> Res<u8> {
     }
     let hooks = saved.hooks.clone().unwrap_or_default();
     run_hooks(hooks.start_container(), &saved)?;
-    request(g, id, &Request::Start)?;
+    match &saved.sandbox {
+        Some(s) => request_to(g, s, &Request::StartContainer { id: id.to_string() })?,
+        None => request_to(g, id, &Request::Start)?,
+    };
     saved.started = true;
     state::save(&g.root, &saved)?;
     if let Err(e) = run_hooks(hooks.poststart(), &saved) {
@@ -567,6 +727,22 @@ pub fn kill(g: &Globals, id: &str, sig: &str, all: bool) -> Res<u8> {
     if saved.status() == Status::Stopped {
         return fail("container not running");
     }
+    if let Some(s) = &saved.sandbox {
+        // A container of a pod: its processes are in the pod's Sentry. (If that Sentry is
+        // gone, so are they: the waiting process ends with it.)
+        let r = Request::KillContainer {
+            id: id.to_string(),
+            signal: sig,
+            all,
+        };
+        if request_to(g, s, &r).is_err() && sig == libc::SIGKILL {
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(saved.pid),
+                nix::sys::signal::Signal::SIGKILL,
+            )?;
+        }
+        return Ok(0);
+    }
     if sig == libc::SIGKILL {
         // Everything in the sandbox dies with the Sentry (its stubs and Gofer die with it).
         nix::sys::signal::kill(
@@ -575,7 +751,7 @@ pub fn kill(g: &Globals, id: &str, sig: &str, all: bool) -> Res<u8> {
         )?;
         return Ok(0);
     }
-    request(g, id, &Request::Kill { signal: sig, all })?;
+    request_to(g, id, &Request::Kill { signal: sig, all })?;
     Ok(0)
 }
 
@@ -607,6 +783,23 @@ pub fn delete(g: &Globals, id: &str, force: bool) -> Res<u8> {
 
 /// Kills the container if it still runs, waits for it, runs poststop hooks, removes its state.
 fn destroy(g: &Globals, saved: &Saved) -> Res<()> {
+    if let Some(s) = &saved.sandbox {
+        if state::alive(saved.pid, saved.start_time) {
+            // Its process goes (in the pod's Sentry); then its waiting process ends.
+            let r = Request::KillContainer {
+                id: saved.id.clone(),
+                signal: libc::SIGKILL,
+                all: true,
+            };
+            let _ = request_to(g, s, &r);
+            if !state::wait_gone(saved.pid, saved.start_time, Duration::from_secs(5)) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(saved.pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+        }
+    }
     if state::alive(saved.pid, saved.start_time) {
         let _ = nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(saved.pid),
@@ -637,7 +830,8 @@ pub fn policy(g: &Globals, id: &str, file: &Path) -> Res<u8> {
         serde_json::from_str(&text).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
     crate::netgofer::Policy::from_json(&doc)
         .map_err(|e| Failure(format!("{}: {e}", file.display())))?;
-    request(g, id, &Request::Policy(doc))?;
+    // A pod's containers share their sandbox's network.
+    request_to(g, saved.sentry_id(), &Request::Policy(doc))?;
     Ok(0)
 }
 
@@ -652,7 +846,10 @@ pub fn pause(g: &Globals, id: &str, pause: bool) -> Res<u8> {
     if !pause && st != Status::Paused {
         return fail("container not paused");
     }
-    request(
+    if saved.sandbox.is_some() {
+        return fail("pausing one container of a pod is not supported (pause its sandbox)");
+    }
+    request_to(
         g,
         id,
         if pause {
@@ -675,9 +872,13 @@ pub fn ps(g: &Globals, id: &str, format: &str) -> Res<u8> {
         }
         return fail("container not running");
     }
-    let Reply::Procs(list) = request(g, id, &Request::Ps)? else {
+    let Reply::Procs(mut list) = request_to(g, saved.sentry_id(), &Request::Ps)? else {
         return fail("unexpected reply from the sandbox");
     };
+    if let Some(pid) = saved.sandbox_pid {
+        // A container of a pod: the processes of its process's session.
+        list.retain(|p| p.pid == pid || p.sid == pid);
+    }
     match format {
         // The host processes of the container: its Sentry (as runsc reports its sandbox).
         "json" => println!("[{}]", saved.pid),
@@ -851,7 +1052,7 @@ fn exec_detached(
     drop(wr);
     let msg = boot::read_line(rd);
     let _ = std::fs::remove_file(&pfile);
-    if msg.trim() != "ok" {
+    if !msg.trim().starts_with("ok ") {
         let mut child = child;
         let _ = child.wait();
         return fail(if msg.is_empty() {
@@ -908,7 +1109,27 @@ fn exec_wait(
     pty: Option<OwnedFd>,
     ready_fd: Option<i32>,
 ) -> Res<u8> {
-    let stdio: Vec<OwnedFd> = match &pty {
+    let (mut req, stdio) = exec_request(process, pty.as_ref())?;
+    if saved.sandbox.is_some() {
+        // A container of a pod: its processes start in its own root.
+        req.container = Some(saved.id.clone());
+    }
+    wait_in_sandbox(
+        g,
+        saved.sentry_id(),
+        &Request::Exec(req),
+        stdio,
+        pty,
+        ready_fd,
+    )
+}
+
+/// The request for `process`, with our stdio (or the pty) to send with it.
+fn exec_request(
+    process: &oci_spec::runtime::Process,
+    pty: Option<&OwnedFd>,
+) -> Res<(control::ExecRequest, Vec<OwnedFd>)> {
+    let stdio: Vec<OwnedFd> = match pty {
         Some(p) => (0..3).map(|_| p.try_clone()).collect::<Result<_, _>>()?,
         None => [
             std::io::stdin().as_fd().try_clone_to_owned()?,
@@ -934,18 +1155,24 @@ fn exec_wait(
         stdio: [true; 3],
         stdio_names: names,
         terminal: pty.is_some(),
+        container: None,
     };
+    Ok((req, stdio))
+}
+
+/// Sends `request` (which starts a process) with `fds` to the Sentry of container `sentry_id`,
+/// says "ok PID" on `ready_fd` once the process exists, then waits for it, passing our signals
+/// on; returns its status as an exit code.
+fn wait_in_sandbox(
+    g: &Globals,
+    sentry_id: &str,
+    request: &Request,
+    fds: Vec<OwnedFd>,
+    pty: Option<OwnedFd>,
+    ready_fd: Option<i32>,
+) -> Res<u8> {
     let fwd = Forwarder::new()?;
-    let raw: Vec<i32> = stdio.iter().map(AsRawFd::as_raw_fd).collect();
-    let conn = control::connect(&state::dir(&g.root, &saved.id), &Request::Exec(req), &raw)
-        .map_err(|e| Failure(format!("connecting to the sandbox: {e}")))?;
-    drop(stdio);
-    // With a pty, this process takes it as its controlling terminal: a resize of the pty (the
-    // console socket's holder sets the master's size) then sends us SIGWINCH, passed on to the
-    // sandbox, whose console for the process follows the new size.
-    let _ctty = pty.filter(|p| {
-        nix::unistd::setsid().is_ok() && sentry::host::set_controlling_terminal(p.as_fd()).is_ok()
-    });
+    let raw: Vec<i32> = fds.iter().map(AsRawFd::as_raw_fd).collect();
     let ready_file = std::cell::RefCell::new(ready_fd.and_then(boot::inherited_fd));
     let ready = |msg: &str| {
         // Once, then closed: our parent waits for one line.
@@ -953,6 +1180,21 @@ fn exec_wait(
             let _ = writeln!(f, "{msg}");
         }
     };
+    let conn = match control::connect(&state::dir(&g.root, sentry_id), request, &raw) {
+        Ok(c) => c,
+        Err(e) => {
+            let msg = format!("connecting to the sandbox: {e}");
+            ready(&msg);
+            return fail(msg);
+        }
+    };
+    drop(fds);
+    // With a pty, this process takes it as its controlling terminal: a resize of the pty (the
+    // console socket's holder sets the master's size) then sends us SIGWINCH, passed on to the
+    // sandbox, whose console for the process follows the new size.
+    let _ctty = pty.filter(|p| {
+        nix::unistd::setsid().is_ok() && sentry::host::set_controlling_terminal(p.as_fd()).is_ok()
+    });
     let pid = match control::read_reply(&conn)? {
         Some(Reply::Started { pid }) => pid,
         Some(Reply::Error(e)) => {
@@ -964,11 +1206,11 @@ fn exec_wait(
             return fail("the sandbox went away");
         }
     };
-    ready("ok");
+    ready(&format!("ok {pid}"));
     loop {
         if let Some((sig, _)) = fwd.next(Some(conn.as_fd()), None)? {
             if sig != libc::SIGCHLD {
-                let _ = request(g, &saved.id, &Request::Signal { pid, signal: sig });
+                let _ = request_to(g, sentry_id, &Request::Signal { pid, signal: sig });
             }
             continue;
         }
@@ -1110,7 +1352,7 @@ pub fn events(g: &Globals, id: &str, stats: bool, interval: Duration) -> Res<u8>
         }
         let (cpu_ns, rss) = host_usage(saved.pid);
         // The sandbox's own processes (paused or not, the Sentry answers).
-        let pids = match request(g, id, &Request::Ps) {
+        let pids = match request_to(g, saved.sentry_id(), &Request::Ps) {
             Ok(Reply::Procs(list)) => list.len(),
             _ => 0,
         };

@@ -25,6 +25,20 @@ pub struct Saved {
     /// The hooks still to run (poststart at start, poststop at delete), as in config.json.
     #[serde(default)]
     pub hooks: Option<oci_spec::runtime::Hooks>,
+    /// For a container of a pod: the pod's sandbox (the container whose Sentry runs it). `pid`
+    /// is then the process that waits for it on the host (`runrs container-wait`).
+    #[serde(default)]
+    pub sandbox: Option<String>,
+    /// For a container of a pod: its process's PID inside the sandbox.
+    #[serde(default)]
+    pub sandbox_pid: Option<i32>,
+}
+
+impl Saved {
+    /// The container whose Sentry runs this one (itself, unless it is a pod's container).
+    pub fn sentry_id(&self) -> &str {
+        self.sandbox.as_deref().unwrap_or(&self.id)
+    }
 }
 
 /// A container's status, as runc reports it.

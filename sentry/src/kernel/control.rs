@@ -3,7 +3,7 @@
 
 use super::signal::{self, SigInfo};
 use super::{ExitStatus, Identity, Kernel, Program, Task};
-use crate::control::{Conn, ExecRequest, Pending, ProcInfo, Reply, Request};
+use crate::control::{Conn, ContainerRequest, ExecRequest, Pending, ProcInfo, Reply, Request};
 use crate::vfs::Inode;
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::OwnedFd;
@@ -25,6 +25,16 @@ pub struct State {
     pub root: Option<Rc<Inode>>,
     /// Connections of `runrs exec` waiting for their process's exit, by PID.
     pub exec_waiters: HashMap<i32, Conn>,
+    /// The pod's other containers, by id.
+    pub containers: HashMap<String, Container>,
+}
+
+/// Another container of the pod in this sandbox: its own root (its image, through its own
+/// Gofer), its process (held until `StartContainer`), and that process's PID here.
+pub struct Container {
+    pub root: Rc<Inode>,
+    pub pid: i32,
+    pub held: Option<Task>,
 }
 
 impl State {
@@ -37,6 +47,7 @@ impl State {
             },
             root: None,
             exec_waiters: HashMap::new(),
+            containers: HashMap::new(),
         }
     }
 }
@@ -101,7 +112,7 @@ pub fn handle(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Option<ExitStatus> 
                     conn.reply(&Reply::Error("cannot exec in a created container".into()));
                     continue;
                 }
-                match exec(k, req, fds) {
+                match exec(k, req, fds, None) {
                     Ok(task) => {
                         let pid = task.tgid;
                         conn.reply(&Reply::Started { pid });
@@ -119,6 +130,7 @@ pub fn handle(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Option<ExitStatus> 
                     .filter(|(_, p)| p.zombie.is_none())
                     .map(|(&pid, p)| ProcInfo {
                         pid,
+                        sid: p.sid,
                         ppid: p.ppid,
                         comm: tasks
                             .iter()
@@ -142,6 +154,65 @@ pub fn handle(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Option<ExitStatus> 
                 } else {
                     conn.reply(&Reply::Error("container not running".into()));
                 }
+            }
+            Request::CreateContainer(req) => {
+                let id = req.id.clone();
+                if k.control.borrow().containers.contains_key(&id) {
+                    conn.reply(&Reply::Error(
+                        "container with given ID already exists".into(),
+                    ));
+                    continue;
+                }
+                match create_container(k, req, fds) {
+                    Ok(c) => {
+                        let pid = c.pid;
+                        conn.reply(&Reply::Started { pid });
+                        k.control.borrow_mut().exec_waiters.insert(pid, conn);
+                        k.control.borrow_mut().containers.insert(id, c);
+                    }
+                    Err(e) => conn.reply(&Reply::Error(e)),
+                }
+            }
+            Request::StartContainer { id } => {
+                let held = match k.control.borrow_mut().containers.get_mut(&id) {
+                    None => Err(format!("container {id} does not exist")),
+                    Some(c) => c
+                        .held
+                        .take()
+                        .ok_or_else(|| "cannot start an already running container".to_string()),
+                };
+                match held {
+                    Ok(task) => {
+                        tasks.push_back(task);
+                        conn.reply(&Reply::Ok);
+                    }
+                    Err(e) => conn.reply(&Reply::Error(e)),
+                }
+            }
+            Request::KillContainer { id, signal, all } => {
+                if !(1..=abi::signal::SIGRTMAX).contains(&signal) {
+                    conn.reply(&Reply::Error(format!("invalid signal {signal}")));
+                    continue;
+                }
+                let mut control = k.control.borrow_mut();
+                let Some(c) = control.containers.get_mut(&id) else {
+                    drop(control);
+                    conn.reply(&Reply::Error(format!("container {id} does not exist")));
+                    continue;
+                };
+                let pid = c.pid;
+                if let Some(task) = c.held.take_if(|_| ends_unstarted(signal)) {
+                    // Never started: the signal ends it before it runs (its default action),
+                    // as it ends runc's waiting init.
+                    tasks.push_back(task);
+                } else if c.held.is_some() {
+                    drop(control);
+                    conn.reply(&Reply::Ok);
+                    continue;
+                }
+                drop(control);
+                send_container(k, pid, signal, all);
+                conn.reply(&Reply::Ok);
             }
             Request::Resume => {
                 if hold == Hold::Paused {
@@ -189,15 +260,72 @@ fn send(k: &Kernel, pid: Option<i32>, sig: i32, all: bool) {
     }
 }
 
+/// Queues `sig` for a pod container's process `pid`, or with `all` for every process of its
+/// session (what it started, unless they made sessions of their own).
+fn send_container(k: &Kernel, pid: i32, sig: i32, all: bool) {
+    let info = SigInfo {
+        code: signal::SI_USER,
+        ..SigInfo::default()
+    };
+    for (&p, proc) in k.procs.borrow_mut().procs.iter_mut() {
+        if proc.zombie.is_none() && (p == pid || (all && proc.sid == pid)) {
+            proc.pending.push((sig, info));
+            if sig == libc::SIGCONT {
+                proc.stopped = None;
+            }
+        }
+    }
+}
+
+/// Another container of the pod: its tree from its own Gofer (the fd after its stdio), its
+/// process made now and held until started.
+fn create_container(
+    k: &Rc<Kernel>,
+    req: ContainerRequest,
+    mut fds: Vec<OwnedFd>,
+) -> Result<Container, String> {
+    let want = req.process.stdio.iter().filter(|&&b| b).count() + 1;
+    if fds.len() != want {
+        return Err(format!("expected {want} fds, got {}", fds.len()));
+    }
+    let Some(gofer) = fds.pop() else {
+        return Err("no Gofer channel".into());
+    };
+    let root = super::container_tree(k, gofer::Channel::from_fd(gofer), &req)
+        .map_err(|e| format!("the container's filesystem: {e}"))?;
+    let task = exec(k, req.process, fds, Some(root.clone()))?;
+    Ok(Container {
+        root,
+        pid: task.tgid,
+        held: Some(task),
+    })
+}
+
 /// Starts the process an exec request asks for: a new session of its own, with no parent in
-/// the sandbox (as gVisor's exec'd processes), reaped by the Sentry.
-fn exec(k: &Rc<Kernel>, req: ExecRequest, fds: Vec<OwnedFd>) -> Result<Task, String> {
-    let root = k
-        .control
-        .borrow()
-        .root
-        .clone()
-        .ok_or("the sandbox has no root")?;
+/// the sandbox (as gVisor's exec'd processes), reaped by the Sentry. It starts in `root`, else
+/// in its container's root (the sandbox's own, or a pod container's).
+fn exec(
+    k: &Rc<Kernel>,
+    req: ExecRequest,
+    fds: Vec<OwnedFd>,
+    root: Option<Rc<Inode>>,
+) -> Result<Task, String> {
+    let root = match (root, &req.container) {
+        (Some(r), _) => r,
+        (None, Some(id)) => k
+            .control
+            .borrow()
+            .containers
+            .get(id)
+            .map(|c| c.root.clone())
+            .ok_or_else(|| format!("container {id} does not exist"))?,
+        (None, None) => k
+            .control
+            .borrow()
+            .root
+            .clone()
+            .ok_or("the sandbox has no root")?,
+    };
     let mut fds = fds.into_iter();
     let stdio = req
         .stdio

@@ -66,6 +66,9 @@ pub enum Overlay {
     None,
 }
 
+/// The size of the store's offset range (sparse: only what is written takes disk blocks).
+const STORE_SIZE: u64 = 1 << 40;
+
 /// Sandbox-wide configuration.
 pub struct Config {
     pub hostname: String,
@@ -76,6 +79,10 @@ pub struct Config {
     /// The connection to the Gofer serving the root filesystem (its mount 0).
     pub gofer: gofer::Channel,
     pub overlay: Overlay,
+    /// `--overlay=dir=PATH`: a host file (unlinked, in PATH) holding the contents of the files
+    /// written in the root's upper layer and in /tmp, in place of memory. Its free disk space is
+    /// their size limit (with `--disk` on top).
+    pub store: Option<OwnedFd>,
     /// Size limit of /tmp and /dev/shm (each), and of the overlay's memory layer.
     pub tmpfs_size: u64,
     /// Give the guest the host's vDSO (clocks without a platform stop).
@@ -539,8 +546,18 @@ impl Sandbox {
     pub fn new(config: Config, program: Program) -> Result<Sandbox, StartError> {
         let t0 = std::time::Instant::now();
         let affinity = host::sched_getaffinity(1024).unwrap_or_else(|_| vec![1]);
-        let memory = Memory::new(config.memory_size).map_err(StartError::Memory)?;
+        // The store's free space bounds what the guest may write there.
+        let store_space = config.store.as_ref().map(|fd| {
+            nix::sys::statvfs::fstatvfs(fd).map_or(0, |s| {
+                s.blocks_available().saturating_mul(s.fragment_size())
+            })
+        });
+        let memory =
+            Memory::with_store(config.memory_size, config.store.map(|fd| (fd, STORE_SIZE)))
+                .map_err(StartError::Memory)?;
+        let store = memory.store().zip(store_space);
         let platform = Ptrace::new(platform::Config {
+            store_file: memory.file.store(),
             memory_file: memory.file.fd(),
             placement: config.placement,
             host_vdso: config.host_vdso,
@@ -606,6 +623,7 @@ impl Sandbox {
             &TreeSpec {
                 overlay: config.overlay,
                 tmpfs_size: config.tmpfs_size,
+                store,
                 volumes: &config.volumes,
                 tmpfs_mounts: &config.tmpfs_mounts,
                 files: &config.files,
@@ -827,9 +845,54 @@ fn host_memory() -> u64 {
 struct TreeSpec<'a> {
     overlay: Overlay,
     tmpfs_size: u64,
+    /// Where the root's upper layer and /tmp keep file contents, and their size limit (the
+    /// store's disk space), when that is not memory.
+    store: Option<(Arc<Memory>, u64)>,
     volumes: &'a [VolumeConfig],
     tmpfs_mounts: &'a [String],
     files: &'a [(String, Vec<u8>, u32)],
+}
+
+/// The filesystem tree of another container of the pod (`runrs create` of a container whose
+/// annotations name this sandbox): its image through its own Gofer, made as the sandbox's own.
+pub(crate) fn container_tree(
+    k: &Rc<Kernel>,
+    channel: gofer::Channel,
+    req: &crate::control::ContainerRequest,
+) -> Result<Rc<Inode>, StartError> {
+    let gofer = Rc::new(gofer::Client::new(channel));
+    let volumes: Vec<VolumeConfig> = req
+        .volumes
+        .iter()
+        .map(|(guest_path, readonly)| VolumeConfig {
+            guest_path: guest_path.clone(),
+            readonly: *readonly,
+            overlay: false,
+        })
+        .collect();
+    let memory = k.memory.clone();
+    // /proc/mounts lists the sandbox's own tree (one list per sandbox for now): the
+    // container's mounts are left out of it.
+    let mounts = k.mounts.borrow().clone();
+    let root = build_tree(
+        k,
+        &gofer,
+        &TreeSpec {
+            overlay: if req.readonly {
+                Overlay::None
+            } else {
+                Overlay::Memory
+            },
+            tmpfs_size: 2 << 30,
+            store: None,
+            volumes: &volumes,
+            tmpfs_mounts: &req.tmpfs_mounts,
+            files: &req.files,
+        },
+        &memory,
+    );
+    *k.mounts.borrow_mut() = mounts;
+    root
 }
 
 /// Builds the sandbox's filesystem tree: the overlay root from the Gofer's mount 0, with procfs
@@ -843,10 +906,15 @@ fn build_tree(
     let TreeSpec {
         overlay,
         tmpfs_size,
+        ref store,
         volumes,
         tmpfs_mounts,
         files,
     } = *spec;
+    let (data, disk_size) = match store {
+        Some((m, size)) => (m.clone(), *size),
+        None => (memory.clone(), tmpfs_size),
+    };
     let setup_err = |e: crate::errors::Errno| StartError::Exec {
         path: "/".into(),
         errno: e,
@@ -864,14 +932,15 @@ fn build_tree(
         dev_minor
     };
     let readonly = overlay == Overlay::None;
-    let ofs = Fs::new(
+    let ofs = Fs::new_in(
         memory,
+        &data,
         FsKind::Overlay,
         next_dev(),
         "overlay",
         0x794c_7630,
         readonly,
-        Some(tmpfs_size),
+        Some(disk_size),
     );
     let root = Inode::new(
         &ofs,
@@ -1035,14 +1104,15 @@ fn build_tree(
         vfs::mkdir_p(r, b"fs", 0o755);
         vfs::mkdir_p(&vfs::mkdir_p(r, b"kernel", 0o755), b"mm", 0o755);
     });
-    let tmp = Fs::new(
+    let tmp = Fs::new_in(
         memory,
+        &data,
         FsKind::Tmpfs,
         next_dev(),
         "tmpfs",
         0x0102_1994,
         false,
-        Some(tmpfs_size),
+        Some(disk_size),
     );
     add("/tmp", tmp, 0o1777, &|_| {});
     for path in tmpfs_mounts {

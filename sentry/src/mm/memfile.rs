@@ -13,11 +13,18 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// The memory file and the Sentry's mapping of it.
+///
+/// With `--overlay=dir=PATH` a second file, the *store* (an unlinked file in PATH), holds the
+/// offsets `[size, size + store_size)`: the Sentry maps it right after the memfd, so one offset
+/// space and one mapping cover both, and stubs map it as their fd 1. Only in-memory filesystems'
+/// data lives there (see `Memory::region`).
 pub struct MemoryFile {
     fd: OwnedFd,
     /// A second open file description of the same file, whose file position only
     /// [`MemoryFile::fill_from_host`] moves (sendfile writes at the output's position).
     fill: Option<OwnedFd>,
+    store: Option<OwnedFd>,
+    store_size: u64,
     base: *mut u8,
     size: u64,
 }
@@ -32,6 +39,87 @@ unsafe impl Sync for MemoryFile {}
 impl MemoryFile {
     /// Creates a sparse memory file of `size` bytes and maps it.
     pub fn new(size: u64) -> io::Result<MemoryFile> {
+        MemoryFile::with_store(size, None)
+    }
+
+    /// [`MemoryFile::new`], followed by `store` (a host file, made `store.1` bytes long and
+    /// sparse) at offset `size`.
+    pub fn with_store(size: u64, store: Option<(OwnedFd, u64)>) -> io::Result<MemoryFile> {
+        let einval = || io::Error::from_raw_os_error(libc::EINVAL);
+        let memfd = Self::memfd(size)?;
+        let store_size = store.as_ref().map_or(0, |s| s.1);
+        let total = size.checked_add(store_size).ok_or_else(einval)?;
+        let total = usize::try_from(total).map_err(|_| einval())?;
+        // One reservation for both files, so that offsets map to addresses by one addition.
+        // SAFETY: a fresh inaccessible anonymous mapping at an address the kernel picks.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                total,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let mut file = MemoryFile {
+            fd: memfd,
+            fill: None,
+            store: None,
+            store_size,
+            base: base.cast::<u8>(),
+            size,
+        };
+        file.map_at(0, file.fd.as_raw_fd(), size)?;
+        if let Some((fd, len)) = store {
+            let l = i64::try_from(len).map_err(|_| einval())?;
+            // SAFETY: ftruncate on the fd we were given.
+            if unsafe { libc::ftruncate(fd.as_raw_fd(), l) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            file.map_at(size, fd.as_raw_fd(), len)?;
+            file.store = Some(fd);
+        }
+        // Made while the Sentry may still open paths (before its lockdown); without it fills
+        // fall back to preadv.
+        let path = format!("/proc/self/fd/{}\0", file.fd.as_raw_fd());
+        // SAFETY: a NUL-terminated path; the result is checked.
+        let fill = unsafe { libc::open(path.as_ptr().cast(), libc::O_RDWR | libc::O_CLOEXEC) };
+        // SAFETY: open returned a fresh fd (when not negative).
+        file.fill = (fill >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fill) });
+        Ok(file)
+    }
+
+    /// Maps `len` bytes of `fd` at offset `at` of the reservation made by `with_store`.
+    fn map_at(&self, at: u64, fd: i32, len: u64) -> io::Result<()> {
+        let einval = || io::Error::from_raw_os_error(libc::EINVAL);
+        let (at, len) = (
+            usize::try_from(at).map_err(|_| einval())?,
+            usize::try_from(len).map_err(|_| einval())?,
+        );
+        // SAFETY: [base + at, base + at + len) lies in our own reservation (with_store sized it
+        // for both files), which MAP_FIXED replaces; nothing references that range yet.
+        let p = unsafe {
+            libc::mmap(
+                self.base.add(at).cast(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_NORESERVE | libc::MAP_FIXED,
+                fd,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// A sparse memfd of `size` bytes.
+    fn memfd(size: u64) -> io::Result<OwnedFd> {
         // SAFETY: valid C string and flags.
         let fd = unsafe { libc::memfd_create(c"runrs-memory".as_ptr(), libc::MFD_CLOEXEC) };
         if fd < 0 {
@@ -44,35 +132,42 @@ impl MemoryFile {
         if unsafe { libc::ftruncate(fd.as_raw_fd(), len) } != 0 {
             return Err(io::Error::last_os_error());
         }
-        let map_len =
-            usize::try_from(size).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-        // SAFETY: a fresh shared mapping of our own file, at an address the kernel picks.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                map_len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_NORESERVE,
-                fd.as_raw_fd(),
-                0,
-            )
+        Ok(fd)
+    }
+
+    /// The store's size in bytes (0 without one).
+    pub fn store_size(&self) -> u64 {
+        self.store_size
+    }
+
+    /// The store (`--overlay=dir`), for the platform to map into stubs, and its first offset.
+    pub fn store(&self) -> Option<(BorrowedFd<'_>, u64)> {
+        self.store.as_ref().map(|f| (f.as_fd(), self.size))
+    }
+
+    /// The host file holding `off`, and the offset there.
+    fn locate(&self, off: u64) -> io::Result<(i32, i64)> {
+        let (fd, at) = match &self.store {
+            Some(s) if off >= self.size => (s.as_raw_fd(), off - self.size),
+            _ => (self.fd.as_raw_fd(), off),
         };
-        if base == libc::MAP_FAILED {
+        let at = i64::try_from(at).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        Ok((fd, at))
+    }
+
+    /// Allocates disk blocks for `[off, off + len)` of the store ahead of use (ENOSPC now, not a
+    /// SIGBUS when a page of the mapping is first written); nothing to do in the memfd.
+    pub fn reserve(&self, off: u64, len: u64) -> io::Result<()> {
+        if self.store.is_none() || off < self.size {
+            return Ok(());
+        }
+        let (fd, at) = self.locate(off)?;
+        let len = i64::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        // SAFETY: fallocate on our own fd.
+        if unsafe { libc::fallocate(fd, 0, at, len) } != 0 {
             return Err(io::Error::last_os_error());
         }
-        // Made while the Sentry may still open paths (before its lockdown); without it fills
-        // fall back to preadv.
-        let path = format!("/proc/self/fd/{}\0", fd.as_raw_fd());
-        // SAFETY: a NUL-terminated path; the result is checked.
-        let fill = unsafe { libc::open(path.as_ptr().cast(), libc::O_RDWR | libc::O_CLOEXEC) };
-        // SAFETY: open returned a fresh fd (when not negative).
-        let fill = (fill >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fill) });
-        Ok(MemoryFile {
-            fd,
-            fill,
-            base: base.cast::<u8>(),
-            size,
-        })
+        Ok(())
     }
 
     /// The file, for the platform to map into stubs.
@@ -94,7 +189,7 @@ impl MemoryFile {
     fn range(&self, off: u64, len: usize) -> *mut u8 {
         let end = off.checked_add(len as u64);
         assert!(
-            end.is_some_and(|end| end <= self.size),
+            end.is_some_and(|end| end <= self.size + self.store_size),
             "memory file range {off:#x}+{len:#x} out of bounds"
         );
         // SAFETY: checked above that the range lies inside the mapping.
@@ -146,9 +241,8 @@ impl MemoryFile {
         let s = self.range(src, len);
         let mut done = 0usize;
         while done < len {
-            let off = i64::try_from(dst + done as u64)
-                .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-            let (fd, p) = (self.fd.as_raw_fd(), s.wrapping_add(done));
+            let (fd, off) = self.locate(dst + done as u64)?;
+            let p = s.wrapping_add(done);
             // SAFETY: the source lies inside our live mapping (checked by range).
             let r = unsafe { libc::pwrite(fd, p.cast(), len - done, off) };
             match usize::try_from(r) {
@@ -171,9 +265,8 @@ impl MemoryFile {
         let d = self.range(dst, len);
         let mut done = 0usize;
         while done < len {
-            let off = i64::try_from(src + done as u64)
-                .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-            let (fd, p) = (self.fd.as_raw_fd(), d.wrapping_add(done));
+            let (fd, off) = self.locate(src + done as u64)?;
+            let p = d.wrapping_add(done);
             // SAFETY: the destination lies inside our live mapping (checked by range).
             let r = unsafe { libc::pread(fd, p.cast(), len - done, off) };
             match usize::try_from(r) {
@@ -235,10 +328,15 @@ impl MemoryFile {
         } else {
             libc::SEEK_DATA
         };
-        let off = i64::try_from(off).ok()?;
+        let (fd, at) = self.locate(off).ok()?;
         // SAFETY: lseek on our own fd.
-        let r = unsafe { libc::lseek(self.fd.as_raw_fd(), off, whence) };
-        u64::try_from(r).ok()
+        let r = unsafe { libc::lseek(fd, at, whence) };
+        let r = u64::try_from(r).ok()?;
+        Some(if fd == self.fd.as_raw_fd() {
+            r
+        } else {
+            r + self.size
+        })
     }
 
     /// Zeroes `[off, off + len)`.
@@ -295,25 +393,26 @@ impl MemoryFile {
         pos: u64,
     ) -> io::Result<usize> {
         let _ = self.range(dst, len);
-        let Some(fill) = &self.fill else {
-            return self.read_from_host_at(src, &[(dst, len)], pos);
+        // Into the store: its own description (stubs only map it, so its position is free).
+        let out = match (&self.store, &self.fill) {
+            (Some(s), _) if dst >= self.size => s,
+            (_, Some(f)) => f,
+            _ => return self.read_from_host_at(src, &[(dst, len)], pos),
         };
         let mut done = 0usize;
         while done < len {
-            let (Ok(mut in_off), Ok(out_off)) = (
-                i64::try_from(pos + done as u64),
-                i64::try_from(dst + done as u64),
-            ) else {
+            let Ok(mut in_off) = i64::try_from(pos + done as u64) else {
                 return Err(io::Error::from_raw_os_error(libc::EINVAL));
             };
+            let (_, out_off) = self.locate(dst + done as u64)?;
             // SAFETY: lseek on our own fd.
-            if unsafe { libc::lseek(fill.as_raw_fd(), out_off, libc::SEEK_SET) } < 0 {
+            if unsafe { libc::lseek(out.as_raw_fd(), out_off, libc::SEEK_SET) } < 0 {
                 return Err(io::Error::last_os_error());
             }
             // SAFETY: sendfile between two fds; it writes only inside [dst, dst + len), which
             // lies in the file (checked by range above).
             let r = unsafe {
-                libc::sendfile(fill.as_raw_fd(), src.as_raw_fd(), &mut in_off, len - done)
+                libc::sendfile(out.as_raw_fd(), src.as_raw_fd(), &mut in_off, len - done)
             };
             match usize::try_from(r) {
                 Ok(0) => break,
@@ -361,16 +460,43 @@ impl MemoryFile {
     }
 
     /// Gives `[off, off + len)` back to the host: it reads as zeroes afterwards.
+    ///
+    /// In the store, the range is zeroed instead and keeps its disk blocks: it is still in use
+    /// (a file's page), and a later write through a mapping must not need a block the disk may
+    /// no longer have. [`MemoryFile::deallocate`] gives ranges no longer used back.
     pub fn punch_hole(&self, off: u64, len: u64) -> io::Result<()> {
-        let (Ok(off), Ok(len)) = (i64::try_from(off), i64::try_from(len)) else {
-            return Err(io::Error::from_raw_os_error(libc::EINVAL));
-        };
+        if self.store.is_some() && off >= self.size {
+            let (fd, at) = self.locate(off)?;
+            let l = i64::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+            // SAFETY: fallocate on our own fd.
+            let r = unsafe {
+                libc::fallocate(
+                    fd,
+                    libc::FALLOC_FL_ZERO_RANGE | libc::FALLOC_FL_KEEP_SIZE,
+                    at,
+                    l,
+                )
+            };
+            if r != 0 {
+                // A filesystem without ZERO_RANGE: the blocks are there, write zeroes.
+                self.zero(off, usize::try_from(len).unwrap_or(0));
+            }
+            return Ok(());
+        }
+        self.deallocate(off, len)
+    }
+
+    /// Gives `[off, off + len)` (no longer used) back to the host: memory, or the store's disk
+    /// blocks. It reads as zeroes afterwards.
+    pub fn deallocate(&self, off: u64, len: u64) -> io::Result<()> {
+        let (fd, at) = self.locate(off)?;
+        let len = i64::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
         // SAFETY: fallocate on our own fd.
         let r = unsafe {
             libc::fallocate(
-                self.fd.as_raw_fd(),
+                fd,
                 libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-                off,
+                at,
                 len,
             )
         };
@@ -383,8 +509,10 @@ impl MemoryFile {
 
 impl Drop for MemoryFile {
     fn drop(&mut self) {
-        // SAFETY: base/size are the mapping made in new(); nothing uses it after drop.
-        unsafe { libc::munmap(self.base.cast(), usize::try_from(self.size).unwrap_or(0)) };
+        let total = self.size + self.store_size;
+        // SAFETY: base and total are the reservation made in with_store (both files mapped in
+        // it); nothing uses it after drop.
+        unsafe { libc::munmap(self.base.cast(), usize::try_from(total).unwrap_or(0)) };
     }
 }
 
@@ -402,6 +530,42 @@ mod tests {
         mf.punch_hole(8192, 4096).unwrap();
         mf.read(8192, &mut buf);
         assert_eq!(buf, [0; 5]);
+    }
+
+    #[test]
+    fn a_store_extends_the_offsets() {
+        use std::os::unix::fs::OpenOptionsExt;
+        let store = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_TMPFILE)
+            .open(std::env::temp_dir())
+            .unwrap();
+        let mf = MemoryFile::with_store(1 << 20, Some((OwnedFd::from(store), 1 << 20))).unwrap();
+        let (fd, base) = mf.store().unwrap();
+        assert_eq!(base, 1 << 20);
+        let at = base + 8192;
+        mf.reserve(at, 4096).unwrap();
+        mf.write(at, b"stored");
+        // The bytes are the store's, at the store's own offset.
+        let mut buf = [0u8; 6];
+        nix::sys::uio::pread(fd, &mut buf, 8192).unwrap();
+        assert_eq!(&buf, b"stored");
+        assert_eq!(mf.seek_data_hole(base, false), Some(at));
+        // Copies within and across the two files.
+        mf.write_within(at, 4096, 6).unwrap();
+        mf.read(4096, &mut buf);
+        assert_eq!(&buf, b"stored");
+        mf.write_within(4096, at + 4096, 6).unwrap();
+        mf.read(at + 4096, &mut buf);
+        assert_eq!(&buf, b"stored");
+        // A punched range in use reads as zeroes; a deallocated one too.
+        mf.punch_hole(at, 4096).unwrap();
+        mf.read(at, &mut buf);
+        assert_eq!(buf, [0; 6]);
+        mf.deallocate(at + 4096, 4096).unwrap();
+        mf.read(at + 4096, &mut buf);
+        assert_eq!(buf, [0; 6]);
     }
 
     #[test]

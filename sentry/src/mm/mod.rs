@@ -407,14 +407,22 @@ pub enum Access {
 
 /// The memory file and the allocator of its ranges, shared by all address spaces of a sandbox.
 pub struct Memory {
-    pub file: MemoryFile,
+    /// Shared with the store's `Memory` (`--overlay=dir`), which allocates past the memfd.
+    pub file: Arc<MemoryFile>,
     alloc: Mutex<FileAllocator>,
     /// Private ranges shared copy-on-write by several address spaces.
     owners: Mutex<Owners>,
     /// `--disk`: the most bytes of file data the in-memory filesystems may hold together (0:
-    /// no limit), and what they hold.
-    disk_limit: std::sync::atomic::AtomicU64,
-    disk_used: std::sync::atomic::AtomicU64,
+    /// no limit), and what they hold; shared with the store's `Memory`.
+    disk: Arc<Disk>,
+    /// Allocations must reserve their disk blocks first (the store).
+    reserves: bool,
+}
+
+#[derive(Default)]
+struct Disk {
+    limit: std::sync::atomic::AtomicU64,
+    used: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Memory {
@@ -425,19 +433,43 @@ impl std::fmt::Debug for Memory {
 
 impl Memory {
     pub fn new(size: u64) -> std::io::Result<Arc<Memory>> {
-        let file = MemoryFile::new(size)?;
+        Memory::with_store(size, None)
+    }
+
+    /// [`Memory::new`] with a store (`--overlay=dir`): a host file of `store.1` bytes holding
+    /// the offsets past the memfd, which [`Memory::store`] allocates from.
+    pub fn with_store(
+        size: u64,
+        store: Option<(std::os::fd::OwnedFd, u64)>,
+    ) -> std::io::Result<Arc<Memory>> {
+        let file = MemoryFile::with_store(size, store)?;
         Ok(Arc::new(Memory {
-            alloc: Mutex::new(FileAllocator::new(size)),
+            alloc: Mutex::new(FileAllocator::new(0, size)),
             owners: Mutex::new(Owners::default()),
-            disk_limit: 0.into(),
-            disk_used: 0.into(),
-            file,
+            disk: Arc::default(),
+            reserves: false,
+            file: Arc::new(file),
+        }))
+    }
+
+    /// The store's memory, if there is a store: allocations there are host disk blocks rather
+    /// than memory (not counted by the memory limit), for the in-memory filesystems' data.
+    pub fn store(&self) -> Option<Arc<Memory>> {
+        let (_, base) = self.file.store()?;
+        let end = base + self.file.store_size();
+        Some(Arc::new(Memory {
+            alloc: Mutex::new(FileAllocator::new(base, end)),
+            owners: Mutex::new(Owners::default()),
+            disk: self.disk.clone(),
+            reserves: true,
+            file: self.file.clone(),
         }))
     }
 
     /// Sets the `--disk` limit.
     pub fn set_disk_limit(&self, bytes: u64) {
-        self.disk_limit
+        self.disk
+            .limit
             .store(bytes, std::sync::atomic::Ordering::Relaxed);
     }
 
@@ -445,34 +477,45 @@ impl Memory {
     /// charged) if it would pass it.
     pub fn charge_disk(&self, grow: u64) -> bool {
         use std::sync::atomic::Ordering::Relaxed;
-        let limit = self.disk_limit.load(Relaxed);
-        let used = self.disk_used.load(Relaxed).saturating_add(grow);
+        let limit = self.disk.limit.load(Relaxed);
+        let used = self.disk.used.load(Relaxed).saturating_add(grow);
         if limit != 0 && used > limit {
             return false;
         }
-        self.disk_used.store(used, Relaxed);
+        self.disk.used.store(used, Relaxed);
         true
     }
 
     pub fn uncharge_disk(&self, shrink: u64) {
         use std::sync::atomic::Ordering::Relaxed;
-        let used = self.disk_used.load(Relaxed);
-        self.disk_used.store(used.saturating_sub(shrink), Relaxed);
+        let used = self.disk.used.load(Relaxed);
+        self.disk.used.store(used.saturating_sub(shrink), Relaxed);
     }
 
     /// Whether `more` bytes would still fit under the `--disk` limit.
     pub fn disk_fits(&self, more: u64) -> bool {
         use std::sync::atomic::Ordering::Relaxed;
-        let limit = self.disk_limit.load(Relaxed);
-        limit == 0 || self.disk_used.load(Relaxed).saturating_add(more) <= limit
+        let limit = self.disk.limit.load(Relaxed);
+        limit == 0 || self.disk.used.load(Relaxed).saturating_add(more) <= limit
     }
 
     pub(crate) fn allocate(&self, len: u64) -> Result<u64, Errno> {
-        self.alloc
+        let off = self
+            .alloc
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .allocate(len)
-            .ok_or_else(|| errno!(ENOMEM))
+            .ok_or_else(|| errno!(ENOMEM))?;
+        if self.reserves {
+            if let Err(e) = self.file.reserve(off, len) {
+                self.release(off, len);
+                return Err(errno!(
+                    ENOSPC,
+                    "the --overlay=dir store's disk is full: {e}"
+                ));
+            }
+        }
+        Ok(off)
     }
 
     fn owners(&self) -> std::sync::MutexGuard<'_, Owners> {
@@ -494,7 +537,7 @@ impl Memory {
     }
 
     fn release(&self, off: u64, len: u64) {
-        if let Err(e) = self.file.punch_hole(off, len) {
+        if let Err(e) = self.file.deallocate(off, len) {
             tracing::warn!("punching memory file hole at {off:#x}+{len:#x}: {e}");
         }
         self.alloc
@@ -513,11 +556,12 @@ struct FileAllocator {
 }
 
 impl FileAllocator {
-    fn new(size: u64) -> Self {
+    /// Allocates from `[start, end)`.
+    fn new(start: u64, end: u64) -> Self {
         FileAllocator {
             free: BTreeMap::new(),
-            next: 0,
-            size,
+            next: start,
+            size: end,
         }
     }
 
@@ -2116,7 +2160,7 @@ mod tests {
 
     #[test]
     fn allocator_reuses_and_coalesces() {
-        let mut a = FileAllocator::new(1 << 20);
+        let mut a = FileAllocator::new(0, 1 << 20);
         let x = a.allocate(4096).unwrap();
         let y = a.allocate(8192).unwrap();
         let z = a.allocate(4096).unwrap();

@@ -309,7 +309,7 @@ fn open_inner(
                             &p.dir.fs,
                             m,
                             Kind::Regular(RefCell::new(Data::Memory(vfs::pages::Pages::new(
-                                &t.mm.memory_arc(),
+                                &p.dir.fs.data,
                             )))),
                         );
                         p.dir.link_child(&p.name, n.clone());

@@ -103,8 +103,11 @@ pub struct Fs {
     next_ino: Cell<u64>,
     /// statfs f_type.
     pub magic: i64,
-    /// The memory file, which holds the contents of files created in the sandbox.
+    /// The memory file: guest memory, and the sandbox's page cache of lower files.
     pub memory: Arc<crate::mm::Memory>,
+    /// Where the contents of files created or copied up here live: the memory file, or with
+    /// `--overlay=dir` (the root and /tmp) the store, a host file (see `mm::Memory::store`).
+    pub data: Arc<crate::mm::Memory>,
 }
 
 impl Fs {
@@ -153,7 +156,31 @@ impl Fs {
             next_ino: Cell::new(if kind == FsKind::Overlay { 1 << 40 } else { 1 }),
             magic,
             memory: memory.clone(),
+            data: memory.clone(),
         })
+    }
+
+    /// [`Fs::new`] whose files' contents live in `data` (the `--overlay=dir` store).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new_in(
+        memory: &Arc<crate::mm::Memory>,
+        data: &Arc<crate::mm::Memory>,
+        kind: FsKind,
+        dev: u64,
+        fstype: &'static str,
+        magic: i64,
+        readonly: bool,
+        limit: Option<u64>,
+    ) -> Rc<Fs> {
+        let fs = Fs::new(memory, kind, dev, fstype, magic, readonly, limit);
+        match Rc::try_unwrap(fs) {
+            Ok(mut fs) => {
+                fs.data = data.clone();
+                Rc::new(fs)
+            }
+            // Not reachable: the Rc was just made.
+            Err(fs) => fs,
+        }
     }
 
     pub fn alloc_ino(&self) -> u64 {
@@ -908,7 +935,7 @@ impl Inode {
             .fs
             .limit
             .is_some_and(|l| self.fs.used.get().saturating_add(size) > l)
-            || !self.fs.memory.disk_fits(size)
+            || !self.fs.data.disk_fits(size)
         {
             return Err(errno!(ENOSPC, "{} size limit reached", self.fs.fstype));
         }
@@ -921,7 +948,7 @@ impl Inode {
             .map_err(crate::errors::from_host)?;
         let mut v = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
         std::io::Read::read_to_end(&mut f, &mut v).map_err(crate::errors::from_host)?;
-        let pages = pages::Pages::with_bytes(&self.fs.memory, &v, Some(&self.fs))?;
+        let pages = pages::Pages::with_bytes(&self.fs.data, &v, Some(&self.fs))?;
         *data.borrow_mut() = Data::Memory(pages);
         *self.host_ro.borrow_mut() = None;
         Ok(())
@@ -972,8 +999,8 @@ pub fn add_file(dir: &Rc<Inode>, name: &[u8], mode: u32, contents: &[u8]) -> Rc<
         Meta::new(S_IFREG | mode, 0, 0),
         Kind::Regular(RefCell::new(Data::Memory(
             // Setup-time files are small; the memory file has room for them.
-            pages::Pages::with_bytes(&dir.fs.memory, contents, None)
-                .unwrap_or_else(|_| pages::Pages::new(&dir.fs.memory)),
+            pages::Pages::with_bytes(&dir.fs.data, contents, None)
+                .unwrap_or_else(|_| pages::Pages::new(&dir.fs.data)),
         ))),
     );
     dir.link_child(name, n.clone());
@@ -983,7 +1010,7 @@ pub fn add_file(dir: &Rc<Inode>, name: &[u8], mode: u32, contents: &[u8]) -> Rc<
 /// Replaces the contents of a file `add_file` made (procfs values that change: the hostname).
 pub fn replace_contents(inode: &Inode, contents: &[u8]) -> Result<(), Errno> {
     if let Kind::Regular(data) = &inode.kind {
-        let pages = pages::Pages::with_bytes(&inode.fs.memory, contents, None)?;
+        let pages = pages::Pages::with_bytes(&inode.fs.data, contents, None)?;
         *data.borrow_mut() = Data::Memory(pages);
         inode.meta.borrow_mut().size = contents.len() as u64;
     }
