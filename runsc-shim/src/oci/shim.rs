@@ -6,8 +6,8 @@
 //! the runc command line: the runrs binary, called by that name (a link), puts a directory whose
 //! `runc` is runrs first on PATH and executes the runc v2 shim. The shim protocol (ttrpc, task
 //! service, events, pod grouping by the sandbox-id annotation under CRI) is that shim's; the
-//! containers are runrs sandboxes. One Sentry per container for now: the containers of a pod
-//! do not share a Sentry yet.
+//! containers are runrs sandboxes. The containers of a pod share the pod sandbox's Sentry (see
+//! `pod_sandbox` in the parent module, and docs/kubernetes.md).
 
 use super::{fail, Res};
 use std::os::unix::process::CommandExt as _;
