@@ -738,6 +738,85 @@ fn linux_resources_memory_and_pids_limits_are_enforced() {
     assert_clean(&st);
 }
 
+/// `linux.resources.cpu` is enforced by a host cgroup the whole sandbox runs in (Sentry, Gofer,
+/// stubs): a busy guest gets throttled at its quota. The guest sees its limits as cgroup v2
+/// shows them, and `delete` removes the cgroup.
+#[test]
+fn linux_resources_cpu_quota_is_a_host_cgroup() {
+    if !nix_is_root() {
+        eprintln!("skipped: cgroups need root");
+        return;
+    }
+    let d = scratch("cpu");
+    let st = d.join("state");
+    let cpu = |s: &mut Value| {
+        s["linux"]["resources"]["cpu"] = json!({"quota": 20000, "period": 100000, "shares": 512});
+        s["linux"]["cgroupsPath"] = json!("/runrs-test/cpu-quota");
+    };
+    let b = bundle(
+        &d,
+        &["cat", "/sys/fs/cgroup/cpu.max", "/sys/fs/cgroup/cpu.weight"],
+        cpu,
+    );
+    let o = runrs(&st, &["run", "--bundle", b.to_str().unwrap(), "view"]);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (0, "20000 100000\n20\n"),
+        "{}",
+        o.stderr
+    );
+    let b2 = bundle(&d.join("busy"), &["sh", "-c", "while :; do :; done"], cpu);
+    assert_eq!(
+        runrs(
+            &st,
+            &["run", "-d", "--bundle", b2.to_str().unwrap(), "busy"]
+        )
+        .code,
+        0
+    );
+    let mount = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            let (left, right) = l.split_once(" - ")?;
+            let v1 = right.starts_with("cgroup ")
+                && right.split(',').any(|o| o.ends_with("cpu") || o == "cpu");
+            let v2 = right.starts_with("cgroup2 ");
+            (v1 || v2).then(|| (left.split(' ').nth(4).unwrap().to_string(), v2))
+        })
+        .filter(|(m, _)| Path::new(m).join("runrs-test/cpu-quota").exists())
+        .expect("the container's cgroup");
+    let dir = Path::new(&mount.0).join("runrs-test/cpu-quota");
+    let sentry = state(&st, "busy")["pid"].as_i64().unwrap();
+    let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap();
+    assert!(
+        procs.lines().any(|p| p == sentry.to_string()) && procs.lines().count() >= 3,
+        "the Sentry, its Gofer and stub should be in the cgroup: {procs}"
+    );
+    // Throttled: the quota holds the busy loop back.
+    let t0 = Instant::now();
+    loop {
+        let stat = std::fs::read_to_string(dir.join("cpu.stat")).unwrap();
+        let throttled = stat
+            .lines()
+            .find_map(|l| l.strip_prefix("nr_throttled "))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        if throttled > 0 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "never throttled: {stat}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(runrs(&st, &["delete", "--force", "busy"]).code, 0);
+    assert!(!dir.exists(), "the cgroup outlived the container");
+    let _ = std::fs::remove_dir(dir.parent().unwrap());
+    assert_clean(&st);
+}
+
 #[test]
 fn network_annotations_choose_the_egress_policy() {
     let d = scratch("network");

@@ -544,6 +544,7 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
             timeout_ns: args
                 .timeout
                 .map(|d| d.as_nanos().try_into().unwrap_or(u64::MAX)),
+            ..Limits::default()
         },
         audit,
     };

@@ -131,6 +131,14 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
         sentry::host::set_controlling_terminal(std::io::stdin().as_fd())
             .map_err(|e| Failure(format!("controlling terminal: {e}")))?;
     }
+    // CPU limits: the Sentry joins its host cgroup before it makes any process (its Gofers and
+    // stubs are born inside).
+    if let Some(cpu) = super::cgroup::Cpu::from_spec(&spec) {
+        let dir = super::cgroup::path_for(&spec, &a.id).ok_or_else(|| {
+            Failure("linux.resources.cpu: no cpu cgroup controller on this host".into())
+        })?;
+        super::cgroup::join(&dir, &cpu).map_err(Failure)?;
+    }
     let rootfs = spec::rootfs(&spec, bundle);
     let readonly = spec
         .root()

@@ -9,6 +9,7 @@
 //! ([`sentry::control`]). State lives in `--root`/ID/state.json.
 
 pub mod boot;
+pub mod cgroup;
 pub mod shim;
 pub mod spec;
 pub mod state;
@@ -272,6 +273,11 @@ fn do_create(g: &Globals, a: &CreateArgs, foreground: bool) -> Res<Created> {
         started: false,
         paused: false,
         hooks: spec.hooks().clone(),
+        cgroup: pod
+            .is_none()
+            .then(|| cgroup::Cpu::from_spec(&spec).and(cgroup::path_for(&spec, &a.id)))
+            .flatten()
+            .map(|p| p.to_string_lossy().into_owned()),
         sandbox: pod,
         sandbox_pid,
     };
@@ -808,6 +814,9 @@ fn destroy(g: &Globals, saved: &Saved) -> Res<()> {
         if !state::wait_gone(saved.pid, saved.start_time, Duration::from_secs(10)) {
             return fail(format!("container {} did not die", saved.id));
         }
+    }
+    if let Some(cg) = &saved.cgroup {
+        cgroup::remove(Path::new(cg));
     }
     let hooks = saved.hooks.clone().unwrap_or_default();
     if let Err(Failure(e)) = run_hooks(hooks.poststop(), saved) {

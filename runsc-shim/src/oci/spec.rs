@@ -232,9 +232,12 @@ pub fn limits(spec: &Spec) -> sentry::kernel::limits::Limits {
         .map(|p| p.limit())
         .and_then(|l| usize::try_from(l).ok())
         .filter(|&l| l > 0);
+    let cpu = super::cgroup::Cpu::from_spec(spec);
     sentry::kernel::limits::Limits {
         memory,
         pids,
+        cpu_max: cpu.map(|c| c.max()),
+        cpu_weight: cpu.and_then(|c| c.shares.map(|_| c.weight())),
         ..Default::default()
     }
 }

@@ -32,6 +32,9 @@ pub struct Saved {
     /// For a container of a pod: its process's PID inside the sandbox.
     #[serde(default)]
     pub sandbox_pid: Option<i32>,
+    /// The host cgroup enforcing its CPU limits, removed at delete.
+    #[serde(default)]
+    pub cgroup: Option<String>,
 }
 
 impl Saved {

@@ -34,6 +34,10 @@ pub struct Limits {
     pub cpu_ns: Option<u64>,
     /// Wall-clock time from the start, in nanoseconds.
     pub timeout_ns: Option<u64>,
+    /// The CPU limits a host cgroup enforces (OCI `linux.resources.cpu`), as cgroup v2 writes
+    /// them (`cpu.max`, `cpu.weight`): shown in the guest's /sys/fs/cgroup, not enforced here.
+    pub cpu_max: Option<String>,
+    pub cpu_weight: Option<u64>,
 }
 
 /// The enforcement state.

@@ -1104,6 +1104,39 @@ fn build_tree(
         vfs::mkdir_p(r, b"fs", 0o755);
         vfs::mkdir_p(&vfs::mkdir_p(r, b"kernel", 0o755), b"mm", 0o755);
     });
+    // The sandbox's cgroup as cgroup v2 shows one (/proc/self/cgroup says "0::/"): its limits,
+    // for runtimes that size themselves by them (Go's GOMAXPROCS from cpu.max, the JVM's heap
+    // from memory.max). Read-only: the limits are the sandbox's, set from outside.
+    let limits = &k.limits.limits;
+    let or_max = |v: Option<String>| format!("{}\n", v.unwrap_or_else(|| "max".into()));
+    let cg_files = [
+        (&b"cgroup.controllers"[..], "cpu memory pids\n".to_string()),
+        (b"cgroup.type", "domain\n".into()),
+        (
+            b"cpu.max",
+            or_max(limits.cpu_max.clone().or(Some("max 100000".into()))),
+        ),
+        (
+            b"cpu.weight",
+            format!("{}\n", limits.cpu_weight.unwrap_or(100)),
+        ),
+        (b"memory.max", or_max(limits.memory.map(|m| m.to_string()))),
+        (b"pids.max", or_max(limits.pids.map(|p| p.to_string()))),
+    ];
+    let cgroup = Fs::new(
+        memory,
+        FsKind::Sys,
+        next_dev(),
+        "cgroup2",
+        0x6367_7270,
+        true,
+        None,
+    );
+    add("/sys/fs/cgroup", cgroup, 0o555, &|r| {
+        for (name, text) in &cg_files {
+            vfs::add_file(r, name, 0o444, text.as_bytes());
+        }
+    });
     let tmp = Fs::new_in(
         memory,
         &data,
