@@ -95,11 +95,18 @@ impl Ptrace {
     /// `vdso_at` is the vDSO placement of the address spaces made so far (the template's must
     /// be the same, for their forks to be clones of it).
     pub fn seal(&self, vdso_at: Option<u64>) -> Result<(), Error> {
+        self.make_template(vdso_at)?;
+        self.may_spawn.set(false);
+        Ok(())
+    }
+
+    /// Makes the template now if there is none (at startup: the stub's fork and exec then
+    /// overlap with the Gofer's start on the other CPU, and the first address space is a clone).
+    pub fn make_template(&self, vdso_at: Option<u64>) -> Result<(), Error> {
         if self.template.borrow().is_none() {
             let t = self.spawn_address_space(vdso_at)?;
             *self.template.borrow_mut() = Some(t);
         }
-        self.may_spawn.set(false);
         Ok(())
     }
 }
@@ -129,14 +136,9 @@ impl Ptrace {
         vdso_at: Option<u64>,
     ) -> Result<PtraceAddressSpace, Error> {
         let mut template = self.template.borrow_mut();
-        // The first address space is spawned; the template is made at the first fork, with the
-        // forking process's vDSO placement (so that later forks can all be clones): a sandbox
-        // that never forks spawns one stub.
+        // Every address space is a clone of the template (cheaper than spawning a stub: no
+        // fork and exec, no cleaning), which is spawned once, with the first placement asked.
         if template.is_none() {
-            if vdso_at.is_none() {
-                drop(template);
-                return self.spawn_address_space(None);
-            }
             *template = Some(self.spawn_address_space(vdso_at)?);
         }
         if let Some(t) = template.as_mut() {

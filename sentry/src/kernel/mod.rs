@@ -562,6 +562,8 @@ impl Sandbox {
             placement: config.placement,
             host_vdso: config.host_vdso,
         })?;
+        // The template stub first: its fork and exec run while the Gofer starts.
+        platform.make_template(None)?;
         let cpu = match config.placement {
             CpuPlacement::SameCore(c) => u32::try_from(c).ok(),
             CpuPlacement::Any => None,
