@@ -90,8 +90,11 @@ pub fn compile(src: &Path, variant: Variant) -> Result<PathBuf, String> {
     if fresh {
         return Ok(out);
     }
+    // A name of this call's own: tests of one process compile the same program at once.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = build_dir().join(format!(
-        "{stem}.{}.tmp{}",
+        "{stem}.{}.tmp{}-{call}",
         variant.name(),
         std::process::id()
     ));
