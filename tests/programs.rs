@@ -366,10 +366,19 @@ fn terminal_queries_reach_the_real_pty() {
     assert_eq!(native, sandboxed);
 }
 
-#[test]
-fn the_sentry_is_locked_down_while_the_guest_runs() {
+/// Starts `runrs do sleeper 30` (after `prefix`: a program that execs its arguments) and
+/// returns it once the guest runs.
+fn sleeping_sandbox(prefix: &[&str]) -> std::process::Child {
     let prog = guest("sleeper");
-    let mut child = Command::new(runrs_bin())
+    let mut cmd = match prefix.split_first() {
+        Some((p, args)) => {
+            let mut c = Command::new(p);
+            c.args(args).arg(runrs_bin());
+            c
+        }
+        None => Command::new(runrs_bin()),
+    };
+    let mut child = cmd
         .args(["do", "--"])
         .arg(&prog)
         .arg("30")
@@ -382,6 +391,12 @@ fn the_sentry_is_locked_down_while_the_guest_runs() {
     let mut buf = [0u8; 6];
     std::io::Read::read_exact(&mut out, &mut buf).unwrap();
     assert_eq!(&buf, b"ready\n");
+    child
+}
+
+#[test]
+fn the_sentry_is_locked_down_while_the_guest_runs() {
+    let mut child = sleeping_sandbox(&[]);
     let pid = child.id();
     let sentry = confinement(pid);
     let gofer_pid = child_with_arg(pid, b"gofer").expect("the Gofer process");
@@ -429,23 +444,8 @@ fn the_sentry_is_locked_down_in_its_own_user_namespace_when_not_root() {
         eprintln!("skipped: needs root to switch to uid 65534");
         return;
     }
-    let prog = guest("sleeper");
     let nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"];
-    let mut child = Command::new("setpriv")
-        .args(nobody)
-        .arg(runrs_bin())
-        .args(["do", "--"])
-        .arg(&prog)
-        .arg("30")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = child.stdout.take().unwrap();
-    let mut buf = [0u8; 6];
-    std::io::Read::read_exact(&mut out, &mut buf).unwrap();
-    assert_eq!(&buf, b"ready\n");
+    let mut child = sleeping_sandbox(&[&["setpriv"][..], &nobody[..]].concat());
     let pid = child.id();
     let ns = |p: &str, which: &str| std::fs::read_link(format!("/proc/{p}/ns/{which}")).unwrap();
     let sentry = confinement(pid);

@@ -140,11 +140,7 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
         super::cgroup::join(&dir, &cpu).map_err(Failure)?;
     }
     let rootfs = spec::rootfs(&spec, bundle);
-    let readonly = spec
-        .root()
-        .as_ref()
-        .and_then(|r| r.readonly())
-        .unwrap_or(false);
+    let readonly = spec::root_readonly(&spec);
     let mounts = spec::mounts(&spec, bundle);
     for s in &mounts.skipped {
         tracing::warn!("mount {s}");
@@ -155,14 +151,7 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
     let listener = sentry::control::listen(Path::new(sentry::control::SOCKET_NAME))
         .map_err(|e| Failure(format!("control socket: {e}")))?;
     std::env::set_current_dir("/")?;
-    let mut gofer_mounts = vec![format!("{}:ro", rootfs.display())];
-    for b in &mounts.binds {
-        gofer_mounts.push(format!(
-            "{}:{}",
-            b.host.display(),
-            if b.readonly { "ro" } else { "rw" }
-        ));
-    }
+    let gofer_mounts = mounts.gofer_mounts(&rootfs);
     let cpu = nix::sched::sched_getcpu().unwrap_or(0);
     // The net gofer, if the annotations ask for a network (it dies with us, as the Gofer).
     let net = match spec::network_policy(&spec)? {

@@ -412,20 +412,9 @@ pub fn container_wait(g: &Globals, a: &ContainerWaitArgs) -> Res<u8> {
     let spec = spec::load(&a.bundle).map_err(|spec::SpecError(m)| fail_ready(m))?;
     let process = spec.process().clone().unwrap_or_default();
     let rootfs = spec::rootfs(&spec, &a.bundle);
-    let readonly = spec
-        .root()
-        .as_ref()
-        .and_then(|r| r.readonly())
-        .unwrap_or(false);
+    let readonly = spec::root_readonly(&spec);
     let mounts = spec::mounts(&spec, &a.bundle);
-    let mut gofer_mounts = vec![format!("{}:ro", rootfs.display())];
-    for b in &mounts.binds {
-        gofer_mounts.push(format!(
-            "{}:{}",
-            b.host.display(),
-            if b.readonly { "ro" } else { "rw" }
-        ));
-    }
+    let gofer_mounts = mounts.gofer_mounts(&rootfs);
     let pty = match (&a.console_socket, process.terminal().unwrap_or(false)) {
         (Some(s), true) => Some(console(s, &process).map_err(|Failure(m)| fail_ready(m))?),
         _ => None,

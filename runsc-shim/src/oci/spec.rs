@@ -89,6 +89,30 @@ pub struct Mounts {
     pub skipped: Vec<String>,
 }
 
+impl Mounts {
+    /// The Gofer's `--mount` arguments: the root (`rootfs`, read-only below the overlay), then
+    /// each bind (the Sentry's volume N is the Gofer's mount N + 1).
+    pub fn gofer_mounts(&self, rootfs: &Path) -> Vec<String> {
+        let mut m = vec![format!("{}:ro", rootfs.display())];
+        for b in &self.binds {
+            m.push(format!(
+                "{}:{}",
+                b.host.display(),
+                if b.readonly { "ro" } else { "rw" }
+            ));
+        }
+        m
+    }
+}
+
+/// Whether the spec's root is read-only (`root.readonly`).
+pub fn root_readonly(spec: &Spec) -> bool {
+    spec.root()
+        .as_ref()
+        .and_then(|r| r.readonly())
+        .unwrap_or(false)
+}
+
 /// Mount points the sandbox always has, made by the Sentry itself (procfs, devfs, devpts,
 /// sysfs, tmpfs for /dev/shm and /tmp; mqueue and cgroup as empty directories).
 const BUILT_IN: [&str; 8] = [
