@@ -34,10 +34,11 @@ docs: build
 	./target/debug/runrs syscalls > docs/syscalls.md
 
 # What the tests need: a C toolchain with static glibc, busybox-static, strace, script (bsdutils) for a pty,
-# containerd and docker.io (the OCI tests start their own daemons), iproute2 (the egress tests make a network namespace).
+# containerd and docker.io (the OCI tests start their own daemons), iproute2 (the egress tests make a network namespace),
+# python3-grpcio and python3-protobuf (tests/cri/cri.py: the CRI client that drives containerd's CRI plugin as kubelet does).
 deps:
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gcc libc6-dev make busybox-static strace bsdutils containerd docker.io iproute2 tmux
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gcc libc6-dev make busybox-static strace bsdutils containerd docker.io iproute2 tmux python3-grpcio python3-protobuf
 
 # Peers measured next to runrs by `make bench` (optional: missing ones are skipped).
 bench-deps: deps

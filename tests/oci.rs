@@ -817,6 +817,39 @@ fn linux_resources_cpu_quota_is_a_host_cgroup() {
     assert_clean(&st);
 }
 
+/// `linux.maskedPaths` as runc applies them: a directory gets an empty read-only tmpfs over it,
+/// a file becomes a null device, a missing path is left alone; `readonlyPaths` under /proc are
+/// the sandbox's own (read-only), and one of the container's own paths is refused at create.
+#[test]
+fn masked_and_readonly_paths() {
+    let d = scratch("masked");
+    let st = d.join("state");
+    let script = "cat /etc/secret; echo cat=$?; ls -A /data; touch /data/x 2>/dev/null; echo touch=$?; \
+                  ls -l /etc/secret | cut -c1; echo hi > /etc/secret; cat /etc/secret; cat /etc/passwd | cut -d: -f1";
+    let b = bundle(&d, &["sh", "-c", script], |s| {
+        s["linux"]["maskedPaths"] = json!(["/etc/secret", "/data", "/proc/kcore", "/nonexistent"]);
+        s["linux"]["readonlyPaths"] = json!(["/proc/sys", "/proc/sysrq-trigger"]);
+    });
+    std::fs::write(b.join("rootfs/etc/secret"), "top secret\n").unwrap();
+    std::fs::write(b.join("rootfs/data/file"), "x\n").unwrap();
+    let o = runrs(&st, &["run", "--bundle", b.to_str().unwrap(), "m1"]);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (0, "cat=0\ntouch=1\nc\nroot\n"),
+        "{}",
+        o.stderr
+    );
+    // A read-only path of the container's own root cannot be honoured yet: refused, nothing left.
+    let mut spec: Value =
+        serde_json::from_slice(&std::fs::read(b.join("config.json")).unwrap()).unwrap();
+    spec["linux"]["readonlyPaths"] = json!(["/proc/sys", "/etc"]);
+    std::fs::write(b.join("config.json"), serde_json::to_vec(&spec).unwrap()).unwrap();
+    let o = runrs(&st, &["create", "--bundle", b.to_str().unwrap(), "m2"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("readonlyPaths: /etc"), "{}", o.stderr);
+    assert_clean(&st);
+}
+
 #[test]
 fn network_annotations_choose_the_egress_policy() {
     let d = scratch("network");
@@ -1201,6 +1234,314 @@ fn containerd_runs_containers_through_the_runrs_shim() {
     assert_eq!(ls.lines().count(), 1, "tasks left: {ls}");
     let procs = processes_mentioning(&d.join("state").to_string_lossy());
     assert!(procs.is_empty(), "{procs:?}");
+}
+
+// ---- containerd's CRI plugin, driven as kubelet drives it ----
+
+/// Where containerd's runc v2 shim keeps runrs's state for CRI's namespace (its default root:
+/// the `io.containerd.runrs.v1` runtime takes no runc options, so it cannot be moved).
+const CRI_RUNRS_ROOT: &str = "/run/containerd/runc/k8s.io";
+
+impl Containerd {
+    /// A containerd of the test's own with its CRI plugin on: runtime handler "runrs"
+    /// (`io.containerd.runrs.v1`, whose shim `containerd-shim-runrs-v1` is found on
+    /// containerd's PATH, as `runrs install` arranges), runc as the default handler, the pod
+    /// sandbox image `sandbox_image` (imported locally: no registry is reachable), and CNI's
+    /// directories in `dir` (pods on the host network need no CNI).
+    fn start_cri(dir: &Path, sandbox_image: &str) -> Containerd {
+        let sock = std::env::temp_dir().join(format!("runrs-cri-{}.sock", std::process::id()));
+        let bin = dir.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::os::unix::fs::symlink(runrs_bin(), bin.join("containerd-shim-runrs-v1")).unwrap();
+        let cri = "plugins.\"io.containerd.grpc.v1.cri\"";
+        let cfg = dir.join("config.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "version = 2\nroot = \"{root}\"\nstate = \"{state}\"\n[grpc]\n  address = \"{sock}\"\n\
+                 [{cri}]\n  sandbox_image = \"{sandbox_image}\"\n  disable_apparmor = true\n\
+                 [{cri}.containerd]\n  default_runtime_name = \"runc\"\n\
+                 [{cri}.containerd.runtimes.runc]\n  runtime_type = \"io.containerd.runc.v2\"\n\
+                 [{cri}.containerd.runtimes.runrs]\n  runtime_type = \"io.containerd.runrs.v1\"\n\
+                 [{cri}.cni]\n  bin_dir = \"{cni}/bin\"\n  conf_dir = \"{cni}/net.d\"\n",
+                root = dir.join("root").display(),
+                state = dir.join("state").display(),
+                sock = sock.display(),
+                cni = dir.join("cni").display(),
+            ),
+        )
+        .unwrap();
+        let path = std::env::var("PATH").unwrap_or_default();
+        let child = Command::new("containerd")
+            .arg("--config")
+            .arg(&cfg)
+            .env("PATH", format!("{}:{path}", bin.display()))
+            .stdout(std::fs::File::create(dir.join("containerd.log")).unwrap())
+            .stderr(std::fs::File::create(dir.join("containerd.err")).unwrap())
+            .spawn()
+            .expect("containerd (make deps installs it)");
+        let c = Containerd {
+            child,
+            sock,
+            dir: dir.to_path_buf(),
+        };
+        let t0 = Instant::now();
+        while let Err(e) = c.try_cri("Version", &json!({})) {
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "containerd's CRI never answered: {e}\n{}",
+                std::fs::read_to_string(dir.join("containerd.err")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        c
+    }
+
+    /// One CRI RuntimeService call (tests/cri/cri.py: the request and response as JSON, with
+    /// the CRI v1 API's field names).
+    fn try_cri(&self, method: &str, request: &Value) -> Result<Value, String> {
+        let o = Command::new("/usr/bin/python3")
+            .arg(root().join("tests/cri/cri.py"))
+            .arg(&self.sock)
+            .arg(method)
+            .arg(request.to_string())
+            .stdin(Stdio::null())
+            .output()
+            .expect("python3");
+        if !o.status.success() {
+            let err = String::from_utf8_lossy(&o.stderr);
+            let hint = if err.contains("No module named") {
+                " (make deps installs python3-grpcio and python3-protobuf)"
+            } else {
+                ""
+            };
+            return Err(format!("{}{err}{hint}", String::from_utf8_lossy(&o.stdout)));
+        }
+        serde_json::from_slice(&o.stdout).map_err(|e| format!("{method}: {e}"))
+    }
+
+    fn cri(&self, method: &str, request: &Value) -> Value {
+        self.try_cri(method, request)
+            .unwrap_or_else(|e| panic!("CRI {method}: {e}"))
+    }
+}
+
+/// Dropped after the containerd: its ttrpc socket is removed, and if the test failed, what
+/// CRI's containerd left is too (its shims, whose command line names containerd's socket; the
+/// Sentries, container-waits and Gofers, which name its bundles; runrs's state of the pod's
+/// containers; the shims' sockets; mounts).
+struct CriLeftovers {
+    dir: PathBuf,
+    sock: PathBuf,
+    ids: Vec<String>,
+}
+
+impl Drop for CriLeftovers {
+    fn drop(&mut self) {
+        let mut ttrpc = self.sock.clone().into_os_string();
+        ttrpc.push(".ttrpc");
+        let _ = std::fs::remove_file(ttrpc);
+        if !std::thread::panicking() {
+            return;
+        }
+        let bundles = self.dir.join("state/io.containerd.runtime.v2.task/k8s.io");
+        for b in std::fs::read_dir(&bundles).into_iter().flatten().flatten() {
+            if let Ok(a) = std::fs::read_to_string(b.path().join("address")) {
+                let _ = std::fs::remove_file(a.trim().trim_start_matches("unix://"));
+            }
+        }
+        for needle in [self.sock.to_string_lossy(), self.dir.to_string_lossy()] {
+            for p in processes_mentioning(&needle) {
+                if let Some(pid) = p.split(':').next() {
+                    let _ = Command::new("kill").args(["-9", pid]).status();
+                }
+            }
+        }
+        for id in self.ids.iter().rev() {
+            let _ = Command::new(runrs_bin())
+                .args(["--root", CRI_RUNRS_ROOT, "delete", "--force", id])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        unmount_under(&self.dir);
+    }
+}
+
+/// The Sentries (`runrs ... boot`) serving bundles of this containerd, not counting a Sentry's
+/// own child between its fork and its exec (a stub being made: same command line).
+fn sentries_of(state: &Path) -> Vec<String> {
+    let procs: Vec<String> = processes_mentioning(&state.to_string_lossy())
+        .into_iter()
+        .filter(|p| p.contains(" boot "))
+        .collect();
+    let pids: Vec<&str> = procs.iter().filter_map(|p| p.split(':').next()).collect();
+    procs
+        .iter()
+        .filter(|p| {
+            let ppid = p.split(':').next().and_then(|pid| {
+                let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+                let after = &s[s.rfind(')')? + 1..];
+                after.split_whitespace().nth(1).map(str::to_string)
+            });
+            !ppid.is_some_and(|pp| pids.contains(&pp.as_str()))
+        })
+        .cloned()
+        .collect()
+}
+
+/// Kubernetes' way in: a real containerd's CRI plugin, called as kubelet calls it
+/// (RunPodSandbox with runtime handler "runrs" on the host network, then CreateContainer and
+/// StartContainer for each of the pod's containers, ContainerStatus, StopPodSandbox,
+/// RemovePodSandbox). The pod's two app containers run in its sandbox's one Sentry and reach
+/// each other on the pod's loopback (runrs's own: a container in a Sentry of its own could not
+/// reach the other's listener); the client's output arrives in its CRI log file and its exit
+/// status in ContainerStatus.
+#[test]
+fn containerd_cri_runs_a_pods_containers_in_its_sandbox_sentry() {
+    if !nix_is_root() {
+        eprintln!("skipped: containerd needs root");
+        return;
+    }
+    let d = scratch("cri");
+    let img = "docker.io/library/runrs-cri-test:1";
+    let image = d.join("image.tar");
+    // The image's own command is the pod sandbox's (the pause container's).
+    let st = Command::new("/usr/bin/python3")
+        .arg(root().join("tests/oci/mkimage.py"))
+        .arg(&image)
+        .arg(img)
+        .args(["/bin/sleep", "1000000"])
+        .status()
+        .expect("python3");
+    assert!(st.success());
+    let logs = d.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let cdir = d.join("containerd");
+    let mut leftovers = CriLeftovers {
+        dir: cdir.clone(),
+        sock: PathBuf::new(),
+        ids: Vec::new(),
+    };
+    let ctd = Containerd::start_cri(&cdir, img);
+    leftovers.sock = ctd.sock.clone();
+    let state = cdir.join("state");
+    succeeded(ctd.ctr(&["-n", "k8s.io", "images", "import", image.to_str().unwrap()]));
+
+    // As kubelet sends them for a pod with hostNetwork: true.
+    let ns = json!({"network": "NODE", "pid": "CONTAINER", "ipc": "POD"});
+    let pod_config = json!({
+        "metadata": {"name": "web-and-client", "uid": "0b3e6a53-runrs-cri-test",
+                     "namespace": "default", "attempt": 0},
+        "log_directory": logs.to_str().unwrap(),
+        "linux": {"security_context": {"namespace_options": ns}},
+    });
+    let pod = ctd.cri(
+        "RunPodSandbox",
+        &json!({"config": pod_config, "runtime_handler": "runrs"}),
+    )["pod_sandbox_id"]
+        .as_str()
+        .expect("pod_sandbox_id")
+        .to_string();
+    leftovers.ids.push(pod.clone());
+    let status = ctd.cri("PodSandboxStatus", &json!({"pod_sandbox_id": pod}));
+    assert_eq!(status["status"]["state"], "SANDBOX_READY", "{status}");
+    assert_eq!(status["status"]["runtime_handler"], "runrs", "{status}");
+
+    let container = |name: &str, script: &str| {
+        ctd.cri(
+            "CreateContainer",
+            &json!({
+                "pod_sandbox_id": pod,
+                "config": {
+                    "metadata": {"name": name, "attempt": 0},
+                    "image": {"image": img},
+                    "command": ["sh", "-c", script],
+                    "log_path": format!("{name}.log"),
+                    "linux": {"security_context": {"namespace_options": ns}},
+                },
+                "sandbox_config": pod_config,
+            }),
+        )["container_id"]
+            .as_str()
+            .expect("container_id")
+            .to_string()
+    };
+    let container_state = |id: &str| {
+        let s = ctd.cri("ContainerStatus", &json!({"container_id": id}));
+        s["status"].clone()
+    };
+    let web = container("web", "echo hello-from-web | nc -l -p 8080; sleep 100");
+    leftovers.ids.push(web.clone());
+    ctd.cri("StartContainer", &json!({"container_id": web}));
+    let client = container(
+        "client",
+        "until nc 127.0.0.1 8080 </dev/null; do sleep 0.05; done",
+    );
+    leftovers.ids.push(client.clone());
+    // Both containers exist (web running, client created): one Sentry, the pod sandbox's.
+    assert_eq!(container_state(&web)["state"], "CONTAINER_RUNNING");
+    assert_eq!(container_state(&client)["state"], "CONTAINER_CREATED");
+    let sentries = sentries_of(&state);
+    assert_eq!(sentries.len(), 1, "{sentries:#?}");
+    assert!(sentries[0].trim_end().ends_with(&pod), "{sentries:#?}");
+    ctd.cri("StartContainer", &json!({"container_id": client}));
+
+    // The client connects to web on the pod's loopback, prints what web sent, and exits 0.
+    let t0 = Instant::now();
+    let done = loop {
+        let s = container_state(&client);
+        if s["state"] == "CONTAINER_EXITED" {
+            break s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "the client never exited: {s}\nclient's log: {:?}\n(containerd's log: {})",
+            std::fs::read_to_string(logs.join("client.log")),
+            cdir.join("containerd.err").display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(done["exit_code"], 0, "{done}");
+    // CRI's log format: TIME STREAM TAG(F: a full line) TEXT.
+    let log = std::fs::read_to_string(logs.join("client.log")).expect("client's CRI log");
+    assert!(
+        log.lines().any(|l| {
+            let f: Vec<&str> = l.splitn(4, ' ').collect();
+            f.len() == 4 && f[1] == "stdout" && f[2] == "F" && f[3] == "hello-from-web"
+        }),
+        "client's log: {log:?}"
+    );
+    assert_eq!(container_state(&web)["state"], "CONTAINER_RUNNING");
+    let sentries = sentries_of(&state);
+    assert_eq!(sentries.len(), 1, "{sentries:#?}");
+    assert!(sentries[0].trim_end().ends_with(&pod), "{sentries:#?}");
+
+    // Kubelet's teardown; then containerd stops and nothing of the pod is left.
+    ctd.cri("StopPodSandbox", &json!({"pod_sandbox_id": pod}));
+    ctd.cri("RemovePodSandbox", &json!({"pod_sandbox_id": pod}));
+    let sock = ctd.sock.clone();
+    drop(ctd);
+    let t0 = Instant::now();
+    loop {
+        let mut procs = processes_mentioning(&cdir.to_string_lossy());
+        procs.extend(processes_mentioning(&sock.to_string_lossy()));
+        for id in [&pod, &web, &client] {
+            procs.extend(processes_mentioning(id));
+        }
+        if procs.is_empty() {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "processes left behind: {procs:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for id in [&pod, &web, &client] {
+        let s = Path::new(CRI_RUNRS_ROOT).join(id);
+        assert!(!s.exists(), "runrs state left behind: {}", s.display());
+    }
 }
 
 /// The output of a command that succeeded (else the test fails with what it printed).

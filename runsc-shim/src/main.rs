@@ -531,6 +531,7 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
             })
             .collect(),
         tmpfs_mounts: Vec::new(),
+        masked: Vec::new(),
         files: Vec::new(),
         controlled: false,
         net: net_channel,

@@ -71,6 +71,9 @@ pub struct ContainerRequest {
     pub volumes: Vec<(String, bool)>,
     pub tmpfs_mounts: Vec<String>,
     pub files: Vec<(String, Vec<u8>, u32)>,
+    /// OCI `maskedPaths`.
+    #[serde(default)]
+    pub masked: Vec<String>,
 }
 
 /// A process to start in a running sandbox.

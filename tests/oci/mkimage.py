@@ -2,7 +2,7 @@
 """Write an OCI image archive for `ctr images import`: one layer holding busybox-static and
 links for its applets, /etc/passwd and the usual empty directories.
 
-usage: mkimage.py OUT.tar REF
+usage: mkimage.py OUT.tar REF [CMD ARG...]   (the image's command; /bin/sh if none)
 """
 import gzip
 import hashlib
@@ -12,7 +12,7 @@ import sys
 import tarfile
 
 APPLETS = ["sh", "echo", "cat", "ls", "sleep", "true", "false", "id", "hostname", "pwd",
-           "rm", "mkdir", "touch", "env", "ps"]
+           "rm", "mkdir", "touch", "env", "ps", "nc"]
 
 
 def entry(tar, name, kind=tarfile.DIRTYPE, mode=0o755, data=None, link=None):
@@ -51,14 +51,14 @@ def blob(tar, data):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) < 3:
         sys.exit(__doc__)
-    out, ref = sys.argv[1], sys.argv[2]
+    out, ref, cmd = sys.argv[1], sys.argv[2], sys.argv[3:] or ["/bin/sh"]
     raw = layer()
     gz = gzip.compress(raw, mtime=0)
     config = json.dumps({
         "architecture": "amd64", "os": "linux",
-        "config": {"Env": ["PATH=/bin"], "Cmd": ["/bin/sh"]},
+        "config": {"Env": ["PATH=/bin"], "Cmd": cmd},
         "rootfs": {"type": "layers", "diff_ids": [digest(raw)]},
     }).encode()
     with tarfile.open(out, "w") as tar:

@@ -101,6 +101,11 @@ pub fn finish(g: &Globals, r: Res<u8>) -> ExitCode {
         Ok(c) => ExitCode::from(c),
         Err(Failure(msg)) => {
             report(g, "error", &msg);
+            // As runc: with a log file the message also goes to stderr, plain (containerd's
+            // shim matches "container not running", "does not exist" there).
+            if g.log.is_some() {
+                eprintln!("{msg}");
+            }
             ExitCode::from(1)
         }
     }
@@ -221,6 +226,7 @@ fn do_create(g: &Globals, a: &CreateArgs, foreground: bool) -> Res<Created> {
     if !rootfs.is_dir() {
         return fail(format!("rootfs ({}) does not exist", rootfs.display()));
     }
+    spec::check_readonly_paths(&spec, &rootfs)?;
     std::fs::create_dir_all(&g.root)?;
     let dir = state::dir(&g.root, &a.id);
     match std::fs::create_dir(&dir) {
@@ -425,6 +431,7 @@ pub fn container_wait(g: &Globals, a: &ContainerWaitArgs) -> Res<u8> {
         crate::start_gofer(&gofer_mounts, cpu, true).map_err(|e| fail_ready(format!("{e:#}")))?;
     let (exec, stdio) = exec_request(&process, pty.as_ref())?;
     let req = control::ContainerRequest {
+        masked: spec::masked_paths(&spec),
         id: a.id.clone(),
         process: exec,
         readonly,

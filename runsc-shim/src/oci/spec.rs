@@ -105,6 +105,37 @@ impl Mounts {
     }
 }
 
+/// `linux.maskedPaths` (the Sentry masks those that exist in the container's tree).
+pub fn masked_paths(spec: &Spec) -> Vec<String> {
+    spec.linux()
+        .as_ref()
+        .and_then(|l| l.masked_paths().clone())
+        .unwrap_or_default()
+}
+
+/// `linux.readonlyPaths`: the sandbox's own /proc and /sys are read-only already (Docker's and
+/// Kubernetes' defaults are all there); a path of the container's root that exists would need
+/// a read-only bind mount, which the sandbox cannot make yet: refused rather than ignored.
+pub fn check_readonly_paths(spec: &Spec, rootfs: &Path) -> Result<(), SpecError> {
+    let paths = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.readonly_paths().clone())
+        .unwrap_or_default();
+    for p in paths {
+        let own = ["/proc", "/sys"]
+            .iter()
+            .any(|d| p == *d || p.starts_with(&format!("{d}/")));
+        let rel = p.trim_start_matches('/');
+        if !own && !rel.is_empty() && rootfs.join(rel).symlink_metadata().is_ok() {
+            return Err(SpecError(format!(
+                "readonlyPaths: {p}: read-only bind mounts of the container's own paths are not supported"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Whether the spec's root is read-only (`root.readonly`).
 pub fn root_readonly(spec: &Spec) -> bool {
     spec.root()

@@ -27,6 +27,16 @@ pub struct State {
     pub exec_waiters: HashMap<i32, Conn>,
     /// The pod's other containers, by id.
     pub containers: HashMap<String, Container>,
+    /// Pod containers whose process has exited, each waiting until its filesystem tree is
+    /// released (its last process gone): then its `runrs container-wait` hears of the exit, and
+    /// its image may be unmounted on the host (the Sentry holds no fd of it any more).
+    pub releasing: Vec<Releasing>,
+}
+
+pub struct Releasing {
+    root: std::rc::Weak<Inode>,
+    conn: Conn,
+    status: ExitStatus,
 }
 
 /// Another container of the pod in this sandbox: its own root (its image, through its own
@@ -48,6 +58,7 @@ impl State {
             root: None,
             exec_waiters: HashMap::new(),
             containers: HashMap::new(),
+            releasing: Vec::new(),
         }
     }
 }
@@ -368,13 +379,56 @@ fn exec(
     Ok(task)
 }
 
-/// Tells the `runrs exec` waiting for `pid`, if any, how it ended.
-pub fn exited(k: &Kernel, pid: i32, status: ExitStatus) {
-    if let Some(conn) = k.control.borrow_mut().exec_waiters.remove(&pid) {
-        let (code, signal) = match status {
-            ExitStatus::Exited(c) => (i32::from(c), 0),
-            ExitStatus::Signaled { signo, .. } => (0, signo),
-        };
-        conn.reply(&Reply::Exited { code, signal });
+/// Tells the `runrs exec` waiting for `pid`, if any, how it ended. When `pid` is a pod
+/// container's process, the container ends with it: its other processes (those in its root)
+/// are killed, and its waiter hears of the exit once the container's tree is released.
+pub fn exited(k: &Kernel, tasks: &VecDeque<Task>, pid: i32, status: ExitStatus) {
+    let Some(conn) = k.control.borrow_mut().exec_waiters.remove(&pid) else {
+        return;
+    };
+    let id = k
+        .control
+        .borrow()
+        .containers
+        .iter()
+        .find(|(_, c)| c.pid == pid && c.held.is_none())
+        .map(|(id, _)| id.clone());
+    let Some(c) = id.and_then(|id| k.control.borrow_mut().containers.remove(&id)) else {
+        reply_exited(&conn, status);
+        return;
+    };
+    for t in tasks.iter().filter(|t| Rc::ptr_eq(&t.fs.root, &c.root)) {
+        send_container(k, t.tgid, libc::SIGKILL, false);
     }
+    k.control.borrow_mut().releasing.push(Releasing {
+        root: Rc::downgrade(&c.root),
+        conn,
+        status,
+    });
+    drop(c);
+    released(k);
+}
+
+/// Answers the waiters of pod containers whose tree is gone.
+pub fn released(k: &Kernel) {
+    let mut control = k.control.borrow_mut();
+    if control.releasing.is_empty() {
+        return;
+    }
+    let (gone, left): (Vec<_>, Vec<_>) = std::mem::take(&mut control.releasing)
+        .into_iter()
+        .partition(|r| r.root.strong_count() == 0);
+    control.releasing = left;
+    drop(control);
+    for r in gone {
+        reply_exited(&r.conn, r.status);
+    }
+}
+
+fn reply_exited(conn: &Conn, status: ExitStatus) {
+    let (code, signal) = match status {
+        ExitStatus::Exited(c) => (i32::from(c), 0),
+        ExitStatus::Signaled { signo, .. } => (0, signo),
+    };
+    conn.reply(&Reply::Exited { code, signal });
 }

@@ -91,6 +91,9 @@ pub struct Config {
     pub volumes: Vec<VolumeConfig>,
     /// Further tmpfs mounts (paths in the sandbox), each with the `tmpfs_size` limit.
     pub tmpfs_mounts: Vec<String>,
+    /// OCI `maskedPaths`: a directory there gets an empty read-only tmpfs over it, a file
+    /// becomes a null device (as runc masks them); paths that do not exist are left alone.
+    pub masked: Vec<String>,
     /// Files placed in the tree at setup: (path in the sandbox, contents, mode). An OCI bind
     /// mount of a single host file is a copy taken at create (Docker's /etc/hosts,
     /// /etc/resolv.conf, /etc/hostname): the guest's writes stay in the sandbox.
@@ -628,6 +631,7 @@ impl Sandbox {
                 store,
                 volumes: &config.volumes,
                 tmpfs_mounts: &config.tmpfs_mounts,
+                masked: &config.masked,
                 files: &config.files,
             },
             &memory,
@@ -853,6 +857,7 @@ struct TreeSpec<'a> {
     volumes: &'a [VolumeConfig],
     tmpfs_mounts: &'a [String],
     files: &'a [(String, Vec<u8>, u32)],
+    masked: &'a [String],
 }
 
 /// The filesystem tree of another container of the pod (`runrs create` of a container whose
@@ -889,6 +894,7 @@ pub(crate) fn container_tree(
             store: None,
             volumes: &volumes,
             tmpfs_mounts: &req.tmpfs_mounts,
+            masked: &req.masked,
             files: &req.files,
         },
         &memory,
@@ -912,6 +918,7 @@ fn build_tree(
         volumes,
         tmpfs_mounts,
         files,
+        masked,
     } = *spec;
     let (data, disk_size) = match store {
         Some((m, size)) => (m.clone(), *size),
@@ -1221,6 +1228,43 @@ fn build_tree(
         };
         let dir = mountpoint(dir.as_bytes());
         vfs::add_file(&dir, name.as_bytes(), mode & 0o7777, contents);
+    }
+    for path in masked {
+        // What is there (mounts crossed, nothing made): as runc, a path missing is left alone.
+        let mut cur = Some(root.clone());
+        for name in path.split('/').filter(|c| !c.is_empty()) {
+            cur = cur
+                .and_then(|d| d.lookup_child_setup(name.as_bytes()))
+                .map(|n| {
+                    let m = n.mounted.borrow().clone();
+                    m.unwrap_or(n)
+                });
+        }
+        let Some(node) = cur.filter(|_| path.starts_with('/') && path.len() > 1) else {
+            continue;
+        };
+        if node.is_dir() {
+            let fs = Fs::new(
+                memory,
+                FsKind::Tmpfs,
+                next_dev(),
+                "tmpfs",
+                0x0102_1994,
+                true,
+                Some(0),
+            );
+            vfs::mount(&mountpoint(path.as_bytes()), &vfs::new_root(&fs, 0o555));
+            mounts.push(MountInfo {
+                path: path.clone(),
+                fstype: fs.fstype,
+                source: fs.source.clone(),
+                readonly: true,
+                dev: fs.dev,
+            });
+        } else if let Some((dir, name)) = path.rsplit_once('/') {
+            let parent = mountpoint(dir.as_bytes());
+            parent.link_child(name.as_bytes(), vfs::dev::null_node(&parent.fs));
+        }
     }
     *k.mounts.borrow_mut() = mounts;
     Ok(root)

@@ -1175,7 +1175,9 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
             });
             drop(t);
             exited(k, pid, uid, status, ignores);
-            super::control::exited(k, pid, status);
+            super::control::exited(k, tasks, pid, status);
+            // A pod container's tree may have just lost its last user.
+            super::control::released(k);
             if pid == 1 {
                 // The container's init is gone: everything else goes too.
                 tasks.clear();

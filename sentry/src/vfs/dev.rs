@@ -9,6 +9,14 @@ fn makedev(major: u64, minor: u64) -> u64 {
     ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & !0xff) << 12) | ((major & !0xfff) << 32)
 }
 
+/// A null device node of `fs` (what an OCI `maskedPaths` file becomes, as runc binds /dev/null
+/// over it).
+pub fn null_node(fs: &Rc<super::Fs>) -> Rc<Inode> {
+    let mut meta = Meta::new(S_IFCHR | 0o666, 0, 0);
+    meta.rdev = makedev(1, 3);
+    Inode::new_memory(fs, meta, Kind::Device(Device::Null))
+}
+
 /// Fills the devfs root.
 pub fn populate(root: &Rc<Inode>) {
     for (name, dev, major, minor, mode) in [
