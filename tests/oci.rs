@@ -1120,6 +1120,10 @@ impl Drop for Containerd {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.sock);
+        // containerd leaves its ttrpc socket next to the gRPC one.
+        let mut ttrpc = self.sock.clone().into_os_string();
+        ttrpc.push(".ttrpc");
+        let _ = std::fs::remove_file(ttrpc);
         // containerd's state holds mounts of the snapshots: unmount before cleaning.
         unmount_under(&self.dir);
     }
@@ -1596,11 +1600,15 @@ struct Dockerd {
     child: std::process::Child,
     sock: PathBuf,
     dir: PathBuf,
+    exec_root: PathBuf,
 }
 
 impl Dockerd {
     fn start(dir: &Path, containerd: &Containerd) -> Dockerd {
         let sock = std::env::temp_dir().join(format!("runrs-docker-{}.sock", std::process::id()));
+        // Short, under /tmp: dockerd puts sockets there (a path under target/ may be too long).
+        let exec_root =
+            std::env::temp_dir().join(format!("runrs-docker-exec-{}", std::process::id()));
         let cfg = dir.join("daemon.json");
         std::fs::write(
             &cfg,
@@ -1613,7 +1621,7 @@ impl Dockerd {
             .arg("--data-root")
             .arg(dir.join("data"))
             .arg("--exec-root")
-            .arg(std::env::temp_dir().join(format!("runrs-docker-exec-{}", std::process::id())))
+            .arg(&exec_root)
             .arg("--pidfile")
             .arg(dir.join("dockerd.pid"))
             .arg("-H")
@@ -1633,6 +1641,7 @@ impl Dockerd {
             child,
             sock,
             dir: dir.to_path_buf(),
+            exec_root,
         };
         let t0 = Instant::now();
         while !d.docker(&["version"]).status.success() {
@@ -1676,6 +1685,8 @@ impl Drop for Dockerd {
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.sock);
         unmount_under(&self.dir);
+        unmount_under(&self.exec_root);
+        let _ = std::fs::remove_dir_all(&self.exec_root);
     }
 }
 

@@ -110,6 +110,10 @@ def oci_rows(runrs, reps):
         daemon.terminate()
         daemon.wait()
         subprocess.run(["sh", "-c", f"grep -o ' {d}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l"])
+        # containerd leaves its sockets behind.
+        for s in (sock, sock + ".ttrpc"):
+            if os.path.exists(s):
+                os.unlink(s)
 
 
 def outbound_rows(runrs, reps):
