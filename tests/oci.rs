@@ -850,6 +850,60 @@ fn masked_and_readonly_paths() {
     assert_clean(&st);
 }
 
+/// `linux.sysctl` as runc takes it: the sandbox's own sysctls are set (and act: a user binds a
+/// port below 1024 with ip_unprivileged_port_start 0, as Docker sets it), a sysctl outside the
+/// kernel's namespaced ones or one the sandbox does not have fails create with runc's error.
+#[test]
+fn sysctls_are_the_sandboxs_own() {
+    let d = scratch("sysctl");
+    let st = d.join("state");
+    let script = "cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/net/core/somaxconn; \
+                  nc -l -p 80 2>/dev/null & sleep 1; kill $! 2>/dev/null && echo listening on 80; true";
+    let with = |sysctl: Value| {
+        bundle(
+            &d.join(sysctl.to_string().len().to_string()),
+            &["sh", "-c", script],
+            |s| {
+                s["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+                s["linux"]["sysctl"] = sysctl;
+            },
+        )
+    };
+    let b = with(json!({"net.ipv4.ip_unprivileged_port_start": "0", "net.core.somaxconn": "128"}));
+    let o = runrs(&st, &["run", "--bundle", b.to_str().unwrap(), "s1"]);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (0, "0\n128\nlistening on 80\n"),
+        "{}",
+        o.stderr
+    );
+    // Linux's defaults without: port 80 needs privilege.
+    let b = with(json!({}));
+    let o = runrs(&st, &["run", "--bundle", b.to_str().unwrap(), "s2"]);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (0, "1024\n4096\n"),
+        "{}",
+        o.stderr
+    );
+    for (sysctl, err) in [
+        (
+            json!({"vm.swappiness": "10"}),
+            "is not in a separate kernel namespace",
+        ),
+        (
+            json!({"kernel.shmmax": "1"}),
+            "open /proc/sys/kernel/shmmax: no such file or directory",
+        ),
+    ] {
+        let b = with(sysctl);
+        let o = runrs(&st, &["create", "--bundle", b.to_str().unwrap(), "s3"]);
+        assert_eq!(o.code, 1);
+        assert!(o.stderr.contains(err), "{}", o.stderr);
+    }
+    assert_clean(&st);
+}
+
 #[test]
 fn network_annotations_choose_the_egress_policy() {
     let d = scratch("network");

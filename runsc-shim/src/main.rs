@@ -532,6 +532,7 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
             .collect(),
         tmpfs_mounts: Vec::new(),
         masked: Vec::new(),
+        sysctl: Default::default(),
         files: Vec::new(),
         controlled: false,
         net: net_channel,

@@ -167,6 +167,7 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
     // The Gofer dies with us (PDEATHSIG); nobody waits for it but the shim, which reaps.
     drop(gofer);
     let config = Config {
+        sysctl: spec::sysctl(&spec)?,
         masked: spec::masked_paths(&spec),
         store: None,
         hostname: spec.hostname().clone().unwrap_or_else(|| "runrs".into()),

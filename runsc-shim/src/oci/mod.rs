@@ -227,6 +227,7 @@ fn do_create(g: &Globals, a: &CreateArgs, foreground: bool) -> Res<Created> {
         return fail(format!("rootfs ({}) does not exist", rootfs.display()));
     }
     spec::check_readonly_paths(&spec, &rootfs)?;
+    spec::sysctl(&spec)?;
     std::fs::create_dir_all(&g.root)?;
     let dir = state::dir(&g.root, &a.id);
     match std::fs::create_dir(&dir) {

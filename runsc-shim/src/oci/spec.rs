@@ -105,6 +105,36 @@ impl Mounts {
     }
 }
 
+/// `linux.sysctl`, as runc takes it: a sysctl outside the kernel's namespaced ones is refused
+/// ("not in a separate kernel namespace"), and so is one the sandbox does not have (runc fails
+/// to open its /proc/sys file); the rest are the sandbox's own (see `sentry::kernel::Sysctl`).
+pub fn sysctl(spec: &Spec) -> Result<sentry::kernel::Sysctl, SpecError> {
+    let mut s = sentry::kernel::Sysctl::default();
+    let Some(map) = spec.linux().as_ref().and_then(|l| l.sysctl().as_ref()) else {
+        return Ok(s);
+    };
+    let mut names: Vec<_> = map.iter().collect();
+    names.sort();
+    for (name, value) in names {
+        let namespaced = ["kernel.msg", "kernel.shm", "fs.mqueue.", "net."]
+            .iter()
+            .any(|p| name.starts_with(p))
+            || ["kernel.sem", "kernel.hostname", "kernel.domainname"].contains(&name.as_str());
+        if !namespaced {
+            return Err(SpecError(format!(
+                "sysctl {name:?} is not in a separate kernel namespace"
+            )));
+        }
+        if name == "kernel.hostname" || name == "kernel.domainname" {
+            return Err(SpecError(format!(
+                "sysctl {name:?}: not supported (the spec's hostname and domainname set them)"
+            )));
+        }
+        s.set(name, value).map_err(SpecError)?;
+    }
+    Ok(s)
+}
+
 /// `linux.maskedPaths` (the Sentry masks those that exist in the container's tree).
 pub fn masked_paths(spec: &Spec) -> Vec<String> {
     spec.linux()

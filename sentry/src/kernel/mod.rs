@@ -91,6 +91,8 @@ pub struct Config {
     pub volumes: Vec<VolumeConfig>,
     /// Further tmpfs mounts (paths in the sandbox), each with the `tmpfs_size` limit.
     pub tmpfs_mounts: Vec<String>,
+    /// OCI `linux.sysctl`, checked with [`Sysctl::set`].
+    pub sysctl: Sysctl,
     /// OCI `maskedPaths`: a directory there gets an empty read-only tmpfs over it, a file
     /// becomes a null device (as runc masks them); paths that do not exist are left alone.
     pub masked: Vec<String>,
@@ -202,6 +204,70 @@ pub struct Kernel {
     /// While a task runs (its syscalls included), the sandbox's other tasks: procfs reads them
     /// for /proc/PID of other processes. Empty between runs (the scheduler holds them then).
     pub others: RefCell<std::collections::VecDeque<Task>>,
+    /// The sandbox's own sysctls (OCI `linux.sysctl`; /proc/sys shows them).
+    pub sysctl: Sysctl,
+}
+
+/// The sysctls a sandbox has of its own, with Linux's defaults: the names in [`SYSCTLS`].
+#[derive(Clone, Debug)]
+pub struct Sysctl {
+    /// net.ipv4.ip_unprivileged_port_start: the lowest port a process without privilege binds.
+    pub unprivileged_port_start: u32,
+    /// net.core.somaxconn: the most a listen backlog may be.
+    pub somaxconn: u32,
+    /// net.ipv4.ping_group_range, as written (shown only: the sandbox has no ICMP sockets).
+    pub ping_group_range: String,
+}
+
+impl Default for Sysctl {
+    fn default() -> Sysctl {
+        Sysctl {
+            unprivileged_port_start: 1024,
+            somaxconn: 4096,
+            ping_group_range: "1\t0".into(),
+        }
+    }
+}
+
+/// The sysctls `linux.sysctl` may set (all others are refused, as runc refuses a sysctl whose
+/// /proc/sys file does not exist).
+pub const SYSCTLS: [&str; 3] = [
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.core.somaxconn",
+    "net.ipv4.ping_group_range",
+];
+
+impl Sysctl {
+    /// Sets `name` to `value`, as a write to its /proc/sys file would.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
+        let number = |max: u32| {
+            value
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|&v| v <= max)
+                .ok_or_else(|| format!("sysctl {name:?}: invalid value {value:?}"))
+        };
+        match name {
+            "net.ipv4.ip_unprivileged_port_start" => self.unprivileged_port_start = number(65535)?,
+            "net.core.somaxconn" => self.somaxconn = number(i32::MAX as u32)?,
+            "net.ipv4.ping_group_range" => {
+                let ok = value.split_whitespace().count() == 2
+                    && value.split_whitespace().all(|v| v.parse::<u32>().is_ok());
+                if !ok {
+                    return Err(format!("sysctl {name:?}: invalid value {value:?}"));
+                }
+                self.ping_group_range = value.split_whitespace().collect::<Vec<_>>().join("\t");
+            }
+            _ => {
+                return Err(format!(
+                    "open /proc/sys/{}: no such file or directory",
+                    name.replace('.', "/")
+                ))
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Kernel {
@@ -615,6 +681,7 @@ impl Sandbox {
             consoles: RefCell::default(),
             fifos: RefCell::default(),
             others: RefCell::default(),
+            sysctl: config.sysctl.clone(),
         });
         k.procs.borrow_mut().max_tasks = config.limits.pids;
         if let Some(d) = config.limits.disk {

@@ -834,6 +834,30 @@ pub fn populate(root: &Rc<Inode>, k: &crate::kernel::Kernel) {
         format!("{}\n", abi::NR_OPEN).as_bytes(),
     );
     add_file(&fs, b"file-max", 0o444, b"9223372036854775807\n");
+    let net = mkdir_p(&sys, b"net", 0o555);
+    let s = &k.sysctl;
+    let ipv4 = mkdir_p(&net, b"ipv4", 0o555);
+    for (name, value) in [
+        (
+            "ip_unprivileged_port_start",
+            s.unprivileged_port_start.to_string(),
+        ),
+        ("ping_group_range", s.ping_group_range.clone()),
+    ] {
+        add_file(
+            &ipv4,
+            name.as_bytes(),
+            0o444,
+            format!("{value}\n").as_bytes(),
+        );
+    }
+    let core = mkdir_p(&net, b"core", 0o555);
+    add_file(
+        &core,
+        b"somaxconn",
+        0o444,
+        format!("{}\n", s.somaxconn).as_bytes(),
+    );
     let vm = mkdir_p(&sys, b"vm", 0o555);
     add_file(&vm, b"overcommit_memory", 0o444, b"0\n");
     add_file(&vm, b"max_map_count", 0o444, b"65530\n");
@@ -843,9 +867,6 @@ pub fn populate(root: &Rc<Inode>, k: &crate::kernel::Kernel) {
         0o444,
         format!("{}\n", abi::MMAP_MIN_ADDR).as_bytes(),
     );
-    let net = mkdir_p(&sys, b"net", 0o555);
-    let core = mkdir_p(&net, b"core", 0o555);
-    add_file(&core, b"somaxconn", 0o444, b"4096\n");
 }
 
 fn format_uuid(b: &[u8; 16]) -> String {

@@ -806,8 +806,11 @@ impl InetSocket {
         if !(ip.is_loopback() || ip.is_unspecified()) {
             bail!(EADDRNOTAVAIL, "{ip} is not an address of the sandbox");
         }
-        // Ports below 1024 need CAP_NET_BIND_SERVICE (net.ipv4.ip_unprivileged_port_start).
-        if sa.port() != 0 && sa.port() < 1024 && t.creds.euid != 0 {
+        // Ports below net.ipv4.ip_unprivileged_port_start need CAP_NET_BIND_SERVICE.
+        if sa.port() != 0
+            && u32::from(sa.port()) < t.k.sysctl.unprivileged_port_start
+            && t.creds.euid != 0
+        {
             bail!(EACCES, "port {} needs privilege", sa.port());
         }
         self.bind_to(t, ip, sa.port())?;
@@ -832,8 +835,9 @@ impl InetSocket {
             .borrow()
             .clone()
             .ok_or_else(|| errno!(EINVAL))?;
-        // somaxconn (4096) caps the backlog.
-        let max = usize::try_from(backlog.max(0)).unwrap_or(0).min(4096);
+        // net.core.somaxconn caps the backlog.
+        let somaxconn = usize::try_from(t.k.sysctl.somaxconn).unwrap_or(usize::MAX);
+        let max = usize::try_from(backlog.max(0)).unwrap_or(0).min(somaxconn);
         let mut l = b.listener.borrow_mut();
         l.get_or_insert_with(|| Rc::new(Backlog::default()))
             .max

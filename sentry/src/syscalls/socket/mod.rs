@@ -1501,8 +1501,11 @@ pub fn listen(t: &mut Task, a: [u64; 6]) -> SysResult {
     let Some(l) = l else {
         bail!(EINVAL, "not bound");
     };
-    // somaxconn (4096) caps the backlog.
-    let backlog = usize::try_from(int_arg(a[1]).max(0)).unwrap_or(0).min(4096);
+    // net.core.somaxconn caps the backlog.
+    let somaxconn = usize::try_from(t.k.sysctl.somaxconn).unwrap_or(usize::MAX);
+    let backlog = usize::try_from(int_arg(a[1]).max(0))
+        .unwrap_or(0)
+        .min(somaxconn);
     l.backlog.set(backlog);
     l.listening.set(true);
     l.cred.set((t.tgid, t.creds.euid, t.creds.egid));
