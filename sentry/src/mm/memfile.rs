@@ -100,8 +100,8 @@ impl MemoryFile {
             usize::try_from(at).map_err(|_| einval())?,
             usize::try_from(len).map_err(|_| einval())?,
         );
-        // SAFETY: [base + at, base + at + len) lies in our own reservation (with_store sized it
-        // for both files), which MAP_FIXED replaces; nothing references that range yet.
+        // with_store sized the reservation for both files; nothing references this range yet.
+        // SAFETY: [base + at, base + at + len) lies in our own reservation; MAP_FIXED replaces it.
         let p = unsafe {
             libc::mmap(
                 self.base.add(at).cast(),
@@ -409,8 +409,8 @@ impl MemoryFile {
             if unsafe { libc::lseek(out.as_raw_fd(), out_off, libc::SEEK_SET) } < 0 {
                 return Err(io::Error::last_os_error());
             }
-            // SAFETY: sendfile between two fds; it writes only inside [dst, dst + len), which
-            // lies in the file (checked by range above).
+            // [dst, dst + len) lies in the file: checked by range above.
+            // SAFETY: sendfile between two fds; it writes only inside [dst, dst + len).
             let r = unsafe {
                 libc::sendfile(out.as_raw_fd(), src.as_raw_fd(), &mut in_off, len - done)
             };
@@ -510,8 +510,8 @@ impl MemoryFile {
 impl Drop for MemoryFile {
     fn drop(&mut self) {
         let total = self.size + self.store_size;
-        // SAFETY: base and total are the reservation made in with_store (both files mapped in
-        // it); nothing uses it after drop.
+        // Both files are mapped in it; nothing uses it after drop.
+        // SAFETY: base and total are the reservation made in with_store.
         unsafe { libc::munmap(self.base.cast(), usize::try_from(total).unwrap_or(0)) };
     }
 }
