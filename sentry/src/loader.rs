@@ -538,9 +538,11 @@ fn map_segments(
         if let Some(label) = &image.label {
             mm.set_file(start, end - start, label.clone(), file_from, true);
         }
-        // Its pages are all about to be used: map them into the guest now rather than one
-        // fault at a time.
-        if prot & PROT_READ != 0 && end - start >= POPULATE_MIN {
+        // A copied segment's pages are all about to be used: map them into the guest now rather
+        // than one fault at a time. Cached pages are not: the guest's faults on them are the
+        // host's alone (no stop), and a process then maps, and is charged for (its PSS), only
+        // the pages it touches.
+        if image.pages.is_none() && prot & PROT_READ != 0 && end - start >= POPULATE_MIN {
             mm.populate(start, end - start);
         }
     }
