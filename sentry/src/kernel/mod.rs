@@ -131,6 +131,19 @@ pub struct MountInfo {
     pub dev: u64,
 }
 
+impl MountInfo {
+    /// `fs` mounted at `path`.
+    fn of(path: &str, fs: &Fs) -> MountInfo {
+        MountInfo {
+            path: path.into(),
+            fstype: fs.fstype,
+            source: fs.source.clone(),
+            readonly: fs.readonly,
+            dev: fs.dev,
+        }
+    }
+}
+
 /// What the host tells the guest about itself, read at setup.
 #[derive(Debug, Default)]
 pub struct HostInfo {
@@ -1106,13 +1119,7 @@ fn build_tree(
         let r = vfs::new_root(&fs, mode);
         populate(&r);
         vfs::mount(&on, &r);
-        mounts.push(MountInfo {
-            path: path.into(),
-            fstype: fs.fstype,
-            source: fs.source.clone(),
-            readonly: fs.readonly,
-            dev: fs.dev,
-        });
+        mounts.push(MountInfo::of(path, &fs));
     };
     let devfs = Fs::new(
         memory,
@@ -1280,13 +1287,7 @@ fn build_tree(
         );
         *r.parent.borrow_mut() = Rc::downgrade(&r);
         vfs::mount(&mountpoint(v.guest_path.as_bytes()), &r);
-        mounts.push(MountInfo {
-            path: v.guest_path.clone(),
-            fstype: fs.fstype,
-            source: fs.source.clone(),
-            readonly: v.readonly,
-            dev: fs.dev,
-        });
+        mounts.push(MountInfo::of(&v.guest_path, &fs));
     }
     for (path, contents, mode) in files {
         let (dir, name) = match path.rsplit_once('/') {
@@ -1321,13 +1322,7 @@ fn build_tree(
                 Some(0),
             );
             vfs::mount(&mountpoint(path.as_bytes()), &vfs::new_root(&fs, 0o555));
-            mounts.push(MountInfo {
-                path: path.clone(),
-                fstype: fs.fstype,
-                source: fs.source.clone(),
-                readonly: true,
-                dev: fs.dev,
-            });
+            mounts.push(MountInfo::of(path, &fs));
         } else if let Some((dir, name)) = path.rsplit_once('/') {
             let parent = mountpoint(dir.as_bytes());
             parent.link_child(name.as_bytes(), vfs::dev::null_node(&parent.fs));

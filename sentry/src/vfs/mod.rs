@@ -144,7 +144,23 @@ impl Fs {
         limit: Option<u64>,
         source: String,
     ) -> Rc<Fs> {
-        Rc::new(Fs {
+        Rc::new(Fs::make(
+            memory, kind, dev, fstype, magic, readonly, limit, source,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn make(
+        memory: &Arc<crate::mm::Memory>,
+        kind: FsKind,
+        dev: u64,
+        fstype: &'static str,
+        magic: i64,
+        readonly: bool,
+        limit: Option<u64>,
+        source: String,
+    ) -> Fs {
+        Fs {
             kind,
             dev,
             fstype,
@@ -157,7 +173,7 @@ impl Fs {
             magic,
             memory: memory.clone(),
             data: memory.clone(),
-        })
+        }
     }
 
     /// [`Fs::new`] whose files' contents live in `data` (the `--overlay=dir` store).
@@ -172,15 +188,10 @@ impl Fs {
         readonly: bool,
         limit: Option<u64>,
     ) -> Rc<Fs> {
-        let fs = Fs::new(memory, kind, dev, fstype, magic, readonly, limit);
-        match Rc::try_unwrap(fs) {
-            Ok(mut fs) => {
-                fs.data = data.clone();
-                Rc::new(fs)
-            }
-            // Not reachable: the Rc was just made.
-            Err(fs) => fs,
-        }
+        let source = fstype.to_string();
+        let mut fs = Fs::make(memory, kind, dev, fstype, magic, readonly, limit, source);
+        fs.data = data.clone();
+        Rc::new(fs)
     }
 
     pub fn alloc_ino(&self) -> u64 {
