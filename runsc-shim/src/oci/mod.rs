@@ -1186,6 +1186,14 @@ fn wait_in_sandbox(
             let _ = writeln!(f, "{msg}");
         }
     };
+    // With a pty, this process takes it as its controlling terminal: a resize of the pty (the
+    // console socket's holder sets the master's size) then sends us SIGWINCH, passed on to the
+    // sandbox, whose console for the process follows the new size. Before the request: the
+    // console reads the size when the process is made, and every resize after that point must
+    // reach us (one in between was lost, and the guest saw 0x0 until the next).
+    let _ctty = pty.filter(|p| {
+        nix::unistd::setsid().is_ok() && sentry::host::set_controlling_terminal(p.as_fd()).is_ok()
+    });
     let conn = match control::connect(&state::dir(&g.root, sentry_id), request, &raw) {
         Ok(c) => c,
         Err(e) => {
@@ -1195,12 +1203,6 @@ fn wait_in_sandbox(
         }
     };
     drop(fds);
-    // With a pty, this process takes it as its controlling terminal: a resize of the pty (the
-    // console socket's holder sets the master's size) then sends us SIGWINCH, passed on to the
-    // sandbox, whose console for the process follows the new size.
-    let _ctty = pty.filter(|p| {
-        nix::unistd::setsid().is_ok() && sentry::host::set_controlling_terminal(p.as_fd()).is_ok()
-    });
     let pid = match control::read_reply(&conn)? {
         Some(Reply::Started { pid }) => pid,
         Some(Reply::Error(e)) => {
