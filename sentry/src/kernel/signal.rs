@@ -146,6 +146,7 @@ fn take(t: &mut Task, sig: i32) -> SigInfo {
             t.signals.info[slot(sig)] = next;
         }
     }
+    super::timer::delivered(t, &info);
     info
 }
 

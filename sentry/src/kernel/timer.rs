@@ -43,6 +43,9 @@ pub struct Timer {
     /// Expiries not signalled because the signal was still pending, for the last signal sent
     /// (si_overrun, timer_getoverrun).
     pub last_overrun: i32,
+    /// The overrun of the last of its signals a thread took (timer_getoverrun: fixed at
+    /// delivery, as Linux's it_overrun_last).
+    pub delivered_overrun: i32,
     /// The POSIX timer id (-1 for an interval timer).
     pub id: i32,
     /// SIGEV_THREAD_ID: the thread the signal is for.
@@ -368,6 +371,7 @@ pub fn timer_settime(t: &mut Task, a: [u64; 6]) -> SysResult {
             now_ns(x.clock).saturating_add(value)
         };
         x.last_overrun = 0;
+        x.delivered_overrun = 0;
         (old, x.id)
     })?;
     drop_pending(t, id);
@@ -384,7 +388,18 @@ pub fn timer_gettime(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 pub fn timer_getoverrun(t: &mut Task, a: [u64; 6]) -> SysResult {
-    Ok(with_timer(t, a[0], |x| x.last_overrun)? as u64)
+    Ok(with_timer(t, a[0], |x| x.delivered_overrun)? as u64)
+}
+
+/// A thread took signal `info` of POSIX timer `info.pid`: its overrun is what
+/// timer_getoverrun reports until the next one is taken.
+pub fn delivered(t: &Task, info: &SigInfo) {
+    if info.code != SI_TIMER {
+        return;
+    }
+    if let Some(x) = t.timers.borrow_mut().posix.get_mut(&info.pid) {
+        x.delivered_overrun = info.uid.cast_signed();
+    }
 }
 
 pub fn timer_delete(t: &mut Task, a: [u64; 6]) -> SysResult {
