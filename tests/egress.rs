@@ -15,6 +15,8 @@ struct Net {
     veth: String,
     server: Option<Child>,
     dns: Option<Child>,
+    /// A UDP echo server on both addresses, on the HTTP server's port number.
+    echo: Option<Child>,
     dir: PathBuf,
     /// The server's two addresses (both served) and port.
     a: String,
@@ -61,6 +63,7 @@ impl Net {
             veth: veth.clone(),
             server: None,
             dns: None,
+            echo: None,
             dir: build_dir().join("egress"),
             a: a.clone(),
             b: b.clone(),
@@ -121,6 +124,15 @@ impl Net {
                 .spawn()
                 .unwrap(),
         );
+        net.echo = Some(
+            Command::new("ip")
+                .args(["netns", "exec", &ns, "/usr/bin/python3", "-c", UDP_ECHO])
+                .arg(net.port.to_string())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         // Up when the host reaches it.
         let t0 = Instant::now();
         let target: std::net::SocketAddr = format!("{a}:{}", net.port).parse().unwrap();
@@ -131,13 +143,29 @@ impl Net {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        let udp = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+        udp.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        loop {
+            let _ = udp.send_to(b"up?", target);
+            if udp.recv_from(&mut [0u8; 64]).is_ok() {
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(20),
+                "the test's UDP echo server did not start"
+            );
+        }
         net
     }
 }
 
 impl Drop for Net {
     fn drop(&mut self) {
-        for mut s in [self.server.take(), self.dns.take()].into_iter().flatten() {
+        for mut s in [self.server.take(), self.dns.take(), self.echo.take()]
+            .into_iter()
+            .flatten()
+        {
             let _ = s.kill();
             let _ = s.wait();
         }
@@ -159,6 +187,15 @@ while True:
     qtype = q[end + 1:end + 3]
     ans = b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00<\x00\x04" + addr if qtype == b"\x00\x01" else b""
     s.sendto(q[:2] + b"\x81\x80\x00\x01" + (b"\x00\x01" if ans else b"\x00\x00") + b"\x00\x00\x00\x00" + q[12:end + 5] + ans, peer)
+"#;
+
+/// A UDP echo server: binds 0.0.0.0:argv[1], answers each datagram with "echo:" and it.
+const UDP_ECHO: &str = r#"import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+while True:
+    d, peer = s.recvfrom(65535)
+    s.sendto(b"echo:" + d, peer)
 "#;
 
 const FETCH: &str = r#"import errno, sys, urllib.request, urllib.error
@@ -520,5 +557,87 @@ fn a_runrs_do_sandboxs_policy_is_replaced_through_its_control_fd() {
         "denied\npolicy: Ok\nbad policy: True\nconnected, after a denial: True\nexit 0\n",
         "{}",
         String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Outbound UDP under the policy: the net gofer relays datagrams to allowed destinations (the
+/// Sentry never holds a host UDP socket), answers come back from the destination's address,
+/// others get EACCES and an audit line.
+#[test]
+fn outbound_udp_is_relayed_under_the_policy() {
+    assert!(
+        root_with_ip(),
+        "the egress tests need root and iproute2 (make deps)"
+    );
+    let net = Net::new();
+    let code = r#"import errno, select, socket, sys
+port = int(sys.argv[1])
+for addr in sys.argv[2:]:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(10)
+    try:
+        s.sendto(b"ping", (addr, port))
+        data, peer = s.recvfrom(100)
+        print(data.decode(), peer == (addr, port))
+    except OSError as e:
+        print("error", errno.errorcode.get(e.errno, e))
+    s.close()
+# A connected socket: a datagram near the largest, readiness, a cut one, FIONREAD.
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((sys.argv[2], port))
+s.send(b"x" * 60000)
+r, _, _ = select.select([s], [], [], 10)
+print("readable", bool(r), len(s.recv(65536)))
+s.send(b"abcdef")
+select.select([s], [], [], 10)
+import fcntl, struct, termios
+print("fionread", struct.unpack("i", fcntl.ioctl(s, termios.FIONREAD, b"\0" * 4))[0])
+print("cut", s.recv(4))
+s.setblocking(False)
+try:
+    s.recv(10)
+except BlockingIOError:
+    print("empty")
+"#;
+    let audit = build_dir().join("egress/audit-udp.jsonl");
+    let _ = std::fs::remove_file(&audit);
+    let allow = format!("{}/32:{}", net.a, net.port);
+    let port = net.port.to_string();
+    let args = ["-c", code, &port, &net.a, &net.b];
+    let o = sandboxed(
+        &[
+            "--network",
+            "sandbox",
+            "--allow-cidr",
+            &allow,
+            "--audit",
+            audit.to_str().unwrap(),
+        ],
+        Path::new("/usr/bin/python3"),
+        &args,
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        out(&o),
+        "echo:ping True\nerror EACCES\nreadable True 60005\nfionread 11\ncut b'echo'\nempty\n",
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let log = std::fs::read_to_string(&audit).unwrap();
+    let denied: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["event"] == "network_denied")
+        .collect();
+    assert_eq!(denied.len(), 1, "{log}");
+    assert_eq!(denied[0]["address"], format!("{}:{}", net.b, net.port));
+    assert_eq!(denied[0]["protocol"], "udp");
+    // Without a network, nothing leaves.
+    let o = sandboxed(&[], Path::new("/usr/bin/python3"), &args, None).unwrap();
+    assert!(
+        out(&o).starts_with("error ENETUNREACH\nerror ENETUNREACH\n"),
+        "{}",
+        out(&o)
     );
 }

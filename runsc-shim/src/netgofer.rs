@@ -4,9 +4,17 @@
 //! donates the fd over its channel. The Sentry then moves the data itself. A denial comes back
 //! with the errno the guest gets (EACCES) and a reason a person or a model can read.
 //!
+//! Outbound UDP is relayed, not donated: a host UDP socket can be pointed anywhere by a sendmsg
+//! with an address (which the Sentry's seccomp filter cannot see into), so the Sentry never holds
+//! one. For each destination the policy allows, the net gofer makes a UDP socket connected to it
+//! (the host kernel then takes datagrams from that peer only) and a `SOCK_SEQPACKET` pair; the
+//! Sentry gets one end, and the net gofer moves datagrams between the other end and the host
+//! socket. A datagram that finds the other side full is dropped, as UDP may; ICMP errors
+//! (ECONNREFUSED) are not passed on. The relay ends when the Sentry closes its end.
+//!
 //! The policy (`--network`):
 //! - `none` (the default): no net gofer runs; the guest reaches only its own loopback.
-//! - `host-open`: every outbound TCP connection is allowed (trusted use).
+//! - `host-open`: every outbound TCP connection and UDP destination is allowed (trusted use).
 //! - `sandbox`: deny by default; `--allow-cidr NET[:PORT]` allows a network (one port of it, or
 //!   every port); `--allow-host NAME` (or `*.SUFFIX`) allows a name: the guest's DNS queries
 //!   (answered by the Sentry's resolver, which asks here) get answers only for allowed names,
@@ -301,7 +309,14 @@ pub fn run(args: &NetGoferArgs) -> anyhow::Result<()> {
     }
     lock_down().context("locking the net gofer down")?;
     let mut resolved = HashMap::new();
-    while let Some((msg, _)) = chan.recv().context("reading a request")? {
+    let mut relays: Vec<Relay> = Vec::new();
+    loop {
+        if !wait_for_request(&chan, &mut relays)? {
+            continue;
+        }
+        let Some((msg, _)) = chan.recv().context("reading a request")? else {
+            break;
+        };
         if let Some(new) = set_policy_request(&msg) {
             let reply = match new {
                 Ok(mut p) => {
@@ -319,11 +334,77 @@ pub fn run(args: &NetGoferArgs) -> anyhow::Result<()> {
                 .context("replying")?;
             continue;
         }
-        let (reply, fd) = handle(&policy, &mut resolved, &msg);
+        let (reply, fd) = handle(&policy, &mut resolved, &mut relays, &msg);
         chan.send(reply.to_string().as_bytes(), fd.as_ref().map(AsFd::as_fd))
             .context("replying")?;
     }
     Ok(())
+}
+
+/// Relays a sandbox has open at most (each is two host sockets here and one in the Sentry).
+const MAX_RELAYS: usize = 512;
+
+/// The largest UDP payload (IPv6 jumbograms aside).
+const MAX_DATAGRAM: usize = 65_535;
+
+/// One outbound UDP flow: the host socket connected to the destination, and the net gofer's end
+/// of the pair whose other end the Sentry holds.
+struct Relay {
+    host: OwnedFd,
+    sentry: OwnedFd,
+}
+
+/// Waits until the channel or a relay has something; moves the relays' datagrams. True when a
+/// request is waiting on the channel (or it closed).
+fn wait_for_request(chan: &gofer::Channel, relays: &mut Vec<Relay>) -> anyhow::Result<bool> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout};
+    let (ready, gone) = {
+        let mut fds = vec![PollFd::new(chan.fd(), PollFlags::POLLIN)];
+        for r in relays.iter() {
+            fds.push(PollFd::new(r.sentry.as_fd(), PollFlags::POLLIN));
+            fds.push(PollFd::new(r.host.as_fd(), PollFlags::POLLIN));
+        }
+        match nix::poll::poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => return Ok(false),
+            Err(e) => return Err(e).context("poll"),
+        }
+        let ev = |i: usize| fds[i].revents().unwrap_or(PollFlags::empty());
+        let mut gone = Vec::new();
+        for (i, r) in relays.iter().enumerate() {
+            let (out, back) = (ev(1 + 2 * i), ev(2 + 2 * i));
+            if out.contains(PollFlags::POLLIN) {
+                pass(&r.sentry, &r.host);
+            } else if out.intersects(PollFlags::POLLHUP | PollFlags::POLLERR) {
+                // The Sentry closed its end: the flow is over.
+                gone.push(i);
+                continue;
+            }
+            if back.contains(PollFlags::POLLIN) {
+                pass(&r.host, &r.sentry);
+            }
+        }
+        (!ev(0).is_empty(), gone)
+    };
+    for i in gone.into_iter().rev() {
+        relays.swap_remove(i);
+    }
+    Ok(ready)
+}
+
+/// Moves one datagram from `from` to `to` (both non-blocking). A datagram `to` has no room
+/// for is dropped; so are errors the destination reported (ICMP unreachable).
+fn pass(from: &OwnedFd, to: &OwnedFd) {
+    use nix::sys::socket::{recv, send, MsgFlags};
+    use std::os::fd::AsRawFd;
+    let mut buf = vec![0u8; MAX_DATAGRAM];
+    if let Ok(n) = recv(from.as_raw_fd(), &mut buf, MsgFlags::MSG_DONTWAIT) {
+        let _ = send(
+            to.as_raw_fd(),
+            &buf[..n],
+            MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL,
+        );
+    }
 }
 
 /// The nameservers of the host's /etc/resolv.conf.
@@ -413,6 +494,7 @@ fn set_policy_request(msg: &[u8]) -> Option<Result<Policy, String>> {
 fn handle(
     policy: &Policy,
     resolved: &mut HashMap<IpAddr, String>,
+    relays: &mut Vec<Relay>,
     msg: &[u8],
 ) -> (serde_json::Value, Option<OwnedFd>) {
     let deny =
@@ -430,12 +512,28 @@ fn handle(
     }
     let addr = req["addr"].as_str().and_then(|a| a.parse::<IpAddr>().ok());
     let port = req["port"].as_u64().and_then(|p| u16::try_from(p).ok());
-    let (Some(addr), Some(port), Some("connect")) = (addr, port, req["op"].as_str()) else {
+    let op = req["op"].as_str();
+    let (Some(addr), Some(port), Some("connect" | "udp")) = (addr, port, op) else {
         return deny(libc::EINVAL, "malformed request".into());
     };
     let sa = SocketAddr::new(addr, port);
     if let Some(reason) = policy.check(sa, &resolved.keys().copied().collect()) {
         return deny(libc::EACCES, reason);
+    }
+    if op == Some("udp") {
+        if relays.len() >= MAX_RELAYS {
+            return deny(
+                libc::ENOBUFS,
+                format!("{MAX_RELAYS} outbound UDP destinations are open already"),
+            );
+        }
+        return match udp_relay(sa) {
+            Ok((relay, fd)) => {
+                relays.push(relay);
+                (serde_json::json!({"ok": true}), Some(fd))
+            }
+            Err(e) => deny(e as i32, format!("a UDP socket for {sa}: {e}")),
+        };
     }
     match connect(sa) {
         Ok(fd) => (serde_json::json!({"ok": true}), Some(fd)),
@@ -443,9 +541,30 @@ fn handle(
     }
 }
 
+/// A relay to `sa`: a UDP socket connected to it and a packet pair; the Sentry's end of the pair.
+fn udp_relay(sa: SocketAddr) -> Result<(Relay, OwnedFd), nix::errno::Errno> {
+    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+    let host = host_socket(sa, SockType::Datagram)?;
+    let (ours, theirs) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+    )?;
+    Ok((Relay { host, sentry: ours }, theirs))
+}
+
 /// A non-blocking TCP socket connecting to `sa` (the connection completes later).
 fn connect(sa: SocketAddr) -> Result<OwnedFd, nix::errno::Errno> {
-    use nix::sys::socket::{socket, AddressFamily, SockFlag, SockType, SockaddrIn, SockaddrIn6};
+    host_socket(sa, nix::sys::socket::SockType::Stream)
+}
+
+/// A non-blocking host socket of type `ty` connected (or, for TCP, connecting) to `sa`.
+fn host_socket(
+    sa: SocketAddr,
+    ty: nix::sys::socket::SockType,
+) -> Result<OwnedFd, nix::errno::Errno> {
+    use nix::sys::socket::{socket, AddressFamily, SockFlag, SockaddrIn, SockaddrIn6};
     let family = if sa.is_ipv4() {
         AddressFamily::Inet
     } else {
@@ -453,7 +572,7 @@ fn connect(sa: SocketAddr) -> Result<OwnedFd, nix::errno::Errno> {
     };
     let fd = socket(
         family,
-        SockType::Stream,
+        ty,
         SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
         None,
     )?;
@@ -473,9 +592,17 @@ pub const ALLOWED: &[(i64, &str)] = &[
     (libc::SYS_recvmsg, "requests from the Sentry"),
     (libc::SYS_sendmsg, "replies and donated sockets"),
     (libc::SYS_connect, "outbound connections the policy allows"),
+    (libc::SYS_poll, "waiting for requests and relayed datagrams"),
+    (
+        libc::SYS_ppoll,
+        "waiting for requests and relayed datagrams",
+    ),
     (libc::SYS_bind, "the UDP socket of a DNS query upstream"),
-    (libc::SYS_sendto, "DNS queries upstream"),
-    (libc::SYS_recvfrom, "DNS answers"),
+    (
+        libc::SYS_sendto,
+        "DNS queries upstream; relayed UDP datagrams",
+    ),
+    (libc::SYS_recvfrom, "DNS answers; relayed UDP datagrams"),
     (libc::SYS_setsockopt, "the DNS query's timeout"),
     (libc::SYS_close, "closing sockets"),
     (libc::SYS_write, "log lines on stderr"),
@@ -498,15 +625,17 @@ pub const ALLOWED: &[(i64, &str)] = &[
     (libc::SYS_exit_group, "exit"),
 ];
 
-/// The seccomp filter: [`ALLOWED`], `socket` only for AF_INET and AF_INET6, `fcntl` only for
-/// flags; anything else kills the net gofer.
+/// The seccomp filter: [`ALLOWED`], `socket` only for AF_INET and AF_INET6, `socketpair` only
+/// for AF_UNIX (UDP relays), `fcntl` only for flags; anything else kills the net gofer.
 fn filter() -> anyhow::Result<seccompiler::BpfProgram> {
     let families = [libc::AF_INET as u64, libc::AF_INET6 as u64];
+    let unix = [libc::AF_UNIX as u64];
     let fcntl = [libc::F_GETFD, libc::F_SETFD, libc::F_GETFL, libc::F_SETFL].map(|c| c as u64);
     Ok(gofer::lockdown::allow_list_filter(
         ALLOWED,
         &[
             (libc::SYS_socket, 0, &families),
+            (libc::SYS_socketpair, 0, &unix),
             (libc::SYS_fcntl, 1, &fcntl),
         ],
     )?)

@@ -67,14 +67,15 @@ pub fn file_generation(f: &File) -> u64 {
 pub fn host_fds_of(files: &[(std::rc::Rc<File>, i16)]) -> Vec<(i32, i16)> {
     files
         .iter()
-        .filter_map(|(f, ev)| match &**f {
-            File::Host(h) => Some((h.fd.as_raw_fd(), *ev)),
-            // A socket connected outside the sandbox: its host socket.
+        .flat_map(|(f, ev)| match &**f {
+            File::Host(h) => vec![(h.fd.as_raw_fd(), *ev)],
+            // A socket connected outside the sandbox: its host socket (or UDP relays).
             File::Anon(a) => a
                 .as_any()
                 .downcast_ref::<super::socket::inet::InetSocket>()
-                .and_then(|s| s.host_wait(*ev)),
-            _ => None,
+                .map(|s| s.host_wait(*ev))
+                .unwrap_or_default(),
+            _ => Vec::new(),
         })
         .collect()
 }

@@ -246,6 +246,10 @@ pub struct InetSocket {
     /// TCP to an address outside the sandbox: the host socket the net gofer connected (the
     /// Sentry moves the data; it creates no host socket itself).
     host: RefCell<Option<std::os::fd::OwnedFd>>,
+    /// UDP to addresses outside the sandbox: per destination, the Sentry's end of the net
+    /// gofer's relay (a packet socket pair; the host UDP socket stays in the net gofer), oldest
+    /// first.
+    relays: RefCell<Vec<(SocketAddr, std::os::fd::OwnedFd)>>,
     /// UDP: the receive queue.
     dgram: Rc<Dgram>,
 }
@@ -510,6 +514,44 @@ const RECORDED: &[(i32, i32, i32, bool)] = &[
     (IPPROTO_IPV6, libc::IPV6_MULTICAST_HOPS, 1, false),
 ];
 
+/// Outbound UDP destinations one socket keeps relays to at once.
+const MAX_RELAYS_PER_SOCKET: usize = 64;
+
+/// Asks the net gofer for `op` ("connect": a TCP connection; "udp": a UDP relay) to `dest`,
+/// outside the sandbox: the fd it donates. A denial is the guest's error (EACCES), logged and
+/// audited with the policy's reason.
+fn net_request(t: &Task, op: &str, dest: SocketAddr) -> Result<std::os::fd::OwnedFd, Errno> {
+    let Some(net) = t.k.net.as_ref() else {
+        bail!(ENETUNREACH);
+    };
+    let req = serde_json::json!({
+        "op": op, "addr": dest.ip().to_string(), "port": dest.port(),
+    });
+    let io = |e: std::io::Error| errno!(EIO, "net gofer: {e}");
+    net.send(req.to_string().as_bytes(), None).map_err(io)?;
+    let (msg, fd) = net
+        .recv()
+        .map_err(io)?
+        .ok_or_else(|| errno!(EIO, "the net gofer is gone"))?;
+    let reply: serde_json::Value =
+        serde_json::from_slice(&msg).map_err(|e| errno!(EIO, "net gofer reply: {e}"))?;
+    if let Some(code) = reply["errno"].as_i64() {
+        let reason = reply["reason"].as_str().unwrap_or("denied");
+        let what = if op == "udp" {
+            "datagrams"
+        } else {
+            "connection"
+        };
+        tracing::warn!(target: "runrs::network", tid = t.tid, "{what} to {dest} refused: {reason}");
+        t.k.audit(&serde_json::json!({
+            "event": "network_denied", "pid": t.tgid, "address": dest.to_string(),
+            "protocol": if op == "udp" { "udp" } else { "tcp" }, "reason": reason,
+        }));
+        return Err(Errno::new(i32::try_from(code).unwrap_or(libc::EACCES)));
+    }
+    fd.ok_or_else(|| errno!(EIO, "the net gofer sent no socket"))
+}
+
 /// A new socket for socket(2): `family` AF_INET or AF_INET6, `ty` the type with its flags.
 pub fn socket(t: &mut Task, family: i32, ty: i32, proto: i32) -> SysResult {
     let (kind, nonblock, cloexec) = super::type_flags(ty)?;
@@ -566,6 +608,7 @@ impl InetSocket {
             send_meta: Cell::new(None),
             stream: RefCell::new(None),
             host: RefCell::new(None),
+            relays: RefCell::new(Vec::new()),
             dgram: Rc::new(Dgram {
                 cap: Cell::new(BUF_DEFAULT as usize * 2),
                 ..Dgram::default()
@@ -932,30 +975,7 @@ impl InetSocket {
     /// Asks the net gofer for a connection to `dest`, outside the sandbox: a denial is the
     /// guest's error (EACCES), logged and audited with the policy's reason.
     fn connect_outside(&self, t: &mut Task, dest: SocketAddr) -> SysResult {
-        let Some(net) = t.k.net.as_ref() else {
-            bail!(ENETUNREACH);
-        };
-        let req = serde_json::json!({
-            "op": "connect", "addr": dest.ip().to_string(), "port": dest.port(),
-        });
-        let io = |e: std::io::Error| errno!(EIO, "net gofer: {e}");
-        net.send(req.to_string().as_bytes(), None).map_err(io)?;
-        let (msg, fd) = net
-            .recv()
-            .map_err(io)?
-            .ok_or_else(|| errno!(EIO, "the net gofer is gone"))?;
-        let reply: serde_json::Value =
-            serde_json::from_slice(&msg).map_err(|e| errno!(EIO, "net gofer reply: {e}"))?;
-        if let Some(code) = reply["errno"].as_i64() {
-            let reason = reply["reason"].as_str().unwrap_or("denied");
-            tracing::warn!(target: "runrs::network", tid = t.tid, "connection to {dest} refused: {reason}");
-            t.k.audit(&serde_json::json!({
-                "event": "network_denied", "pid": t.tgid, "address": dest.to_string(),
-                "reason": reason,
-            }));
-            return Err(Errno::new(i32::try_from(code).unwrap_or(libc::EACCES)));
-        }
-        let fd = fd.ok_or_else(|| errno!(EIO, "the net gofer sent no socket"))?;
+        let fd = net_request(t, "connect", dest)?;
         *self.host.borrow_mut() = Some(fd);
         self.peer.set(Some(dest));
         self.connecting.set(Connecting::Host);
@@ -963,6 +983,122 @@ impl InetSocket {
             bail!(EINPROGRESS);
         }
         self.host_connect_progress(t)
+    }
+
+    /// The relay for UDP datagrams to `dest` outside the sandbox (asked of the net gofer the
+    /// first time, and kept): its raw fd.
+    fn relay_to(&self, t: &mut Task, dest: SocketAddr) -> Result<i32, Errno> {
+        use std::os::fd::AsRawFd;
+        if let Some((_, fd)) = self.relays.borrow().iter().find(|(d, _)| *d == dest) {
+            return Ok(fd.as_raw_fd());
+        }
+        let fd = net_request(t, "udp", dest)?;
+        let raw = fd.as_raw_fd();
+        let mut relays = self.relays.borrow_mut();
+        if relays.len() >= MAX_RELAYS_PER_SOCKET {
+            // The oldest destination's relay ends (a datagram from it now is lost).
+            relays.remove(0);
+        }
+        relays.push((dest, fd));
+        Ok(raw)
+    }
+
+    /// sendto a UDP destination outside the sandbox: one datagram into its relay.
+    fn relay_send(
+        &self,
+        t: &mut Task,
+        iov: &[(u64, usize)],
+        flags: i32,
+        dest: SocketAddr,
+    ) -> SysResult {
+        self.autobind(t)?;
+        let raw = self.relay_to(t, dest)?;
+        let len: usize = iov.iter().map(|r| r.1).sum();
+        let ranges = guest_ranges(t, iov, crate::mm::Access::Read)?;
+        let sent = {
+            let relays = self.relays.borrow();
+            let fd = relays
+                .iter()
+                .find(|(d, _)| *d == dest)
+                .map(|(_, f)| f)
+                .ok_or_else(|| errno!(EIO))?;
+            if ranges.is_empty() {
+                // writev of nothing sends nothing on a packet socket; an empty datagram is
+                // still one.
+                nix::sys::socket::send(raw, &[], nix::sys::socket::MsgFlags::MSG_DONTWAIT)
+                    .map_err(|e| std::io::Error::from_raw_os_error(e as i32))
+            } else {
+                t.mm.memory()
+                    .file
+                    .write_to_host(std::os::fd::AsFd::as_fd(fd), &ranges)
+            }
+        };
+        match sent {
+            Ok(_) => Ok(len as u64),
+            Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                t.wait.host_fds = vec![(raw, libc::POLLOUT)];
+                Err(wait(t, self.nonblock(flags), self.sndtimeo.get()))
+            }
+            Err(e) => Err(Errno::new(e.raw_os_error().unwrap_or(libc::EIO))),
+        }
+    }
+
+    /// A datagram from a relay (from outside the sandbox), if one is waiting: its full length,
+    /// its source, and whether it was cut to fit `iov`.
+    fn relay_recv(
+        &self,
+        t: &mut Task,
+        iov: &[(u64, usize)],
+        flags: i32,
+    ) -> Result<Option<(u64, SocketAddr, bool)>, Errno> {
+        use nix::sys::socket::MsgFlags;
+        use std::os::fd::AsRawFd;
+        let relays = self.relays.borrow();
+        // A connected socket takes datagrams from its peer only.
+        let peer = self.dgram.peer.get();
+        let mut fl = MsgFlags::MSG_DONTWAIT;
+        if flags & MSG_PEEK != 0 {
+            fl |= MsgFlags::MSG_PEEK;
+        }
+        for (src, fd) in relays.iter().filter(|(d, _)| peer.is_none_or(|p| p == *d)) {
+            let mut buf = vec![0u8; UDP_MAX_V6 + 1];
+            match nix::sys::socket::recv(fd.as_raw_fd(), &mut buf, fl) {
+                Ok(n) => {
+                    let copied = scatter(t, iov, &buf[..n])?;
+                    let got = if flags & MSG_TRUNC != 0 { n } else { copied };
+                    return Ok(Some((got as u64, *src, copied < n)));
+                }
+                Err(nix::errno::Errno::EAGAIN) => {}
+                Err(e) => tracing::debug!(target: "runrs::network", "relay from {src}: {e}"),
+            }
+        }
+        Ok(None)
+    }
+
+    /// The relays' fds with `events`, for a wait (outbound UDP).
+    fn relay_fds(&self, events: i16) -> Vec<(i32, i16)> {
+        use std::os::fd::AsRawFd;
+        self.relays
+            .borrow()
+            .iter()
+            .map(|(_, f)| (f.as_raw_fd(), events))
+            .collect()
+    }
+
+    /// Whether a relay has a datagram waiting.
+    fn relay_readable(&self) -> bool {
+        let mut p: Vec<libc::pollfd> = self
+            .relay_fds(libc::POLLIN)
+            .into_iter()
+            .map(|(fd, events)| libc::pollfd {
+                fd,
+                events,
+                revents: 0,
+            })
+            .collect();
+        !p.is_empty()
+            && crate::host::poll(&mut p, 0).is_ok()
+            && p.iter().any(|x| x.revents & libc::POLLIN != 0)
     }
 
     /// A connect call on a socket connecting (or connected) to the outside: 0 when it just
@@ -1179,9 +1315,11 @@ impl InetSocket {
         p[0].revents != 0
     }
 
-    /// The host fd and events a wait on this socket watches (the scheduler polls them).
-    pub fn host_wait(&self, events: i16) -> Option<(i32, i16)> {
-        self.host_raw().map(|fd| (fd, events))
+    /// The host fds and events a wait on this socket watches (the scheduler polls them).
+    pub fn host_wait(&self, events: i16) -> Vec<(i32, i16)> {
+        let mut fds = self.relay_fds(events & libc::POLLIN);
+        fds.extend(self.host_raw().map(|fd| (fd, events)));
+        fds
     }
 
     /// The local address of a connection from this socket: its bound address, or `src` if
@@ -1310,6 +1448,11 @@ impl InetSocket {
             if self.dgram.shut_rd.get() {
                 return Ok((0, None, false));
             }
+            if let Some((n, src, cut)) = self.relay_recv(t, iov, flags)? {
+                self.last_meta.set([64, 0]);
+                return Ok((n, Some(src), cut));
+            }
+            t.wait.host_fds = self.relay_fds(libc::POLLIN);
             return Err(wait(t, self.nonblock(flags), self.rcvtimeo.get()));
         };
         let n = scatter(t, iov, &data)?;
@@ -1416,12 +1559,7 @@ impl InetSocket {
                 return Ok(len as u64);
             }
             if t.k.net.is_some() && !is_local(dest.ip()) {
-                let reason = "outbound UDP is not supported (only DNS, which the sandbox answers)";
-                t.k.audit(&serde_json::json!({
-                    "event": "network_denied", "pid": t.tgid, "address": dest.to_string(),
-                    "reason": reason,
-                }));
-                bail!(EACCES, "{reason}");
+                return self.relay_send(t, iov, flags, dest);
             }
         }
         let (src_ip, dest_ip) = route(t, dest.ip())?;
@@ -1725,7 +1863,9 @@ impl Anon for InetSocket {
         };
         let out = libc::POLLOUT | libc::POLLWRNORM;
         if !self.tcp() {
-            let readable = !self.dgram.msgs.borrow().is_empty() || self.dgram.shut_rd.get();
+            let readable = !self.dgram.msgs.borrow().is_empty()
+                || self.dgram.shut_rd.get()
+                || self.relay_readable();
             let r = if readable {
                 libc::POLLIN | libc::POLLRDNORM
             } else {
@@ -1781,6 +1921,17 @@ impl Anon for InetSocket {
             );
         }
         // A UDP socket's FIONREAD is the size of the first datagram.
-        Some(self.dgram.msgs.borrow().front().map_or(0, |m| m.1.len()))
+        if let Some(m) = self.dgram.msgs.borrow().front() {
+            return Some(m.1.len());
+        }
+        use std::os::fd::AsRawFd;
+        let flags = nix::sys::socket::MsgFlags::MSG_DONTWAIT
+            | nix::sys::socket::MsgFlags::MSG_PEEK
+            | nix::sys::socket::MsgFlags::MSG_TRUNC;
+        let peeked =
+            self.relays.borrow().iter().find_map(|(_, fd)| {
+                nix::sys::socket::recv(fd.as_raw_fd(), &mut [0u8; 1], flags).ok()
+            });
+        Some(peeked.unwrap_or(0))
     }
 }
