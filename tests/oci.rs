@@ -1259,6 +1259,28 @@ fn containerd_runs_containers_through_the_runrs_shim() {
     assert_eq!(String::from_utf8_lossy(&o.stdout), "exec says hi\n");
     let ps = succeeded(ctd.ctr(&["task", "ps", "c2"]));
     assert!(ps.lines().count() >= 2, "{ps}");
+    // Pause and resume through the shim, and its stats (the sandbox's guest processes).
+    succeeded(ctd.ctr(&["task", "pause", "c2"]));
+    let ls = succeeded(ctd.ctr(&["task", "ls"]));
+    assert!(
+        ls.lines()
+            .any(|l| l.starts_with("c2 ") && l.contains("PAUSED")),
+        "{ls}"
+    );
+    succeeded(ctd.ctr(&["task", "resume", "c2"]));
+    let ls = succeeded(ctd.ctr(&["task", "ls"]));
+    assert!(
+        ls.lines()
+            .any(|l| l.starts_with("c2 ") && l.contains("RUNNING")),
+        "{ls}"
+    );
+    let metrics = succeeded(ctd.ctr(&["task", "metrics", "c2"]));
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("pids.current") && !l.trim_end().ends_with(" 0")),
+        "{metrics}"
+    );
     succeeded(ctd.ctr(&["task", "kill", "-s", "SIGTERM", "c2"]));
     let t0 = Instant::now();
     loop {
@@ -1296,9 +1318,9 @@ fn containerd_runs_containers_through_the_runrs_shim() {
 
 // ---- containerd's CRI plugin, driven as kubelet drives it ----
 
-/// Where containerd's runc v2 shim keeps runrs's state for CRI's namespace (its default root:
-/// the `io.containerd.runrs.v1` runtime takes no runc options, so it cannot be moved).
-const CRI_RUNRS_ROOT: &str = "/run/containerd/runc/k8s.io";
+/// Where the runrs shim keeps runrs's state for CRI's namespace (`--root` of the runrs commands
+/// it runs: /run/containerd/runrs/NAMESPACE).
+const CRI_RUNRS_ROOT: &str = "/run/containerd/runrs/k8s.io";
 
 impl Containerd {
     /// A containerd of the test's own with its CRI plugin on: runtime handler "runrs"
@@ -1543,6 +1565,12 @@ fn containerd_cri_runs_a_pods_containers_in_its_sandbox_sentry() {
     let sentries = sentries_of(&state);
     assert_eq!(sentries.len(), 1, "{sentries:#?}");
     assert!(sentries[0].trim_end().ends_with(&pod), "{sentries:#?}");
+    // And one shim: containerd's `start` of each container got the pod shim's address.
+    let shims: Vec<String> = processes_mentioning(&ctd.sock.to_string_lossy())
+        .into_iter()
+        .filter(|p| p.contains("-namespace k8s.io"))
+        .collect();
+    assert_eq!(shims.len(), 1, "{shims:#?}");
     ctd.cri("StartContainer", &json!({"container_id": client}));
 
     // The client connects to web on the pod's loopback, prints what web sent, and exits 0.

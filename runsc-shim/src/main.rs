@@ -325,8 +325,11 @@ fn main() -> ExitCode {
         .next()
         .and_then(|a| Path::new(&a).file_name().map(|n| n == oci::shim::NAME))
         .unwrap_or(false)
+        || std::env::var_os(oci::task::SHIM_ENV).is_some()
     {
-        return oci::shim::main();
+        // containerd runs the link; the shim daemon it starts is this executable again, told
+        // by the environment (which its own runrs commands do not inherit).
+        return oci::task::main();
     }
     let cli = Cli::parse();
     let _ = cli.debug;

@@ -98,6 +98,21 @@ pub fn ioctl_read<const N: usize>(fd: BorrowedFd<'_>, req: u64) -> io::Result<[u
     Ok(out)
 }
 
+/// Sets a host terminal's window size (TIOCSWINSZ).
+pub fn set_window_size(fd: BorrowedFd<'_>, rows: u16, cols: u16) -> io::Result<()> {
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads one winsize from a valid pointer.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSWINSZ, &ws) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// fstat on a host fd, in the x86-64 `struct stat` layout.
 pub fn fstat(fd: BorrowedFd<'_>) -> io::Result<abi::Stat> {
     let mut st = abi::Stat::default();

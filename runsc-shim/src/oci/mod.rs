@@ -13,6 +13,7 @@ pub mod cgroup;
 pub mod shim;
 pub mod spec;
 pub mod state;
+pub mod task;
 
 use clap::{Args, ValueEnum};
 use sentry::control::{self, Reply, Request};

@@ -1,64 +1,10 @@
-//! `containerd-shim-runrs-v1`: the containerd shim for `runtime_type = "io.containerd.runrs.v1"`,
-//! and `runrs install`.
-//!
-//! As gVisor's shim is containerd's runc v2 shim driving `runsc`, this one is containerd's own
-//! runc v2 shim (`containerd-shim-runc-v2`, shipped with containerd) driving `runrs` through
-//! the runc command line: the runrs binary, called by that name (a link), puts a directory whose
-//! `runc` is runrs first on PATH and executes the runc v2 shim. The shim protocol (ttrpc, task
-//! service, events, pod grouping by the sandbox-id annotation under CRI) is that shim's; the
-//! containers are runrs sandboxes. The containers of a pod share the pod sandbox's Sentry (see
-//! `pod_sandbox` in the parent module, and docs/kubernetes.md).
+//! `runrs install`: links `containerd-shim-runrs-v1` (the runrs binary under that name, which
+//! serves containerd's shim v2 protocol: see the `task` module) and registers runrs with Docker.
 
 use super::{fail, Res};
-use std::os::unix::process::CommandExt as _;
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::path::PathBuf;
 
 pub const NAME: &str = "containerd-shim-runrs-v1";
-const RUNC_SHIM: &str = "containerd-shim-runc-v2";
-/// Where the `runc` link to runrs lives.
-const LINK_DIR: &str = "/run/runrs/shim-bin";
-
-pub fn main() -> ExitCode {
-    match exec_runc_shim() {
-        Ok(never) => match never {},
-        Err(e) => {
-            eprintln!("{NAME}: {e}");
-            ExitCode::from(1)
-        }
-    }
-}
-
-fn exec_runc_shim() -> Result<std::convert::Infallible, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("finding runrs: {e}"))?;
-    let dir = Path::new(LINK_DIR);
-    std::fs::create_dir_all(dir).map_err(|e| format!("{LINK_DIR}: {e}"))?;
-    let link = dir.join("runc");
-    if std::fs::read_link(&link).ok().as_deref() != Some(exe.as_path()) {
-        // Replaced atomically: shims of other containers may be reading it.
-        let tmp = dir.join(format!(".runc-{}", std::process::id()));
-        let _ = std::fs::remove_file(&tmp);
-        std::os::unix::fs::symlink(&exe, &tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, &link).map_err(|e| format!("{}: {e}", link.display()))?;
-    }
-    let path = std::env::var("PATH")
-        .unwrap_or_else(|_| "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
-    let shim = find_in(&path, RUNC_SHIM)
-        .or_else(|| find_in("/usr/bin:/usr/local/bin", RUNC_SHIM))
-        .ok_or_else(|| format!("{RUNC_SHIM} not found (it comes with containerd)"))?;
-    let err = std::process::Command::new(&shim)
-        .args(std::env::args_os().skip(1))
-        .env("PATH", format!("{LINK_DIR}:{path}"))
-        .exec();
-    Err(format!("executing {}: {err}", shim.display()))
-}
-
-fn find_in(path: &str, name: &str) -> Option<PathBuf> {
-    path.split(':')
-        .filter(|d| !d.is_empty() && *d != LINK_DIR)
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
-}
 
 #[derive(clap::Args, Debug)]
 pub struct InstallArgs {
