@@ -336,16 +336,9 @@ impl Inner {
             }
         }
         match done {
+            // (When a container's process ends, its execs' waiting `runrs exec` processes end
+            // too, each with its own status.)
             Some((cid, eid, at)) => {
-                if eid == cid {
-                    // The container's process ended: its execs end with it.
-                    if let Some(c) = tasks.containers.get_mut(&cid) {
-                        for p in c.execs.values_mut().filter(|p| p.exit.is_none()) {
-                            p.exit = Some((128 + 9, at.clone()));
-                            p.state = State::Stopped;
-                        }
-                    }
-                }
                 drop(tasks);
                 let mut e = TaskExit::new();
                 e.container_id = cid;
