@@ -217,6 +217,17 @@ fn out(o: &Outcome) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// The audit log at `audit`, and its `network_denied` events.
+fn network_denials(audit: &Path) -> (String, Vec<serde_json::Value>) {
+    let log = std::fs::read_to_string(audit).unwrap();
+    let denied = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["event"] == "network_denied")
+        .collect();
+    (log, denied)
+}
+
 fn root_with_ip() -> bool {
     let euid = std::fs::read_to_string("/proc/self/status")
         .unwrap()
@@ -256,12 +267,7 @@ fn egress_policy_allows_named_networks_and_denies_the_rest() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let log = std::fs::read_to_string(&audit).unwrap();
-    let denied: Vec<serde_json::Value> = log
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|e| e["event"] == "network_denied")
-        .collect();
+    let (log, denied) = network_denials(&audit);
     assert_eq!(denied.len(), 1, "{log}");
     assert_eq!(denied[0]["address"], format!("{}:{}", net.b, net.port));
     assert!(
@@ -624,12 +630,7 @@ except BlockingIOError:
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let log = std::fs::read_to_string(&audit).unwrap();
-    let denied: Vec<serde_json::Value> = log
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|e| e["event"] == "network_denied")
-        .collect();
+    let (log, denied) = network_denials(&audit);
     assert_eq!(denied.len(), 1, "{log}");
     assert_eq!(denied[0]["address"], format!("{}:{}", net.b, net.port));
     assert_eq!(denied[0]["protocol"], "udp");
