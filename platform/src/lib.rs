@@ -162,4 +162,7 @@ pub struct Config<'a> {
     /// Keep the host's vDSO in each address space, where the platform can (see
     /// [`AddressSpace::vdso`]).
     pub host_vdso: bool,
+    /// A page of the memory file (its offset) the platform may use for itself, for as long as
+    /// it lives: the ptrace platform lists batched memory operations there. None: no batching.
+    pub batch_page: Option<u64>,
 }

@@ -21,6 +21,15 @@
 //! window before the options are set; clones inherit the ptrace options), and lives in its own
 //! session so a terminal's signals reach only the Sentry.
 //!
+//! Memory operations are batched: `map_file`, `unmap`, `protect` and `populate` queue their
+//! syscall, and the queue runs in one stop (the stub's batch routine, reading the entries from a
+//! page of the memory file the stub maps read-only) before the guest next runs, before a new
+//! thread is made, or when the page is full. An exec or a fork thus costs one stop for its
+//! mappings instead of one each. A queued operation that fails fails the flush: the guest
+//! thread about to run gets the error (the Sentry ends it), as a host mmap failure there is
+//! exhaustion (vm.max_map_count, host memory), not a guest error. The page is zeroed after
+//! each batch: guests (which can read it) never see another process's layout.
+//!
 //! Lock order: none; a stub is only touched by the thread that created it (ptrace requires it).
 
 mod stub;
@@ -32,6 +41,18 @@ use std::cell::RefCell;
 use std::os::fd::{AsRawFd, OwnedFd};
 
 pub use stub::{STUB_BASE, STUB_SIZE};
+
+/// The batch page: the Sentry's writable view, and its memory-file offset.
+struct Batch {
+    page: sys::SharedPage,
+    offset: u64,
+}
+
+/// One queued memory operation: the syscall number and its six arguments.
+type Op = [u64; 7];
+
+/// Operations a batch holds (seven words each).
+const BATCH_CAP: usize = sys::SharedPage::LEN / 56;
 
 /// The ptrace platform.
 pub struct Ptrace {
@@ -46,6 +67,7 @@ pub struct Ptrace {
     /// New stubs may still be spawned (a host fork and exec): until [`Ptrace::seal`], after
     /// which every address space is a clone of the template.
     may_spawn: std::cell::Cell<bool>,
+    batch: Option<std::rc::Rc<Batch>>,
 }
 
 impl Ptrace {
@@ -71,6 +93,18 @@ impl Ptrace {
             None => None,
         };
         let stub_elf = stub::stub_memfd()?;
+        let batch = match config.batch_page {
+            Some(offset) => Some(std::rc::Rc::new(Batch {
+                page: sys::SharedPage::map(memory_file.as_raw_fd(), offset).map_err(|source| {
+                    Error::Host {
+                        op: "mapping the batch page",
+                        source,
+                    }
+                })?,
+                offset,
+            })),
+            None => None,
+        };
         sys::preempt_timer_init()?;
         if let CpuPlacement::SameCore(cpu) = config.placement {
             sys::pin_current_thread(cpu).map_err(|source| Error::Host {
@@ -86,6 +120,7 @@ impl Ptrace {
             keep_vdso: config.host_vdso,
             template: RefCell::new(None),
             may_spawn: std::cell::Cell::new(true),
+            batch,
         })
     }
 
@@ -179,8 +214,11 @@ impl Ptrace {
             vdso: None,
             threads: Vec::new(),
             idle: Vec::new(),
+            batch: self.batch.clone(),
+            pending: Vec::new(),
         };
-        let top = STUB_BASE + STUB_SIZE;
+        // The code page, then the batch page.
+        let top = stub::BATCH_ADDR + abi::PAGE_SIZE;
         if self.keep_vdso {
             // The host puts the vDSO among the mmaps, inside the guest's range: move it above the
             // stub page, at a random page.
@@ -202,6 +240,22 @@ impl Ptrace {
             if end > start {
                 space.inject(libc::SYS_munmap, [start, end - start, 0, 0, 0, 0], "munmap")?;
             }
+        }
+        if let Some(b) = &self.batch {
+            let flags = u64::try_from(libc::MAP_SHARED | libc::MAP_FIXED).unwrap_or(0);
+            let prot = u64::try_from(libc::PROT_READ).unwrap_or(0);
+            space.inject(
+                libc::SYS_mmap,
+                [
+                    stub::BATCH_ADDR,
+                    abi::PAGE_SIZE,
+                    prot,
+                    flags,
+                    stub::MEMORY_FD,
+                    b.offset,
+                ],
+                "mmap",
+            )?;
         }
         // From here the stub may only make the calls the Sentry injects (clones inherit it).
         space.inject(
@@ -249,6 +303,9 @@ pub struct PtraceAddressSpace {
     threads: Vec<i32>,
     /// Stub threads no guest thread uses now, parked in a ptrace stop for the next.
     idle: Vec<i32>,
+    batch: Option<std::rc::Rc<Batch>>,
+    /// Memory operations queued for the next batch.
+    pending: Vec<Op>,
 }
 
 use crate as platform_vdso;
@@ -394,6 +451,8 @@ impl PtraceAddressSpace {
             vdso: self.vdso,
             threads: Vec::new(),
             idle: Vec::new(),
+            batch: self.batch.clone(),
+            pending: Vec::new(),
         })
     }
 
@@ -413,7 +472,91 @@ impl PtraceAddressSpace {
             eflags: 0x202,
             ..UserRegs::default()
         };
-        sys::set_regs(self.pid, &regs)?;
+        let out = self.run_to_trap(&regs, name)?;
+        // Host syscalls return -errno in [-4095, -1].
+        let ret = out.rax.cast_signed();
+        if (-4095..0).contains(&ret) {
+            let errno = i32::try_from(-ret).unwrap_or(libc::EINVAL);
+            return Err(Error::Injected {
+                pid: self.pid,
+                name,
+                errno,
+            });
+        }
+        Ok(out.rax)
+    }
+
+    /// Queues a memory operation for the next batch (or runs it now, without a batch page).
+    fn queue(&mut self, nr: i64, args: [u64; 6], name: &'static str) -> Result<(), Error> {
+        if self.batch.is_none() {
+            return self.inject(nr, args, name).map(drop);
+        }
+        tracing::trace!(target: "runrs::inject", pid = self.pid, "queued {name} {:#x} {:#x}", args[0], args[1]);
+        let nr = u64::try_from(nr).unwrap_or(u64::MAX);
+        self.pending
+            .push([nr, args[0], args[1], args[2], args[3], args[4], args[5]]);
+        if self.pending.len() == BATCH_CAP {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Runs the queued memory operations, in order, in one stop.
+    fn flush(&mut self) -> Result<(), Error> {
+        let ops = std::mem::take(&mut self.pending);
+        let Some(batch) = self.batch.clone() else {
+            return Ok(());
+        };
+        match ops.as_slice() {
+            [] => return Ok(()),
+            [op] => {
+                let nr = i64::try_from(op[0]).unwrap_or(-1);
+                let args = [op[1], op[2], op[3], op[4], op[5], op[6]];
+                return self.inject(nr, args, "batched call").map(drop);
+            }
+            _ => {}
+        }
+        let bytes: Vec<u8> = ops.iter().flatten().flat_map(|w| w.to_ne_bytes()).collect();
+        batch.page.write(0, &bytes);
+        tracing::trace!(target: "runrs::inject", pid = self.pid, "batch of {}", ops.len());
+        let regs = UserRegs {
+            r12: stub::BATCH_ADDR,
+            r13: ops.len() as u64,
+            rip: STUB_BASE + stub::BATCH_OFFSET,
+            cs: 0x33,
+            ss: 0x2b,
+            eflags: 0x202,
+            ..UserRegs::default()
+        };
+        let out = self.run_to_trap(&regs, "batch");
+        // Guests can read the page: nothing of this address space stays there.
+        batch.page.write(0, &vec![0u8; bytes.len()]);
+        let out = out?;
+        if out.r13 != 0 {
+            let failed = ops
+                .len()
+                .saturating_sub(usize::try_from(out.r13).unwrap_or(0));
+            let errno = i32::try_from(-out.rax.cast_signed()).unwrap_or(libc::EINVAL);
+            let name = match ops.get(failed).map(|op| i64::try_from(op[0]).unwrap_or(-1)) {
+                Some(libc::SYS_mmap) => "mmap",
+                Some(libc::SYS_munmap) => "munmap",
+                Some(libc::SYS_mprotect) => "mprotect",
+                Some(libc::SYS_madvise) => "madvise",
+                _ => "batched call",
+            };
+            return Err(Error::Injected {
+                pid: self.pid,
+                name,
+                errno,
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs the stopped stub from `regs` to its next `int3` (a preemption kick that arrived
+    /// meanwhile is dropped) and returns its registers there.
+    fn run_to_trap(&mut self, regs: &UserRegs, name: &'static str) -> Result<UserRegs, Error> {
+        sys::set_regs(self.pid, regs)?;
         loop {
             sys::resume(self.pid, sys::Resume::Continue, 0)?;
             match sys::wait_stop(self.pid)? {
@@ -428,18 +571,7 @@ impl PtraceAddressSpace {
                 }
             }
         }
-        let out = sys::get_regs(self.pid)?;
-        // Host syscalls return -errno in [-4095, -1].
-        let ret = out.rax.cast_signed();
-        if (-4095..0).contains(&ret) {
-            let errno = i32::try_from(-ret).unwrap_or(libc::EINVAL);
-            return Err(Error::Injected {
-                pid: self.pid,
-                name,
-                errno,
-            });
-        }
-        Ok(out.rax)
+        sys::get_regs(self.pid)
     }
 }
 
@@ -459,24 +591,20 @@ impl AddressSpace for PtraceAddressSpace {
         } else {
             (stub::MEMORY_FD, file_offset)
         };
-        let got = self.inject(libc::SYS_mmap, [addr, len, prot, flags, fd, off], "mmap")?;
-        if got != addr {
-            return Err(Error::Unexpected {
-                pid: self.pid,
-                what: format!("mmap at {addr:#x} landed at {got:#x}"),
-            });
-        }
-        Ok(())
+        // MAP_FIXED: the mapping lands at `addr` or fails.
+        self.queue(libc::SYS_mmap, [addr, len, prot, flags, fd, off], "mmap")
     }
 
     fn unmap(&mut self, addr: u64, len: u64) -> Result<(), Error> {
-        self.inject(libc::SYS_munmap, [addr, len, 0, 0, 0, 0], "munmap")
-            .map(drop)
+        self.queue(libc::SYS_munmap, [addr, len, 0, 0, 0, 0], "munmap")
     }
 
     fn populate(&mut self, addr: u64, len: u64) -> Result<(), Error> {
         // MADV_POPULATE_READ (Linux 5.14): fills the page tables from the memory file's pages.
+        // Not batched: a hint that may fail (older hosts) must not fail the batch. The
+        // mappings it fills come first.
         const MADV_POPULATE_READ: u64 = 22;
+        self.flush()?;
         self.inject(
             libc::SYS_madvise,
             [addr, len, MADV_POPULATE_READ, 0, 0, 0],
@@ -490,14 +618,14 @@ impl AddressSpace for PtraceAddressSpace {
     }
 
     fn protect(&mut self, addr: u64, len: u64, prot: Prot) -> Result<(), Error> {
-        self.inject(libc::SYS_mprotect, [addr, len, prot, 0, 0, 0], "mprotect")
-            .map(drop)
+        self.queue(libc::SYS_mprotect, [addr, len, prot, 0, 0, 0], "mprotect")
     }
 
     /// The first context runs on the stub's leader thread. Each further one runs on a thread of
     /// the stub: a parked one, or one cloned by injection (traced from birth with CLONE_PTRACE,
     /// which also gives it the leader's ptrace options).
     fn new_context(&mut self) -> Result<PtraceContext, Error> {
+        self.flush()?;
         self.contexts += 1;
         if self.contexts == 1 {
             return Ok(PtraceContext {
@@ -573,10 +701,11 @@ impl PtraceContext {
     /// `deadline_ns` (CLOCK_MONOTONIC, see [`monotonic_ns`]) has passed.
     pub fn switch_until(
         &mut self,
-        _space: &mut PtraceAddressSpace,
+        space: &mut PtraceAddressSpace,
         regs: &mut UserRegs,
         deadline_ns: Option<u64>,
     ) -> Result<Event, Error> {
+        space.flush()?;
         sys::set_regs(self.tid, regs)?;
         sys::set_running(Some((self.pid, self.tid)), deadline_ns);
         let stop = sys::resume(self.tid, sys::Resume::Sysemu, 0)
@@ -640,6 +769,7 @@ mod tests {
             memory_file: std::os::fd::AsFd::as_fd(&memory),
             placement: CpuPlacement::Any,
             host_vdso: false,
+            batch_page: None,
         })
         .expect("the platform");
         let mut space = p.new_address_space().expect("a stub");
@@ -663,5 +793,61 @@ mod tests {
         assert_eq!(at, 0x1000_0000);
         let r = space.inject(libc::SYS_getpid, [0; 6], "getpid");
         assert!(r.is_err(), "getpid in a stub: {r:?}");
+    }
+
+    /// Memory operations queue up and run in one stop, in order; the page the stub read them
+    /// from is zero afterwards; a failing one stops the batch and is named.
+    #[test]
+    fn memory_operations_are_batched() {
+        let name = c"batch-test";
+        // SAFETY: memfd_create with a valid C string and flags.
+        let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+        assert!(fd >= 0, "memfd_create");
+        // SAFETY: fd is a fresh fd we own.
+        let memory = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let file = std::fs::File::from(memory.try_clone().unwrap());
+        file.set_len(1 << 20).unwrap();
+        let p = Ptrace::new(Config {
+            store_file: None,
+            memory_file: std::os::fd::AsFd::as_fd(&memory),
+            placement: CpuPlacement::Any,
+            host_vdso: false,
+            batch_page: Some(0),
+        })
+        .expect("the platform");
+        let mut space = p.new_address_space().expect("a stub");
+        let (r, rw) = (
+            libc::PROT_READ as u64,
+            (libc::PROT_READ | libc::PROT_WRITE) as u64,
+        );
+        space.map_file(0x1000_0000, 8192, 4096, rw).unwrap();
+        space.map_file(0x1000_2000, 4096, 16384, rw).unwrap();
+        space.protect(0x1000_0000, 4096, r).unwrap();
+        assert_eq!(space.pending.len(), 3);
+        let pid = space.stub_pid();
+        let maps = || std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+        assert!(!maps().contains("10000000-"), "mapped before the flush");
+        space.flush().expect("the batch");
+        let m = maps();
+        assert!(m.contains("10000000-10001000 r--s 00001000"), "{m}");
+        assert!(m.contains("10001000-10002000 rw-s 00002000"), "{m}");
+        assert!(m.contains("10002000-10003000 rw-s 00004000"), "{m}");
+        let mut page = [0xffu8; 4096];
+        std::os::unix::fs::FileExt::read_exact_at(&file, &mut page, 0).unwrap();
+        assert!(page.iter().all(|&b| b == 0), "the batch page keeps entries");
+        // mprotect of nothing mapped fails (ENOMEM); what follows it does not run.
+        space.protect(0x2000_0000, 4096, r).unwrap();
+        space.map_file(0x1000_3000, 4096, 4096, rw).unwrap();
+        space.unmap(0x1000_0000, 4096).unwrap();
+        match space.flush() {
+            Err(Error::Injected { name, errno, .. }) => {
+                assert_eq!((name, errno), ("mprotect", libc::ENOMEM));
+            }
+            other => panic!("{other:?}"),
+        }
+        let m = maps();
+        assert!(!m.contains("10003000-"), "{m}");
+        assert!(m.contains("10000000-10001000"), "{m}");
+        assert!(space.pending.is_empty());
     }
 }

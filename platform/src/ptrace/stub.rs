@@ -3,6 +3,11 @@
 //! It is one read+execute page at [`STUB_BASE`] holding `syscall; int3; jmp .-1`: the Sentry
 //! injects host syscalls by pointing `rip` at the `syscall` and running to the `int3`. Its entry
 //! point is the `int3`, so a stub that somehow ran on its own would only trap.
+//!
+//! After it comes the batch routine: from `r12`, `r13` entries of seven words (the syscall
+//! number and six arguments), each made in turn until one fails; then an `int3`. `r13` then
+//! says how many were left (0: all done) and `rax` the last result. The entries are in the
+//! batch page at [`BATCH_ADDR`], which the stub maps read-only.
 
 use super::sys;
 use crate::Error;
@@ -26,8 +31,36 @@ const CODE_OFFSET: u64 = 64 + 56;
 pub const SYSCALL_OFFSET: u64 = CODE_OFFSET;
 const ENTRY_OFFSET: u64 = CODE_OFFSET + 2;
 
-/// `syscall; int3; jmp .-1` (back to the int3).
-const CODE: [u8; 5] = [0x0f, 0x05, 0xcc, 0xeb, 0xfd];
+/// Offset of the batch routine in the stub page.
+pub const BATCH_OFFSET: u64 = CODE_OFFSET + 5;
+
+/// Where the batch page is mapped in every stub (read-only), just above the code page.
+pub const BATCH_ADDR: u64 = STUB_BASE + STUB_SIZE;
+
+/// `syscall; int3; jmp .-1` (back to the int3), then the batch routine:
+/// ```text
+/// batch: mov rax,[r12]; mov rdi,[r12+8]; mov rsi,[r12+16]; mov rdx,[r12+24]
+///        mov r10,[r12+32]; mov r8,[r12+40]; mov r9,[r12+48]; syscall
+///        cmp rax,-4095; jae done; add r12,56; dec r13; jnz batch
+/// done:  int3; jmp done
+/// ```
+const CODE: [u8; 61] = [
+    0x0f, 0x05, 0xcc, 0xeb, 0xfd, // syscall; int3; jmp .-1
+    0x49, 0x8b, 0x04, 0x24, // mov rax, [r12]
+    0x49, 0x8b, 0x7c, 0x24, 0x08, // mov rdi, [r12+8]
+    0x49, 0x8b, 0x74, 0x24, 0x10, // mov rsi, [r12+16]
+    0x49, 0x8b, 0x54, 0x24, 0x18, // mov rdx, [r12+24]
+    0x4d, 0x8b, 0x54, 0x24, 0x20, // mov r10, [r12+32]
+    0x4d, 0x8b, 0x44, 0x24, 0x28, // mov r8, [r12+40]
+    0x4d, 0x8b, 0x4c, 0x24, 0x30, // mov r9, [r12+48]
+    0x0f, 0x05, // syscall
+    0x48, 0x3d, 0x01, 0xf0, 0xff, 0xff, // cmp rax, -4095
+    0x73, 0x09, // jae done
+    0x49, 0x83, 0xc4, 0x38, // add r12, 56
+    0x49, 0xff, 0xcd, // dec r13
+    0x75, 0xcb, // jnz batch
+    0xcc, 0xeb, 0xfd, // done: int3; jmp done
+];
 
 /// The host syscalls a stub may make: only the ones the Sentry injects (memory, clone for
 /// address spaces and threads) and exits. Guest syscalls never reach the filter: under

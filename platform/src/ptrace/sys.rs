@@ -524,3 +524,49 @@ pub fn wait_stop_until(tgid: i32, pid: i32, deadline_ns: Option<u64>) -> Result<
     }
     decode_stop(pid, status)
 }
+
+/// A page of a file mapped shared and writable into the Sentry (the batch page of injected
+/// syscalls, which every stub maps read-only).
+pub struct SharedPage {
+    ptr: *mut u8,
+}
+
+impl SharedPage {
+    pub const LEN: usize = 4096;
+
+    /// Maps the page at `offset` of `fd`.
+    pub fn map(fd: RawFd, offset: u64) -> io::Result<SharedPage> {
+        let off = libc::off_t::try_from(offset)
+            .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+        // SAFETY: a new shared mapping chosen by the kernel; nothing else refers to that range.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                Self::LEN,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd,
+                off,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(SharedPage { ptr: p.cast() })
+    }
+
+    /// Writes `data` at byte `at` (bounds checked: a write past the page is cut).
+    pub fn write(&self, at: usize, data: &[u8]) {
+        let n = data.len().min(Self::LEN.saturating_sub(at));
+        // SAFETY: [at, at + n) lies inside the page we mapped; only this (single-threaded)
+        // Sentry writes it, and stubs only read it while the Sentry waits for them.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.add(at), n) };
+    }
+}
+
+impl Drop for SharedPage {
+    fn drop(&mut self) {
+        // SAFETY: our own mapping, unmapped once.
+        unsafe { libc::munmap(self.ptr.cast(), Self::LEN) };
+    }
+}

@@ -638,11 +638,16 @@ impl Sandbox {
             Memory::with_store(config.memory_size, config.store.map(|fd| (fd, STORE_SIZE)))
                 .map_err(StartError::Memory)?;
         let store = memory.store().zip(store_space);
+        // The platform's batch page: one page of the memory file, never released.
+        let batch_page = memory
+            .allocate(abi::PAGE_SIZE)
+            .map_err(|e| StartError::Memory(std::io::Error::from_raw_os_error(e.code)))?;
         let platform = Ptrace::new(platform::Config {
             store_file: memory.file.store(),
             memory_file: memory.file.fd(),
             placement: config.placement,
             host_vdso: config.host_vdso,
+            batch_page: Some(batch_page),
         })?;
         // The template stub first: its fork and exec run while the Gofer starts.
         platform.make_template(None)?;
