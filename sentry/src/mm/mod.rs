@@ -16,10 +16,11 @@
 //! shared pages without write access on the host. A write fault on such a page (or a write by the
 //! Sentry into guest memory, see [`Mm::copy_out`]) breaks the sharing: a window of pages is copied
 //! into a fresh range and remapped writable, or, when no other address space owns the pages any
-//! more, simply made writable again ([`MmState::break_cow`]). Nothing is copied at fork itself,
-//! and nothing is mapped in the child's stub either: its segments are `lazy` until a fault there
-//! maps them ([`MmState::fault_in`]), so a child that execs soon after fork costs a few faults
-//! rather than one injected mmap per segment.
+//! more, simply made writable again ([`MmState::break_cow`]). Nothing is copied at fork itself.
+//! A child with up to [`EAGER_FORK_SEGMENTS`] segments gets them all mapped at fork (the
+//! platform runs the mappings in one stop before the child runs); a larger one's segments are
+//! `lazy` until a fault there maps them ([`MmState::fault_in`]), so a big process that forks
+//! and execs pays for the few segments its child touches.
 //!
 //! Lock order: `Memory::owners` before `Memory::alloc` is never needed; each is taken alone.
 
@@ -309,6 +310,10 @@ fn host_prot(prot: u64) -> u64 {
 /// Pages copied at once when a write breaks copy-on-write sharing: one fault (a ptrace stop and
 /// an injected mmap) per 64 KiB rather than per page.
 const COW_WINDOW: u64 = 16 * PAGE_SIZE;
+
+/// The most segments a forked child gets mapped at fork (in one batch of the platform) rather
+/// than one fault at a time.
+const EAGER_FORK_SEGMENTS: usize = 64;
 
 /// The owners of private memory-file ranges that more than one address space maps after fork:
 /// start → (end, owners ≥ 2), non-overlapping. A private range not listed has one owner.
@@ -702,6 +707,28 @@ impl MmState {
                 self.memory.share_private(seg.file_off, len);
             }
             child.segments.insert(start, seg.lazy_copy());
+        }
+        // A small address space is mapped in the child at once: the platform batches the
+        // mappings into one stop before the child runs, where faulting them in costs two stops
+        // a segment touched. A large one (a Python's hundreds) stays lazy.
+        let lazy: Vec<u64> = child
+            .segments
+            .iter()
+            .filter(|(_, s)| s.lazy)
+            .map(|(&k, _)| k)
+            .collect();
+        if lazy.len() <= EAGER_FORK_SEGMENTS {
+            for start in lazy {
+                let Some(seg) = child.segments.get_mut(&start) else {
+                    continue;
+                };
+                let (len, off, prot) = (seg.end - start, seg.file_off, seg.host_prot());
+                seg.lazy = false;
+                child
+                    .space
+                    .map_file(start, len, off, prot)
+                    .map_err(platform_errno)?;
+            }
         }
         Ok(child)
     }
