@@ -847,10 +847,17 @@ impl MmState {
     /// retried. Copies a window of up to [`COW_WINDOW`] around the page if another address space
     /// still owns it; otherwise makes the whole run of pages this one alone owns writable.
     pub fn break_cow(&mut self, addr: u64) -> Result<bool, Errno> {
+        self.break_cow_as(addr, false)
+    }
+
+    /// [`MmState::break_cow`]; `for_borrower`: for a vfork child's write, which may have made
+    /// its view writable where this (its parent's) segment is not: the sharing is broken all
+    /// the same, and this segment keeps its protection.
+    fn break_cow_as(&mut self, addr: u64, for_borrower: bool) -> Result<bool, Errno> {
         let Some((start, seg)) = self.segment_at(addr) else {
             return Ok(false);
         };
-        if !seg.cow || seg.prot & PROT_WRITE == 0 {
+        if !seg.cow || (seg.prot & PROT_WRITE == 0 && !for_borrower) {
             return Ok(false);
         }
         if self.borrowed {
@@ -910,8 +917,9 @@ impl MmState {
     }
 
     /// A vfork child's write to copy-on-write memory: the sharing is broken in its parent (whose
-    /// memory it is), and the parent's new segment is mirrored in this view. No: the parent is
-    /// gone, or its segment there is not writable (the child made its view writable itself).
+    /// memory it is; also where the child made its view writable with mprotect and the parent's
+    /// segment is not), and the parent's new segment is mirrored in this view, writable as the
+    /// view is. No: the parent is gone.
     fn break_cow_for_borrower(&mut self, addr: u64) -> Result<bool, Errno> {
         let Some(parent) = self.lender.as_ref().and_then(|w| w.upgrade()) else {
             return Ok(false);
@@ -919,7 +927,12 @@ impl MmState {
         let Ok(mut p) = parent.try_borrow_mut() else {
             return Ok(false);
         };
-        if !p.break_cow(addr)? {
+        // Where the parent's memory was: the view maps it where the child has not remapped.
+        let Some((old_start, old_off)) = p.segment_at(addr).map(|(s, seg)| (s, seg.file_off))
+        else {
+            return Ok(false);
+        };
+        if !p.break_cow_as(addr, true)? {
             return Ok(false);
         }
         let Some((ps, pseg)) = p.segment_at(addr) else {
@@ -929,18 +942,28 @@ impl MmState {
         drop(p);
         self.split_at(ps);
         self.split_at(pend);
-        let Some(seg) = self.segments.get_mut(&ps).filter(|s| s.end == pend) else {
-            // The child remapped the range meanwhile: not the parent's memory any more.
-            return Ok(false);
-        };
-        seg.file_off = poff;
-        seg.cow = false;
-        seg.lazy = false;
-        let prot = seg.host_prot();
-        self.space
-            .map_file(ps, pend - ps, poff, prot)
-            .map_err(platform_errno)?;
-        Ok(true)
+        // Each of the view's segments there (the child's mprotect may have split them) that
+        // still maps the parent's old memory now maps its new, with the view's protection.
+        let starts: Vec<u64> = self.segments.range(ps..pend).map(|(&k, _)| k).collect();
+        let mut broke = false;
+        for s in starts {
+            let Some(seg) = self.segments.get_mut(&s) else {
+                continue;
+            };
+            if seg.object.is_some() || seg.file_off != old_off + (s - old_start) {
+                // Remapped by the child meanwhile: not the parent's memory any more.
+                continue;
+            }
+            seg.file_off = poff + (s - ps);
+            seg.cow = false;
+            seg.lazy = false;
+            let (len, off, prot) = (seg.end - s, seg.file_off, seg.host_prot());
+            self.space
+                .map_file(s, len, off, prot)
+                .map_err(platform_errno)?;
+            broke |= (s..s + len).contains(&addr);
+        }
+        Ok(broke)
     }
 
     /// Breaks copy-on-write sharing wherever the guest may write in `[addr, addr + len)`, before

@@ -163,7 +163,7 @@ table! {
     SYS_UMASK => fs::umask, Full, [Oct];
     SYS_EXIT => misc::exit, Full, [Int];
     SYS_FORK => crate::kernel::process::fork, Full, [];
-    SYS_VFORK => crate::kernel::process::vfork, Partial("the child shares the parent's memory until it execs or exits; its own new mappings are not seen by the parent; writing read-only copy-on-write memory it made writable with mprotect is SIGSEGV"), [];
+    SYS_VFORK => crate::kernel::process::vfork, Partial("the child shares the parent's memory until it execs or exits; its own new mappings, and its mprotect, do not change the parent's"), [];
     SYS_CLONE => crate::kernel::process::clone, Partial("threads and processes (fork, vfork); CLONE_VM without CLONE_THREAD or CLONE_VFORK is ENOSYS; CLONE_FS shares nothing (cwd, root and umask are per thread); a process with CLONE_FILES gets a copy; namespaces ENOSYS"), [Hex, Ptr, Ptr, Ptr, Ptr];
     SYS_CLONE3 => crate::kernel::process::clone3, Partial("as clone"), [Ptr, Int];
     SYS_EXECVE => crate::kernel::exec::execve, Full, [Str, Ptr, Ptr];
