@@ -1233,6 +1233,29 @@ fn containerd_runs_containers_through_the_runrs_shim() {
         "/bin/newfile",
     ]);
     assert_ne!(o.status.code(), Some(0), "a write reached the image");
+    // Standard input through the shim, to its end: the guest sees EOF.
+    let mut child = Command::new("ctr")
+        .arg("--address")
+        .arg(&ctd.sock)
+        .args(["run", "--rm", "--runtime", rt, img, "c1c", "sh", "-c"])
+        .arg("wc -c; echo stdin ended")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("ctr");
+    {
+        use std::io::Write as _;
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(b"twelve bytes").unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["12", "stdin", "ended"],
+        "{o:?}"
+    );
     // Detached, then exec, ps, kill, delete.
     succeeded(ctd.ctr(&[
         "run",

@@ -1053,6 +1053,7 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
         super::console::pump(k, false);
         if crate::control::pending() {
             if let Some(status) = super::control::handle(k, tasks) {
+                k.memory.file.end();
                 tasks.clear();
                 return Ok(status);
             }
@@ -1064,6 +1065,7 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
         }
         k.limits.start();
         if let Some(status) = super::limits::check(k, tasks) {
+            k.memory.file.end();
             tasks.clear();
             return Ok(status);
         }
@@ -1173,6 +1175,10 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
                 let a = p.signals.action(abi::signal::SIGCHLD);
                 a.handler == 1 || a.flags & abi::signal::SA_NOCLDWAIT != 0
             });
+            if pid == 1 {
+                // The sandbox ends with its init (below): its memory goes with the Sentry.
+                k.memory.file.end();
+            }
             drop(t);
             exited(k, pid, uid, status, ignores);
             super::control::exited(k, tasks, pid, status);

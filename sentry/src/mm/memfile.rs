@@ -27,6 +27,9 @@ pub struct MemoryFile {
     store_size: u64,
     base: *mut u8,
     size: u64,
+    /// The sandbox is ending: the file goes with the Sentry, so freed ranges are not given
+    /// back to the host one by one (see [`MemoryFile::end`]).
+    ending: std::sync::atomic::AtomicBool,
 }
 
 // The mapping is shared memory owned by this struct for its whole life; no references into it
@@ -72,6 +75,7 @@ impl MemoryFile {
             store_size,
             base: base.cast::<u8>(),
             size,
+            ending: std::sync::atomic::AtomicBool::new(false),
         };
         file.map_at(0, file.fd.as_raw_fd(), size)?;
         if let Some((fd, len)) = store {
@@ -489,6 +493,9 @@ impl MemoryFile {
     /// Gives `[off, off + len)` (no longer used) back to the host: memory, or the store's disk
     /// blocks. It reads as zeroes afterwards.
     pub fn deallocate(&self, off: u64, len: u64) -> io::Result<()> {
+        if self.ending.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(());
+        }
         let (fd, at) = self.locate(off)?;
         let len = i64::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
         // SAFETY: fallocate on our own fd.
@@ -504,6 +511,15 @@ impl MemoryFile {
             return Err(io::Error::last_os_error());
         }
         Ok(())
+    }
+}
+
+impl MemoryFile {
+    /// The sandbox is ending: what is freed from now on stays allocated until the file closes
+    /// with the Sentry (punching each range out at teardown cost ~3 ms of a `python3 -c pass`).
+    pub fn end(&self) {
+        self.ending
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
