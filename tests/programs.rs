@@ -67,6 +67,20 @@ fn busybox_reads_stdin() {
     differential(busybox(), &["cat"], Some(b"cat copies stdin to stdout\n")).unwrap();
 }
 
+/// /dev/stdin, /dev/fd/N and bash's process substitution reopen pipes (the host's stdin pipe,
+/// and the sandbox's own) through /proc/self/fd.
+#[test]
+fn dev_stdin_and_process_substitution() {
+    let script = "cat /dev/stdin; diff <(echo a) <(echo b); cat <(echo substituted) /dev/fd/0 </dev/null; \
+                  echo inner | cat /proc/self/fd/0; echo to stdout >/dev/stdout; test -r /dev/stdin && echo readable";
+    differential(
+        Path::new("/bin/bash"),
+        &["-c", script],
+        Some(b"from the host's pipe\n"),
+    )
+    .unwrap();
+}
+
 #[test]
 fn hostile_guest_never_crashes_the_sentry() {
     hostile("fuzz_syscalls");

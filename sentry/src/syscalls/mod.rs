@@ -116,8 +116,8 @@ table! {
     SYS_SYNCFS => fs::syncfs, Full, [Fd];
     SYS_FALLOCATE => fs::fallocate, Partial("modes 0, KEEP_SIZE and PUNCH_HOLE|KEEP_SIZE on files of the sandbox; COLLAPSE/INSERT/ZERO_RANGE EOPNOTSUPP (as tmpfs)"), [Fd, Hex, Int, Int];
     SYS_FCHDIR => fs::fchdir, Full, [Fd];
-    SYS_OPEN => path::open, Partial("O_TMPFILE EOPNOTSUPP"), [Str, Hex, Oct];
-    SYS_OPENAT => path::openat, Partial("O_TMPFILE EOPNOTSUPP"), [Fd, Str, Hex, Oct];
+    SYS_OPEN => path::open, Partial("O_TMPFILE EOPNOTSUPP; /proc/PID/fd/N of an inherited host fd is that fd duplicated (its offset and status flags shared; O_TRUNC does not truncate)"), [Str, Hex, Oct];
+    SYS_OPENAT => path::openat, Partial("O_TMPFILE EOPNOTSUPP; /proc/PID/fd/N of an inherited host fd is that fd duplicated (its offset and status flags shared; O_TRUNC does not truncate)"), [Fd, Str, Hex, Oct];
     SYS_OPENAT2 => path::openat2, Partial("as openat; RESOLVE_CACHED resolves normally"), [Fd, Str, Ptr, Int];
     SYS_CREAT => path::creat, Full, [Str, Oct];
     SYS_STAT => path::stat, Full, [Str, Ptr];

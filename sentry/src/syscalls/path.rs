@@ -284,6 +284,10 @@ fn open_inner(
                     }
                     match w.lookup(&p.dir, &p.name, true) {
                         Ok(n) => break n,
+                        Err(_) if w.reopen.is_some() => {
+                            let f = w.reopen.take();
+                            return reopen(t, f, flags);
+                        }
                         Err(e) if e.code == libc::ENOENT => {
                             // Dangling: create at the target, resolved from the link's directory.
                             let target = n.read_link(t)?;
@@ -323,7 +327,17 @@ fn open_inner(
             }
         }
     } else {
-        w.lookup(&start, path, follow)?
+        match w.lookup(&start, path, follow) {
+            Ok(n) => n,
+            Err(e) => {
+                let f = w.reopen.take();
+                return if f.is_some() {
+                    reopen(t, f, flags)
+                } else {
+                    Err(e)
+                };
+            }
+        }
     };
     let is_dir = inode.is_dir();
     // As do_open: O_DIRECTORY on a non-directory first, then may_open's ELOOP for a symlink.
@@ -439,6 +453,53 @@ fn open_inner(
     Ok(fd as u64)
 }
 
+/// open of a magic link (/proc/PID/fd/N, and /dev/stdin and friends through it) to a file with
+/// no inode. As Linux: a pipe gets a new open file description of the same pipe, with the
+/// access mode asked (never waiting for the other side: an anonymous pipe's open does not);
+/// sockets and anonymous files are ENXIO. A host fd (the inherited stdio) is duplicated, as the
+/// Sentry cannot open host paths: the new fd shares its offset and status flags (Linux gives a
+/// new description), and an access mode the host fd lacks is EACCES.
+fn reopen(t: &mut Task, f: Option<Rc<File>>, flags: u32) -> SysResult {
+    let Some(f) = f else {
+        bail!(ENOENT);
+    };
+    let cloexec = flags & O_CLOEXEC != 0;
+    let new = if flags & O_PATH != 0 {
+        // An O_PATH reference to it: only fstat and the like use it.
+        f
+    } else {
+        match &*f {
+            File::Pipe(end) => Rc::new(File::Pipe(crate::vfs::pipe::new_end(
+                &end.pipe,
+                flags & (O_ACCMODE | O_NONBLOCK),
+                end.fifo.clone(),
+            ))),
+            File::Host(h) => {
+                let host = crate::host::fcntl(std::os::fd::AsFd::as_fd(&h.fd), libc::F_GETFL, 0)
+                    .map_err(crate::errors::from_host)?
+                    .cast_unsigned();
+                let has = |m: u32| host & O_ACCMODE == O_RDWR || host & O_ACCMODE == m;
+                let acc = flags & O_ACCMODE;
+                if (acc != O_WRONLY && !has(O_RDONLY)) || (acc != O_RDONLY && !has(O_WRONLY)) {
+                    bail!(EACCES, "reopening a host fd with an access mode it lacks");
+                }
+                let fd = h.fd.try_clone().map_err(crate::errors::from_host)?;
+                Rc::new(File::Host(crate::kernel::fd::HostFile {
+                    fd,
+                    name: h.name.clone(),
+                }))
+            }
+            _ => bail!(ENXIO, "a socket or anonymous file cannot be reopened"),
+        }
+    };
+    let limit = usize::try_from(t.rlimits[abi::RLIMIT_NOFILE].cur.min(abi::NR_OPEN)).unwrap_or(0);
+    let fd = t
+        .fds
+        .install(new, cloexec, 0, limit)
+        .ok_or_else(|| errno!(EMFILE))?;
+    Ok(fd as u64)
+}
+
 fn open_flags(v: u64) -> u32 {
     // Unknown bits are ignored by open and openat (openat2 rejects them).
     (v as u32) & OPEN_FLAGS
@@ -523,22 +584,36 @@ fn stat_at(
     empty: bool,
 ) -> Result<abi::Stat, Errno> {
     if path.is_empty() && empty && dirfd != AT_FDCWD {
-        let f = file(t, dirfd)?;
-        return match &*f {
-            File::Anon(an) => Ok(an.stat(t.creds.euid, t.creds.egid)),
-            File::Pipe(p) => Ok(super::fs::pipe_stat(t, p)),
-            File::Host(h) => {
-                crate::host::fstat(std::os::fd::AsFd::as_fd(h)).map_err(crate::errors::from_host)
-            }
-            File::Vfs(o) => {
-                o.inode.refresh()?;
-                Ok(o.inode.stat())
-            }
-        };
+        return file_stat(t, &*file(t, dirfd)?);
     }
-    let inode = lookup_at(t, dirfd, path, follow, empty)?;
+    let inode = if path.is_empty() {
+        lookup_at(t, dirfd, path, follow, empty)?
+    } else {
+        let start = start_dir(t, dirfd, path)?;
+        let mut w = Walker::new(t);
+        match w.lookup(&start, path, follow) {
+            Ok(n) => n,
+            // /proc/PID/fd/N of a pipe, socket or host fd: what fstat of it says.
+            Err(e) => return w.reopen.take().map_or(Err(e), |f| file_stat(t, &f)),
+        }
+    };
     inode.refresh()?;
     Ok(inode.stat())
+}
+
+/// fstat's answer for an open file.
+fn file_stat(t: &Task, f: &File) -> Result<abi::Stat, Errno> {
+    match f {
+        File::Anon(an) => Ok(an.stat(t.creds.euid, t.creds.egid)),
+        File::Pipe(p) => Ok(super::fs::pipe_stat(t, p)),
+        File::Host(h) => {
+            crate::host::fstat(std::os::fd::AsFd::as_fd(h)).map_err(crate::errors::from_host)
+        }
+        File::Vfs(o) => {
+            o.inode.refresh()?;
+            Ok(o.inode.stat())
+        }
+    }
 }
 
 pub fn stat(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -638,9 +713,20 @@ fn do_access(t: &Task, dirfd: i32, path: &[u8], mode: u64, flags: u64) -> SysRes
         lookup_at(t, dirfd, path, follow, flags & AT_EMPTY_PATH != 0)?
     } else {
         let start = start_dir(t, dirfd, path)?;
-        Walker::new(t)
-            .with_cred(cred)
-            .lookup(&start, path, follow)?
+        let mut w = Walker::new(t).with_cred(cred);
+        match w.lookup(&start, path, follow) {
+            Ok(n) => n,
+            // /proc/PID/fd/N of a pipe, socket or host fd (mode 0600, the caller's): readable
+            // and writable, not executable.
+            Err(_) if w.reopen.is_some() => {
+                return if mode & 1 != 0 {
+                    Err(errno!(EACCES))
+                } else {
+                    Ok(0)
+                };
+            }
+            Err(e) => return Err(e),
+        }
     };
     if mode == 0 {
         return Ok(0);

@@ -389,6 +389,19 @@ pub fn follow_magic(t: &Task, k: &FileKind) -> Result<Rc<Inode>, Errno> {
     follow_magic_of(t, k)
 }
 
+/// The file /proc/PID/fd/N names when it has no inode in the VFS (a pipe, a socket, an
+/// anonymous file, a host fd): open reopens it rather than following the link.
+pub fn fd_without_inode(t: &Task, k: &FileKind) -> Option<Rc<crate::kernel::fd::File>> {
+    let FileKind::Fd(pid, fd) = *k else {
+        return None;
+    };
+    let get = |o: &Task| o.fds.get(fd).filter(|f| f.inode().is_none());
+    if pid != t.tgid && pid != t.tid {
+        return with_task(t, pid, get).flatten();
+    }
+    get(t)
+}
+
 fn follow_magic_of(t: &Task, k: &FileKind) -> Result<Rc<Inode>, Errno> {
     match *k {
         FileKind::Exe(_) => t

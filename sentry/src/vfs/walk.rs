@@ -41,6 +41,9 @@ pub struct Walker<'a> {
     last: Option<(Rc<Inode>, Vec<u8>)>,
     /// Who searches the directories (the task's effective ids unless set).
     cred: Option<super::Cred<'a>>,
+    /// The path ended at a magic link (/proc/PID/fd/N) to a file with no inode (a pipe, a
+    /// socket, a host fd): the walk fails, and open reopens this file instead.
+    pub reopen: Option<Rc<crate::kernel::fd::File>>,
 }
 
 impl<'a> Walker<'a> {
@@ -52,6 +55,7 @@ impl<'a> Walker<'a> {
             resolve: 0,
             last: None,
             cred: None,
+            reopen: None,
         }
     }
 
@@ -69,6 +73,7 @@ impl<'a> Walker<'a> {
             resolve,
             last: None,
             cred: None,
+            reopen: None,
         }
     }
 
@@ -185,7 +190,12 @@ impl<'a> Walker<'a> {
                 if target.is_empty() {
                     return Err(errno!(ENOENT));
                 }
-                self.lookup(dir, &target, true)
+                let r = self.lookup(dir, &target, true);
+                if r.is_err() && !rest.is_empty() && self.reopen.take().is_some() {
+                    // A link to a pipe or socket with more path after it.
+                    return Err(errno!(ENOTDIR));
+                }
+                r
             }
             Kind::Proc(k) if k.is_magic_link() => {
                 if self.resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS) != 0 {
@@ -197,6 +207,13 @@ impl<'a> Walker<'a> {
                 }
                 if self.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) != 0 {
                     return Err(errno!(EXDEV));
+                }
+                if let Some(f) = super::proc::fd_without_inode(self.t, k) {
+                    if !rest.is_empty() {
+                        return Err(errno!(ENOTDIR));
+                    }
+                    self.reopen = Some(f);
+                    return Err(errno!(ENXIO, "a file with no inode: reopened by open"));
                 }
                 super::proc::follow_magic(self.t, k)
             }
