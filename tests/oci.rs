@@ -495,6 +495,43 @@ fn exec_runs_in_the_running_container() {
     // ps lists the sandbox's processes.
     o = runrs(&st, &["ps", "c1"]);
     assert!(o.stdout.contains("sleep"), "{}", o.stdout);
+    // SIGKILL to a detached exec's PID (containerd's shim giving up on an exec, a timed-out
+    // probe) kills the exec'd process too, as with runc, whose PID is the process's own.
+    o = runrs(
+        &st,
+        &[
+            "exec",
+            "--detach",
+            "--pid-file",
+            pidfile.to_str().unwrap(),
+            "c1",
+            "sh",
+            "-c",
+            "exec sleep 313",
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let epid: i32 = std::fs::read_to_string(&pidfile).unwrap().parse().unwrap();
+    o = runrs(&st, &["ps", "c1"]);
+    assert_eq!(o.stdout.matches("sleep").count(), 2, "{}", o.stdout);
+    let st9 = Command::new("kill")
+        .args(["-9", &epid.to_string()])
+        .status()
+        .unwrap();
+    assert!(st9.success());
+    let t0 = Instant::now();
+    loop {
+        o = runrs(&st, &["ps", "c1"]);
+        if o.stdout.matches("sleep").count() == 1 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the exec'd process outlived its killed waiter: {}",
+            o.stdout
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert_eq!(runrs(&st, &["delete", "--force", "c1"]).code, 0);
     assert_clean(&st);
 }

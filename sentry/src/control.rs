@@ -137,6 +137,11 @@ pub struct Pending {
 pub struct Conn(OwnedFd);
 
 impl Conn {
+    /// The socket, for polling.
+    pub fn raw(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+
     /// Sends one reply; a client that went away is not an error of the Sentry's.
     pub fn reply(&self, r: &Reply) {
         let Ok(bytes) = serde_json::to_vec(r) else {

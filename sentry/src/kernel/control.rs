@@ -25,6 +25,8 @@ pub struct State {
     pub root: Option<Rc<Inode>>,
     /// Connections of `runrs exec` waiting for their process's exit, by PID.
     pub exec_waiters: HashMap<i32, Conn>,
+    /// When the waiters were last checked for a hang-up ([`waiters_gone`]).
+    waiters_checked: std::time::Instant,
     /// The pod's other containers, by id.
     pub containers: HashMap<String, Container>,
     /// Pod containers whose process has exited, each waiting until its filesystem tree is
@@ -57,6 +59,7 @@ impl State {
             },
             root: None,
             exec_waiters: HashMap::new(),
+            waiters_checked: std::time::Instant::now(),
             containers: HashMap::new(),
             releasing: Vec::new(),
         }
@@ -251,6 +254,61 @@ fn ends_unstarted(sig: i32) -> bool {
             | libc::SIGTTIN
             | libc::SIGTTOU
     )
+}
+
+/// How often a running sandbox checks its exec waiters for a hang-up.
+const WAITER_CHECK: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// The `runrs exec` waiters' sockets, for the scheduler's sleep to wake on their hang-up.
+pub fn waiter_fds(k: &Kernel) -> Vec<(i32, i16)> {
+    k.control
+        .borrow()
+        .exec_waiters
+        .values()
+        .map(|c| (c.raw(), libc::POLLRDHUP))
+        .collect()
+}
+
+/// A `runrs exec` waiter (or a pod container's `container-wait`) that went away without its
+/// process's exit, killed by SIGKILL as containerd's shim kills an exec it gives up on: the
+/// process it stood for is killed too, as runc's exec'd process is when its PID is. Checked at
+/// most every [`WAITER_CHECK`] unless `now` (after a sleep a hang-up may have ended): one poll
+/// of the waiters' sockets, nothing without waiters.
+pub fn waiters_gone(k: &Kernel, now: bool) {
+    let gone: Vec<i32> = {
+        let mut c = k.control.borrow_mut();
+        if c.exec_waiters.is_empty() || (!now && c.waiters_checked.elapsed() < WAITER_CHECK) {
+            return;
+        }
+        c.waiters_checked = std::time::Instant::now();
+        let pids: Vec<i32> = c.exec_waiters.keys().copied().collect();
+        let mut fds: Vec<libc::pollfd> = pids
+            .iter()
+            .map(|p| libc::pollfd {
+                fd: c.exec_waiters[p].raw(),
+                events: libc::POLLRDHUP,
+                revents: 0,
+            })
+            .collect();
+        if crate::host::poll(&mut fds, 0).is_err() {
+            return;
+        }
+        let hup = libc::POLLHUP | libc::POLLRDHUP | libc::POLLERR;
+        let gone: Vec<i32> = pids
+            .into_iter()
+            .zip(&fds)
+            .filter(|(_, f)| f.revents & hup != 0)
+            .map(|(p, _)| p)
+            .collect();
+        for p in &gone {
+            c.exec_waiters.remove(p);
+        }
+        gone
+    };
+    for pid in gone {
+        tracing::info!("the waiter of process {pid} went away: killing it");
+        send(k, Some(pid), libc::SIGKILL, false);
+    }
 }
 
 /// Queues `signal` for `pid` (None: the container's init), or for every process.

@@ -1064,6 +1064,7 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
             continue;
         }
         k.limits.start();
+        super::control::waiters_gone(k, false);
         if let Some(status) = super::limits::check(k, tasks) {
             k.memory.file.end();
             tasks.clear();
@@ -1119,6 +1120,7 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
                     .iter()
                     .flat_map(|t| t.wait.host_fds.iter().copied())
                     .chain(super::console::input_fds(k))
+                    .chain(super::control::waiter_fds(k))
                     .collect();
                 if next.is_none() && host_fds.is_empty() {
                     k.log_partial(
@@ -1129,6 +1131,7 @@ pub fn schedule(k: &Rc<Kernel>, tasks: &mut VecDeque<Task>) -> Result<ExitStatus
                     next.map(|ns| u64::try_from(ns).unwrap_or(0)),
                     &host_fds,
                 );
+                super::control::waiters_gone(k, true);
                 super::console::pump(k, true);
                 continue;
             }
