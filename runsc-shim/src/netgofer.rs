@@ -373,12 +373,15 @@ fn wait_for_request(chan: &gofer::Channel, relays: &mut Vec<Relay>) -> anyhow::R
         let mut gone = Vec::new();
         for (i, r) in relays.iter().enumerate() {
             let (out, back) = (ev(1 + 2 * i), ev(2 + 2 * i));
-            if out.contains(PollFlags::POLLIN) {
-                pass(&r.sentry, &r.host);
-            } else if out.intersects(PollFlags::POLLHUP | PollFlags::POLLERR) {
-                // The Sentry closed its end: the flow is over.
+            if out.intersects(PollFlags::POLLHUP | PollFlags::POLLERR) {
+                // The Sentry closed its end: what it sent before goes out (a read of 0 bytes
+                // is the end now, not an empty datagram), and the flow is over.
+                while has_datagram(&r.sentry) && pass(&r.sentry, &r.host) {}
                 gone.push(i);
                 continue;
+            }
+            if out.contains(PollFlags::POLLIN) {
+                pass(&r.sentry, &r.host);
             }
             if back.contains(PollFlags::POLLIN) {
                 pass(&r.host, &r.sentry);
@@ -392,18 +395,32 @@ fn wait_for_request(chan: &gofer::Channel, relays: &mut Vec<Relay>) -> anyhow::R
     Ok(ready)
 }
 
-/// Moves one datagram from `from` to `to` (both non-blocking). A datagram `to` has no room
-/// for is dropped; so are errors the destination reported (ICMP unreachable).
-fn pass(from: &OwnedFd, to: &OwnedFd) {
+/// Whether a packet socket whose peer closed still holds a datagram (a read there would
+/// otherwise see the end as an empty one).
+fn has_datagram(fd: &OwnedFd) -> bool {
+    use nix::sys::socket::{recv, MsgFlags};
+    use std::os::fd::AsRawFd;
+    let flags = MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_PEEK | MsgFlags::MSG_TRUNC;
+    matches!(recv(fd.as_raw_fd(), &mut [0u8; 1], flags), Ok(n) if n > 0)
+}
+
+/// Moves one datagram from `from` to `to` (both non-blocking); false if there was none. A
+/// datagram `to` has no room for is dropped; so are errors the destination reported (ICMP
+/// unreachable).
+fn pass(from: &OwnedFd, to: &OwnedFd) -> bool {
     use nix::sys::socket::{recv, send, MsgFlags};
     use std::os::fd::AsRawFd;
     let mut buf = vec![0u8; MAX_DATAGRAM];
-    if let Ok(n) = recv(from.as_raw_fd(), &mut buf, MsgFlags::MSG_DONTWAIT) {
-        let _ = send(
-            to.as_raw_fd(),
-            &buf[..n],
-            MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL,
-        );
+    match recv(from.as_raw_fd(), &mut buf, MsgFlags::MSG_DONTWAIT) {
+        Ok(n) => {
+            let _ = send(
+                to.as_raw_fd(),
+                &buf[..n],
+                MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL,
+            );
+            true
+        }
+        Err(_) => false,
     }
 }
 
