@@ -50,6 +50,9 @@ pub const SHIM_ENV: &str = "RUNRS_CONTAINERD_SHIM";
 /// `runrs exec --detach` has told us its pid).
 const UNCLAIMED_MAX: usize = 1024;
 
+/// How long an unclaimed exit is kept (a task claims its pid within milliseconds of learning it).
+const UNCLAIMED_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The `containerd-shim-runrs-v1` entry point.
 pub fn main() -> std::process::ExitCode {
     let config = shim::Config {
@@ -79,7 +82,8 @@ struct Inner {
 #[derive(Default)]
 struct Tasks {
     containers: HashMap<String, Container>,
-    unclaimed: VecDeque<(u32, i32)>,
+    /// (pid, exit code, when): exits no task has claimed yet.
+    unclaimed: VecDeque<(u32, i32, std::time::Instant)>,
 }
 
 struct Container {
@@ -349,7 +353,9 @@ impl Inner {
                 self.publish(topics::TASK_EXIT_EVENT_TOPIC, Box::new(e));
             }
             None => {
-                tasks.unclaimed.push_back((pid, code));
+                tasks
+                    .unclaimed
+                    .push_back((pid, code, std::time::Instant::now()));
                 if tasks.unclaimed.len() > UNCLAIMED_MAX {
                     tasks.unclaimed.pop_front();
                 }
@@ -361,13 +367,17 @@ impl Inner {
 
     /// Drops a pid's unclaimed exit (one of our own runrs commands).
     fn forget(&self, pid: u32) {
-        lock(&self.tasks).unclaimed.retain(|(p, _)| *p != pid);
+        lock(&self.tasks).unclaimed.retain(|(p, ..)| *p != pid);
     }
 
     /// The exit of `pid` if it ended before a task claimed it (taken).
     fn claim(tasks: &mut Tasks, pid: u32) -> Option<i32> {
-        let i = tasks.unclaimed.iter().position(|(x, _)| *x == pid)?;
-        tasks.unclaimed.remove(i).map(|(_, code)| code)
+        // An old one is a runrs command's whose pid the host has given out again since.
+        tasks
+            .unclaimed
+            .retain(|(_, _, at)| at.elapsed() < UNCLAIMED_FOR);
+        let i = tasks.unclaimed.iter().position(|(x, ..)| *x == pid)?;
+        tasks.unclaimed.remove(i).map(|(_, code, _)| code)
     }
 
     fn publish(&self, topic: &str, event: Box<dyn MessageDyn>) {
