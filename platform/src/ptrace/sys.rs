@@ -557,7 +557,10 @@ impl SharedPage {
 
     /// Writes `data` at byte `at` (bounds checked: a write past the page is cut).
     pub fn write(&self, at: usize, data: &[u8]) {
-        let n = data.len().min(Self::LEN.saturating_sub(at));
+        if at >= Self::LEN {
+            return;
+        }
+        let n = data.len().min(Self::LEN - at);
         // SAFETY: [at, at + n) lies inside the page we mapped; only this (single-threaded)
         // Sentry writes it, and stubs only read it while the Sentry waits for them.
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.add(at), n) };
