@@ -561,8 +561,9 @@ impl SharedPage {
             return;
         }
         let n = data.len().min(Self::LEN - at);
-        // SAFETY: [at, at + n) lies inside the page we mapped; only this (single-threaded)
-        // Sentry writes it, and stubs only read it while the Sentry waits for them.
+        // Only this (single-threaded) Sentry writes the page, and stubs only read it while the
+        // Sentry waits for them.
+        // SAFETY: [at, at + n) lies inside the page we mapped.
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.add(at), n) };
     }
 }

@@ -344,13 +344,7 @@ impl Inner {
             // too, each with its own status.)
             Some((cid, eid, at)) => {
                 drop(tasks);
-                let mut e = TaskExit::new();
-                e.container_id = cid;
-                e.id = eid;
-                e.pid = pid;
-                e.exit_status = status;
-                e.exited_at = MessageField::some(at);
-                self.publish(topics::TASK_EXIT_EVENT_TOPIC, Box::new(e));
+                self.publish_exit(cid, eid, pid, status, at);
             }
             None => {
                 tasks
@@ -380,6 +374,18 @@ impl Inner {
         tasks.unclaimed.remove(i).map(|(_, code, _)| code)
     }
 
+    /// The `/tasks/exit` event of process `id` (the container's id for its own process) of
+    /// container `cid`.
+    fn publish_exit(&self, cid: String, id: String, pid: u32, status: u32, at: Timestamp) {
+        let mut e = TaskExit::new();
+        e.container_id = cid;
+        e.id = id;
+        e.pid = pid;
+        e.exit_status = status;
+        e.exited_at = MessageField::some(at);
+        self.publish(topics::TASK_EXIT_EVENT_TOPIC, Box::new(e));
+    }
+
     fn publish(&self, topic: &str, event: Box<dyn MessageDyn>) {
         if let Some(p) = lock(&self.publisher).as_ref() {
             if let Err(e) = p.publish(shim::Context::default(), topic, &self.namespace, event) {
@@ -407,9 +413,16 @@ struct Opened {
 
 /// Opens `path` (a FIFO or file:// URI) for the guest to write.
 fn open_output(path: &str) -> Result<Stdio, ttrpc::Error> {
+    Ok(output_file(path)?.map_or_else(Stdio::null, Stdio::from))
+}
+
+/// `path` (a FIFO, or a file:// URI: appended to, made if missing) opened for writing; None
+/// for no path. A FIFO is opened read-write, so the open does not wait for its reader.
+fn output_file(path: &str) -> Result<Option<File>, ttrpc::Error> {
     if path.is_empty() {
-        return Ok(Stdio::null());
+        return Ok(None);
     }
+    let file_uri = path.starts_with("file://");
     let p = path.strip_prefix("file://").unwrap_or(path);
     if p.contains("://") {
         return Err(err(
@@ -417,14 +430,14 @@ fn open_output(path: &str) -> Result<Stdio, ttrpc::Error> {
             format!("{path}: only FIFOs and file:// are supported"),
         ));
     }
-    let f = std::fs::OpenOptions::new()
-        .read(!path.starts_with("file://"))
+    std::fs::OpenOptions::new()
+        .read(!file_uri)
         .write(true)
-        .append(path.starts_with("file://"))
-        .create(path.starts_with("file://"))
+        .append(file_uri)
+        .create(file_uri)
         .open(p)
-        .map_err(|e| internal(format!("{p}: {e}")))?;
-    Ok(f.into())
+        .map(Some)
+        .map_err(|e| internal(format!("{p}: {e}")))
 }
 
 /// Copies the stdin FIFO into `to` until it ends (then closes `to`, the guest's EOF).
@@ -505,12 +518,7 @@ fn take_console(
         *lock(stdin) = Some(w);
         pump_stdin(io.stdin.clone(), stdin.clone());
     }
-    if !io.stdout.is_empty() {
-        let mut out = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(io.stdout.strip_prefix("file://").unwrap_or(&io.stdout))
-            .map_err(internal)?;
+    if let Some(mut out) = output_file(&io.stdout)? {
         let mut from = master.try_clone().map_err(internal)?;
         std::thread::spawn(move || {
             let _ = std::io::copy(&mut from, &mut out);
@@ -748,20 +756,15 @@ impl shim::Task for Service {
             p.console = console;
             p.spec = None;
             p.state = State::Running;
-            if let Some(code) = exited {
-                p.exit = Some((code.cast_unsigned(), now()));
+            let exit = exited.map(|code| (code.cast_unsigned(), now()));
+            if exit.is_some() {
+                p.exit.clone_from(&exit);
                 p.state = State::Stopped;
             }
             drop(tasks);
-            if let Some(code) = exited {
-                let mut ev = TaskExit::new();
-                ev.container_id = req.id.clone();
-                ev.id = req.exec_id.clone();
-                ev.pid = pid;
-                ev.exit_status = code.cast_unsigned();
-                ev.exited_at = MessageField::some(now());
+            if let Some((status, at)) = exit {
                 self.inner
-                    .publish(topics::TASK_EXIT_EVENT_TOPIC, Box::new(ev));
+                    .publish_exit(req.id.clone(), req.exec_id.clone(), pid, status, at);
                 self.inner.changed.notify_all();
             }
             pid

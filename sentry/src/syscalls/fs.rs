@@ -805,7 +805,7 @@ pub fn close(t: &mut Task, a: [u64; 6]) -> SysResult {
     Ok(0)
 }
 
-fn nofile(t: &Task) -> usize {
+pub(super) fn nofile(t: &Task) -> usize {
     usize::try_from(t.rlimits[abi::RLIMIT_NOFILE].cur.min(NR_OPEN)).unwrap_or(0)
 }
 

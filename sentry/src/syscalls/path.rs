@@ -492,7 +492,7 @@ fn reopen(t: &mut Task, f: Option<Rc<File>>, flags: u32) -> SysResult {
             _ => bail!(ENXIO, "a socket or anonymous file cannot be reopened"),
         }
     };
-    let limit = usize::try_from(t.rlimits[abi::RLIMIT_NOFILE].cur.min(abi::NR_OPEN)).unwrap_or(0);
+    let limit = super::fs::nofile(t);
     let fd = t
         .fds
         .install(new, cloexec, 0, limit)

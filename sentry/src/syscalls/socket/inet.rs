@@ -1060,8 +1060,10 @@ impl InetSocket {
         if flags & MSG_PEEK != 0 {
             fl |= MsgFlags::MSG_PEEK;
         }
+        let mut buf = Vec::new();
         for (src, fd) in relays.iter().filter(|(d, _)| peer.is_none_or(|p| p == *d)) {
-            let mut buf = vec![0u8; UDP_MAX_V6 + 1];
+            // One buffer for the whole scan, made only if there is a relay to read.
+            buf.resize(UDP_MAX_V6 + 1, 0);
             match nix::sys::socket::recv(fd.as_raw_fd(), &mut buf, fl) {
                 Ok(n) => {
                     let copied = scatter(t, iov, &buf[..n])?;
