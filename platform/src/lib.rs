@@ -12,7 +12,8 @@
 pub mod ptrace;
 
 use abi::UserRegs;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::Mutex;
 
 /// What stopped the guest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -162,7 +163,117 @@ pub struct Config<'a> {
     /// Keep the host's vDSO in each address space, where the platform can (see
     /// [`AddressSpace::vdso`]).
     pub host_vdso: bool,
-    /// A page of the memory file (its offset) the platform may use for itself, for as long as
-    /// it lives: the ptrace platform lists batched memory operations there. None: no batching.
+    /// Two pages of the memory file (the first's offset) the platform may use for itself, for
+    /// as long as it lives: the ptrace platform lists batched memory operations in the first
+    /// and receives host files for stubs in the second. None: no batching, no host files.
     pub batch_page: Option<u64>,
+    /// The host-file window of the memory-file offsets, if the Sentry maps host files there.
+    pub host_files: Option<std::sync::Arc<HostFiles>>,
+}
+
+/// Host files mapped whole, read-only, into a window of the memory-file offsets past the memory
+/// file and the store: a guest mapping of an offset there maps the host file itself (its page
+/// cache, shared with the host and every other sandbox), nothing copied. The Sentry puts the
+/// root's lower-layer files there (they never change under the sandbox) and never writes to
+/// them: a write breaks the sharing first, as copy-on-write after fork does.
+///
+/// A file keeps its range for the life of the sandbox (at most [`HostFiles::MAX_FILES`] files).
+pub struct HostFiles {
+    base: u64,
+    size: u64,
+    inner: Mutex<HostFilesInner>,
+}
+
+#[derive(Default)]
+struct HostFilesInner {
+    next: u64,
+    /// Sorted by start (ranges are handed out in increasing order).
+    files: Vec<HostFile>,
+}
+
+struct HostFile {
+    start: u64,
+    len: u64,
+    fd: OwnedFd,
+}
+
+/// A file of the window: its index (its identity for the platform), where its range starts,
+/// its length, and its host fd (valid as long as the [`HostFiles`] lives).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostFileRef {
+    pub index: usize,
+    pub start: u64,
+    pub len: u64,
+    pub fd: RawFd,
+}
+
+impl HostFiles {
+    /// The most files a window holds: each is an fd in every stub (whose fd limit is the
+    /// Sentry's) and in the Sentry.
+    pub const MAX_FILES: usize = 512;
+
+    /// A window of `size` bytes of offsets from `base` (both page aligned).
+    pub fn new(base: u64, size: u64) -> HostFiles {
+        HostFiles {
+            base,
+            size,
+            inner: Mutex::new(HostFilesInner {
+                next: base,
+                files: Vec::new(),
+            }),
+        }
+    }
+
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Whether `off` lies in the window.
+    pub fn contains(&self, off: u64) -> bool {
+        off >= self.base && off - self.base < self.size
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HostFilesInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Gives `fd` a range of `len` bytes (page aligned): the file's offset `x` is the window's
+    /// `start + x`. None when the window or its file count is full.
+    pub fn add(&self, fd: OwnedFd, len: u64) -> Option<HostFileRef> {
+        let mut inner = self.lock();
+        if inner.files.len() >= Self::MAX_FILES {
+            return None;
+        }
+        let start = inner.next;
+        let end = start.checked_add(len)?;
+        if end > self.base + self.size {
+            return None;
+        }
+        inner.next = end;
+        let r = HostFileRef {
+            index: inner.files.len(),
+            start,
+            len,
+            fd: fd.as_raw_fd(),
+        };
+        inner.files.push(HostFile { start, len, fd });
+        Some(r)
+    }
+
+    /// The file whose range holds `off`.
+    pub fn find(&self, off: u64) -> Option<HostFileRef> {
+        let inner = self.lock();
+        let i = inner.files.partition_point(|f| f.start <= off).checked_sub(1)?;
+        let f = &inner.files[i];
+        (off - f.start < f.len).then(|| HostFileRef {
+            index: i,
+            start: f.start,
+            len: f.len,
+            fd: f.fd.as_raw_fd(),
+        })
+    }
 }

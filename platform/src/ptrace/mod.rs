@@ -35,17 +35,42 @@
 mod stub;
 mod sys;
 
-use crate::{AddressSpace, Config, Context, CpuPlacement, Error, Event, Platform, Prot};
+use crate::{
+    AddressSpace, Config, Context, CpuPlacement, Error, Event, HostFileRef, HostFiles, Platform,
+    Prot,
+};
 use abi::UserRegs;
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::rc::Rc;
+use std::sync::Arc;
 
 pub use stub::{STUB_BASE, STUB_SIZE};
 
-/// The batch page: the Sentry's writable view, and its memory-file offset.
+/// The batch page: the Sentry's writable view, and its memory-file offset; then the scratch
+/// page (right after it in the memory file) where stubs receive host files.
 struct Batch {
     page: sys::SharedPage,
     offset: u64,
+    scratch: sys::SharedPage,
+}
+
+/// The host-file window and the socket its files go to stubs through.
+struct HostSetup {
+    files: Arc<HostFiles>,
+    /// The Sentry's end.
+    tx: Rc<OwnedFd>,
+    /// The stubs' end (their [`stub::TRANSFER_FD`]).
+    rx: OwnedFd,
+}
+
+/// The fd table the stubs cloned from one template share, and which host files it holds.
+struct HostTable {
+    files: Arc<HostFiles>,
+    tx: Rc<OwnedFd>,
+    /// Index of a window file → its fd in the table.
+    installed: RefCell<HashMap<usize, u64>>,
 }
 
 /// One queued memory operation: the syscall number and its six arguments.
@@ -68,6 +93,7 @@ pub struct Ptrace {
     /// which every address space is a clone of the template.
     may_spawn: std::cell::Cell<bool>,
     batch: Option<std::rc::Rc<Batch>>,
+    host: Option<HostSetup>,
 }
 
 impl Ptrace {
@@ -93,17 +119,34 @@ impl Ptrace {
             None => None,
         };
         let stub_elf = stub::stub_memfd()?;
+        let map_page = |offset| {
+            sys::SharedPage::map(memory_file.as_raw_fd(), offset).map_err(|source| Error::Host {
+                op: "mapping the batch page",
+                source,
+            })
+        };
         let batch = match config.batch_page {
             Some(offset) => Some(std::rc::Rc::new(Batch {
-                page: sys::SharedPage::map(memory_file.as_raw_fd(), offset).map_err(|source| {
-                    Error::Host {
-                        op: "mapping the batch page",
-                        source,
-                    }
-                })?,
+                page: map_page(offset)?,
                 offset,
+                scratch: map_page(offset + abi::PAGE_SIZE)?,
             })),
             None => None,
+        };
+        // Host files reach stubs through the scratch page: no batch pages, no host files.
+        let host = match (config.host_files, &batch) {
+            (Some(files), Some(_)) => {
+                let (tx, rx) = sys::transfer_pair().map_err(|source| Error::Host {
+                    op: "socketpair",
+                    source,
+                })?;
+                Some(HostSetup {
+                    files,
+                    tx: Rc::new(tx),
+                    rx,
+                })
+            }
+            _ => None,
         };
         sys::preempt_timer_init()?;
         if let CpuPlacement::SameCore(cpu) = config.placement {
@@ -121,6 +164,7 @@ impl Ptrace {
             template: RefCell::new(None),
             may_spawn: std::cell::Cell::new(true),
             batch,
+            host,
         })
     }
 
@@ -205,6 +249,7 @@ impl Ptrace {
             self.stub_elf.as_raw_fd(),
             self.memory_file.as_raw_fd(),
             self.store_file.as_ref().map(|s| s.0.as_raw_fd()),
+            self.host.as_ref().map(|h| h.rx.as_raw_fd()),
             self.placement,
         )?;
         let mut space = PtraceAddressSpace {
@@ -216,9 +261,17 @@ impl Ptrace {
             idle: Vec::new(),
             batch: self.batch.clone(),
             pending: Vec::new(),
+            // A new fd table (clones of this stub share it).
+            host: self.host.as_ref().map(|h| {
+                Rc::new(HostTable {
+                    files: h.files.clone(),
+                    tx: h.tx.clone(),
+                    installed: RefCell::new(HashMap::new()),
+                })
+            }),
         };
-        // The code page, then the batch page.
-        let top = stub::BATCH_ADDR + abi::PAGE_SIZE;
+        // The code page, then the batch page and the scratch page.
+        let top = stub::SCRATCH_ADDR + abi::PAGE_SIZE;
         if self.keep_vdso {
             // The host puts the vDSO among the mmaps, inside the guest's range: move it above the
             // stub page, at a random page.
@@ -256,6 +309,19 @@ impl Ptrace {
                 ],
                 "mmap",
             )?;
+            let rw = u64::try_from(libc::PROT_READ | libc::PROT_WRITE).unwrap_or(0);
+            space.inject(
+                libc::SYS_mmap,
+                [
+                    stub::SCRATCH_ADDR,
+                    abi::PAGE_SIZE,
+                    rw,
+                    flags,
+                    stub::MEMORY_FD,
+                    b.offset + abi::PAGE_SIZE,
+                ],
+                "mmap",
+            )?;
         }
         // From here the stub may only make the calls the Sentry injects (clones inherit it).
         space.inject(
@@ -276,6 +342,17 @@ impl Ptrace {
             "seccomp",
         )?;
         Ok(space)
+    }
+}
+
+/// The name of a queued memory operation, for errors.
+fn op_name(nr: i64) -> &'static str {
+    match nr {
+        libc::SYS_mmap => "mmap",
+        libc::SYS_munmap => "munmap",
+        libc::SYS_mprotect => "mprotect",
+        libc::SYS_madvise => "madvise",
+        _ => "batched call",
     }
 }
 
@@ -306,6 +383,8 @@ pub struct PtraceAddressSpace {
     batch: Option<std::rc::Rc<Batch>>,
     /// Memory operations queued for the next batch.
     pending: Vec<Op>,
+    /// The host files in this stub's fd table (shared with its template and its siblings).
+    host: Option<Rc<HostTable>>,
 }
 
 use crate as platform_vdso;
@@ -426,9 +505,10 @@ impl PtraceAddressSpace {
 
     /// Runs one host syscall in the stopped stub and returns its result.
     /// A copy of this (template) stub as a new process: a child of the Sentry, traced by it, with
-    /// the same clean address space; it starts stopped by the SIGSTOP of CLONE_PTRACE.
+    /// the same clean address space and the same fd table (CLONE_FILES: a host file passed to
+    /// one stub is there for all); it starts stopped by the SIGSTOP of CLONE_PTRACE.
     fn clone_process(&mut self) -> Result<PtraceAddressSpace, Error> {
-        const FLAGS: u64 = (libc::CLONE_PARENT | libc::CLONE_PTRACE) as u64;
+        const FLAGS: u64 = (libc::CLONE_PARENT | libc::CLONE_PTRACE | libc::CLONE_FILES) as u64;
         let pid = self.inject(libc::SYS_clone, [FLAGS, 0, 0, 0, 0, 0], "clone")?;
         let pid = i32::try_from(pid).map_err(|_| Error::Unexpected {
             pid: self.pid,
@@ -453,7 +533,66 @@ impl PtraceAddressSpace {
             idle: Vec::new(),
             batch: self.batch.clone(),
             pending: Vec::new(),
+            host: self.host.clone(),
         })
+    }
+
+    /// The fd of host file `f` in this stub's fd table: passed over the transfer socket and
+    /// received with an injected `recvmsg` the first time.
+    fn host_fd(&mut self, f: HostFileRef) -> Result<u64, Error> {
+        let (Some(table), Some(batch)) = (self.host.clone(), self.batch.clone()) else {
+            return Err(Error::Unsupported {
+                platform: "ptrace",
+                what: "host files without a scratch page",
+            });
+        };
+        if let Some(&fd) = table.installed.borrow().get(&f.index) {
+            return Ok(fd);
+        }
+        let tag = u32::try_from(f.index).unwrap_or(u32::MAX);
+        sys::send_fd(table.tx.as_raw_fd(), f.fd, tag).map_err(|source| Error::Host {
+            op: "passing a host file to a stub",
+            source,
+        })?;
+        // The scratch page: msghdr at 0, its iovec at 64, the control buffer at 128 (64
+        // bytes), the data (the tag) at 256.
+        let at = |o: u64| stub::SCRATCH_ADDR + o;
+        let words = |v: &[u64]| v.iter().flat_map(|w| w.to_ne_bytes()).collect::<Vec<u8>>();
+        let s = &batch.scratch;
+        s.write(0, &vec![0u8; 512]);
+        // msg_name, msg_namelen (+pad), msg_iov, msg_iovlen, msg_control, msg_controllen,
+        // msg_flags (+pad).
+        s.write(0, &words(&[0, 0, at(64), 1, at(128), 64, 0]));
+        s.write(64, &words(&[at(256), 4]));
+        let r = self.inject(
+            libc::SYS_recvmsg,
+            [
+                stub::TRANSFER_FD,
+                stub::SCRATCH_ADDR,
+                u64::try_from(libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC).unwrap_or(0),
+                0,
+                0,
+                0,
+            ],
+            "recvmsg",
+        );
+        let mut got = [0u8; 512];
+        s.read(0, &mut got);
+        s.write(0, &[0u8; 512]);
+        r?;
+        // cmsg_len (8 bytes), cmsg_level, cmsg_type, then the fd.
+        let word = |o: usize| u32::from_ne_bytes([got[o], got[o + 1], got[o + 2], got[o + 3]]);
+        let (level, kind, fd, data) = (word(136), word(140), word(144), word(256));
+        let ok = level == libc::SOL_SOCKET as u32 && kind == libc::SCM_RIGHTS as u32;
+        if !ok || data != tag {
+            return Err(Error::Unexpected {
+                pid: self.pid,
+                what: format!("host file {} received as {level}/{kind} tag {data}", f.index),
+            });
+        }
+        let fd = u64::from(fd);
+        table.installed.borrow_mut().insert(f.index, fd);
+        Ok(fd)
     }
 
     fn inject(&mut self, nr: i64, args: [u64; 6], name: &'static str) -> Result<u64, Error> {
@@ -512,7 +651,7 @@ impl PtraceAddressSpace {
             [op] => {
                 let nr = i64::try_from(op[0]).unwrap_or(-1);
                 let args = [op[1], op[2], op[3], op[4], op[5], op[6]];
-                return self.inject(nr, args, "batched call").map(drop);
+                return self.inject(nr, args, op_name(nr)).map(drop);
             }
             _ => {}
         }
@@ -537,13 +676,10 @@ impl PtraceAddressSpace {
                 .len()
                 .saturating_sub(usize::try_from(out.r13).unwrap_or(0));
             let errno = i32::try_from(-out.rax.cast_signed()).unwrap_or(libc::EINVAL);
-            let name = match ops.get(failed).map(|op| i64::try_from(op[0]).unwrap_or(-1)) {
-                Some(libc::SYS_mmap) => "mmap",
-                Some(libc::SYS_munmap) => "munmap",
-                Some(libc::SYS_mprotect) => "mprotect",
-                Some(libc::SYS_madvise) => "madvise",
-                _ => "batched call",
-            };
+            let name = op_name(
+                ops.get(failed)
+                    .map_or(-1, |op| i64::try_from(op[0]).unwrap_or(-1)),
+            );
             return Err(Error::Injected {
                 pid: self.pid,
                 name,
@@ -586,6 +722,19 @@ impl AddressSpace for PtraceAddressSpace {
 
     fn map_file(&mut self, addr: u64, len: u64, file_offset: u64, prot: Prot) -> Result<(), Error> {
         let flags = u64::try_from(libc::MAP_SHARED | libc::MAP_FIXED).unwrap_or(0);
+        let host = self.host.as_ref().map(|t| t.files.clone());
+        if let Some(files) = host.filter(|h| h.contains(file_offset)) {
+            // A host file, opened read-only: the stub maps it as it is (MAP_SHARED, so that a
+            // write access added by mistake fails with EACCES instead of writing a private copy
+            // the Sentry would never see).
+            let f = files.find(file_offset).ok_or(Error::Unexpected {
+                pid: self.pid,
+                what: format!("no host file at window offset {file_offset:#x}"),
+            })?;
+            let fd = self.host_fd(f)?;
+            let off = file_offset - f.start;
+            return self.queue(libc::SYS_mmap, [addr, len, prot, flags, fd, off], "mmap");
+        }
         let (fd, off) = if file_offset >= self.store_base {
             (stub::STORE_FD, file_offset - self.store_base)
         } else {
@@ -770,6 +919,7 @@ mod tests {
             placement: CpuPlacement::Any,
             host_vdso: false,
             batch_page: None,
+            host_files: None,
         })
         .expect("the platform");
         let mut space = p.new_address_space().expect("a stub");
@@ -813,6 +963,7 @@ mod tests {
             placement: CpuPlacement::Any,
             host_vdso: false,
             batch_page: Some(0),
+            host_files: None,
         })
         .expect("the platform");
         let mut space = p.new_address_space().expect("a stub");
@@ -849,5 +1000,63 @@ mod tests {
         assert!(!m.contains("10003000-"), "{m}");
         assert!(m.contains("10000000-10001000"), "{m}");
         assert!(space.pending.is_empty());
+    }
+
+    /// A host file of the window reaches the stubs once (they share an fd table) and is mapped
+    /// as it is: a stub's memory shows the file's bytes, and it cannot be made writable there.
+    #[test]
+    fn host_files_are_mapped_into_stubs() {
+        // SAFETY: memfd_create with a valid C string and flags.
+        let fd = unsafe { libc::memfd_create(c"host-file-test".as_ptr(), libc::MFD_CLOEXEC) };
+        assert!(fd >= 0, "memfd_create");
+        // SAFETY: fd is a fresh fd we own.
+        let memory = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        std::fs::File::from(memory.try_clone().unwrap())
+            .set_len(1 << 20)
+            .unwrap();
+        let path = std::env::temp_dir().join(format!("runrs-host-file-{}", std::process::id()));
+        let mut data = vec![b'a'; 4096];
+        data.extend_from_slice(b"second page");
+        std::fs::write(&path, &data).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let files = Arc::new(HostFiles::new(1 << 30, 1 << 30));
+        let f = files.add(OwnedFd::from(file), 8192).unwrap();
+        assert_eq!(files.find(f.start + 5000), Some(f));
+        assert_eq!(files.find(f.start + 8192), None);
+        let p = Ptrace::new(Config {
+            store_file: None,
+            memory_file: std::os::fd::AsFd::as_fd(&memory),
+            placement: CpuPlacement::Any,
+            host_vdso: false,
+            batch_page: Some(0),
+            host_files: Some(files.clone()),
+        })
+        .expect("the platform");
+        let (mut a, mut b) = (p.new_address_space().unwrap(), p.new_address_space().unwrap());
+        let r = libc::PROT_READ as u64;
+        a.map_file(0x1000_0000, 8192, f.start, r).unwrap();
+        a.flush().unwrap();
+        b.map_file(0x2000_0000, 4096, f.start + 4096, r).unwrap();
+        b.flush().unwrap();
+        let read = |pid: i32, addr: u64, n: usize| {
+            let mem = std::fs::File::open(format!("/proc/{pid}/mem")).unwrap();
+            let mut buf = vec![0u8; n];
+            std::os::unix::fs::FileExt::read_exact_at(&mem, &mut buf, addr).unwrap();
+            buf
+        };
+        assert_eq!(read(a.stub_pid(), 0x1000_0000, 4), b"aaaa");
+        assert_eq!(read(a.stub_pid(), 0x1000_1000, 11), b"second page");
+        assert_eq!(read(b.stub_pid(), 0x2000_0000, 11), b"second page");
+        let installed = a.host.as_ref().unwrap().installed.borrow().clone();
+        assert_eq!(installed.len(), 1, "passed once: {installed:?}");
+        a.protect(0x1000_0000, 4096, r | libc::PROT_WRITE as u64)
+            .unwrap();
+        match a.flush() {
+            Err(Error::Injected { name, errno, .. }) => {
+                assert_eq!((name, errno), ("mprotect", libc::EACCES));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

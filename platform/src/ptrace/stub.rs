@@ -25,6 +25,10 @@ pub const STUB_SIZE: u64 = abi::PAGE_SIZE;
 pub const MEMORY_FD: u64 = 0;
 /// The fd of the store (`--overlay=dir`) in every stub, when there is one.
 pub const STORE_FD: u64 = 1;
+/// The stubs' end of the socket the Sentry passes host files through (see
+/// [`crate::HostFiles`]): a stub receives one with an injected `recvmsg`. All stubs of a
+/// sandbox share one fd table, so a file is passed once.
+pub const TRANSFER_FD: u64 = 2;
 
 const CODE_OFFSET: u64 = 64 + 56;
 /// Offset of the `syscall` instruction in the stub page.
@@ -36,6 +40,10 @@ pub const BATCH_OFFSET: u64 = CODE_OFFSET + 5;
 
 /// Where the batch page is mapped in every stub (read-only), just above the code page.
 pub const BATCH_ADDR: u64 = STUB_BASE + STUB_SIZE;
+
+/// Where the scratch page is mapped in every stub (writable), above the batch page: the
+/// `msghdr` of an injected `recvmsg` and what it receives. Nothing else is kept there.
+pub const SCRATCH_ADDR: u64 = BATCH_ADDR + abi::PAGE_SIZE;
 
 /// `syscall; int3; jmp .-1` (back to the int3), then the batch routine:
 /// ```text
@@ -63,9 +71,10 @@ const CODE: [u8; 61] = [
 ];
 
 /// The host syscalls a stub may make: only the ones the Sentry injects (memory, clone for
-/// address spaces and threads) and exits. Guest syscalls never reach the filter: under
-/// `PTRACE_SYSEMU` the stop comes before seccomp and the host skips them.
-pub const STUB_ALLOWED: [u32; 10] = [
+/// address spaces and threads, recvmsg for host files to map) and exits. Guest syscalls never
+/// reach the filter: under `PTRACE_SYSEMU` the stop comes before seccomp and the host skips
+/// them.
+pub const STUB_ALLOWED: [u32; 11] = [
     libc::SYS_mmap as u32,
     libc::SYS_mprotect as u32,
     libc::SYS_munmap as u32,
@@ -73,6 +82,7 @@ pub const STUB_ALLOWED: [u32; 10] = [
     libc::SYS_madvise as u32,
     libc::SYS_mincore as u32,
     libc::SYS_clone as u32,
+    libc::SYS_recvmsg as u32,
     libc::SYS_exit as u32,
     libc::SYS_exit_group as u32,
     libc::SYS_rt_sigreturn as u32,

@@ -67,12 +67,14 @@ pub fn sealed_memfd(name: &std::ffi::CStr, data: &[u8]) -> io::Result<OwnedFd> {
     Ok(file.into())
 }
 
-/// Forks and execs a stub from `stub_fd`, with `memory_fd` as its fd 0 and nothing else, traced
-/// by the calling thread. Returns its pid, stopped after the exec.
+/// Forks and execs a stub from `stub_fd`, with `memory_fd` as its fd 0, `store_fd` as its fd 1
+/// and `transfer_fd` as its fd 2 (each if given) and nothing else, traced by the calling
+/// thread. Returns its pid, stopped after the exec.
 pub fn spawn_stub(
     stub_fd: RawFd,
     memory_fd: RawFd,
     store_fd: Option<RawFd>,
+    transfer_fd: Option<RawFd>,
     placement: CpuPlacement,
 ) -> Result<i32, Error> {
     let argv: [*const libc::c_char; 1] = [std::ptr::null()];
@@ -102,9 +104,10 @@ pub fn spawn_stub(
             let mut empty_set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut empty_set);
             libc::sigprocmask(libc::SIG_SETMASK, &empty_set, std::ptr::null_mut());
-            // The store first goes clear of fds 0 and 1 (it could be either), then the memory
-            // file becomes fd 0 and the store fd 1.
+            // The store and the transfer socket first go clear of fds 0 to 2 (they could be
+            // any), then the memory file becomes fd 0, the store fd 1, the socket fd 2.
             let store = store_fd.map(|s| libc::fcntl(s, libc::F_DUPFD, 3));
+            let transfer = transfer_fd.map(|s| libc::fcntl(s, libc::F_DUPFD, 3));
             if memory_fd != 0 {
                 libc::dup2(memory_fd, 0);
             } else {
@@ -114,6 +117,14 @@ pub fn spawn_stub(
             if let Some(s) = store.filter(|&s| s >= 0) {
                 libc::dup2(s, 1);
                 keep = 2;
+            }
+            if let Some(t) = transfer.filter(|&t| t >= 0) {
+                if keep == 1 {
+                    // No store: whatever the Sentry has as fd 1 must not stay open.
+                    libc::close(1);
+                }
+                libc::dup2(t, 2);
+                keep = 3;
             }
             // Everything else closes at exec (the stub image fd is already close-on-exec).
             libc::syscall(
@@ -555,6 +566,18 @@ impl SharedPage {
         Ok(SharedPage { ptr: p.cast() })
     }
 
+    /// Reads `buf.len()` bytes at byte `at` (bounds checked: what lies past the page is left
+    /// as it was in `buf`).
+    pub fn read(&self, at: usize, buf: &mut [u8]) {
+        if at >= Self::LEN {
+            return;
+        }
+        let n = buf.len().min(Self::LEN - at);
+        // Read while the stub that wrote it is stopped (see write).
+        // SAFETY: [at, at + n) lies inside the page we mapped.
+        unsafe { std::ptr::copy_nonoverlapping(self.ptr.add(at), buf.as_mut_ptr(), n) };
+    }
+
     /// Writes `data` at byte `at` (bounds checked: a write past the page is cut).
     pub fn write(&self, at: usize, data: &[u8]) {
         if at >= Self::LEN {
@@ -573,4 +596,56 @@ impl Drop for SharedPage {
         // SAFETY: our own mapping, unmapped once.
         unsafe { libc::munmap(self.ptr.cast(), Self::LEN) };
     }
+}
+
+/// A connected pair of Unix datagram sockets (close-on-exec): the Sentry's end and the stubs'.
+pub fn transfer_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: socketpair writes two fds into the array we pass.
+    let r = unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: socketpair succeeded: both are fresh fds we own.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Sends `fd` over the datagram socket `sock` (SCM_RIGHTS) with `tag` as the data.
+pub fn send_fd(sock: RawFd, fd: RawFd, tag: u32) -> io::Result<()> {
+    let mut data = tag.to_ne_bytes();
+    let mut iov = libc::iovec {
+        iov_base: data.as_mut_ptr().cast(),
+        iov_len: data.len(),
+    };
+    // Room for one cmsghdr and one int, 8-byte aligned.
+    let mut control = [0u64; 4];
+    // SAFETY: a zeroed msghdr is a valid empty one; we fill the fields we use.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    // SAFETY: CMSG_SPACE only computes a size.
+    msg.msg_controllen = unsafe { libc::CMSG_SPACE(4) } as usize;
+    // SAFETY: msg_control points at `control`, large enough for CMSG_SPACE(4) bytes, so the
+    // first header and its data lie inside it.
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        (*c).cmsg_level = libc::SOL_SOCKET;
+        (*c).cmsg_type = libc::SCM_RIGHTS;
+        (*c).cmsg_len = libc::CMSG_LEN(4) as usize;
+        std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<i32>(), fd);
+    }
+    // SAFETY: msg and everything it points to live across the call.
+    let r = unsafe { libc::sendmsg(sock, &msg, libc::MSG_DONTWAIT) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }

@@ -638,9 +638,9 @@ impl Sandbox {
             Memory::with_store(config.memory_size, config.store.map(|fd| (fd, STORE_SIZE)))
                 .map_err(StartError::Memory)?;
         let store = memory.store().zip(store_space);
-        // The platform's batch page: one page of the memory file, never released.
+        // The platform's batch and scratch pages: two pages of the memory file, never released.
         let batch_page = memory
-            .allocate(abi::PAGE_SIZE)
+            .allocate(2 * abi::PAGE_SIZE)
             .map_err(|e| StartError::Memory(std::io::Error::from_raw_os_error(e.code)))?;
         let platform = Ptrace::new(platform::Config {
             store_file: memory.file.store(),
@@ -648,6 +648,7 @@ impl Sandbox {
             placement: config.placement,
             host_vdso: config.host_vdso,
             batch_page: Some(batch_page),
+            host_files: Some(memory.file.host_files().clone()),
         })?;
         // The template stub first: its fork and exec run while the Gofer starts.
         platform.make_template(None)?;

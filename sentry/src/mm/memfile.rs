@@ -9,8 +9,13 @@
 //! checked against the file size, and access goes through raw-pointer copies (never references),
 //! since a guest may change the same bytes concurrently.
 
+use platform::HostFiles;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::sync::Arc;
+
+/// Offsets of the host-file window (see [`platform::HostFiles`]), after the memfd and the store.
+const HOST_WINDOW: u64 = 64 << 30;
 
 /// The memory file and the Sentry's mapping of it.
 ///
@@ -18,6 +23,12 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 /// offsets `[size, size + store_size)`: the Sentry maps it right after the memfd, so one offset
 /// space and one mapping cover both, and stubs map it as their fd 1. Only in-memory filesystems'
 /// data lives there (see `Memory::region`).
+///
+/// After both comes the host-file window: host files mapped read-only ([`MemoryFile::map_host`]),
+/// whose offsets guest mappings use like any other. The Sentry never writes there. It reads
+/// there with `pread` rather than through its mapping, so a host file truncated under it makes
+/// a short read, not a SIGBUS in the Sentry (syscalls given pointers into the mapping, such as
+/// `writev`, get EFAULT there instead).
 pub struct MemoryFile {
     fd: OwnedFd,
     /// A second open file description of the same file, whose file position only
@@ -25,6 +36,7 @@ pub struct MemoryFile {
     fill: Option<OwnedFd>,
     store: Option<OwnedFd>,
     store_size: u64,
+    host: Arc<HostFiles>,
     base: *mut u8,
     size: u64,
     /// The sandbox is ending: the file goes with the Sentry, so freed ranges are not given
@@ -51,9 +63,11 @@ impl MemoryFile {
         let einval = || io::Error::from_raw_os_error(libc::EINVAL);
         let memfd = Self::memfd(size)?;
         let store_size = store.as_ref().map_or(0, |s| s.1);
-        let total = size.checked_add(store_size).ok_or_else(einval)?;
+        let files_end = size.checked_add(store_size).ok_or_else(einval)?;
+        let total = files_end.checked_add(HOST_WINDOW).ok_or_else(einval)?;
         let total = usize::try_from(total).map_err(|_| einval())?;
-        // One reservation for both files, so that offsets map to addresses by one addition.
+        // One reservation for both files and the window, so that offsets map to addresses by
+        // one addition.
         // SAFETY: a fresh inaccessible anonymous mapping at an address the kernel picks.
         let base = unsafe {
             libc::mmap(
@@ -73,6 +87,7 @@ impl MemoryFile {
             fill: None,
             store: None,
             store_size,
+            host: Arc::new(HostFiles::new(files_end, HOST_WINDOW)),
             base: base.cast::<u8>(),
             size,
             ending: std::sync::atomic::AtomicBool::new(false),
@@ -95,6 +110,72 @@ impl MemoryFile {
         // SAFETY: open returned a fresh fd (when not negative).
         file.fill = (fill >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fill) });
         Ok(file)
+    }
+
+    /// The host-file window, for the platform.
+    pub fn host_files(&self) -> &Arc<HostFiles> {
+        &self.host
+    }
+
+    /// Whether `off` is in the host-file window.
+    pub fn is_host(&self, off: u64) -> bool {
+        self.host.contains(off)
+    }
+
+    /// Maps the first `len` bytes (page aligned) of host file `fd` (opened read-only, never
+    /// changed under the sandbox) into the host-file window, and returns the offset of its first
+    /// byte. None where it cannot be: a file on a `noexec` mount (stubs could not map it
+    /// executable), a full window, or a failed mapping; the caller copies the file instead.
+    pub fn map_host(&self, fd: BorrowedFd<'_>, len: u64) -> Option<u64> {
+        let st = nix::sys::statvfs::fstatvfs(fd).ok()?;
+        if st.flags().contains(nix::sys::statvfs::FsFlags::ST_NOEXEC) {
+            return None;
+        }
+        let own = fd.try_clone_to_owned().ok()?;
+        let raw = own.as_raw_fd();
+        let f = self.host.add(own, len)?;
+        let mapped = usize::try_from(f.start).ok().and_then(|at| {
+            let n = usize::try_from(len).ok()?;
+            // The window is our own reservation and this range was just handed out (never
+            // mapped before): MAP_FIXED replaces only our PROT_NONE placeholder.
+            // SAFETY: [base + at, base + at + n) lies inside the reservation made in with_store.
+            let p = unsafe {
+                libc::mmap(
+                    self.base.add(at).cast(),
+                    n,
+                    libc::PROT_READ,
+                    libc::MAP_SHARED | libc::MAP_FIXED,
+                    raw,
+                    0,
+                )
+            };
+            (p != libc::MAP_FAILED).then_some(())
+        });
+        if mapped.is_none() {
+            tracing::warn!("mapping a host file: {}", io::Error::last_os_error());
+            return None;
+        }
+        Some(f.start)
+    }
+
+    /// `pread` of host-window bytes at `off` into `dst` (zeroes past the file's end).
+    fn read_host(&self, off: u64, dst: &mut [u8]) {
+        let mut done = 0;
+        while done < dst.len() {
+            let Ok((fd, at)) = self.locate(off + done as u64) else {
+                break;
+            };
+            let rest = &mut dst[done..];
+            // SAFETY: pread into a live Rust buffer of the length given.
+            let r = unsafe { libc::pread(fd, rest.as_mut_ptr().cast(), rest.len(), at) };
+            match usize::try_from(r) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(_) if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        dst[done..].fill(0);
     }
 
     /// Maps `len` bytes of `fd` at offset `at` of the reservation made by `with_store`.
@@ -151,6 +232,15 @@ impl MemoryFile {
 
     /// The host file holding `off`, and the offset there.
     fn locate(&self, off: u64) -> io::Result<(i32, i64)> {
+        if self.is_host(off) {
+            let f = self
+                .host
+                .find(off)
+                .ok_or_else(|| io::Error::from_raw_os_error(libc::EFAULT))?;
+            let at = i64::try_from(off - f.start)
+                .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+            return Ok((f.fd, at));
+        }
         let (fd, at) = match &self.store {
             Some(s) if off >= self.size => (s.as_raw_fd(), off - self.size),
             _ => (self.fd.as_raw_fd(), off),
@@ -189,27 +279,43 @@ impl MemoryFile {
         crate::host::fstat(self.fd.as_fd()).map_or(0, |st| st.blocks.cast_unsigned() * 512)
     }
 
-    /// A pointer to `[off, off + len)` in the Sentry's mapping.
+    /// A pointer to `[off, off + len)` in the Sentry's mapping, for syscalls (whose copies
+    /// fail with EFAULT where a host file of the window has shrunk, where a load would raise
+    /// SIGBUS). Use [`MemoryFile::range_mut`] to write and [`MemoryFile::read`] to load.
     fn range(&self, off: u64, len: usize) -> *mut u8 {
         let end = off.checked_add(len as u64);
         assert!(
-            end.is_some_and(|end| end <= self.size + self.store_size),
+            end.is_some_and(|end| end <= self.host.base() + self.host.size()),
             "memory file range {off:#x}+{len:#x} out of bounds"
         );
         // SAFETY: checked above that the range lies inside the mapping.
         unsafe { self.base.add(usize::try_from(off).unwrap_or(usize::MAX)) }
     }
 
+    /// [`MemoryFile::range`] of a range the Sentry writes (or loads from): never the host-file
+    /// window (read-only; copy-on-write breaks sharing before any write).
+    fn range_mut(&self, off: u64, len: usize) -> *mut u8 {
+        let end = off.checked_add(len as u64);
+        assert!(
+            end.is_some_and(|end| end <= self.size + self.store_size),
+            "memory file range {off:#x}+{len:#x} out of bounds or in the host-file window"
+        );
+        self.range(off, len)
+    }
+
     /// Copies `src` into the file at `off`.
     pub fn write(&self, off: u64, src: &[u8]) {
-        let dst = self.range(off, src.len());
+        let dst = self.range_mut(off, src.len());
         // SAFETY: dst is inside our live mapping; src is a distinct Rust buffer.
         unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len()) };
     }
 
     /// Copies from the file at `off` into `dst`.
     pub fn read(&self, off: u64, dst: &mut [u8]) {
-        let src = self.range(off, dst.len());
+        if self.is_host(off) {
+            return self.read_host(off, dst);
+        }
+        let src = self.range_mut(off, dst.len());
         // SAFETY: src is inside our live mapping; dst is a distinct Rust buffer.
         unsafe { std::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len()) };
     }
@@ -219,7 +325,7 @@ impl MemoryFile {
     /// Only a hint.
     pub fn prefault(&self, off: u64, len: usize) {
         const MADV_POPULATE_WRITE: i32 = 23;
-        let start = self.range(off, len);
+        let start = self.range_mut(off, len);
         // Populating changes no contents.
         // SAFETY: the range is inside our live mapping (checked by range).
         unsafe { libc::madvise(start.cast(), len, MADV_POPULATE_WRITE) };
@@ -227,7 +333,12 @@ impl MemoryFile {
 
     /// Appends `[off, off + len)` of the file to `v` (without zeroing the new bytes first).
     pub fn append_to(&self, off: u64, len: usize, v: &mut Vec<u8>) {
-        let src = self.range(off, len);
+        if self.is_host(off) {
+            let old = v.len();
+            v.resize(old + len, 0);
+            return self.read_host(off, &mut v[old..]);
+        }
+        let src = self.range_mut(off, len);
         v.reserve(len);
         let old = v.len();
         // The destination is v's spare capacity (len bytes after reserve), set before set_len.
@@ -242,6 +353,7 @@ impl MemoryFile {
     /// host allocates the destination pages as it writes them (no zeroing, no page faults in the
     /// Sentry), as a tmpfs write does. The ranges must not overlap.
     pub fn write_within(&self, src: u64, dst: u64, len: usize) -> io::Result<()> {
+        let _ = self.range_mut(dst, len);
         let s = self.range(src, len);
         let mut done = 0usize;
         while done < len {
@@ -266,7 +378,7 @@ impl MemoryFile {
     /// Copies `len` bytes within the file from `src` to `dst` with pread on the memory file (the
     /// source pages need not be mapped in the Sentry). The ranges must not overlap.
     pub fn read_within(&self, src: u64, dst: u64, len: usize) -> io::Result<()> {
-        let d = self.range(dst, len);
+        let d = self.range_mut(dst, len);
         let mut done = 0usize;
         while done < len {
             let (fd, off) = self.locate(src + done as u64)?;
@@ -309,7 +421,13 @@ impl MemoryFile {
 
     /// Copies `len` bytes within the file, from `src` to `dst` (the ranges may overlap).
     pub fn copy_within(&self, src: u64, dst: u64, len: usize) {
-        let (s, d) = (self.range(src, len), self.range(dst, len));
+        if self.is_host(src) {
+            if let Err(e) = self.read_within(src, dst, len) {
+                tracing::warn!("copying from a host file: {e}");
+            }
+            return;
+        }
+        let (s, d) = (self.range_mut(src, len), self.range_mut(dst, len));
         // ptr::copy handles overlap.
         // SAFETY: both ranges are inside our live mapping (checked by range).
         unsafe { std::ptr::copy(s, d, len) };
@@ -327,6 +445,11 @@ impl MemoryFile {
 
     /// lseek(SEEK_DATA or SEEK_HOLE) on the memory file from `off`: None at the end of data.
     pub fn seek_data_hole(&self, off: u64, hole: bool) -> Option<u64> {
+        if self.is_host(off) {
+            // A host file of the window is all data.
+            let f = self.host.find(off)?;
+            return Some(if hole { f.start + f.len } else { off });
+        }
         let whence = if hole {
             libc::SEEK_HOLE
         } else {
@@ -345,7 +468,7 @@ impl MemoryFile {
 
     /// Zeroes `[off, off + len)`.
     pub fn zero(&self, off: u64, len: usize) {
-        let dst = self.range(off, len);
+        let dst = self.range_mut(off, len);
         // SAFETY: dst..dst+len is inside our live mapping.
         unsafe { std::ptr::write_bytes(dst, 0, len) };
     }
@@ -396,7 +519,7 @@ impl MemoryFile {
         len: usize,
         pos: u64,
     ) -> io::Result<usize> {
-        let _ = self.range(dst, len);
+        let _ = self.range_mut(dst, len);
         // Into the store: its own description (stubs only map it, so its position is free).
         let out = match (&self.store, &self.fill) {
             (Some(s), _) if dst >= self.size => s,
@@ -469,6 +592,9 @@ impl MemoryFile {
     /// (a file's page), and a later write through a mapping must not need a block the disk may
     /// no longer have. [`MemoryFile::deallocate`] gives ranges no longer used back.
     pub fn punch_hole(&self, off: u64, len: u64) -> io::Result<()> {
+        if self.is_host(off) {
+            return Ok(());
+        }
         if self.store.is_some() && off >= self.size {
             let (fd, at) = self.locate(off)?;
             let l = i64::try_from(len).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
@@ -493,7 +619,7 @@ impl MemoryFile {
     /// Gives `[off, off + len)` (no longer used) back to the host: memory, or the store's disk
     /// blocks. It reads as zeroes afterwards.
     pub fn deallocate(&self, off: u64, len: u64) -> io::Result<()> {
-        if self.ending.load(std::sync::atomic::Ordering::Relaxed) {
+        if self.ending.load(std::sync::atomic::Ordering::Relaxed) || self.is_host(off) {
             return Ok(());
         }
         let (fd, at) = self.locate(off)?;
@@ -525,8 +651,8 @@ impl MemoryFile {
 
 impl Drop for MemoryFile {
     fn drop(&mut self) {
-        let total = self.size + self.store_size;
-        // Both files are mapped in it; nothing uses it after drop.
+        let total = self.host.base() + self.host.size();
+        // Both files and the window are mapped in it; nothing uses it after drop.
         // SAFETY: base and total are the reservation made in with_store.
         unsafe { libc::munmap(self.base.cast(), usize::try_from(total).unwrap_or(0)) };
     }

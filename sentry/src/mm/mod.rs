@@ -164,11 +164,18 @@ pub const FILE_PAGES_BUDGET: u64 = 256 << 20;
 /// [`Memory::owners`]; a mapping adds an owner, a write to a page copies it
 /// ([`MmState::break_cow`]), and the pages go back to the host when the cache and every mapping
 /// have let go of them.
+///
+/// Where it can, the file is not read at all: its pages are the host file itself, mapped into
+/// the memory file's host-file window ([`MemoryFile::map_host`]), so the guest maps the host's
+/// page cache and nothing is copied until a write breaks the sharing.
 pub struct FilePages {
     memory: Arc<Memory>,
     file_off: u64,
     /// Page aligned; bytes past the file's end read as zeroes.
     len: u64,
+    /// The pages are the host file's (in the host-file window), not counted in
+    /// [`FILE_PAGES_BYTES`].
+    host: bool,
 }
 
 impl FilePages {
@@ -183,6 +190,14 @@ impl FilePages {
         let Some(len) = page_up(size).filter(|&l| l > 0) else {
             return Ok(None);
         };
+        if let Some(file_off) = memory.file.map_host(fd, len) {
+            return Ok(Some(FilePages {
+                memory: memory.clone(),
+                file_off,
+                len,
+                host: true,
+            }));
+        }
         if FILE_PAGES_BYTES.fetch_add(len, Relaxed) + len > FILE_PAGES_BUDGET {
             FILE_PAGES_BYTES.fetch_sub(len, Relaxed);
             return Ok(None);
@@ -195,6 +210,7 @@ impl FilePages {
             memory: memory.clone(),
             file_off,
             len,
+            host: false,
         };
         let size = usize::try_from(size).map_err(|_| errno!(EFBIG))?;
         // A file that shrank on the host meanwhile reads as zeroes past its new end.
@@ -216,7 +232,9 @@ impl FilePages {
 
 impl Drop for FilePages {
     fn drop(&mut self) {
-        FILE_PAGES_BYTES.fetch_sub(self.len, std::sync::atomic::Ordering::Relaxed);
+        if !self.host {
+            FILE_PAGES_BYTES.fetch_sub(self.len, std::sync::atomic::Ordering::Relaxed);
+        }
         self.memory.release_private(self.file_off, self.len);
     }
 }
@@ -542,6 +560,10 @@ impl Memory {
     }
 
     fn release(&self, off: u64, len: u64) {
+        if self.file.is_host(off) {
+            // A host file's range in the window: it stays for the sandbox's life.
+            return;
+        }
         if let Err(e) = self.file.deallocate(off, len) {
             tracing::warn!("punching memory file hole at {off:#x}+{len:#x}: {e}");
         }
@@ -867,7 +889,9 @@ impl MmState {
         let page = page_down(addr);
         let off = seg_off + (page - start);
         let owners = self.memory.owners();
-        let (lo, hi, copy) = if owners.any_shared(off, off + PAGE_SIZE) {
+        // A host file's pages are never written in place: always copied.
+        let shared = owners.any_shared(off, off + PAGE_SIZE) || self.memory.file.is_host(off);
+        let (lo, hi, copy) = if shared {
             let lo = (page & !(COW_WINDOW - 1)).max(start);
             (lo, (lo + COW_WINDOW).min(seg_end), true)
         } else {
@@ -1108,7 +1132,8 @@ impl MmState {
         let file = &self.memory.file;
         let mut total = 0;
         for (start, seg) in &self.segments {
-            if seg.shared() {
+            // A host file's pages are the host's page cache, not the sandbox's memory.
+            if seg.shared() || file.is_host(seg.file_off) {
                 continue;
             }
             let (mut at, end) = (seg.file_off, seg.file_off + (seg.end - start));
@@ -1483,7 +1508,8 @@ impl MmState {
             }
             return Ok(());
         }
-        if !seg.cow || !self.memory.owners().any_shared(old, old + len) {
+        let shared = self.memory.file.is_host(old) || self.memory.owners().any_shared(old, old + len);
+        if !seg.cow || !shared {
             self.discard_backing(old, len);
             return Ok(());
         }
