@@ -472,3 +472,35 @@ print(os.path.getsize("/tmp/after"))
         "{out:?}"
     );
 }
+
+/// A lower file of the root the guest maps (runrs maps the host file itself) shrinks on the host
+/// meanwhile, here through a read-write volume of the same directory: the guest's touch past the
+/// new end raises SIGBUS in the guest, as natively, and the Sentry lives on (it reads such files
+/// with pread, never by loads from its own mapping of them).
+#[test]
+fn a_mapped_host_file_shrinking_never_kills_the_sentry() {
+    let d = scratch("shrink");
+    let f = d.join("f");
+    std::fs::write(&f, vec![7u8; 65536]).unwrap();
+    let src = root().join("tests/guest/host_file_shrinks.c");
+    let bin = compile(&src, Variant::Static).unwrap();
+    let want = "before: 7\nemptied through the volume: 1\nwrite from the mapping returned: 1\n\
+                touched: SIGBUS at the page: 1\n";
+    let native = native(&bin, &[f.to_str().unwrap(), f.to_str().unwrap()], None).unwrap();
+    assert_eq!(
+        (text(&native.stdout).as_str(), native.code),
+        (want, 0),
+        "{native:?}"
+    );
+    std::fs::write(&f, vec![7u8; 65536]).unwrap();
+    let spec = format!("{}:/mnt/v", d.display());
+    let out = sandboxed(
+        &["-v", &spec],
+        &bin,
+        &[f.to_str().unwrap(), "/mnt/v/f"],
+        None,
+    )
+    .unwrap();
+    assert_eq!((text(&out.stdout).as_str(), out.code), (want, 0), "{out:?}");
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -267,7 +267,10 @@ impl HostFiles {
     /// The file whose range holds `off`.
     pub fn find(&self, off: u64) -> Option<HostFileRef> {
         let inner = self.lock();
-        let i = inner.files.partition_point(|f| f.start <= off).checked_sub(1)?;
+        let i = inner
+            .files
+            .partition_point(|f| f.start <= off)
+            .checked_sub(1)?;
         let f = &inner.files[i];
         (off - f.start < f.len).then(|| HostFileRef {
             index: i,

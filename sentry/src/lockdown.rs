@@ -45,7 +45,10 @@ const ALLOWED: &[(i64, &str)] = &[
     (libc::SYS_pwritev, "volume writes from guest memory"),
     (libc::SYS_lseek, "stdio and volume file positions"),
     (libc::SYS_fstat, "stdio fstat"),
-    (libc::SYS_fstatfs, "noexec check of a host file mapped into guests"),
+    (
+        libc::SYS_fstatfs,
+        "noexec check of a host file mapped into guests",
+    ),
     (libc::SYS_statx, "std's read_to_end size hint"),
     (libc::SYS_close, "closing donated fds"),
     (libc::SYS_fallocate, "punching holes in the memory file"),

@@ -587,7 +587,10 @@ impl PtraceAddressSpace {
         if !ok || data != tag {
             return Err(Error::Unexpected {
                 pid: self.pid,
-                what: format!("host file {} received as {level}/{kind} tag {data}", f.index),
+                what: format!(
+                    "host file {} received as {level}/{kind} tag {data}",
+                    f.index
+                ),
             });
         }
         let fd = u64::from(fd);
@@ -1033,7 +1036,10 @@ mod tests {
             host_files: Some(files.clone()),
         })
         .expect("the platform");
-        let (mut a, mut b) = (p.new_address_space().unwrap(), p.new_address_space().unwrap());
+        let (mut a, mut b) = (
+            p.new_address_space().unwrap(),
+            p.new_address_space().unwrap(),
+        );
         let r = libc::PROT_READ as u64;
         a.map_file(0x1000_0000, 8192, f.start, r).unwrap();
         a.flush().unwrap();

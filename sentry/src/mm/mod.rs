@@ -1508,7 +1508,8 @@ impl MmState {
             }
             return Ok(());
         }
-        let shared = self.memory.file.is_host(old) || self.memory.owners().any_shared(old, old + len);
+        let shared =
+            self.memory.file.is_host(old) || self.memory.owners().any_shared(old, old + len);
         if !seg.cow || !shared {
             self.discard_backing(old, len);
             return Ok(());

@@ -313,7 +313,7 @@ table! {
     SYS_REMOVEXATTR => xattr::removexattr, Full, [Str, Str];
     SYS_LREMOVEXATTR => xattr::lremovexattr, Full, [Str, Str];
     SYS_FREMOVEXATTR => xattr::fremovexattr, Full, [Fd, Str];
-    SYS_MMAP => mmap::mmap, Partial("MAP_SHARED of a file held in the sandbox maps its own pages (coherent with read/write); of a host file, a read-only copy (the root's files: pages read once and shared copy-on-write by all private mappings; a volume's: a copy made at map time); pages past end of file read zero instead of SIGBUS (also after truncation)"), [Ptr, Hex, Hex, Hex, Fd, Hex];
+    SYS_MMAP => mmap::mmap, Partial("MAP_SHARED of a file held in the sandbox maps its own pages (coherent with read/write); of a host file, a read-only copy (the root's files: the host file itself, mapped from the host's page cache and shared copy-on-write by all private mappings; a volume's: a copy made at map time); pages past end of file read zero instead of SIGBUS (also after truncation), except for a root file shrunk on the host while mapped: SIGBUS as on Linux, but the Sentry's own copies from such pages (write() from them) read zeroes where Linux gives EFAULT"), [Ptr, Hex, Hex, Hex, Fd, Hex];
     SYS_MUNMAP => mmap::munmap, Full, [Ptr, Hex];
     SYS_MPROTECT => mmap::mprotect, Partial("PROT_GROWSDOWN/GROWSUP refused"), [Ptr, Hex, Hex];
     SYS_BRK => mmap::brk, Full, [Ptr];
