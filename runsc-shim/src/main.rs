@@ -552,6 +552,7 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
             ..Limits::default()
         },
         audit,
+        lock_down: !args.no_lockdown,
     };
     let program = Program {
         path: args.command[0].as_bytes().to_vec(),
@@ -565,6 +566,10 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
         umask: None,
         terminal: args.tty,
     };
+    // Before the lockdown (in Sandbox::new): the serving thread is made with clone3.
+    if let Some(fd) = args.control_fd {
+        sentry::control::serve_inherited(fd).context("the control fd")?;
+    }
     let result = Sandbox::new(config, program)
         .map_err(|e| match e {
             sentry::kernel::StartError::Load(e) => anyhow::Error::new(ExecError {
@@ -584,18 +589,7 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
             }
             e => anyhow::Error::new(e).context("starting the sandbox"),
         })
-        .and_then(|sandbox| {
-            // Before the lockdown: the serving thread is made with clone3.
-            if let Some(fd) = args.control_fd {
-                sentry::control::serve_inherited(fd).context("the control fd")?;
-            }
-            if !args.no_lockdown {
-                let t0 = std::time::Instant::now();
-                let report = sandbox.lock_down().context("locking the Sentry down")?;
-                tracing::debug!(?report, us = t0.elapsed().as_micros(), "Sentry locked down");
-            }
-            sandbox.run().context("running the guest")
-        });
+        .and_then(|sandbox| sandbox.run().context("running the guest"));
     // The sandbox (and its end of the channel) is gone: the Gofer sees EOF and exits.
     let _ = gofer.wait();
     if let Some(mut n) = net_gofer {

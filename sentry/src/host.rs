@@ -346,9 +346,12 @@ pub fn wake_scheduler() {
     }
 }
 
-/// Catches [`FORWARD`] signals sent to the Sentry (they no longer end it) for
-/// [`take_forwarded`].
-pub fn forward_signals() -> io::Result<()> {
+/// Makes the pipe that wakes the Sentry's sleeps for forwarded signals (once; before the
+/// lockdown, after which the Sentry may not make pipes).
+pub fn make_wake_pipe() -> io::Result<()> {
+    if WAKE_PIPE[1].load(std::sync::atomic::Ordering::Relaxed) >= 0 {
+        return Ok(());
+    }
     let mut fds = [-1; 2];
     // SAFETY: fds has room for the two fds pipe2 writes.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
@@ -356,6 +359,13 @@ pub fn forward_signals() -> io::Result<()> {
     }
     WAKE_PIPE[0].store(fds[0], std::sync::atomic::Ordering::Relaxed);
     WAKE_PIPE[1].store(fds[1], std::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
+/// Catches [`FORWARD`] signals sent to the Sentry (they no longer end it) for
+/// [`take_forwarded`].
+pub fn forward_signals() -> io::Result<()> {
+    make_wake_pipe()?;
     for sig in FORWARD {
         // No SA_RESTART, so an idle sleep of the scheduler returns early.
         // SAFETY: the handler only does async-signal-safe work (an atomic, a tgkill, a write).

@@ -197,6 +197,7 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
         net,
         limits: spec::limits(&spec),
         audit: None,
+        lock_down: true,
     };
     let user = process.user();
     let args = process.args().clone().unwrap_or_default();
@@ -235,6 +236,8 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
         // job control and /dev/pts are the sandbox's).
         terminal: a.console,
     };
+    // Before the lockdown (in Sandbox::new): the serving thread is made with clone3.
+    sentry::control::serve(listener)?;
     let sandbox = Sandbox::new(config, program).map_err(|e| match e {
         sentry::kernel::StartError::Exec { path, errno } => {
             let msg = if errno.code == libc::ENOENT && !path.contains('/') {
@@ -248,10 +251,6 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
         }
         e => Failure(format!("unable to start container process: {e}")),
     })?;
-    sentry::control::serve(listener)?;
-    sandbox
-        .lock_down()
-        .map_err(|e| Failure(format!("locking the Sentry down: {e}")))?;
     Ok(sandbox)
 }
 

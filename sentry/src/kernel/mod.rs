@@ -109,6 +109,10 @@ pub struct Config {
     pub limits: limits::Limits,
     /// Where the audit log goes (`--audit`): one JSON object per line.
     pub audit: Option<OwnedFd>,
+    /// Lock the Sentry down ([`crate::lockdown`]) as soon as its platform is ready, while the
+    /// Gofer is still starting: it needs nothing of the host after that (the filesystem tree
+    /// and the program come through the Gofer).
+    pub lock_down: bool,
 }
 
 /// A `--volume`: where it appears in the sandbox, and whether it is read-only.
@@ -585,6 +589,8 @@ pub enum StartError {
     Console(String),
     #[error(transparent)]
     Load(#[from] loader::LoadError),
+    #[error("locking the Sentry down: {0}")]
+    Lockdown(#[from] crate::lockdown::LockdownError),
     /// The program could not be found or executed (127 for ENOENT, 126 otherwise).
     #[error("{path}: {errno}")]
     Exec {
@@ -621,11 +627,13 @@ pub struct Sandbox {
     // Field order is drop order: the tasks (and their stubs) before the kernel and its platform.
     tasks: std::collections::VecDeque<Task>,
     k: Rc<Kernel>,
+    /// What the lockdown achieved (None: not locked down).
+    lockdown: Option<crate::lockdown::Report>,
 }
 
 impl Sandbox {
     /// Creates the sandbox and loads the program; nothing of the guest has run yet.
-    pub fn new(config: Config, program: Program) -> Result<Sandbox, StartError> {
+    pub fn new(config: Config, mut program: Program) -> Result<Sandbox, StartError> {
         let t0 = std::time::Instant::now();
         let affinity = host::sched_getaffinity(1024).unwrap_or_else(|_| vec![1]);
         // The store's free space bounds what the guest may write there.
@@ -707,6 +715,23 @@ impl Sandbox {
             memory.set_disk_limit(d);
         }
         tracing::debug!(us = t0.elapsed().as_micros(), "platform ready");
+        let lockdown = if config.lock_down {
+            // Made before the lockdown (a pipe); signals are forwarded once the program is loaded.
+            host::make_wake_pipe().map_err(StartError::Memory)?;
+            // Asked of the host now: the locked-down Sentry reads no links.
+            if program.stdio_names.is_none() {
+                program.stdio_names = Some(std::array::from_fn(|i| {
+                    program.stdio[i]
+                        .as_ref()
+                        .map_or_else(Vec::new, host_fd_name)
+                }));
+            }
+            let report = lock_down(&k)?;
+            tracing::debug!(?report, us = t0.elapsed().as_micros(), "Sentry locked down");
+            Some(report)
+        } else {
+            None
+        };
         let gofer = Rc::new(gofer::Client::new(config.gofer));
         let root = build_tree(
             &k,
@@ -726,34 +751,20 @@ impl Sandbox {
         k.control.borrow_mut().root = Some(root.clone());
         let task = new_process(&k, &root, program, 1)?;
         tracing::debug!(us = t0.elapsed().as_micros(), "program loaded");
-        // From here on, SIGINT, SIGTERM and the like are for the guest (set up before the
-        // lockdown: it makes a pipe).
+        // From here on, SIGINT, SIGTERM and the like are for the guest.
         if let Err(e) = host::forward_signals() {
             tracing::warn!("host signals will not reach the guest: {e}");
         }
         Ok(Sandbox {
             k: task.k.clone(),
             tasks: std::collections::VecDeque::from([task]),
+            lockdown,
         })
     }
 
-    /// Locks the Sentry down (see [`crate::lockdown`]): call after `new`, before `run`.
-    pub fn lock_down(&self) -> Result<crate::lockdown::Report, crate::lockdown::LockdownError> {
-        // Every later address space is a clone of a template stub made now: the locked-down
-        // Sentry neither forks nor execs, and its stubs never inherit its filter.
-        let vdso = self
-            .tasks
-            .front()
-            .and_then(|t| t.mm.vdso())
-            .map(|v| v.vvar_start);
-        self.k
-            .platform
-            .seal(vdso)
-            .map_err(|e| crate::lockdown::LockdownError::Host {
-                op: "the template stub",
-                source: std::io::Error::other(e.to_string()),
-            })?;
-        crate::lockdown::lock_down()
+    /// What the lockdown achieved ([`Config::lock_down`]; None: not locked down).
+    pub fn lockdown(&self) -> Option<&crate::lockdown::Report> {
+        self.lockdown.as_ref()
     }
 
     /// Runs the guest to its end: until PID 1 exits (then every other process is killed, as
@@ -827,10 +838,7 @@ pub(crate) fn new_process(
             if let Some(fd) = fd {
                 let name = match &program.stdio_names {
                     Some(names) => names[i].clone(),
-                    // Setup-time read of the name the host gives it, for /proc/PID/fd.
-                    None => std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
-                        .map(|p| p.into_os_string().into_encoded_bytes())
-                        .unwrap_or_else(|_| b"anon_inode:[unknown]".to_vec()),
+                    None => host_fd_name(&fd),
                 };
                 fds.install_at(i, Rc::new(File::Host(fd::HostFile { fd, name })), false);
             }
@@ -1504,4 +1512,19 @@ impl Task {
 /// Whether a signal's default action dumps core.
 pub fn default_dumps_core(sig: i32) -> bool {
     matches!(sig, 3 | 4 | 5 | 6 | 7 | 8 | 11 | 24 | 25 | 31)
+}
+
+/// Locks the Sentry down (see [`crate::lockdown`]). Every later address space is a clone of the
+/// template stub, made at startup: the locked-down Sentry neither forks nor execs, and its
+/// stubs never inherit its filter.
+fn lock_down(k: &Kernel) -> Result<crate::lockdown::Report, StartError> {
+    k.platform.seal(None)?;
+    Ok(crate::lockdown::lock_down()?)
+}
+
+/// The name the host gives `fd` (for /proc/PID/fd), read at setup, before the lockdown.
+fn host_fd_name(fd: &OwnedFd) -> Vec<u8> {
+    std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+        .map(|p| p.into_os_string().into_encoded_bytes())
+        .unwrap_or_else(|_| b"anon_inode:[unknown]".to_vec())
 }
