@@ -177,10 +177,12 @@ pub struct Config<'a> {
 /// root's lower-layer files there (they never change under the sandbox) and never writes to
 /// them: a write breaks the sharing first, as copy-on-write after fork does.
 ///
-/// A file keeps its range for the life of the sandbox (at most [`HostFiles::MAX_FILES`] files).
+/// A file keeps its range for the life of the sandbox (at most [`HostFiles::MAX_FILES`] files;
+/// past that, or the fd budget given, the Sentry copies files as before).
 pub struct HostFiles {
     base: u64,
     size: u64,
+    max_files: usize,
     inner: Mutex<HostFilesInner>,
 }
 
@@ -208,15 +210,17 @@ pub struct HostFileRef {
 }
 
 impl HostFiles {
-    /// The most files a window holds: each is an fd in every stub (whose fd limit is the
-    /// Sentry's) and in the Sentry.
+    /// The most files a window holds: each is an fd in the stubs' table and in the Sentry.
     pub const MAX_FILES: usize = 512;
 
-    /// A window of `size` bytes of offsets from `base` (both page aligned).
-    pub fn new(base: u64, size: u64) -> HostFiles {
+    /// A window of `size` bytes of offsets from `base` (both page aligned), for at most
+    /// `max_files` files (and [`HostFiles::MAX_FILES`]): a quarter of the fd limit, say (the
+    /// stubs' is the Sentry's).
+    pub fn new(base: u64, size: u64, max_files: usize) -> HostFiles {
         HostFiles {
             base,
             size,
+            max_files: max_files.min(Self::MAX_FILES),
             inner: Mutex::new(HostFilesInner {
                 next: base,
                 files: Vec::new(),
@@ -245,7 +249,7 @@ impl HostFiles {
     /// `start + x`. None when the window or its file count is full.
     pub fn add(&self, fd: OwnedFd, len: u64) -> Option<HostFileRef> {
         let mut inner = self.lock();
-        if inner.files.len() >= Self::MAX_FILES {
+        if inner.files.len() >= self.max_files {
             return None;
         }
         let start = inner.next;

@@ -1023,7 +1023,7 @@ mod tests {
         std::fs::write(&path, &data).unwrap();
         let file = std::fs::File::open(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
-        let files = Arc::new(HostFiles::new(1 << 30, 1 << 30));
+        let files = Arc::new(HostFiles::new(1 << 30, 1 << 30, 16));
         let f = files.add(OwnedFd::from(file), 8192).unwrap();
         assert_eq!(files.find(f.start + 5000), Some(f));
         assert_eq!(files.find(f.start + 8192), None);

@@ -51,6 +51,20 @@ unsafe impl Send for MemoryFile {}
 // SAFETY: as for Send: &self methods only copy through raw pointers into checked ranges.
 unsafe impl Sync for MemoryFile {}
 
+/// How many host files the window may hold: a quarter of the fd limit (each is an fd in the
+/// Sentry and one in the stubs' shared table, whose limit is the Sentry's).
+fn host_file_budget() -> usize {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we pass.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } != 0 {
+        return 0;
+    }
+    usize::try_from(r.rlim_cur / 4).unwrap_or(usize::MAX)
+}
+
 impl MemoryFile {
     /// Creates a sparse memory file of `size` bytes and maps it.
     pub fn new(size: u64) -> io::Result<MemoryFile> {
@@ -87,7 +101,7 @@ impl MemoryFile {
             fill: None,
             store: None,
             store_size,
-            host: Arc::new(HostFiles::new(files_end, HOST_WINDOW)),
+            host: Arc::new(HostFiles::new(files_end, HOST_WINDOW, host_file_budget())),
             base: base.cast::<u8>(),
             size,
             ending: std::sync::atomic::AtomicBool::new(false),
@@ -672,6 +686,48 @@ mod tests {
         mf.punch_hole(8192, 4096).unwrap();
         mf.read(8192, &mut buf);
         assert_eq!(buf, [0; 5]);
+    }
+
+    /// A host file in the window reads as the file (with pread: a shrunk file reads zeroes, no
+    /// SIGBUS), copies out of it, is all data, and is never punched or freed.
+    #[test]
+    fn host_files_read_through_the_window() {
+        let path = std::env::temp_dir().join(format!("runrs-window-{}", std::process::id()));
+        let mut data = vec![b'x'; 5000];
+        data[4096..4100].copy_from_slice(b"page");
+        std::fs::write(&path, &data).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let mf = MemoryFile::new(1 << 20).unwrap();
+        let at = mf
+            .map_host(file.as_fd(), 8192)
+            .expect("mapped in the window");
+        assert!(mf.is_host(at) && mf.is_host(at + 8191) && !mf.is_host(4096));
+        let mut buf = [0u8; 4];
+        mf.read(at + 4096, &mut buf);
+        assert_eq!(&buf, b"page");
+        // Past the file's end, inside its last page: zeroes.
+        mf.read(at + 6000, &mut buf);
+        assert_eq!(buf, [0; 4]);
+        assert_eq!(mf.seek_data_hole(at + 100, false), Some(at + 100));
+        assert_eq!(mf.seek_data_hole(at + 100, true), Some(at + 8192));
+        mf.copy_data(at, 0, 8192).unwrap();
+        mf.read(4096, &mut buf);
+        assert_eq!(&buf, b"page");
+        mf.punch_hole(at, 4096).unwrap();
+        mf.deallocate(at, 4096).unwrap();
+        mf.read(at + 4096, &mut buf);
+        assert_eq!(&buf, b"page");
+        // Shrunk on the host: reads give zeroes instead of a SIGBUS.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        let mut v = Vec::new();
+        mf.append_to(at + 4096, 4, &mut v);
+        assert_eq!(v, [0; 4]);
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]
