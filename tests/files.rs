@@ -504,3 +504,22 @@ fn a_mapped_host_file_shrinking_never_kills_the_sentry() {
     assert_eq!((text(&out.stdout).as_str(), out.code), (want, 0), "{out:?}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// Listings of host directories larger than one Gofer reply page (the Gofer pages a listing and
+/// marks its last page) and of small ones match the host's.
+#[test]
+fn large_directory_listings_match_the_host() {
+    let code = r#"
+import hashlib, os
+for d in ("/usr/lib/x86_64-linux-gnu", "/usr/share/doc", "/etc", "/usr/lib/python3.11"):
+    names = sorted(os.listdir(d))
+    print(d, len(names), hashlib.sha256("\n".join(names).encode()).hexdigest()[:16])
+"#;
+    let native = native(Path::new(PYTHON), &["-c", code], None).unwrap();
+    let out = py(&[], code);
+    assert_eq!(text(&out.stdout), text(&native.stdout), "{out:?}");
+    // The first one spans several pages (over 32 KiB of names).
+    let first = text(&native.stdout);
+    let n: usize = first.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!(n > 1000, "{first}");
+}

@@ -53,7 +53,9 @@ impl Client {
         self.calls.set(self.calls.get() + 1);
         let start = std::time::Instant::now();
         let r = self.call_inner(req);
-        self.busy.set(self.busy.get() + start.elapsed());
+        let took = start.elapsed();
+        self.busy.set(self.busy.get() + took);
+        tracing::trace!(target: "runrs::gofer", us = took.as_micros(), "{}", req.name());
         r
     }
 

@@ -95,7 +95,7 @@ pub enum Request {
         flags: i32,
     },
     /// Up to one page of entries of directory `fid`, from entry `offset` on (`.` and `..` are not
-    /// included). Replies `Dirents`; an empty page means the end.
+    /// included). Replies `Dirents`, which says whether the page is the last.
     ReadDir {
         fid: Fid,
         offset: u64,
@@ -184,6 +184,33 @@ pub enum Request {
     },
 }
 
+impl Request {
+    /// The request's name, for logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::Walk { .. } => "Walk",
+            Request::Stat { .. } => "Stat",
+            Request::Open { .. } => "Open",
+            Request::ReadDir { .. } => "ReadDir",
+            Request::ReadLink { .. } => "ReadLink",
+            Request::StatFs { .. } => "StatFs",
+            Request::Create { .. } => "Create",
+            Request::MkDir { .. } => "MkDir",
+            Request::SymLink { .. } => "SymLink",
+            Request::Link { .. } => "Link",
+            Request::MkNod { .. } => "MkNod",
+            Request::Unlink { .. } => "Unlink",
+            Request::Rename { .. } => "Rename",
+            Request::SetAttr { .. } => "SetAttr",
+            Request::GetXattr { .. } => "GetXattr",
+            Request::ListXattr { .. } => "ListXattr",
+            Request::SetXattr { .. } => "SetXattr",
+            Request::RemoveXattr { .. } => "RemoveXattr",
+            Request::Clunk { .. } => "Clunk",
+        }
+    }
+}
+
 /// A reply from the Gofer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Reply {
@@ -198,7 +225,8 @@ pub enum Reply {
     Attr(Attr),
     /// The fd is attached.
     Opened,
-    Dirents(Vec<Dirent>),
+    /// A page of entries, and whether it ends the directory.
+    Dirents(Vec<Dirent>, bool),
     Link(Vec<u8>),
     StatFs(Statfs),
     /// A new node with the fd attached.

@@ -221,17 +221,20 @@ impl Server {
                 let all = sys::read_dir(&fd).map_err(errno)?;
                 let mut page = Vec::new();
                 let mut size = 64;
-                for d in all
+                let mut rest = all
                     .into_iter()
                     .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-                {
+                    .peekable();
+                while let Some(d) = rest.peek() {
                     size += d.name.len() + 16;
                     if size > proto::MAX_MESSAGE / 2 {
                         break;
                     }
-                    page.push(d);
+                    page.extend(rest.next());
                 }
-                Reply::Dirents(page)
+                // The last page says so: no round trip for an empty one.
+                let end = rest.peek().is_none();
+                Reply::Dirents(page, end)
             }
             Request::ReadLink { fid } => {
                 let n = self.node(fid)?;

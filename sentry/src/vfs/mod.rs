@@ -781,14 +781,16 @@ impl Inode {
                             offset: names.len() as u64,
                         })
                         .map_err(gofer_err)?;
-                    let Reply::Dirents(page) = reply else {
+                    let Reply::Dirents(page, end) = reply else {
                         return Err(errno!(EIO, "unexpected gofer reply to readdir"));
                     };
-                    if page.is_empty() {
-                        break;
-                    }
+                    // A page with nothing in it ends the listing too (never loop forever).
+                    let last = end || page.is_empty();
                     for d in page {
                         names.insert(d.name, (d.ino, d.kind));
+                    }
+                    if last {
+                        break;
                     }
                 }
                 *dir.lower_names.borrow_mut() = Some(names);
