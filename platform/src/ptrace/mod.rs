@@ -503,7 +503,6 @@ impl PtraceAddressSpace {
         })
     }
 
-    /// Runs one host syscall in the stopped stub and returns its result.
     /// A copy of this (template) stub as a new process: a child of the Sentry, traced by it, with
     /// the same clean address space and the same fd table (CLONE_FILES: a host file passed to
     /// one stub is there for all); it starts stopped by the SIGSTOP of CLONE_PTRACE.
@@ -559,7 +558,7 @@ impl PtraceAddressSpace {
         let at = |o: u64| stub::SCRATCH_ADDR + o;
         let words = |v: &[u64]| v.iter().flat_map(|w| w.to_ne_bytes()).collect::<Vec<u8>>();
         let s = &batch.scratch;
-        s.write(0, &vec![0u8; 512]);
+        s.write(0, &[0u8; 512]);
         // msg_name, msg_namelen (+pad), msg_iov, msg_iovlen, msg_control, msg_controllen,
         // msg_flags (+pad).
         s.write(0, &words(&[0, 0, at(64), 1, at(128), 64, 0]));
@@ -598,6 +597,7 @@ impl PtraceAddressSpace {
         Ok(fd)
     }
 
+    /// Runs one host syscall in the stopped stub and returns its result.
     fn inject(&mut self, nr: i64, args: [u64; 6], name: &'static str) -> Result<u64, Error> {
         tracing::trace!(target: "runrs::inject", pid = self.pid, "{name} {:#x} {:#x}", args[0], args[1]);
         let regs = UserRegs {

@@ -172,14 +172,22 @@ impl MemoryFile {
         Some(f.start)
     }
 
-    /// `pread` of host-window bytes at `off` into `dst` (zeroes past the file's end).
+    /// `pread` of host-window bytes at `off` into `dst` (zeroes past the file's end; never
+    /// past its range of the window).
     fn read_host(&self, off: u64, dst: &mut [u8]) {
         let mut done = 0;
         while done < dst.len() {
-            let Ok((fd, at)) = self.locate(off + done as u64) else {
+            let at = off + done as u64;
+            let Some(f) = self.host.find(at) else {
                 break;
             };
+            let Ok(pos) = i64::try_from(at - f.start) else {
+                break;
+            };
+            let room = usize::try_from(f.start + f.len - at).unwrap_or(usize::MAX);
+            let (fd, at) = (f.fd, pos);
             let rest = &mut dst[done..];
+            let rest = &mut rest[..room.min(rest.len())];
             // SAFETY: pread into a live Rust buffer of the length given.
             let r = unsafe { libc::pread(fd, rest.as_mut_ptr().cast(), rest.len(), at) };
             match usize::try_from(r) {
