@@ -186,8 +186,8 @@ impl MemoryFile {
             };
             let room = usize::try_from(f.start + f.len - at).unwrap_or(usize::MAX);
             let (fd, at) = (f.fd, pos);
-            let rest = &mut dst[done..];
-            let rest = &mut rest[..room.min(rest.len())];
+            let n = room.min(dst.len() - done);
+            let rest = &mut dst[done..done + n];
             // SAFETY: pread into a live Rust buffer of the length given.
             let r = unsafe { libc::pread(fd, rest.as_mut_ptr().cast(), rest.len(), at) };
             match usize::try_from(r) {
