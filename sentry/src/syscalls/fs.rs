@@ -380,11 +380,28 @@ pub(crate) fn pipe_io_opts(
     if !p.both && (access == Access::Write) == p.write {
         bail!(EBADF, "wrong end of the pipe");
     }
+    let block = || Err(Errno::new(crate::errors::EBLOCK));
+    // Reading an empty pipe copies nothing, so, as on Linux, the buffer is not looked at (only
+    // an address outside user space is EFAULT): end of file, EAGAIN, or a wait.
+    if access == Access::Write && p.available() == 0 {
+        if iov
+            .iter()
+            .any(|&(addr, len)| !crate::mm::access_ok(addr, len as u64))
+        {
+            bail!(EFAULT);
+        }
+        if iov.iter().all(|r| r.1 == 0) || p.pipe.writers.get() == 0 {
+            return Ok(0);
+        }
+        if nonblock {
+            bail!(EAGAIN);
+        }
+        return block();
+    }
     let mut ranges = Vec::new();
     let mut total = 0usize;
     // A read takes at most what is buffered: only that much of the buffer is looked up (and made
-    // writable, breaking copy-on-write sharing), not all of a large buffer for a few bytes. An
-    // empty pipe still checks the first byte.
+    // writable, breaking copy-on-write sharing), not all of a large buffer for a few bytes.
     let most = match access {
         Access::Write => p.available().clamp(1, MAX_RW_COUNT),
         Access::Read => MAX_RW_COUNT,
@@ -405,7 +422,6 @@ pub(crate) fn pipe_io_opts(
             break;
         }
     }
-    let block = || Err(Errno::new(crate::errors::EBLOCK));
     match access {
         Access::Write => {
             if total == 0 {
