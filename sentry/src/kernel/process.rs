@@ -260,7 +260,9 @@ fn do_clone(t: &mut Task, c: CloneArgs) -> SysResult {
     let mm = if f & CLONE_VM != 0 {
         t.mm.share_into(space)?
     } else {
-        t.mm.fork_into(space)?
+        // The forking thread's stack and thread block are written by both at once.
+        let hot = [t.regs.rsp, t.regs.fs_base];
+        t.mm.fork_into(space, &hot)?
     };
     let mut regs = t.regs;
     regs.rax = 0;

@@ -717,7 +717,11 @@ impl MmState {
     /// (nothing is copied now), shared memory shared. A vfork child's view forking, or a thread
     /// forking while a vfork child uses the memory, copies instead: the view's mappings could
     /// not follow the write protection.
-    pub fn fork_into(&mut self, space: PtraceAddressSpace) -> Result<MmState, Errno> {
+    ///
+    /// `hot`: addresses both processes write to at once (the forking thread's stack and thread
+    /// block): the child gets its own copy of the window around each now, and the parent keeps
+    /// write access there, sparing each a write fault (a platform stop) right after the fork.
+    pub fn fork_into(&mut self, space: PtraceAddressSpace, hot: &[u64]) -> Result<MmState, Errno> {
         if self.borrowed || self.lent() {
             return self.fork_copy_into(space);
         }
@@ -750,6 +754,12 @@ impl MmState {
                     .space
                     .map_file(start, len, off, prot)
                     .map_err(platform_errno)?;
+            }
+        }
+        for &addr in hot {
+            // Queued with the child's other mappings and the parent's next ones: no stop.
+            if child.break_cow(addr)? {
+                self.break_cow(addr)?;
             }
         }
         Ok(child)
@@ -1965,8 +1975,8 @@ impl Mm {
     }
 
     /// A copy-on-write copy of this address space in `space` (fork).
-    pub fn fork_into(&self, space: PtraceAddressSpace) -> Result<Mm, Errno> {
-        Ok(Mm::from_state(self.s.borrow_mut().fork_into(space)?))
+    pub fn fork_into(&self, space: PtraceAddressSpace, hot: &[u64]) -> Result<Mm, Errno> {
+        Ok(Mm::from_state(self.s.borrow_mut().fork_into(space, hot)?))
     }
 
     /// The same memory seen from `space` (vfork).
