@@ -185,22 +185,34 @@ pub fn listen(name: &Path) -> nix::Result<OwnedFd> {
     Ok(fd)
 }
 
+/// Spawns thread `name` running `f`, and returns once it has started: the host syscalls a new
+/// thread makes before its code runs (glibc registers `rseq`) must come before the lockdown's
+/// seccomp filter, which admits none of them and would kill the Sentry.
+fn spawn_started(name: &str, f: impl FnOnce() + Send + 'static) -> std::io::Result<()> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let _ = tx.send(());
+            f()
+        })?;
+    rx.recv()
+        .map_err(|_| std::io::Error::other(format!("thread {name} ended at once")))
+}
+
 /// Serves the listening socket on a new thread for the rest of the Sentry's life.
 pub fn serve(listener: OwnedFd) -> std::io::Result<()> {
-    std::thread::Builder::new()
-        .name("control".into())
-        .spawn(move || loop {
-            match socket::accept4(listener.as_raw_fd(), SockFlag::SOCK_CLOEXEC) {
-                // SAFETY: accept4 returned a new fd that nothing else owns.
-                Ok(fd) => receive(unsafe { OwnedFd::from_raw_fd(fd) }),
-                Err(nix::errno::Errno::EINTR | nix::errno::Errno::ECONNABORTED) => {}
-                Err(e) => {
-                    tracing::warn!("control socket: {e}");
-                    return;
-                }
+    spawn_started("control", move || loop {
+        match socket::accept4(listener.as_raw_fd(), SockFlag::SOCK_CLOEXEC) {
+            // SAFETY: accept4 returned a new fd that nothing else owns.
+            Ok(fd) => receive(unsafe { OwnedFd::from_raw_fd(fd) }),
+            Err(nix::errno::Errno::EINTR | nix::errno::Errno::ECONNABORTED) => {}
+            Err(e) => {
+                tracing::warn!("control socket: {e}");
+                return;
             }
-        })
-        .map(|_| ())
+        }
+    })
 }
 
 /// Serves requests on an inherited, already connected socket (`runrs do --control-fd N`: the
@@ -225,40 +237,37 @@ pub fn serve_inherited(fd: RawFd) -> std::io::Result<()> {
         fd,
         nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
     );
-    std::thread::Builder::new()
-        .name("control-fd".into())
-        .spawn(move || loop {
-            let (request, fds) = match recv_message(conn.as_fd()) {
-                Ok(Some((bytes, fds))) => match serde_json::from_slice::<Request>(&bytes) {
-                    Ok(r) => (r, fds),
-                    Err(e) => {
-                        Conn(conn.try_clone().unwrap_or_else(|_| std::process::abort()))
-                            .reply(&Reply::Error(format!("bad request: {e}")));
-                        continue;
-                    }
-                },
-                Ok(None) => return,
-                Err(nix::errno::Errno::EINTR) => continue,
+    spawn_started("control-fd", move || loop {
+        let (request, fds) = match recv_message(conn.as_fd()) {
+            Ok(Some((bytes, fds))) => match serde_json::from_slice::<Request>(&bytes) {
+                Ok(r) => (r, fds),
                 Err(e) => {
-                    tracing::warn!("control fd: {e}");
-                    return;
+                    Conn(conn.try_clone().unwrap_or_else(|_| std::process::abort()))
+                        .reply(&Reply::Error(format!("bad request: {e}")));
+                    continue;
                 }
-            };
-            let Ok(reply_to) = conn.try_clone() else {
+            },
+            Ok(None) => return,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => {
+                tracing::warn!("control fd: {e}");
                 return;
-            };
-            QUEUE
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(Pending {
-                    request,
-                    fds,
-                    conn: Conn(reply_to),
-                });
-            QUEUED.store(true, Ordering::Release);
-            crate::host::wake_scheduler();
-        })
-        .map(|_| ())
+            }
+        };
+        let Ok(reply_to) = conn.try_clone() else {
+            return;
+        };
+        QUEUE
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Pending {
+                request,
+                fds,
+                conn: Conn(reply_to),
+            });
+        QUEUED.store(true, Ordering::Release);
+        crate::host::wake_scheduler();
+    })
 }
 
 /// How long a client has to send its request once connected.

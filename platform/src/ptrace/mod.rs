@@ -906,25 +906,42 @@ mod tests {
     use super::*;
     use crate::Platform;
 
-    /// A stub makes the memory calls the Sentry injects, and dies on any other host syscall
-    /// (its own seccomp filter).
-    #[test]
-    fn a_stub_may_only_make_the_injected_calls() {
-        let name = c"stub-filter-test";
+    /// A memory file of `len` bytes (sparse) for a test's platform.
+    fn memory_file(name: &std::ffi::CStr, len: u64) -> OwnedFd {
         // SAFETY: memfd_create with a valid C string and flags.
         let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
         assert!(fd >= 0, "memfd_create");
         // SAFETY: fd is a fresh fd we own.
         let memory = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-        let p = Ptrace::new(Config {
+        std::fs::File::from(memory.try_clone().unwrap())
+            .set_len(len)
+            .unwrap();
+        memory
+    }
+
+    /// A platform on `memory`, unpinned, without the host's vDSO.
+    fn platform(
+        memory: &OwnedFd,
+        batch_page: Option<u64>,
+        host_files: Option<Arc<HostFiles>>,
+    ) -> Ptrace {
+        Ptrace::new(Config {
             store_file: None,
-            memory_file: std::os::fd::AsFd::as_fd(&memory),
+            memory_file: std::os::fd::AsFd::as_fd(memory),
             placement: CpuPlacement::Any,
             host_vdso: false,
-            batch_page: None,
-            host_files: None,
+            batch_page,
+            host_files,
         })
-        .expect("the platform");
+        .expect("the platform")
+    }
+
+    /// A stub makes the memory calls the Sentry injects, and dies on any other host syscall
+    /// (its own seccomp filter).
+    #[test]
+    fn a_stub_may_only_make_the_injected_calls() {
+        let memory = memory_file(c"stub-filter-test", 0);
+        let p = platform(&memory, None, None);
         let mut space = p.new_address_space().expect("a stub");
         let status = std::fs::read_to_string(format!("/proc/{}/status", space.stub_pid())).unwrap();
         assert!(status.contains("Seccomp:\t2"), "{status}");
@@ -952,23 +969,9 @@ mod tests {
     /// from is zero afterwards; a failing one stops the batch and is named.
     #[test]
     fn memory_operations_are_batched() {
-        let name = c"batch-test";
-        // SAFETY: memfd_create with a valid C string and flags.
-        let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
-        assert!(fd >= 0, "memfd_create");
-        // SAFETY: fd is a fresh fd we own.
-        let memory = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let memory = memory_file(c"batch-test", 1 << 20);
         let file = std::fs::File::from(memory.try_clone().unwrap());
-        file.set_len(1 << 20).unwrap();
-        let p = Ptrace::new(Config {
-            store_file: None,
-            memory_file: std::os::fd::AsFd::as_fd(&memory),
-            placement: CpuPlacement::Any,
-            host_vdso: false,
-            batch_page: Some(0),
-            host_files: None,
-        })
-        .expect("the platform");
+        let p = platform(&memory, Some(0), None);
         let mut space = p.new_address_space().expect("a stub");
         let (r, rw) = (
             libc::PROT_READ as u64,
@@ -1009,14 +1012,7 @@ mod tests {
     /// as it is: a stub's memory shows the file's bytes, and it cannot be made writable there.
     #[test]
     fn host_files_are_mapped_into_stubs() {
-        // SAFETY: memfd_create with a valid C string and flags.
-        let fd = unsafe { libc::memfd_create(c"host-file-test".as_ptr(), libc::MFD_CLOEXEC) };
-        assert!(fd >= 0, "memfd_create");
-        // SAFETY: fd is a fresh fd we own.
-        let memory = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-        std::fs::File::from(memory.try_clone().unwrap())
-            .set_len(1 << 20)
-            .unwrap();
+        let memory = memory_file(c"host-file-test", 1 << 20);
         let path = std::env::temp_dir().join(format!("runrs-host-file-{}", std::process::id()));
         let mut data = vec![b'a'; 4096];
         data.extend_from_slice(b"second page");
@@ -1027,15 +1023,7 @@ mod tests {
         let f = files.add(OwnedFd::from(file), 8192).unwrap();
         assert_eq!(files.find(f.start + 5000), Some(f));
         assert_eq!(files.find(f.start + 8192), None);
-        let p = Ptrace::new(Config {
-            store_file: None,
-            memory_file: std::os::fd::AsFd::as_fd(&memory),
-            placement: CpuPlacement::Any,
-            host_vdso: false,
-            batch_page: Some(0),
-            host_files: Some(files.clone()),
-        })
-        .expect("the platform");
+        let p = platform(&memory, Some(0), Some(files.clone()));
         let (mut a, mut b) = (
             p.new_address_space().unwrap(),
             p.new_address_space().unwrap(),
