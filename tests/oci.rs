@@ -512,8 +512,20 @@ fn exec_runs_in_the_running_container() {
     );
     assert_eq!(o.code, 0, "{}", o.stderr);
     let epid: i32 = std::fs::read_to_string(&pidfile).unwrap().parse().unwrap();
-    o = runrs(&st, &["ps", "c1"]);
-    assert_eq!(o.stdout.matches("sleep").count(), 2, "{}", o.stdout);
+    // The exec returns once the process exists, maybe before its shell has exec'd sleep.
+    let t0 = Instant::now();
+    loop {
+        o = runrs(&st, &["ps", "c1"]);
+        if o.stdout.matches("sleep").count() == 2 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the exec'd sleep never showed: {}",
+            o.stdout
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let st9 = Command::new("kill")
         .args(["-9", &epid.to_string()])
         .status()
