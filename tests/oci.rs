@@ -513,39 +513,32 @@ fn exec_runs_in_the_running_container() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     let epid: i32 = std::fs::read_to_string(&pidfile).unwrap().parse().unwrap();
     // The exec returns once the process exists, maybe before its shell has exec'd sleep.
-    let t0 = Instant::now();
-    loop {
-        o = runrs(&st, &["ps", "c1"]);
-        if o.stdout.matches("sleep").count() == 2 {
-            break;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(20),
-            "the exec'd sleep never showed: {}",
-            o.stdout
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_sleeps(&st, 2, "the exec'd sleep never showed");
     let st9 = Command::new("kill")
         .args(["-9", &epid.to_string()])
         .status()
         .unwrap();
     assert!(st9.success());
+    wait_for_sleeps(&st, 1, "the exec'd process outlived its killed waiter");
+    assert_eq!(runrs(&st, &["delete", "--force", "c1"]).code, 0);
+    assert_clean(&st);
+}
+
+/// Waits until `runrs ps c1` lists `n` sleep processes; fails with `what` after 20 s.
+fn wait_for_sleeps(st: &Path, n: usize, what: &str) {
     let t0 = Instant::now();
     loop {
-        o = runrs(&st, &["ps", "c1"]);
-        if o.stdout.matches("sleep").count() == 1 {
-            break;
+        let o = runrs(st, &["ps", "c1"]);
+        if o.stdout.matches("sleep").count() == n {
+            return;
         }
         assert!(
             t0.elapsed() < Duration::from_secs(20),
-            "the exec'd process outlived its killed waiter: {}",
+            "{what}: {}",
             o.stdout
         );
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(runrs(&st, &["delete", "--force", "c1"]).code, 0);
-    assert_clean(&st);
 }
 
 #[test]

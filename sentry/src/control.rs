@@ -330,9 +330,9 @@ pub fn recv_message(
         }
         (msg.bytes, raw)
     };
-    // SAFETY: SCM_RIGHTS installed these fds in this process for us alone.
     let fds = raw
         .into_iter()
+        // SAFETY: SCM_RIGHTS installed these fds in this process for us alone.
         .map(|f| unsafe { OwnedFd::from_raw_fd(f) })
         .collect();
     if n == 0 {

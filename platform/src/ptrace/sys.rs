@@ -633,8 +633,8 @@ pub fn send_fd(sock: RawFd, fd: RawFd, tag: u32) -> io::Result<()> {
     msg.msg_control = control.as_mut_ptr().cast();
     // SAFETY: CMSG_SPACE only computes a size.
     msg.msg_controllen = unsafe { libc::CMSG_SPACE(4) } as usize;
-    // SAFETY: msg_control points at `control`, large enough for CMSG_SPACE(4) bytes, so the
-    // first header and its data lie inside it.
+    // msg_control points at `control`, CMSG_SPACE(4) bytes long.
+    // SAFETY: so the first header and its data, all written here, lie inside `control`.
     unsafe {
         let c = libc::CMSG_FIRSTHDR(&msg);
         (*c).cmsg_level = libc::SOL_SOCKET;

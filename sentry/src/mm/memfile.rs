@@ -303,7 +303,7 @@ impl MemoryFile {
 
     /// A pointer to `[off, off + len)` in the Sentry's mapping, for syscalls (whose copies
     /// fail with EFAULT where a host file of the window has shrunk, where a load would raise
-    /// SIGBUS). Use [`MemoryFile::range_mut`] to write and [`MemoryFile::read`] to load.
+    /// SIGBUS). Use [`MemoryFile::files_range`] to write and [`MemoryFile::read`] to load.
     fn range(&self, off: u64, len: usize) -> *mut u8 {
         let end = off.checked_add(len as u64);
         assert!(
@@ -314,9 +314,10 @@ impl MemoryFile {
         unsafe { self.base.add(usize::try_from(off).unwrap_or(usize::MAX)) }
     }
 
-    /// [`MemoryFile::range`] of a range the Sentry writes (or loads from): never the host-file
-    /// window (read-only; copy-on-write breaks sharing before any write).
-    fn range_mut(&self, off: u64, len: usize) -> *mut u8 {
+    /// [`MemoryFile::range`] of a range of the memfd or the store, which the Sentry may write or
+    /// load from: never the host-file window (read-only, and read with `pread`; copy-on-write
+    /// breaks sharing before any write).
+    fn files_range(&self, off: u64, len: usize) -> *mut u8 {
         let end = off.checked_add(len as u64);
         assert!(
             end.is_some_and(|end| end <= self.size + self.store_size),
@@ -327,7 +328,7 @@ impl MemoryFile {
 
     /// Copies `src` into the file at `off`.
     pub fn write(&self, off: u64, src: &[u8]) {
-        let dst = self.range_mut(off, src.len());
+        let dst = self.files_range(off, src.len());
         // SAFETY: dst is inside our live mapping; src is a distinct Rust buffer.
         unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len()) };
     }
@@ -337,7 +338,7 @@ impl MemoryFile {
         if self.is_host(off) {
             return self.read_host(off, dst);
         }
-        let src = self.range_mut(off, dst.len());
+        let src = self.files_range(off, dst.len());
         // SAFETY: src is inside our live mapping; dst is a distinct Rust buffer.
         unsafe { std::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len()) };
     }
@@ -347,7 +348,7 @@ impl MemoryFile {
     /// Only a hint.
     pub fn prefault(&self, off: u64, len: usize) {
         const MADV_POPULATE_WRITE: i32 = 23;
-        let start = self.range_mut(off, len);
+        let start = self.files_range(off, len);
         // Populating changes no contents.
         // SAFETY: the range is inside our live mapping (checked by range).
         unsafe { libc::madvise(start.cast(), len, MADV_POPULATE_WRITE) };
@@ -360,7 +361,7 @@ impl MemoryFile {
             v.resize(old + len, 0);
             return self.read_host(off, &mut v[old..]);
         }
-        let src = self.range_mut(off, len);
+        let src = self.files_range(off, len);
         v.reserve(len);
         let old = v.len();
         // The destination is v's spare capacity (len bytes after reserve), set before set_len.
@@ -375,7 +376,7 @@ impl MemoryFile {
     /// host allocates the destination pages as it writes them (no zeroing, no page faults in the
     /// Sentry), as a tmpfs write does. The ranges must not overlap.
     pub fn write_within(&self, src: u64, dst: u64, len: usize) -> io::Result<()> {
-        let _ = self.range_mut(dst, len);
+        let _ = self.files_range(dst, len);
         let s = self.range(src, len);
         let mut done = 0usize;
         while done < len {
@@ -400,7 +401,7 @@ impl MemoryFile {
     /// Copies `len` bytes within the file from `src` to `dst` with pread on the memory file (the
     /// source pages need not be mapped in the Sentry). The ranges must not overlap.
     pub fn read_within(&self, src: u64, dst: u64, len: usize) -> io::Result<()> {
-        let d = self.range_mut(dst, len);
+        let d = self.files_range(dst, len);
         let mut done = 0usize;
         while done < len {
             let (fd, off) = self.locate(src + done as u64)?;
@@ -449,7 +450,7 @@ impl MemoryFile {
             }
             return;
         }
-        let (s, d) = (self.range_mut(src, len), self.range_mut(dst, len));
+        let (s, d) = (self.files_range(src, len), self.files_range(dst, len));
         // ptr::copy handles overlap.
         // SAFETY: both ranges are inside our live mapping (checked by range).
         unsafe { std::ptr::copy(s, d, len) };
@@ -490,7 +491,7 @@ impl MemoryFile {
 
     /// Zeroes `[off, off + len)`.
     pub fn zero(&self, off: u64, len: usize) {
-        let dst = self.range_mut(off, len);
+        let dst = self.files_range(off, len);
         // SAFETY: dst..dst+len is inside our live mapping.
         unsafe { std::ptr::write_bytes(dst, 0, len) };
     }
@@ -541,7 +542,7 @@ impl MemoryFile {
         len: usize,
         pos: u64,
     ) -> io::Result<usize> {
-        let _ = self.range_mut(dst, len);
+        let _ = self.files_range(dst, len);
         // Into the store: its own description (stubs only map it, so its position is free).
         let out = match (&self.store, &self.fill) {
             (Some(s), _) if dst >= self.size => s,

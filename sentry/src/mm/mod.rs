@@ -179,12 +179,14 @@ pub struct FilePages {
 }
 
 impl FilePages {
-    /// Reads the `size` bytes of `fd` into fresh pages; None past [`FILE_PAGES_BUDGET`] or when
-    /// memory runs out.
+    /// The `size` bytes of `fd`: the host file itself in the host-file window where it can be,
+    /// else (if `copy`) read into fresh pages; None past [`FILE_PAGES_BUDGET`] or when memory
+    /// runs out.
     pub fn read(
         memory: &Arc<Memory>,
         fd: std::os::fd::BorrowedFd<'_>,
         size: u64,
+        copy: bool,
     ) -> Result<Option<FilePages>, Errno> {
         use std::sync::atomic::Ordering::Relaxed;
         let Some(len) = page_up(size).filter(|&l| l > 0) else {
@@ -197,6 +199,9 @@ impl FilePages {
                 len,
                 host: true,
             }));
+        }
+        if !copy {
+            return Ok(None);
         }
         if FILE_PAGES_BYTES.fetch_add(len, Relaxed) + len > FILE_PAGES_BUDGET {
             FILE_PAGES_BYTES.fetch_sub(len, Relaxed);

@@ -863,7 +863,8 @@ impl Inode {
     /// None where it does not apply: not such a file, too large, or over
     /// [`crate::mm::FILE_PAGES_BUDGET`]; the caller then copies the file as before.
     pub fn file_pages(self: &Rc<Self>) -> Result<Option<Rc<crate::mm::FilePages>>, Errno> {
-        /// Larger files are copied per mapping.
+        /// Larger files are copied per mapping, unless the host-file window takes them (which
+        /// copies nothing).
         const MAX_FILE: u64 = 64 << 20;
         if self.fs.kind != FsKind::Overlay
             || !matches!(&self.kind, Kind::Regular(d) if matches!(&*d.borrow(), Data::Lower))
@@ -874,12 +875,14 @@ impl Inode {
             return Ok(Some(p.clone()));
         }
         let size = self.meta.borrow().size;
-        if size == 0 || size > MAX_FILE {
+        if size == 0 {
             return Ok(None);
         }
         let fd = self.lower_ro_fd()?;
         use std::os::fd::AsFd;
-        let Some(pages) = crate::mm::FilePages::read(&self.fs.memory, fd.as_fd(), size)? else {
+        let copy = size <= MAX_FILE;
+        let Some(pages) = crate::mm::FilePages::read(&self.fs.memory, fd.as_fd(), size, copy)?
+        else {
             return Ok(None);
         };
         let pages = Rc::new(pages);
