@@ -470,23 +470,7 @@ fn exec_runs_in_the_running_container() {
     assert!(o.stderr.contains("no such file"), "{}", o.stderr);
     // Detached: the PID file names a host process that ends with the exec'd process.
     let pidfile = d.join("exec.pid");
-    o = runrs(
-        &st,
-        &[
-            "exec",
-            "--detach",
-            "--pid-file",
-            pidfile.to_str().unwrap(),
-            "c1",
-            "sleep",
-            "0.2",
-        ],
-    );
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    let epid: i64 = std::fs::read_to_string(&pidfile)
-        .expect("exec pid file")
-        .parse()
-        .unwrap();
+    let epid = exec_detached(&st, &pidfile, &["sleep", "0.2"]);
     let t0 = Instant::now();
     while pid_alive(epid) {
         assert!(t0.elapsed() < Duration::from_secs(20), "exec never ended");
@@ -497,21 +481,7 @@ fn exec_runs_in_the_running_container() {
     assert!(o.stdout.contains("sleep"), "{}", o.stdout);
     // SIGKILL to a detached exec's PID (containerd's shim giving up on an exec, a timed-out
     // probe) kills the exec'd process too, as with runc, whose PID is the process's own.
-    o = runrs(
-        &st,
-        &[
-            "exec",
-            "--detach",
-            "--pid-file",
-            pidfile.to_str().unwrap(),
-            "c1",
-            "sh",
-            "-c",
-            "exec sleep 313",
-        ],
-    );
-    assert_eq!(o.code, 0, "{}", o.stderr);
-    let epid: i32 = std::fs::read_to_string(&pidfile).unwrap().parse().unwrap();
+    let epid = exec_detached(&st, &pidfile, &["sh", "-c", "exec sleep 313"]);
     // The exec returns once the process exists, maybe before its shell has exec'd sleep.
     wait_for_sleeps(&st, 2, "the exec'd sleep never showed");
     let st9 = Command::new("kill")
@@ -522,6 +492,24 @@ fn exec_runs_in_the_running_container() {
     wait_for_sleeps(&st, 1, "the exec'd process outlived its killed waiter");
     assert_eq!(runrs(&st, &["delete", "--force", "c1"]).code, 0);
     assert_clean(&st);
+}
+
+/// `runrs exec --detach --pid-file PIDFILE c1 ARGS...`: the host PID it wrote.
+fn exec_detached(st: &Path, pidfile: &Path, args: &[&str]) -> i64 {
+    let mut a = vec![
+        "exec",
+        "--detach",
+        "--pid-file",
+        pidfile.to_str().unwrap(),
+        "c1",
+    ];
+    a.extend_from_slice(args);
+    let o = runrs(st, &a);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    std::fs::read_to_string(pidfile)
+        .expect("exec pid file")
+        .parse()
+        .unwrap()
 }
 
 /// Waits until `runrs ps c1` lists `n` sleep processes; fails with `what` after 20 s.
