@@ -415,6 +415,16 @@ fn the_sentry_is_locked_down_while_the_guest_runs() {
     let sentry = confinement(pid);
     let gofer_pid = child_with_arg(pid, b"gofer").expect("the Gofer process");
     let gofer = confinement(gofer_pid);
+    // The Gofer (a fork of runrs) holds its channel (fd 0), /dev/null (fd 1), the inherited
+    // stderr (fd 2) and the directories it serves: none of the Sentry's fds.
+    let gofer_fds: Vec<(i32, String)> = std::fs::read_dir(format!("/proc/{gofer_pid}/fd"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let fd = e.file_name().to_str()?.parse().ok()?;
+            Some((fd, std::fs::read_link(e.path()).ok()?.display().to_string()))
+        })
+        .collect();
     let sentry_net = std::fs::read_link(format!("/proc/{pid}/ns/net")).ok();
     let stubs: Vec<_> = stubs_of(pid).into_iter().map(confinement).collect();
     let is_root = euid_from_proc() == 0;
@@ -425,6 +435,26 @@ fn the_sentry_is_locked_down_while_the_guest_runs() {
     for s in &stubs {
         assert_eq!(s.seccomp, "2", "a stub's seccomp filter mode");
         assert_eq!(s.no_new_privs, "1");
+    }
+    let channel = gofer_fds.iter().find(|f| f.0 == 0).map(|f| f.1.clone());
+    assert!(
+        channel.as_ref().is_some_and(|c| c.starts_with("socket:")),
+        "the Gofer's fd 0: {gofer_fds:?}"
+    );
+    for (fd, what) in &gofer_fds {
+        match fd {
+            0 | 2 => {}
+            1 => assert_eq!(what, "/dev/null", "the Gofer's fd 1"),
+            // Sockets: only its channel (which it also holds as a second fd).
+            _ => assert!(
+                (!what.starts_with("socket:") || Some(what) == channel.as_ref())
+                    && !what.starts_with("memfd:")
+                    && !what.starts_with("anon_inode:")
+                    && !what.starts_with("pipe:")
+                    && what != "/dev/null",
+                "the Gofer holds fd {fd}: {what} ({gofer_fds:?})"
+            ),
+        }
     }
     assert_eq!(gofer.seccomp, "2", "the Gofer's seccomp filter mode");
     assert_eq!(gofer.no_new_privs, "1");

@@ -9,6 +9,7 @@ pub mod lockdown;
 pub mod proto;
 pub mod server;
 mod sys;
+pub use sys::fork_child;
 
 pub use channel::Channel;
 pub use client::{CallError, Client};

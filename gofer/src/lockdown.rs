@@ -217,7 +217,10 @@ pub fn enter_user_namespace() -> io::Result<()> {
 
 /// Locks the Gofer down (see the module's documentation). Without CAP_SYS_ADMIN the root stays
 /// (the filter still admits no call that names a path from the root).
-pub fn lock_down() -> io::Result<Report> {
+///
+/// `serve_on`: the CPU to move to last, before the filter (the Sentry's, for same-core round
+/// trips), so that the lockdown itself can run on another CPU while the Sentry starts.
+pub fn lock_down(serve_on: Option<usize>) -> io::Result<Report> {
     let mut report = Report::default();
     let admin = caps::has_cap(
         None,
@@ -245,8 +248,21 @@ pub fn lock_down() -> io::Result<Report> {
     caps::clear(None, caps::CapSet::Inheritable).map_err(|e| other("capset", e))?;
     caps::set(None, caps::CapSet::Effective, &kept).map_err(|e| other("capset", e))?;
     caps::set(None, caps::CapSet::Permitted, &kept).map_err(|e| other("capset", e))?;
+    if let Some(cpu) = serve_on {
+        pin_to(&[cpu]).map_err(|e| other("sched_setaffinity", e))?;
+    }
     seccompiler::apply_filter_all_threads(&filter()?).map_err(|e| other("seccomp", e))?;
     Ok(report)
+}
+
+/// Pins the calling thread to `cpus`.
+pub fn pin_to(cpus: &[usize]) -> io::Result<()> {
+    let mut set = nix::sched::CpuSet::new();
+    for &c in cpus {
+        set.set(c)?;
+    }
+    nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set)?;
+    Ok(())
 }
 
 /// Drops every capability from every set (the net gofer needs none).

@@ -300,3 +300,108 @@ pub fn fremovexattr(fd: BorrowedFd<'_>, name: &[u8]) -> io::Result<()> {
     check(unsafe { libc::fremovexattr(fd.as_raw_fd(), name.as_ptr()) })?;
     Ok(())
 }
+
+/// Whether the calling process has one thread (`/proc/self/stat`'s num_threads).
+fn single_threaded() -> bool {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return false;
+    };
+    // The fields after the command name (which may hold spaces) start at the last ')'.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(17))
+        .is_some_and(|n| n == "1")
+}
+
+/// Starts `serve` in a child process that is a fork of this one, with `stdin` and `stdout` as
+/// its fds 0 and 1, its fd 2 inherited and every other fd closed, in a process group of its
+/// own; the child exits with `serve`'s result and never
+/// returns here. The child is named `name` where ps and /proc look (its comm, and its command
+/// line becomes `ARGV0 NAME`), as if exec'd as `ARGV0 NAME`. A fork without an exec saves the child the runrs executable's start (~1.5 ms
+/// of dynamic linking and argument parsing here).
+///
+/// Only where the caller has one thread (no other thread can hold a lock the child would then
+/// wait on for ever): otherwise `Ok(None)`, and the caller starts the child another way.
+pub fn fork_child(
+    name: &str,
+    stdin: OwnedFd,
+    stdout: OwnedFd,
+    serve: impl FnOnce() -> i32,
+) -> io::Result<Option<libc::pid_t>> {
+    if !single_threaded() {
+        return Ok(None);
+    }
+    // SAFETY: the process has one thread, so the child's copy of every lock is free; the child
+    // runs `serve` and exits without returning into the caller's frames.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if pid > 0 {
+        return Ok(Some(pid));
+    }
+    // The child. The caller's tracing subscriber may write to an fd closed below: nothing is
+    // logged here (the exec'd Gofer logged nothing either).
+    let _quiet = tracing::subscriber::set_default(tracing::subscriber::NoSubscriber::default());
+    let code = child_setup(stdin, stdout, name).map_or(126, |()| serve());
+    // SAFETY: _exit ends the process at once: no destructor or atexit handler of the parent's
+    // state runs (buffered output the parent holds is not written twice).
+    unsafe { libc::_exit(code) }
+}
+
+/// Rewrites the process's command line (the argument strings on its initial stack, which
+/// /proc/PID/cmdline shows) to `argv0 NUL arg NUL`, padded with NULs, where it fits; and its
+/// comm to `arg`. Written through /proc/self/mem, as setproctitle does.
+fn set_process_name(arg: &str) -> io::Result<()> {
+    let short: Vec<u8> = arg.bytes().take(15).collect();
+    let comm = cstr(&short)?;
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
+    unsafe { libc::prctl(libc::PR_SET_NAME, comm.as_ptr()) };
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    // arg_start and arg_end are fields 48 and 49; `fields` starts at field 3.
+    let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u64>().ok());
+    let (Some(start), Some(end)) = (field(48), field(49)) else {
+        return Ok(());
+    };
+    let old = std::fs::read("/proc/self/cmdline")?;
+    let argv0 = old.split(|&b| b == 0).next().unwrap_or_default();
+    let mut line = Vec::with_capacity(usize::try_from(end - start).unwrap_or(0));
+    line.extend_from_slice(argv0);
+    line.push(0);
+    line.extend_from_slice(arg.as_bytes());
+    line.push(0);
+    let Some(pad) = usize::try_from(end.saturating_sub(start))
+        .ok()
+        .and_then(|len| len.checked_sub(line.len()))
+    else {
+        return Ok(());
+    };
+    line.resize(line.len() + pad, 0);
+    let mem = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/proc/self/mem")?;
+    std::os::unix::fs::FileExt::write_all_at(&mem, &line, start)
+}
+
+/// In a forked child: fds 0 and 1, every fd past 2 closed, a process group of its own, no
+/// blocked signals, its name.
+fn child_setup(stdin: OwnedFd, stdout: OwnedFd, name: &str) -> io::Result<()> {
+    set_process_name(name)?;
+    // SAFETY: plain fd and process calls on values we own.
+    unsafe {
+        check(libc::dup2(stdin.as_raw_fd(), 0))?;
+        check(libc::dup2(stdout.as_raw_fd(), 1))?;
+        check(libc::setpgid(0, 0))?;
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+    }
+    drop((stdin, stdout));
+    // Nothing else of the caller's: not its close-on-exec fds (as an exec would close them),
+    // nor any other it inherited (a jobserver pipe, say), which an exec would have kept.
+    // SAFETY: the fds are the caller's, which this child never returns to.
+    check(unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) } as libc::c_int)?;
+    Ok(())
+}

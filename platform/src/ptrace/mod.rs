@@ -245,6 +245,24 @@ impl Ptrace {
                 what: "a new stub after the lockdown (only clones of the template)".into(),
             });
         }
+        // The clean-up in one batch where the host's vDSO layout is known; else one call at a
+        // time, finding the vDSO's mappings by probing.
+        if self.batch.is_some() && (!self.keep_vdso || host_vdso_layout().is_some()) {
+            match self.spawn_stub().and_then(|mut space| {
+                space.clean_batched(self.keep_vdso, vdso_at)?;
+                Ok(space)
+            }) {
+                Ok(space) => return Ok(space),
+                Err(e) => tracing::debug!("batched stub clean-up failed ({e}): one call at a time"),
+            }
+        }
+        let mut space = self.spawn_stub()?;
+        space.clean_one_by_one(self.keep_vdso, vdso_at)?;
+        Ok(space)
+    }
+
+    /// Forks and execs a stub, stopped at its exec.
+    fn spawn_stub(&self) -> Result<PtraceAddressSpace, Error> {
         let pid = sys::spawn_stub(
             self.stub_elf.as_raw_fd(),
             self.memory_file.as_raw_fd(),
@@ -252,7 +270,7 @@ impl Ptrace {
             self.host.as_ref().map(|h| h.rx.as_raw_fd()),
             self.placement,
         )?;
-        let mut space = PtraceAddressSpace {
+        Ok(PtraceAddressSpace {
             store_base: self.store_file.as_ref().map_or(u64::MAX, |s| s.1),
             pid,
             contexts: 0,
@@ -269,35 +287,138 @@ impl Ptrace {
                     installed: RefCell::new(HashMap::new()),
                 })
             }),
+        })
+    }
+}
+
+/// Where the stub's own pages end: the code page, the batch page, the scratch page.
+const STUB_TOP: u64 = stub::SCRATCH_ADDR + abi::PAGE_SIZE;
+
+/// A random place for the vDSO (its data pages' start) of `size` bytes above the stub's pages.
+fn random_vdso_place(size: u64) -> u64 {
+    let room = (abi::TASK_SIZE - STUB_TOP - size) / abi::PAGE_SIZE;
+    STUB_TOP + random_below(room) * abi::PAGE_SIZE
+}
+
+/// The host vDSO's mappings (its data pages, then its image) as (offset from the image's start,
+/// length), read once from the Sentry's own `/proc/self/maps`: a kernel gives every process the
+/// same layout. None if they are not where expected (then stubs probe theirs).
+fn host_vdso_layout() -> Option<&'static [(i64, u64)]> {
+    static LAYOUT: std::sync::OnceLock<Option<Vec<(i64, u64)>>> = std::sync::OnceLock::new();
+    LAYOUT
+        .get_or_init(|| {
+            let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+            parse_vdso_layout(&maps)
+        })
+        .as_deref()
+}
+
+/// [`host_vdso_layout`] from the text of a maps file: the `[vvar*]` and `[vdso]` mappings,
+/// which must be adjacent, the vDSO last.
+fn parse_vdso_layout(maps: &str) -> Option<Vec<(i64, u64)>> {
+    let mut found = Vec::new();
+    for line in maps.lines() {
+        let mut f = line.split_whitespace();
+        let range = f.next()?;
+        let name = f.nth(4).unwrap_or("");
+        if name == "[vdso]" || name.starts_with("[vvar") {
+            let (a, b) = range.split_once('-')?;
+            let (a, b) = (
+                u64::from_str_radix(a, 16).ok()?,
+                u64::from_str_radix(b, 16).ok()?,
+            );
+            found.push((a, b, name == "[vdso]"));
+        }
+    }
+    found.sort_unstable();
+    let &(base, _, true) = found.last()? else {
+        return None;
+    };
+    if found.windows(2).any(|w| w[0].1 != w[1].0) || found.iter().filter(|m| m.2).count() != 1 {
+        return None;
+    }
+    found
+        .iter()
+        .map(|&(a, b, _)| Some((i64::try_from(a).ok()? - i64::try_from(base).ok()?, b - a)))
+        .collect()
+}
+
+impl PtraceAddressSpace {
+    /// Cleans a freshly spawned stub in two stops: maps the batch page, then in one batch moves
+    /// the vDSO (if kept) above the stub's pages, unmaps everything else the exec left, maps the
+    /// scratch page and installs the stub's seccomp filter.
+    fn clean_batched(&mut self, keep_vdso: bool, vdso_at: Option<u64>) -> Result<(), Error> {
+        let batch = self.batch.clone().ok_or(Error::Unsupported {
+            platform: "ptrace",
+            what: "a batched clean-up without a batch page",
+        })?;
+        let vdso = match (keep_vdso, host_vdso_layout()) {
+            (true, Some(layout)) => {
+                let base = self.vdso_base().ok_or_else(|| Error::Unexpected {
+                    pid: self.pid,
+                    what: "no vDSO in the stub's auxv".into(),
+                })?;
+                let first = layout.first().map_or(0, |m| m.0);
+                let size = layout.iter().map(|m| m.1).sum::<u64>();
+                let vvar_start = base.wrapping_add_signed(first);
+                Some((layout, vvar_start, size))
+            }
+            _ => None,
         };
-        // The code page, then the batch page and the scratch page.
-        let top = stub::SCRATCH_ADDR + abi::PAGE_SIZE;
-        if self.keep_vdso {
-            // The host puts the vDSO among the mmaps, inside the guest's range: move it above the
-            // stub page, at a random page.
-            space.vdso = space.find_vdso().and_then(|v| {
-                let size = v.end - v.vvar_start;
-                let room = (abi::TASK_SIZE - top - size) / abi::PAGE_SIZE;
-                let to = vdso_at.unwrap_or_else(|| top + random_below(room) * abi::PAGE_SIZE);
-                space.move_vdso(v, to)
+        let flags = u64::try_from(libc::MAP_SHARED | libc::MAP_FIXED).unwrap_or(0);
+        let prot = |p: i32| u64::try_from(p).unwrap_or(0);
+        self.inject(
+            libc::SYS_mmap,
+            [
+                stub::BATCH_ADDR,
+                abi::PAGE_SIZE,
+                prot(libc::PROT_READ),
+                flags,
+                stub::MEMORY_FD,
+                batch.offset,
+            ],
+            "mmap",
+        )?;
+        if let Some((layout, vvar_start, size)) = vdso {
+            const MREMAP_MAYMOVE: u64 = 1;
+            const MREMAP_FIXED: u64 = 2;
+            let to = vdso_at.unwrap_or_else(|| random_vdso_place(size));
+            let base = vvar_start.wrapping_add_signed(-layout.first().map_or(0, |m| m.0));
+            for &(rel, len) in layout {
+                let at = base.wrapping_add_signed(rel);
+                let dst = to + (at - vvar_start);
+                let flags = MREMAP_MAYMOVE | MREMAP_FIXED;
+                self.queue(libc::SYS_mremap, [at, len, len, flags, dst, 0], "mremap")?;
+            }
+            self.vdso = Some(platform_vdso::Vdso {
+                base: to + (base - vvar_start),
+                vvar_start: to,
+                end: to + size,
             });
         }
-        // Remove everything the exec left (stack, and the vDSO unless kept): only the stub page
-        // (and the vDSO with its data pages) stays.
-        space.inject(libc::SYS_munmap, [0, STUB_BASE, 0, 0, 0, 0], "munmap")?;
-        let holes = match space.vdso {
-            Some(v) => vec![(top, v.vvar_start), (v.end, abi::TASK_SIZE)],
-            None => vec![(top, abi::TASK_SIZE)],
-        };
-        for (start, end) in holes {
-            if end > start {
-                space.inject(libc::SYS_munmap, [start, end - start, 0, 0, 0, 0], "munmap")?;
-            }
+        self.queue_cleanup(batch.offset)?;
+        let r = self.flush();
+        if r.is_err() {
+            self.vdso = None;
         }
-        if let Some(b) = &self.batch {
+        r
+    }
+
+    /// The clean-up one injected call at a time (no batch page, or no known vDSO layout).
+    fn clean_one_by_one(&mut self, keep_vdso: bool, vdso_at: Option<u64>) -> Result<(), Error> {
+        if keep_vdso {
+            // The host puts the vDSO among the mmaps, inside the guest's range: move it above the
+            // stub page, at a random page.
+            self.vdso = self.find_vdso().and_then(|v| {
+                let to = vdso_at.unwrap_or_else(|| random_vdso_place(v.end - v.vvar_start));
+                self.move_vdso(v, to)
+            });
+        }
+        let batch_offset = self.batch.as_ref().map(|b| b.offset);
+        if let Some(offset) = batch_offset {
             let flags = u64::try_from(libc::MAP_SHARED | libc::MAP_FIXED).unwrap_or(0);
             let prot = u64::try_from(libc::PROT_READ).unwrap_or(0);
-            space.inject(
+            self.inject(
                 libc::SYS_mmap,
                 [
                     stub::BATCH_ADDR,
@@ -305,43 +426,55 @@ impl Ptrace {
                     prot,
                     flags,
                     stub::MEMORY_FD,
-                    b.offset,
-                ],
-                "mmap",
-            )?;
-            let rw = u64::try_from(libc::PROT_READ | libc::PROT_WRITE).unwrap_or(0);
-            space.inject(
-                libc::SYS_mmap,
-                [
-                    stub::SCRATCH_ADDR,
-                    abi::PAGE_SIZE,
-                    rw,
-                    flags,
-                    stub::MEMORY_FD,
-                    b.offset + abi::PAGE_SIZE,
+                    offset,
                 ],
                 "mmap",
             )?;
         }
-        // From here the stub may only make the calls the Sentry injects (clones inherit it).
-        space.inject(
-            libc::SYS_prctl,
-            [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0],
-            "prctl",
-        )?;
-        space.inject(
+        // Without a batch page, queue runs each call at once.
+        let saved = self.batch.take();
+        let r = self.queue_cleanup(batch_offset.unwrap_or(u64::MAX));
+        self.batch = saved;
+        r
+    }
+
+    /// Queues the end of a stub's clean-up: unmap everything the exec left but the stub's pages
+    /// and the vDSO, map the scratch page (if there is a batch page at `batch_offset`), then
+    /// the seccomp filter (from here the stub may only make the calls the Sentry injects;
+    /// clones inherit it).
+    fn queue_cleanup(&mut self, batch_offset: u64) -> Result<(), Error> {
+        self.queue(libc::SYS_munmap, [0, STUB_BASE, 0, 0, 0, 0], "munmap")?;
+        let holes = match self.vdso {
+            Some(v) => vec![(STUB_TOP, v.vvar_start), (v.end, abi::TASK_SIZE)],
+            None => vec![(STUB_TOP, abi::TASK_SIZE)],
+        };
+        for (start, end) in holes {
+            if end > start {
+                self.queue(libc::SYS_munmap, [start, end - start, 0, 0, 0, 0], "munmap")?;
+            }
+        }
+        if batch_offset != u64::MAX {
+            let flags = u64::try_from(libc::MAP_SHARED | libc::MAP_FIXED).unwrap_or(0);
+            let rw = u64::try_from(libc::PROT_READ | libc::PROT_WRITE).unwrap_or(0);
+            let args = [
+                stub::SCRATCH_ADDR,
+                abi::PAGE_SIZE,
+                rw,
+                flags,
+                stub::MEMORY_FD,
+                batch_offset + abi::PAGE_SIZE,
+            ];
+            self.queue(libc::SYS_mmap, args, "mmap")?;
+        }
+        let nnp = [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0];
+        self.queue(libc::SYS_prctl, nnp, "prctl")?;
+        // SECCOMP_SET_MODE_FILTER with the stub page's program.
+        self.queue(
             libc::SYS_seccomp,
-            [
-                1, /* SECCOMP_SET_MODE_FILTER */
-                0,
-                stub::FPROG_ADDR,
-                0,
-                0,
-                0,
-            ],
+            [1, 0, stub::FPROG_ADDR, 0, 0, 0],
             "seccomp",
         )?;
-        Ok(space)
+        self.flush()
     }
 }
 
@@ -352,6 +485,9 @@ fn op_name(nr: i64) -> &'static str {
         libc::SYS_munmap => "munmap",
         libc::SYS_mprotect => "mprotect",
         libc::SYS_madvise => "madvise",
+        libc::SYS_mremap => "mremap",
+        libc::SYS_prctl => "prctl",
+        libc::SYS_seccomp => "seccomp",
         _ => "batched call",
     }
 }
@@ -395,11 +531,9 @@ impl PtraceAddressSpace {
         self.pid
     }
 
-    /// Finds the host vDSO the exec gave the stub (still stopped at its exec): AT_SYSINFO_EHDR
-    /// from the auxv on its stack, the image's size from its program headers, and the data pages
-    /// below it by probing with mincore (ENOMEM where nothing is mapped). None if anything is
-    /// not as expected.
-    fn find_vdso(&mut self) -> Option<platform_vdso::Vdso> {
+    /// The stub's vDSO image (still stopped at its exec): AT_SYSINFO_EHDR from the auxv on its
+    /// stack.
+    fn vdso_base(&self) -> Option<u64> {
         let regs = sys::get_regs(self.pid).ok()?;
         let peek = |addr: u64| sys::peek(self.pid, addr).ok();
         // argc, argv..., NULL, envp..., NULL, then auxv pairs.
@@ -413,17 +547,26 @@ impl PtraceAddressSpace {
                 break;
             }
         }
-        let mut base = None;
         for _ in 0..64 {
             let (k, v) = (peek(at)?, peek(at + 8)?);
             at += 16;
             match k {
                 0 => break,
-                abi::auxv::AT_SYSINFO_EHDR => base = Some(v),
+                abi::auxv::AT_SYSINFO_EHDR => return Some(v),
                 _ => {}
             }
         }
-        let base = base?;
+        None
+    }
+
+    /// Finds the host vDSO the exec gave the stub (still stopped at its exec): AT_SYSINFO_EHDR
+    /// from the auxv on its stack, the image's size from its program headers, and the data pages
+    /// below it by probing with mincore (ENOMEM where nothing is mapped). None if anything is
+    /// not as expected.
+    fn find_vdso(&mut self) -> Option<platform_vdso::Vdso> {
+        let regs = sys::get_regs(self.pid).ok()?;
+        let peek = |addr: u64| sys::peek(self.pid, addr).ok();
+        let base = self.vdso_base()?;
         // The ELF header: e_phoff at 32, e_phentsize/e_phnum at 54/56.
         if peek(base)? & 0xffff_ffff != 0x464c_457f {
             return None;
@@ -905,6 +1048,32 @@ impl Context for PtraceContext {
 mod tests {
     use super::*;
     use crate::Platform;
+
+    #[test]
+    fn the_vdso_layout_comes_from_a_maps_file() {
+        let maps = "\
+55d0c0a00000-55d0c0a01000 r--p 00000000 08:01 123 /usr/bin/x
+7ffd1a5f9000-7ffd1a61a000 rw-p 00000000 00:00 0                          [stack]
+7ffd1a7b0000-7ffd1a7b4000 r--p 00000000 00:00 0                          [vvar]
+7ffd1a7b4000-7ffd1a7b6000 r--p 00000000 00:00 0                          [vvar_vclock]
+7ffd1a7b6000-7ffd1a7b8000 r-xp 00000000 00:00 0                          [vdso]
+";
+        assert_eq!(
+            parse_vdso_layout(maps),
+            Some(vec![(-0x6000, 0x4000), (-0x2000, 0x2000), (0, 0x2000)])
+        );
+        // Not adjacent, or no vDSO: unknown (stubs then probe theirs).
+        let gap = maps.replace("7ffd1a7b4000-7ffd1a7b6000", "7ffd1a7b4000-7ffd1a7b5000");
+        assert_eq!(parse_vdso_layout(&gap), None);
+        let none = maps.replace("[vdso]", "[heap]");
+        assert_eq!(parse_vdso_layout(&none), None);
+        // This process's own.
+        let own = std::fs::read_to_string("/proc/self/maps").unwrap();
+        if own.contains("[vdso]") {
+            let layout = parse_vdso_layout(&own).expect("this process's vDSO layout");
+            assert_eq!(layout.last().map(|m| m.0), Some(0));
+        }
+    }
 
     /// A memory file of `len` bytes (sparse) for a test's platform.
     fn memory_file(name: &std::ffi::CStr, len: u64) -> OwnedFd {

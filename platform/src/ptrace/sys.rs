@@ -67,9 +67,104 @@ pub fn sealed_memfd(name: &std::ffi::CStr, data: &[u8]) -> io::Result<OwnedFd> {
     Ok(file.into())
 }
 
-/// Forks and execs a stub from `stub_fd`, with `memory_fd` as its fd 0, `store_fd` as its fd 1
-/// and `transfer_fd` as its fd 2 (each if given) and nothing else, traced by the calling
-/// thread. Returns its pid, stopped after the exec.
+/// What the child of [`spawn_stub`] needs, prepared before the clone: it may only make raw
+/// syscalls on this.
+struct StubChild {
+    parent: libc::pid_t,
+    stub_fd: RawFd,
+    memory_fd: RawFd,
+    store_fd: Option<RawFd>,
+    transfer_fd: Option<RawFd>,
+    cpu: Option<usize>,
+    argv: [*const libc::c_char; 1],
+    empty: *const libc::c_char,
+}
+
+/// The child of [`spawn_stub`], sharing the parent's memory (which waits, suspended, until the
+/// exec): raw syscalls only, no allocation, no Rust state touched, and it never returns.
+extern "C" fn stub_child(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: spawn_stub passes a pointer to a StubChild that outlives the child's use of it
+    // (the parent is suspended until the exec or the exit).
+    let c = unsafe { &*arg.cast::<StubChild>() };
+    // SAFETY: every call is a thin wrapper over one syscall on prepared values.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        if libc::getppid() != c.parent {
+            libc::_exit(126);
+        }
+        libc::setsid();
+        if let Some(cpu) = c.cpu {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu, &mut set);
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+        }
+        // The Sentry's handlers must not run here, in its memory: back to the default action
+        // (an exec would reset them anyway; ignored signals stay ignored), then unblock all.
+        for sig in 1..=64 {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction != libc::SIG_DFL
+                && old.sa_sigaction != libc::SIG_IGN
+            {
+                let mut dfl: libc::sigaction = std::mem::zeroed();
+                dfl.sa_sigaction = libc::SIG_DFL;
+                libc::sigaction(sig, &dfl, std::ptr::null_mut());
+            }
+        }
+        let mut empty_set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty_set);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty_set, std::ptr::null_mut());
+        // The store and the transfer socket first go clear of fds 0 to 2 (they could be
+        // any), then the memory file becomes fd 0, the store fd 1, the socket fd 2.
+        let store = c.store_fd.map(|s| libc::fcntl(s, libc::F_DUPFD, 3));
+        let transfer = c.transfer_fd.map(|s| libc::fcntl(s, libc::F_DUPFD, 3));
+        if c.memory_fd != 0 {
+            libc::dup2(c.memory_fd, 0);
+        } else {
+            libc::fcntl(0, libc::F_SETFD, 0);
+        }
+        let mut keep = 1u32;
+        if let Some(s) = store.filter(|&s| s >= 0) {
+            libc::dup2(s, 1);
+            keep = 2;
+        }
+        if let Some(t) = transfer.filter(|&t| t >= 0) {
+            if keep == 1 {
+                // No store: whatever the Sentry has as fd 1 must not stay open.
+                libc::close(1);
+            }
+            libc::dup2(t, 2);
+            keep = 3;
+        }
+        // Everything else closes at exec (the stub image fd is already close-on-exec).
+        libc::syscall(
+            libc::SYS_close_range,
+            keep,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        );
+        if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) != 0 {
+            libc::_exit(125);
+        }
+        libc::syscall(
+            libc::SYS_execveat,
+            c.stub_fd,
+            c.empty,
+            c.argv.as_ptr(),
+            c.argv.as_ptr(),
+            libc::AT_EMPTY_PATH,
+        );
+        libc::_exit(127)
+    }
+}
+
+/// Starts a stub from `stub_fd`, with `memory_fd` as its fd 0, `store_fd` as its fd 1 and
+/// `transfer_fd` as its fd 2 (each if given) and nothing else, traced by the calling thread.
+/// Returns its pid, stopped after the exec.
+///
+/// The child shares the Sentry's memory until its exec (`CLONE_VM | CLONE_VFORK`, as
+/// posix_spawn does): a fork would copy the Sentry's page tables and leave its pages
+/// copy-on-write.
 pub fn spawn_stub(
     stub_fd: RawFd,
     memory_fd: RawFd,
@@ -77,75 +172,52 @@ pub fn spawn_stub(
     transfer_fd: Option<RawFd>,
     placement: CpuPlacement,
 ) -> Result<i32, Error> {
-    let argv: [*const libc::c_char; 1] = [std::ptr::null()];
     let empty = c"";
-    // SAFETY: getpid has no preconditions.
-    let parent = unsafe { libc::getpid() };
-    // The child only makes async-signal-safe raw syscalls on memory prepared before the fork
-    // (argv, envp and the empty path), then execs or exits; it touches no Rust state.
-    // SAFETY: as said just above, the child never returns into Rust code.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        return Err(last_error("fork stub"));
+    let mut child = StubChild {
+        // SAFETY: getpid has no preconditions.
+        parent: unsafe { libc::getpid() },
+        stub_fd,
+        memory_fd,
+        store_fd,
+        transfer_fd,
+        cpu: match placement {
+            CpuPlacement::SameCore(cpu) => Some(cpu),
+            CpuPlacement::Any => None,
+        },
+        argv: [std::ptr::null()],
+        empty: empty.as_ptr(),
+    };
+    // The child's stack until its exec (the stack grows down from the end).
+    let mut stack = vec![0u8; 64 << 10];
+    // No signal handler may run in the child before it resets them: all blocked around the
+    // clone (the child's mask starts as this one).
+    // SAFETY: sigset_t is plain data; all-zero is a valid value before sigfillset.
+    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: valid sigset pointers.
+    unsafe {
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
     }
-    if pid == 0 {
-        // SAFETY: in the child; see above. Every call is a thin wrapper over one syscall.
-        unsafe {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            if libc::getppid() != parent {
-                libc::_exit(126);
-            }
-            libc::setsid();
-            if let CpuPlacement::SameCore(cpu) = placement {
-                let mut set: libc::cpu_set_t = std::mem::zeroed();
-                libc::CPU_SET(cpu, &mut set);
-                libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-            }
-            let mut empty_set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut empty_set);
-            libc::sigprocmask(libc::SIG_SETMASK, &empty_set, std::ptr::null_mut());
-            // The store and the transfer socket first go clear of fds 0 to 2 (they could be
-            // any), then the memory file becomes fd 0, the store fd 1, the socket fd 2.
-            let store = store_fd.map(|s| libc::fcntl(s, libc::F_DUPFD, 3));
-            let transfer = transfer_fd.map(|s| libc::fcntl(s, libc::F_DUPFD, 3));
-            if memory_fd != 0 {
-                libc::dup2(memory_fd, 0);
-            } else {
-                libc::fcntl(0, libc::F_SETFD, 0);
-            }
-            let mut keep = 1u32;
-            if let Some(s) = store.filter(|&s| s >= 0) {
-                libc::dup2(s, 1);
-                keep = 2;
-            }
-            if let Some(t) = transfer.filter(|&t| t >= 0) {
-                if keep == 1 {
-                    // No store: whatever the Sentry has as fd 1 must not stay open.
-                    libc::close(1);
-                }
-                libc::dup2(t, 2);
-                keep = 3;
-            }
-            // Everything else closes at exec (the stub image fd is already close-on-exec).
-            libc::syscall(
-                libc::SYS_close_range,
-                keep,
-                u32::MAX,
-                libc::CLOSE_RANGE_CLOEXEC,
-            );
-            if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) != 0 {
-                libc::_exit(125);
-            }
-            libc::syscall(
-                libc::SYS_execveat,
-                stub_fd,
-                empty.as_ptr(),
-                argv.as_ptr(),
-                argv.as_ptr(),
-                libc::AT_EMPTY_PATH,
-            );
-            libc::_exit(127);
-        }
+    // SAFETY: stub_child only makes raw syscalls on `child` and its own stack (the end of
+    // `stack`, 16-byte aligned), then execs or exits; with CLONE_VFORK this thread is suspended
+    // until then, so both outlive the child's use of them.
+    let pid = unsafe {
+        let top = stack.as_mut_ptr().add(stack.len()) as usize & !15;
+        libc::clone(
+            stub_child,
+            top as *mut libc::c_void,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            (&raw mut child).cast(),
+        )
+    };
+    let err = last_error("clone stub");
+    // SAFETY: restores the mask saved above.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    drop(stack);
+    if pid < 0 {
+        return Err(err);
     }
     match wait_stop(pid) {
         Ok(Stop::Signal(libc::SIGTRAP)) => {}

@@ -771,6 +771,7 @@ impl Sandbox {
     /// when a container's init exits).
     pub fn run(mut self) -> Result<ExitStatus, platform::Error> {
         let status = process::schedule(&self.k, &mut self.tasks);
+        tracing::debug!("guest ended");
         // What the guest wrote to its terminal goes out; host terminals get their modes back.
         console::close_all(&self.k);
         let status = status?;
@@ -1429,7 +1430,17 @@ impl Task {
             .with_space(|space| ctx.switch_until(space, regs, deadline_ns))?;
         match event {
             Event::Syscall => return Ok(syscalls::dispatch(self) == syscalls::Outcome::Blocked),
-            Event::Signal(info) => self.host_signal(info),
+            Event::Signal(info) => {
+                tracing::trace!(
+                    target: "runrs::syscall",
+                    tid = self.tid,
+                    signo = info.signo,
+                    addr = format_args!("{:#x}", info.addr),
+                    rip = format_args!("{:#x}", self.regs.rip),
+                    "host signal"
+                );
+                self.host_signal(info);
+            }
             Event::Preempted => {}
         }
         Ok(false)
