@@ -312,6 +312,14 @@ fn dynamic_programs_match_native() {
         ],
         &["/usr/bin/find", "/usr/lib/python3.11/json", "-name", "*.py"],
         &["/usr/bin/readlink", "-f", "/bin/sh"],
+        // Host symlinks whose targets come with the Gofer's walk reply.
+        &[
+            "/usr/bin/readlink",
+            "/bin",
+            "/usr/bin/python3",
+            "/etc/alternatives/awk",
+        ],
+        &["/usr/bin/ls", "-l", "/lib64", "/usr/bin/python3"],
         &["/usr/bin/head", "-c", "100", "/usr/bin/python3"],
     ];
     for c in cases {

@@ -221,6 +221,8 @@ pub enum Reply {
         nodes: Vec<(Fid, Attr)>,
         /// Set if the walk stopped because the next name does not exist.
         missing: bool,
+        /// The last node's target, if it is a symlink (saving a `ReadLink`).
+        link: Option<Vec<u8>>,
     },
     Attr(Attr),
     /// The fd is attached.

@@ -163,6 +163,7 @@ impl Server {
                 let mut cur = start.fd.clone();
                 let mut nodes = Vec::new();
                 let mut missing = false;
+                let mut link = None;
                 for name in names {
                     if !proto::valid_name(&name) {
                         if nodes.is_empty() {
@@ -182,12 +183,20 @@ impl Server {
                         };
                     let (fid, attr) = self.add(fd, Some((cur.clone(), name)), mount)?;
                     nodes.push((fid, attr));
+                    if attr.mode & S_IFMT == libc::S_IFLNK {
+                        // The Sentry resolves it next: its target comes along.
+                        link = sys::readlink(self.nodes[&fid].fd.as_fd()).ok();
+                    }
                     if attr.mode & S_IFMT != libc::S_IFDIR {
                         break;
                     }
                     cur = self.nodes[&fid].fd.clone();
                 }
-                Reply::Walked { nodes, missing }
+                Reply::Walked {
+                    nodes,
+                    missing,
+                    link,
+                }
             }
             Request::Stat { fid } => {
                 Reply::Attr(sys::stat(self.node(fid)?.fd.as_fd()).map_err(errno)?)

@@ -672,7 +672,12 @@ impl Inode {
                 names: names.clone(),
             })
             .map_err(gofer_err)?;
-        let Reply::Walked { nodes, missing } = reply else {
+        let Reply::Walked {
+            nodes,
+            missing,
+            link,
+        } = reply
+        else {
             return Err(errno!(EIO, "unexpected gofer reply to walk"));
         };
         let mut cur = self.clone();
@@ -691,6 +696,12 @@ impl Inode {
                 Some(Entry::Node(n)) => n,
                 Some(_) => break,
                 None => {
+                    // A symlink's target came with the walk (the last node only).
+                    if let (true, Some(l), Kind::Symlink(t)) =
+                        (i + 1 == nodes.len(), &link, &node.kind)
+                    {
+                        t.borrow_mut().get_or_insert_with(|| l.clone());
+                    }
                     cur_dir
                         .entries
                         .borrow_mut()
