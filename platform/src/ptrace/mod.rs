@@ -466,6 +466,17 @@ impl PtraceAddressSpace {
             ];
             self.queue(libc::SYS_mmap, args, "mmap")?;
         }
+        // The stub started with every signal but SIGTRAP blocked (see sys::spawn_stub): the
+        // preemption kick must reach it.
+        let unblock = [
+            libc::SIG_SETMASK as u64,
+            stub::EMPTY_SIGSET_ADDR,
+            0,
+            8,
+            0,
+            0,
+        ];
+        self.queue(libc::SYS_rt_sigprocmask, unblock, "rt_sigprocmask")?;
         let nnp = [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0];
         self.queue(libc::SYS_prctl, nnp, "prctl")?;
         // SECCOMP_SET_MODE_FILTER with the stub page's program.
@@ -488,6 +499,7 @@ fn op_name(nr: i64) -> &'static str {
         libc::SYS_mremap => "mremap",
         libc::SYS_prctl => "prctl",
         libc::SYS_seccomp => "seccomp",
+        libc::SYS_rt_sigprocmask => "rt_sigprocmask",
         _ => "batched call",
     }
 }

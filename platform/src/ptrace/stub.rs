@@ -88,6 +88,10 @@ pub const STUB_ALLOWED: [u32; 11] = [
     libc::SYS_rt_sigreturn as u32,
 ];
 
+/// Eight zero bytes in the stub page (between the code and the filter): the empty signal set
+/// an injected `rt_sigprocmask` unblocks every signal with.
+pub const EMPTY_SIGSET_ADDR: u64 = STUB_BASE + 192;
+
 /// Where the seccomp filter (classic BPF) and its `struct sock_fprog` sit in the stub page.
 const FILTER_OFFSET: u64 = 256;
 /// The address of the stub's `struct sock_fprog`, for an injected seccomp(2).
@@ -189,5 +193,9 @@ mod tests {
             &[0x0f, 0x05]
         );
         assert_eq!(elf[usize::try_from(ENTRY_OFFSET).unwrap()], 0xcc);
+        let empty = usize::try_from(EMPTY_SIGSET_ADDR - STUB_BASE).unwrap();
+        assert!(empty >= usize::try_from(CODE_OFFSET).unwrap() + CODE.len());
+        assert!(empty + 8 <= usize::try_from(FPROG_ADDR - STUB_BASE).unwrap());
+        assert_eq!(&elf[empty..empty + 8], &[0; 8]);
     }
 }

@@ -98,22 +98,9 @@ extern "C" fn stub_child(arg: *mut libc::c_void) -> libc::c_int {
             libc::CPU_SET(cpu, &mut set);
             libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
         }
-        // The Sentry's handlers must not run here, in its memory: back to the default action
-        // (an exec would reset them anyway; ignored signals stay ignored), then unblock all.
-        for sig in 1..=64 {
-            let mut old: libc::sigaction = std::mem::zeroed();
-            if libc::sigaction(sig, std::ptr::null(), &mut old) == 0
-                && old.sa_sigaction != libc::SIG_DFL
-                && old.sa_sigaction != libc::SIG_IGN
-            {
-                let mut dfl: libc::sigaction = std::mem::zeroed();
-                dfl.sa_sigaction = libc::SIG_DFL;
-                libc::sigaction(sig, &dfl, std::ptr::null_mut());
-            }
-        }
-        let mut empty_set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut empty_set);
-        libc::sigprocmask(libc::SIG_SETMASK, &empty_set, std::ptr::null_mut());
+        // Every signal but SIGTRAP (the exec's stop) stays blocked, as the parent set it: none
+        // of the Sentry's handlers can run here, in its memory. The exec resets the handlers;
+        // the stub's clean-up unblocks the rest (see `PtraceAddressSpace::queue_cleanup`).
         // The store and the transfer socket first go clear of fds 0 to 2 (they could be
         // any), then the memory file becomes fd 0, the store fd 1, the socket fd 2.
         let store = c.store_fd.map(|s| libc::fcntl(s, libc::F_DUPFD, 3));
@@ -189,8 +176,9 @@ pub fn spawn_stub(
     };
     // The child's stack until its exec (the stack grows down from the end).
     let mut stack = vec![0u8; 64 << 10];
-    // No signal handler may run in the child before it resets them: all blocked around the
-    // clone (the child's mask starts as this one).
+    // No signal handler of the Sentry may run in the child: all signals but SIGTRAP (which
+    // has none, and which the exec's ptrace stop needs) blocked around the clone (the child's
+    // mask starts as this one, and stays so until the exec).
     // SAFETY: sigset_t is plain data; all-zero is a valid value before sigfillset.
     let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
     // SAFETY: as above.
@@ -198,6 +186,7 @@ pub fn spawn_stub(
     // SAFETY: valid sigset pointers.
     unsafe {
         libc::sigfillset(&mut all);
+        libc::sigdelset(&mut all, libc::SIGTRAP);
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
     }
     // SAFETY: stub_child only makes raw syscalls on `child` and its own stack (the end of
