@@ -249,12 +249,21 @@ def main():
 
     # The lockdown's cost: the same calls with the Sentry's seccomp filter (and namespaces) on
     # and off (--no-lockdown).
+    # Interleaved pairs (this machine drifts within a run): the ratio is the median of each
+    # pair's, with its quartiles, so a cost under the noise shows as such.
     nolock = [a.runrs, "do", "--no-lockdown", "--"]
     lock_rows = []
     for label, cmd in (("getppid", [getppid, n]), ("open+fstat+close", [of, cached, "5000"])):
-        on = median(lambda: value(runrs + cmd), reps)
-        off = median(lambda: value(nolock + cmd), reps)
-        lock_rows.append((label, off, on))
+        pairs = []
+        for i in range(2 * reps):
+            order = (runrs, nolock) if i % 2 == 0 else (nolock, runrs)
+            got = {id(o): value(o + cmd) for o in order}
+            pairs.append((got[id(runrs)], got[id(nolock)]))
+        ratios = sorted(on / off for on, off in pairs)
+        q1, _, q3 = statistics.quantiles(ratios, n=4)
+        on = statistics.median(p[0] for p in pairs)
+        off = statistics.median(p[1] for p in pairs)
+        lock_rows.append((label, off, on, statistics.median(ratios), q1, q3, len(pairs)))
 
     py = "/usr/bin/python3"
     py_rows = []
@@ -286,9 +295,9 @@ def main():
         print("\n| outbound network | native MB/s | runrs MB/s | runrs / native |\n|---|---:|---:|---:|")
         for name, n_, r_ in out_rows:
             print(f"| {name} | {n_:,.0f} | {r_:,.0f} | {r_ / n_:.2f}x |")
-    print("\n| the lockdown's cost | ns, lockdown off | ns, lockdown on | on / off |\n|---|---:|---:|---:|")
-    for name, off, on in lock_rows:
-        print(f"| {name} | {off:,.0f} | {on:,.0f} | {on / off:.3f}x |")
+    print("\n| the lockdown's cost | ns, lockdown off | ns, lockdown on | on / off, median of pairs | quartiles | pairs |\n|---|---:|---:|---:|---|---:|")
+    for name, off, on, ratio, q1, q3, k in lock_rows:
+        print(f"| {name} | {off:,.0f} | {on:,.0f} | {ratio:.3f}x | {q1:.3f}-{q3:.3f} | {k} |")
     print("\n| files | ns per iteration | vs native | |\n|---|---:|---:|---|")
     for name, v, r1, r2 in files:
         print(f"| {name} | {v:,.0f} | {r1} | {r2} |")
