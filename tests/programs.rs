@@ -714,3 +714,20 @@ print("listening on", l.getsockname()[1] > 0)
         "a guest datagram reached the host"
     );
 }
+
+/// runrs started with its stdin (or all of its stdio) closed still starts its Gofer on a
+/// channel of its own: the fds the channel gets may be 0 to 2.
+#[test]
+fn a_sandbox_starts_with_runrs_stdio_closed() {
+    for redirect in ["<&-", "<&- >&- 2>&-"] {
+        let script = format!(
+            "exec {} do /bin/busybox sh -c 'exit 7' {redirect}",
+            runrs_bin().display()
+        );
+        let status = Command::new("/bin/sh")
+            .args(["-c", &script])
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(7), "with {redirect}");
+    }
+}

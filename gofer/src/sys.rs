@@ -4,7 +4,7 @@
 use crate::proto::{Attr, Dirent, SetAttr, Statfs};
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
 
 fn cstr(name: &[u8]) -> io::Result<CString> {
     CString::new(name).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
@@ -314,10 +314,10 @@ fn single_threaded() -> bool {
 
 /// Starts `serve` in a child process that is a fork of this one, with `stdin` and `stdout` as
 /// its fds 0 and 1, its fd 2 inherited and every other fd closed, in a process group of its
-/// own; the child exits with `serve`'s result and never
-/// returns here. The child is named `name` where ps and /proc look (its comm, and its command
-/// line becomes `ARGV0 NAME`), as if exec'd as `ARGV0 NAME`. A fork without an exec saves the child the runrs executable's start (~1.5 ms
-/// of dynamic linking and argument parsing here).
+/// own; the child exits with `serve`'s result and never returns here. The child is named
+/// `name` where ps and /proc look (its comm, and its command line becomes `ARGV0 NAME`), as if
+/// exec'd as `ARGV0 NAME`. A fork without an exec saves the child the runrs executable's start
+/// (~1.5 ms of dynamic linking and argument parsing here).
 ///
 /// Only where the caller has one thread (no other thread can hold a lock the child would then
 /// wait on for ever): otherwise `Ok(None)`, and the caller starts the child another way.
@@ -390,16 +390,20 @@ fn set_process_name(arg: &str) -> io::Result<()> {
 fn child_setup(stdin: OwnedFd, stdout: OwnedFd, name: &str) -> io::Result<()> {
     // Cosmetic (ps, /proc): a host that forbids writing /proc/self/mem leaves runrs's own.
     let _ = set_process_name(name);
-    // SAFETY: plain fd and process calls on values we own.
+    // Either may be fd 0 or 1 itself (runrs started with its stdin closed): both go clear of
+    // 0 to 2 first, then onto 0 and 1. The copies above 2 close with the rest below.
+    let (stdin, stdout) = (stdin.into_raw_fd(), stdout.into_raw_fd());
+    // SAFETY: plain fd and process calls on fds this child now owns by number.
     unsafe {
-        check(libc::dup2(stdin.as_raw_fd(), 0))?;
-        check(libc::dup2(stdout.as_raw_fd(), 1))?;
+        let i = check(libc::fcntl(stdin, libc::F_DUPFD, 3))?;
+        let o = check(libc::fcntl(stdout, libc::F_DUPFD, 3))?;
+        check(libc::dup2(i, 0))?;
+        check(libc::dup2(o, 1))?;
         check(libc::setpgid(0, 0))?;
         let mut empty: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut empty);
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
     }
-    drop((stdin, stdout));
     // Nothing else of the caller's: not its close-on-exec fds (as an exec would close them),
     // nor any other it inherited (a jobserver pipe, say), which an exec would have kept.
     // SAFETY: the fds are the caller's, which this child never returns to.

@@ -319,7 +319,7 @@ fn parse_vdso_layout(maps: &str) -> Option<Vec<(i64, u64)>> {
     let mut found = Vec::new();
     for line in maps.lines() {
         let mut f = line.split_whitespace();
-        let range = f.next()?;
+        let Some(range) = f.next() else { continue };
         let name = f.nth(4).unwrap_or("");
         if name == "[vdso]" || name.starts_with("[vvar") {
             let (a, b) = range.split_once('-')?;
