@@ -83,6 +83,9 @@ pub enum Request {
     Walk {
         dir: Fid,
         names: Vec<Vec<u8>>,
+        /// If the walk reaches the last name and it is a regular file, open it read-only and
+        /// attach the fd (the Sentry is resolving an `open` for reading: saves an `Open`).
+        open_last: bool,
     },
     /// Attributes of `fid`, fresh from the host.
     Stat {
@@ -266,6 +269,7 @@ mod tests {
         let r = Request::Walk {
             dir: 3,
             names: vec![b"usr".to_vec(), b"lib".to_vec()],
+            open_last: true,
         };
         assert_eq!(decode::<Request>(&encode(&r)), Some(r));
         assert_eq!(decode::<Request>(&[0xff, 0xff]), None);

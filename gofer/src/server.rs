@@ -157,7 +157,12 @@ impl Server {
 
     fn handle(&mut self, req: Request) -> Res<(Reply, Option<OwnedFd>)> {
         let reply = match req {
-            Request::Walk { dir, names } => {
+            Request::Walk {
+                dir,
+                names,
+                open_last,
+            } => {
+                let wanted = names.len();
                 let start = self.dir(dir)?;
                 let mount = start.mount;
                 let mut cur = start.fd.clone();
@@ -192,11 +197,28 @@ impl Server {
                     }
                     cur = self.nodes[&fid].fd.clone();
                 }
-                Reply::Walked {
-                    nodes,
-                    missing,
-                    link,
-                }
+                // The last name, reached, a regular file: opened for reading if asked (never
+                // blocking: O_NONBLOCK, in case it was swapped for a FIFO meanwhile; reopen
+                // checks it is still the file walked).
+                let opened = match nodes.last() {
+                    Some(&(fid, attr))
+                        if open_last
+                            && nodes.len() == wanted
+                            && attr.mode & S_IFMT == libc::S_IFREG =>
+                    {
+                        self.reopen(&self.nodes[&fid], libc::O_RDONLY | libc::O_NONBLOCK)
+                            .ok()
+                    }
+                    _ => None,
+                };
+                return Ok((
+                    Reply::Walked {
+                        nodes,
+                        missing,
+                        link,
+                    },
+                    opened,
+                ));
             }
             Request::Stat { fid } => {
                 Reply::Attr(sys::stat(self.node(fid)?.fd.as_fd()).map_err(errno)?)

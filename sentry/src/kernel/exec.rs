@@ -131,7 +131,8 @@ pub fn prepare(
     let mut argv = argv;
     let mut path = path.to_vec();
     for _ in 0..=MAX_RECURSION {
-        let (inode, abs) = open_exec(t, start, &path)?;
+        // The executable's fd comes with its walk.
+        let (inode, abs) = crate::vfs::for_reading(|| open_exec(t, start, &path))?;
         let image = open_image(&inode, &abs)?;
         let head = &image.head;
         if head.starts_with(b"#!") {
@@ -168,7 +169,7 @@ pub fn prepare(
             Some(ipath) => {
                 // A missing interpreter is ENOENT, as on Linux.
                 let mut w = Walker::new(t);
-                let i = w.lookup(start, &ipath, true)?;
+                let i = crate::vfs::for_reading(|| w.lookup(start, &ipath, true))?;
                 let ipath_abs = w.path_of(&i);
                 if !matches!(i.kind, Kind::Regular(_)) {
                     return Err(errno!(EACCES));

@@ -327,7 +327,14 @@ fn open_inner(
             }
         }
     } else {
-        match w.lookup(&start, path, follow) {
+        // An open for reading only: a lower file's fd comes with its walk.
+        let reading = wants_read && !wants_write && flags & O_DIRECTORY == 0;
+        let found = if reading {
+            vfs::for_reading(|| w.lookup(&start, path, follow))
+        } else {
+            w.lookup(&start, path, follow)
+        };
+        match found {
             Ok(n) => n,
             Err(e) => {
                 let f = w.reopen.take();

@@ -423,6 +423,21 @@ impl Drop for CachedFd {
     }
 }
 
+thread_local! {
+    /// A path is being resolved for an `open` for reading (see [`for_reading`]).
+    static OPEN_FOR_READING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f`, a path resolution for an `open` (or exec) for reading: a lower file's last name
+/// walked from the Gofer comes with an fd opened for reading, sparing the `Open` round trip
+/// that would follow.
+pub fn for_reading<R>(f: impl FnOnce() -> R) -> R {
+    let was = OPEN_FOR_READING.with(|c| c.replace(true));
+    let r = f();
+    OPEN_FOR_READING.with(|c| c.set(was));
+    r
+}
+
 impl Inode {
     pub fn new(fs: &Rc<Fs>, ino: u64, meta: Meta, kind: Kind, lower: Option<Lower>) -> Rc<Inode> {
         Rc::new(Inode {
@@ -665,11 +680,16 @@ impl Inode {
                 .take(16)
                 .map(|n| n.to_vec()),
         );
-        let (reply, _) = lower
+        // Resolving an open for reading whose last name this walk reaches: the Gofer opens it
+        // along (no separate Open). Not on a volume, whose fds are not kept.
+        let open_last =
+            !volume && names.len() == rest.len() + 1 && OPEN_FOR_READING.with(Cell::get);
+        let (reply, mut opened) = lower
             .gofer
             .call(&Request::Walk {
                 dir: lower.fid,
                 names: names.clone(),
+                open_last,
             })
             .map_err(gofer_err)?;
         let Reply::Walked {
@@ -701,6 +721,12 @@ impl Inode {
                         (i + 1 == nodes.len(), &link, &node.kind)
                     {
                         t.borrow_mut().get_or_insert_with(|| l.clone());
+                    }
+                    // So did the last name's fd, opened for reading.
+                    if i + 1 == names.len() {
+                        if let Some(fd) = opened.take() {
+                            node.keep_ro_fd(fd);
+                        }
                     }
                     cur_dir
                         .entries
@@ -853,18 +879,24 @@ impl Inode {
             return Ok(fd.clone());
         }
         let fd = self.open_lower(libc::O_RDONLY)?;
+        Ok(self.keep_ro_fd(fd))
+    }
+
+    /// Keeps `fd` (this lower file opened read-only) as [`Inode::lower_ro_fd`]'s while fewer
+    /// than [`MAX_CACHED_FDS`] are kept.
+    fn keep_ro_fd(&self, fd: OwnedFd) -> Rc<CachedFd> {
         use std::sync::atomic::Ordering;
         if self.fs.kind != FsKind::Volume
             && CACHED_FDS.fetch_add(1, Ordering::Relaxed) < MAX_CACHED_FDS
         {
             let fd = Rc::new(CachedFd { fd, counted: true });
             *self.host_ro.borrow_mut() = Some(fd.clone());
-            return Ok(fd);
+            return fd;
         }
         if self.fs.kind != FsKind::Volume {
             CACHED_FDS.fetch_sub(1, Ordering::Relaxed);
         }
-        Ok(Rc::new(CachedFd::new(fd)))
+        Rc::new(CachedFd::new(fd))
     }
 
     /// The contents of a lower file of the root, read into the memory file once and mapped
