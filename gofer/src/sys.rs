@@ -330,8 +330,9 @@ pub fn fork_child(
     if !single_threaded() {
         return Ok(None);
     }
-    // SAFETY: the process has one thread, so the child's copy of every lock is free; the child
-    // runs `serve` and exits without returning into the caller's frames.
+    // The process has one thread, so the child's copy of every lock is free; the child runs
+    // `serve` and exits without returning into the caller's frames.
+    // SAFETY: as just said: no lock held, no frame of the caller's returned to.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(io::Error::last_os_error());
@@ -343,8 +344,9 @@ pub fn fork_child(
     // logged here (the exec'd Gofer logged nothing either).
     let _quiet = tracing::subscriber::set_default(tracing::subscriber::NoSubscriber::default());
     let code = child_setup(stdin, stdout, name).map_or(126, |()| serve());
-    // SAFETY: _exit ends the process at once: no destructor or atexit handler of the parent's
-    // state runs (buffered output the parent holds is not written twice).
+    // No destructor or atexit handler of the parent's state runs (buffered output the parent
+    // holds is not written twice).
+    // SAFETY: _exit ends the process at once.
     unsafe { libc::_exit(code) }
 }
 

@@ -83,8 +83,8 @@ struct StubChild {
 /// The child of [`spawn_stub`], sharing the parent's memory (which waits, suspended, until the
 /// exec): raw syscalls only, no allocation, no Rust state touched, and it never returns.
 extern "C" fn stub_child(arg: *mut libc::c_void) -> libc::c_int {
-    // SAFETY: spawn_stub passes a pointer to a StubChild that outlives the child's use of it
-    // (the parent is suspended until the exec or the exit).
+    // The parent is suspended until the exec or the exit.
+    // SAFETY: spawn_stub passes a StubChild that outlives the child's use of it (see above).
     let c = unsafe { &*arg.cast::<StubChild>() };
     // SAFETY: every call is a thin wrapper over one syscall on prepared values.
     unsafe {
@@ -189,9 +189,10 @@ pub fn spawn_stub(
         libc::sigdelset(&mut all, libc::SIGTRAP);
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
     }
-    // SAFETY: stub_child only makes raw syscalls on `child` and its own stack (the end of
-    // `stack`, 16-byte aligned), then execs or exits; with CLONE_VFORK this thread is suspended
-    // until then, so both outlive the child's use of them.
+    // stub_child only makes raw syscalls on `child` and its own stack (the end of `stack`,
+    // 16-byte aligned), then execs or exits; with CLONE_VFORK this thread is suspended until
+    // then.
+    // SAFETY: so `child` and `stack` outlive the child's use of them.
     let pid = unsafe {
         let top = stack.as_mut_ptr().add(stack.len()) as usize & !15;
         libc::clone(
