@@ -348,3 +348,14 @@ pub fn child_with_arg(pid: u32, arg: &[u8]) -> Option<u32> {
                 .is_ok_and(|c| c.split(|&b| b == 0).nth(1) == Some(arg))
         })
 }
+
+/// The test process's effective uid (read from /proc rather than calling geteuid: no unsafe
+/// here).
+pub fn euid_from_proc() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|v| v.split_whitespace().nth(1).map(|s| s.parse().unwrap()))
+        .unwrap()
+}

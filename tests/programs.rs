@@ -538,16 +538,6 @@ fn the_sentry_is_locked_down_in_its_own_user_namespace_when_not_root() {
     assert_eq!(run(true), run(false));
 }
 
-fn euid_from_proc() -> u32 {
-    // Read from /proc rather than calling geteuid (no unsafe here).
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|v| v.split_whitespace().nth(1).map(|s| s.parse().unwrap()))
-        .unwrap()
-}
-
 #[test]
 fn shells_run_pipelines_and_subshells_as_natively() {
     let script = "for i in 1 2 3; do echo $i | cat; done; \

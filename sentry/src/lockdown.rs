@@ -94,6 +94,10 @@ const ALLOWED: &[(i64, &str)] = &[
         "allocator, populating memory-file ranges",
     ),
     (libc::SYS_brk, "allocator"),
+    (
+        libc::SYS_mincore,
+        "whether a page of the memory store is there (guard pages around large writes)",
+    ),
     // Time, randomness, scheduling.
     (libc::SYS_clock_gettime, "clocks (when the vDSO falls back)"),
     (libc::SYS_clock_nanosleep, "guest sleeps"),

@@ -17,6 +17,7 @@ pub mod signal;
 pub mod timer;
 
 use crate::loader::{self, Creds, HostAux};
+use crate::mm::memfile::StoreKind;
 use crate::mm::{Memory, Mm};
 use crate::vfs::{self, Fs, FsKind, Inode};
 use crate::{host, syscalls};
@@ -68,6 +69,26 @@ pub enum Overlay {
 
 /// The size of the store's offset range (sparse: only what is written takes disk blocks).
 const STORE_SIZE: u64 = 1 << 40;
+
+/// The memory store for the in-memory filesystems' data (see
+/// [`crate::mm::memfile::memory_store`]), with huge-page faults turned off first for the
+/// Sentry and the stubs it will start. None, and the data stays in the memfd, where the host
+/// does not allow one (no CAP_SYS_ADMIN, no `huge=` option for tmpfs) or
+/// `RUNRS_MEMORY_STORE=off` (for comparisons).
+fn memory_store() -> Option<OwnedFd> {
+    if std::env::var_os("RUNRS_MEMORY_STORE").is_some_and(|v| v == "off") {
+        return None;
+    }
+    let store = crate::mm::memfile::memory_store()
+        .and_then(|fd| crate::mm::memfile::disable_huge_page_faults().map(|()| fd));
+    match store {
+        Ok(fd) => Some(fd),
+        Err(e) => {
+            tracing::debug!("no memory store ({e}): file data stays in the memfd");
+            None
+        }
+    }
+}
 
 /// Sandbox-wide configuration.
 pub struct Config {
@@ -636,16 +657,20 @@ impl Sandbox {
     pub fn new(config: Config, mut program: Program) -> Result<Sandbox, StartError> {
         let t0 = std::time::Instant::now();
         let affinity = host::sched_getaffinity(1024).unwrap_or_else(|_| vec![1]);
-        // The store's free space bounds what the guest may write there.
-        let store_space = config.store.as_ref().map(|fd| {
-            nix::sys::statvfs::fstatvfs(fd).map_or(0, |s| {
+        // A disk store's free space bounds what the guest may write there; a memory store
+        // holds what the memfd would, under the same limit.
+        let store_space = match &config.store {
+            Some(fd) => nix::sys::statvfs::fstatvfs(fd).map_or(0, |s| {
                 s.blocks_available().saturating_mul(s.fragment_size())
-            })
-        });
-        let memory =
-            Memory::with_store(config.memory_size, config.store.map(|fd| (fd, STORE_SIZE)))
-                .map_err(StartError::Memory)?;
-        let store = memory.store().zip(store_space);
+            }),
+            None => config.tmpfs_size,
+        };
+        let store = match config.store {
+            Some(fd) => Some((fd, STORE_SIZE, StoreKind::Disk)),
+            None => memory_store().map(|fd| (fd, STORE_SIZE, StoreKind::Memory)),
+        };
+        let memory = Memory::with_store(config.memory_size, store).map_err(StartError::Memory)?;
+        let store = memory.store().map(|m| (m, store_space));
         // The platform's batch and scratch pages: two pages of the memory file, never released.
         let batch_page = memory
             .allocate(2 * abi::PAGE_SIZE)

@@ -443,8 +443,11 @@ pub struct Memory {
     /// `--disk`: the most bytes of file data the in-memory filesystems may hold together (0:
     /// no limit), and what they hold; shared with the store's `Memory`.
     disk: Arc<Disk>,
-    /// Allocations must reserve their disk blocks first (the store).
+    /// Allocations must reserve their disk blocks first (a disk store).
     reserves: bool,
+    /// Each allocation takes whole slots of this many bytes (a memory store, see
+    /// [`memfile::STORE_SLOT`]); 0: exactly its length.
+    slot: u64,
 }
 
 #[derive(Default)]
@@ -464,11 +467,12 @@ impl Memory {
         Memory::with_store(size, None)
     }
 
-    /// [`Memory::new`] with a store (`--overlay=dir`): a host file of `store.1` bytes holding
-    /// the offsets past the memfd, which [`Memory::store`] allocates from.
+    /// [`Memory::new`] with a store: a host file of `store.1` bytes holding the offsets past
+    /// the memfd, which [`Memory::store`] allocates from (`--overlay=dir`'s file on disk, or
+    /// the memory store of large pages, see [`memfile::memory_store`]).
     pub fn with_store(
         size: u64,
-        store: Option<(std::os::fd::OwnedFd, u64)>,
+        store: Option<(std::os::fd::OwnedFd, u64, memfile::StoreKind)>,
     ) -> std::io::Result<Arc<Memory>> {
         let file = MemoryFile::with_store(size, store)?;
         Ok(Arc::new(Memory {
@@ -476,22 +480,35 @@ impl Memory {
             owners: Mutex::new(Owners::default()),
             disk: Arc::default(),
             reserves: false,
+            slot: 0,
             file: Arc::new(file),
         }))
     }
 
-    /// The store's memory, if there is a store: allocations there are host disk blocks rather
-    /// than memory (not counted by the memory limit), for the in-memory filesystems' data.
+    /// The store's memory, if there is a store, for the in-memory filesystems' data: with
+    /// `--overlay=dir` allocations there are host disk blocks rather than memory (not counted
+    /// by the memory limit); in a memory store they are memory, each in a slot of its own.
     pub fn store(&self) -> Option<Arc<Memory>> {
         let (_, base) = self.file.store()?;
         let end = base + self.file.store_size();
+        let disk = self.file.store_kind() == memfile::StoreKind::Disk;
         Some(Arc::new(Memory {
             alloc: Mutex::new(FileAllocator::new(base, end)),
             owners: Mutex::new(Owners::default()),
             disk: self.disk.clone(),
-            reserves: true,
+            reserves: disk,
+            slot: if disk { 0 } else { memfile::STORE_SLOT },
             file: self.file.clone(),
         }))
+    }
+
+    /// The length an allocation of `len` bytes takes.
+    fn taken(&self, len: u64) -> u64 {
+        if self.slot == 0 {
+            len
+        } else {
+            len.next_multiple_of(self.slot)
+        }
     }
 
     /// Sets the `--disk` limit.
@@ -532,7 +549,7 @@ impl Memory {
             .alloc
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .allocate(len)
+            .allocate(self.taken(len))
             .ok_or_else(|| errno!(ENOMEM))?;
         if self.reserves {
             if let Err(e) = self.file.reserve(off, len) {
@@ -569,6 +586,8 @@ impl Memory {
             // A host file's range in the window: it stays for the sandbox's life.
             return;
         }
+        // A memory store's whole slot, with its guard page.
+        let len = self.taken(len);
         if let Err(e) = self.file.deallocate(off, len) {
             tracing::warn!("punching memory file hole at {off:#x}+{len:#x}: {e}");
         }
