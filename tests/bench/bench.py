@@ -205,8 +205,11 @@ def main():
         def pair(cmd):
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.split()
             return float(out[0]), float(out[1])
-        nat = [pair([fio, d, "64"]) for _ in range(max(3, reps // 3))]
-        run = [pair(runrs + [fio, d, "64"]) for _ in range(max(3, reps // 3))]
+        # Interleaved, so that the machine's slow and fast moments fall on both sides.
+        nat, run = [], []
+        for _ in range(max(9, reps)):
+            nat.append(pair([fio, d, "64"]))
+            run.append(pair(runrs + [fio, d, "64"]))
         nw, nr = statistics.median(x[0] for x in nat), statistics.median(x[1] for x in nat)
         rw, rr = statistics.median(x[0] for x in run), statistics.median(x[1] for x in run)
         io_rows.append((f"64 MiB write, {label}", nw, rw))
