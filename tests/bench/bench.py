@@ -176,6 +176,13 @@ def main():
     rows.append(("raw PTRACE_SYSEMU round trip, unpinned", raw_any, f"{raw_any / native:.0f}x", f"{raw_any / raw_same:.2f}x"))
     rows.append(("getppid under runrs do (pinned, default)", r_same, f"{r_same / native:.0f}x", f"{r_same / raw_same:.2f}x"))
     rows.append(("getppid under runrs do (--cpu-placement any)", r_any, f"{r_any / native:.0f}x", f"{r_any / raw_any:.2f}x vs unpinned raw"))
+    # What a seccomp user-notification stop costs here (the candidate for a faster platform:
+    # docs/performance.md); "-" where the host lacks it.
+    notif = build("notif_probe")
+    first = subprocess.run([notif, n], check=True, capture_output=True, text=True).stdout.split()[-1]
+    if first != "-":
+        raw_notif = median(lambda: value([notif, n]), reps)
+        rows.append(("raw seccomp user-notification round trip (poll + RECV + SEND), one core", raw_notif, f"{raw_notif / native:.0f}x", f"{raw_notif / raw_same:.2f}x"))
 
     s_reps = max(reps * 3, 21)
     s_native = median(lambda: wall([true]), s_reps)
