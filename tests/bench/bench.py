@@ -236,6 +236,18 @@ def main():
         nat = median(lambda: value([x.replace("{n}", n_nat) for x in args]), reps)
         run = median(lambda: value(runrs + [x.replace("{n}", n_run) for x in args]), reps)
         task_rows.append((label, nat, run, run * 1000 / raw_same))
+    # What shell scripts do: dash runs a dynamic /bin/true N times (vfork + execve + the dynamic
+    # loader + wait); per iteration, from the difference between 2N and N iterations (the start
+    # of the sandbox and of dash cancel out).
+    if os.path.exists("/bin/dash"):
+        def loop(k):
+            return ["/bin/dash", "-c", f"i=0; while [ $i -lt {k} ]; do /bin/true; i=$((i+1)); done"]
+
+        def per_iter(prefix, k):
+            return (median(lambda: wall(prefix + loop(2 * k)), reps) - median(lambda: wall(prefix + loop(k)), reps)) / k
+
+        nat, run = per_iter([], 40), per_iter(runrs, 40)
+        task_rows.append(("a dynamic /bin/true from dash (vfork+execve+wait)", nat, run, run * 1000 / raw_same))
 
     # Pipes and sockets between a parent and a forked child: throughput of 256 MiB in 64 KiB
     # writes (MB/s), and one-byte round trips (us; in raw stops, each round trip needs at least

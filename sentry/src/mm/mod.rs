@@ -758,28 +758,7 @@ impl MmState {
             }
             child.segments.insert(start, seg.lazy_copy());
         }
-        // A small address space is mapped in the child at once: the platform batches the
-        // mappings into one stop before the child runs, where faulting them in costs two stops
-        // a segment touched. A large one (a Python's hundreds) stays lazy.
-        let lazy: Vec<u64> = child
-            .segments
-            .iter()
-            .filter(|(_, s)| s.lazy)
-            .map(|(&k, _)| k)
-            .collect();
-        if lazy.len() <= EAGER_FORK_SEGMENTS {
-            for start in lazy {
-                let Some(seg) = child.segments.get_mut(&start) else {
-                    continue;
-                };
-                let (len, off, prot) = (seg.end - start, seg.file_off, seg.host_prot());
-                seg.lazy = false;
-                child
-                    .space
-                    .map_file(start, len, off, prot)
-                    .map_err(platform_errno)?;
-            }
-        }
+        child.map_small_eagerly()?;
         for &addr in hot {
             // Queued with the child's other mappings and the parent's next ones: no stop.
             if child.break_cow(addr)? {
@@ -1054,7 +1033,37 @@ impl MmState {
         for (&start, seg) in &self.segments {
             child.segments.insert(start, seg.lazy_copy());
         }
+        // A shell's vfork child touches about ten segments between vfork and exec (its code,
+        // libc's, stack, heap, data): two stops each when faulted in, one batch when mapped now.
+        child.map_small_eagerly()?;
         Ok(child)
+    }
+
+    /// Maps a new child's lazy segments at once if there are at most [`EAGER_FORK_SEGMENTS`]:
+    /// the platform batches the mappings into one stop before the child runs, where faulting
+    /// them in costs two stops a segment touched. A large address space (a Python's hundreds)
+    /// stays lazy.
+    fn map_small_eagerly(&mut self) -> Result<(), Errno> {
+        let lazy: Vec<u64> = self
+            .segments
+            .iter()
+            .filter(|(_, s)| s.lazy)
+            .map(|(&k, _)| k)
+            .collect();
+        if lazy.len() > EAGER_FORK_SEGMENTS {
+            return Ok(());
+        }
+        for start in lazy {
+            let Some(seg) = self.segments.get_mut(&start) else {
+                continue;
+            };
+            let (len, off, prot) = (seg.end - start, seg.file_off, seg.host_prot());
+            seg.lazy = false;
+            self.space
+                .map_file(start, len, off, prot)
+                .map_err(platform_errno)?;
+        }
+        Ok(())
     }
 
     fn empty_like(&self, space: PtraceAddressSpace) -> MmState {
