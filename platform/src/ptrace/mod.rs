@@ -287,6 +287,7 @@ impl Ptrace {
                     installed: RefCell::new(HashMap::new()),
                 })
             }),
+            injections: 0,
         })
     }
 }
@@ -533,6 +534,9 @@ pub struct PtraceAddressSpace {
     pending: Vec<Op>,
     /// The host files in this stub's fd table (shared with its template and its siblings).
     host: Option<Rc<HostTable>>,
+    /// Counts the injections into the leader thread (which change its registers), so that a
+    /// context running there knows its idea of them went stale.
+    injections: u64,
 }
 
 use crate as platform_vdso;
@@ -688,6 +692,7 @@ impl PtraceAddressSpace {
             batch: self.batch.clone(),
             pending: Vec::new(),
             host: self.host.clone(),
+            injections: 0,
         })
     }
 
@@ -850,6 +855,7 @@ impl PtraceAddressSpace {
     /// Runs the stopped stub from `regs` to its next `int3` (a preemption kick that arrived
     /// meanwhile is dropped) and returns its registers there.
     fn run_to_trap(&mut self, regs: &UserRegs, name: &'static str) -> Result<UserRegs, Error> {
+        self.injections += 1;
         sys::set_regs(self.pid, regs)?;
         loop {
             sys::resume(self.pid, sys::Resume::Continue, 0)?;
@@ -938,10 +944,15 @@ impl AddressSpace for PtraceAddressSpace {
             return Ok(PtraceContext {
                 pid: self.pid,
                 tid: self.pid,
+                held: None,
             });
         }
         if let Some(tid) = self.idle.pop() {
-            return Ok(PtraceContext { pid: self.pid, tid });
+            return Ok(PtraceContext {
+                pid: self.pid,
+                tid,
+                held: None,
+            });
         }
         const FLAGS: u64 = (libc::CLONE_VM
             | libc::CLONE_FS
@@ -966,7 +977,11 @@ impl AddressSpace for PtraceAddressSpace {
                 })
             }
         }
-        Ok(PtraceContext { pid: self.pid, tid })
+        Ok(PtraceContext {
+            pid: self.pid,
+            tid,
+            held: None,
+        })
     }
 }
 
@@ -975,6 +990,9 @@ pub struct PtraceContext {
     /// The stub (thread group) and the thread.
     pid: i32,
     tid: i32,
+    /// The registers the stopped thread holds in the host now, as last read or written, with
+    /// the address space's injection count then (an injection into the leader changes them).
+    held: Option<(UserRegs, u64)>,
 }
 
 impl PtraceAddressSpace {
@@ -1013,13 +1031,31 @@ impl PtraceContext {
         deadline_ns: Option<u64>,
     ) -> Result<Event, Error> {
         space.flush()?;
-        sys::set_regs(self.tid, regs)?;
+        // After a syscall stop usually only rax (the result) differs from what the thread holds:
+        // write that alone (or nothing, after a preemption).
+        let fresh = |held: &UserRegs, at: u64| {
+            (self.tid != space.pid || at == space.injections)
+                && UserRegs {
+                    rax: regs.rax,
+                    ..*held
+                } == *regs
+        };
+        match self.held {
+            Some((held, at)) if fresh(&held, at) => {
+                if held.rax != regs.rax {
+                    sys::set_rax(self.tid, regs.rax)?;
+                }
+            }
+            _ => sys::set_regs(self.tid, regs)?,
+        }
+        self.held = None;
         sys::set_running(Some((self.pid, self.tid)), deadline_ns);
         let stop = sys::resume(self.tid, sys::Resume::Sysemu, 0)
             .and_then(|()| sys::wait_stop_until(self.pid, self.tid, deadline_ns));
         sys::set_running(None, None);
         let stop = stop?;
         *regs = sys::get_regs(self.tid)?;
+        self.held = Some((*regs, space.injections));
         match stop {
             sys::Stop::Syscall => Ok(Event::Syscall),
             sys::Stop::Signal(sig) => {
