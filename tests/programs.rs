@@ -426,6 +426,7 @@ fn the_sentry_is_locked_down_while_the_guest_runs() {
         })
         .collect();
     let sentry_net = std::fs::read_link(format!("/proc/{pid}/ns/net")).ok();
+    let gofer_net = std::fs::read_link(format!("/proc/{gofer_pid}/ns/net")).ok();
     let stubs: Vec<_> = stubs_of(pid).into_iter().map(confinement).collect();
     let is_root = euid_from_proc() == 0;
     child.kill().unwrap();
@@ -472,10 +473,15 @@ fn the_sentry_is_locked_down_while_the_guest_runs() {
         // An empty root: no host path resolves in the Sentry.
         assert_eq!(sentry.root_entries, 0, "the Sentry's root is not empty");
     }
-    // The Sentry has no network, not even the host's loopback. (The Gofer's filter admits no
-    // socket call; a network namespace would only add to every start.)
+    // The Sentry has no network, not even the host's loopback: it is in the network namespace
+    // the Gofer made first thing, on the other CPU while the Sentry started (the Gofer's filter
+    // admits no socket call either).
     if is_root {
         assert_ne!(sentry_net, std::fs::read_link("/proc/self/ns/net").ok());
+        assert_eq!(
+            sentry_net, gofer_net,
+            "the Sentry joins the Gofer's network namespace"
+        );
     }
 }
 

@@ -229,8 +229,8 @@ pub fn lock_down(serve_on: Option<usize>) -> io::Result<Report> {
     )
     .unwrap_or(false);
     if admin {
-        // No network namespace: the filter admits no socket call, and one would cost ~0.8 ms of
-        // every sandbox's start.
+        // No network namespace made here: the filter admits no socket call. (A Gofer forked by
+        // `runrs do` makes one at its very start, for the Sentry to join: see `run_gofer`.)
         enter_empty_root(false).map_err(|e| other("namespaces and empty root", e))?;
         report.empty_root = true;
     }

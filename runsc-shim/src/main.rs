@@ -162,6 +162,10 @@ struct GoferArgs {
     /// Do not lock the Gofer down (for debugging runrs itself only).
     #[arg(long, hide = true)]
     no_lockdown: bool,
+    /// Make the Sentry's network namespace first thing (a forked Gofer, on another CPU while
+    /// the Sentry starts): the Sentry joins it rather than making one on its own critical path.
+    #[arg(skip)]
+    make_netns: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -584,6 +588,11 @@ fn run_do(args: DoArgs) -> anyhow::Result<u8> {
         },
         audit,
         lock_down: !args.no_lockdown,
+        // The forked Gofer made it first thing (on another CPU meanwhile).
+        net_ns_of: match &gofer {
+            GoferProcess::Forked(pid) if !args.no_lockdown => Some(pid.as_raw()),
+            _ => None,
+        },
     };
     let program = Program {
         path: args.command[0].as_bytes().to_vec(),
@@ -666,6 +675,7 @@ pub(crate) fn start_gofer(
         mounts: mounts.to_vec(),
         cpu,
         no_lockdown: !lockdown,
+        make_netns: lockdown && std::env::var_os("RUNRS_GOFER_NETNS").is_none_or(|v| v != "off"),
     };
     let null = std::fs::OpenOptions::new()
         .write(true)
@@ -751,6 +761,10 @@ fn run_gofer(args: &GoferArgs) -> anyhow::Result<()> {
             others
         };
         gofer::lockdown::pin_to(&start_on).context("sched_setaffinity")?;
+    }
+    if args.make_netns {
+        // Where the host refuses (not root), the Sentry makes its own (in a user namespace).
+        let _ = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET);
     }
     let chan = gofer::Channel::from_fd(
         std::io::stdin()

@@ -249,9 +249,24 @@ pub fn io_with_unmapped_buffer(fd: BorrowedFd<'_>, len: usize, write: bool) -> i
 /// Moves the calling process into new mount, IPC, UTS and network namespaces whose root is an
 /// empty, read-only tmpfs, with the old root unmounted: no host path resolves any more, and no
 /// network interface exists, not even the host's loopback. Needs CAP_SYS_ADMIN.
-pub fn enter_empty_root() -> io::Result<()> {
-    // The Gofer enters the same kind of root (keeping the host's network namespace).
-    gofer::lockdown::enter_empty_root(true)
+pub fn enter_empty_root(net_ns_of: Option<i32>) -> io::Result<()> {
+    // The Gofer enters the same kind of root.
+    let joined = net_ns_of.is_some_and(|pid| join_new_net_ns(pid).unwrap_or(false));
+    gofer::lockdown::enter_empty_root(!joined)
+}
+
+/// Joins the network namespace of process `pid` if it is not the caller's (that process made
+/// a new one); returns whether it did.
+fn join_new_net_ns(pid: i32) -> io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let theirs = std::fs::File::open(format!("/proc/{pid}/ns/net"))?;
+    let ours = std::fs::metadata("/proc/self/ns/net")?;
+    let t = theirs.metadata()?;
+    if (t.dev(), t.ino()) == (ours.dev(), ours.ino()) {
+        return Ok(false);
+    }
+    nix::sched::setns(&theirs, nix::sched::CloneFlags::CLONE_NEWNET)?;
+    Ok(true)
 }
 
 /// sched_rr_get_interval(0) for the calling thread.

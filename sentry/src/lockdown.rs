@@ -157,7 +157,10 @@ fn filter() -> Result<BpfProgram, LockdownError> {
 }
 
 /// Locks the calling process down. Call on the Sentry's thread after the sandbox is set up.
-pub fn lock_down() -> Result<Report, LockdownError> {
+///
+/// `net_ns_of`: a process whose network namespace, if it is already a new one, the Sentry joins
+/// instead of making its own.
+pub fn lock_down(net_ns_of: Option<i32>) -> Result<Report, LockdownError> {
     let mut report = Report::default();
     // Namespaces and an empty root need CAP_SYS_ADMIN. Without it (not root), a user namespace
     // of its own gives it, over nothing but the Sentry itself. Where the host forbids that, or
@@ -180,7 +183,7 @@ pub fn lock_down() -> Result<Report, LockdownError> {
         }
     }
     if admin() {
-        crate::host::enter_empty_root().map_err(|source| LockdownError::Host {
+        crate::host::enter_empty_root(net_ns_of).map_err(|source| LockdownError::Host {
             op: "namespaces and empty root",
             source,
         })?;

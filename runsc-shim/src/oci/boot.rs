@@ -198,6 +198,7 @@ fn setup(g: &Globals, a: &BootArgs) -> Res<Sandbox> {
         limits: spec::limits(&spec),
         audit: None,
         lock_down: true,
+        net_ns_of: None,
     };
     let user = process.user();
     let args = process.args().clone().unwrap_or_default();
