@@ -260,9 +260,48 @@ pub fn valid_name(name: &[u8]) -> bool {
         && !name.contains(&0)
 }
 
+/// As many of `entries` as one `Dirents` reply holds within [`MAX_MESSAGE`], and whether they
+/// were the last (then no round trip is needed for an empty page). The size counted is an upper
+/// bound of the encoding: 64 bytes of reply header, and per entry its name with a length varint
+/// (2 bytes at most for a name of up to 255), the inode number (a varint of 10 bytes at most)
+/// and the type (1).
+pub fn dirent_page(entries: impl Iterator<Item = Dirent>) -> (Vec<Dirent>, bool) {
+    let mut rest = entries.peekable();
+    let mut page = Vec::new();
+    let mut size = 64;
+    while let Some(d) = rest.peek() {
+        size += d.name.len() + 16;
+        if size > MAX_MESSAGE {
+            break;
+        }
+        page.extend(rest.next());
+    }
+    let end = rest.peek().is_none();
+    (page, end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_directory_page_fits_a_message() {
+        let worst = (0..2000).map(|i| Dirent {
+            name: vec![b'a' + (i % 26) as u8; 255],
+            ino: u64::MAX,
+            kind: u8::MAX,
+        });
+        let (page, end) = dirent_page(worst);
+        assert!(!end && page.len() > 200, "{} entries", page.len());
+        let bytes = encode(&Reply::Dirents(page, end));
+        assert!(bytes.len() <= MAX_MESSAGE, "{} bytes", bytes.len());
+        let (all, end) = dirent_page((0..3).map(|i| Dirent {
+            name: vec![b'x'; i + 1],
+            ino: 1,
+            kind: 4,
+        }));
+        assert!(end && all.len() == 3);
+    }
 
     #[test]
     fn round_trip() {

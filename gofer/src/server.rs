@@ -250,21 +250,11 @@ impl Server {
                 let n = self.dir(fid)?;
                 let fd = self.reopen(n, libc::O_RDONLY | libc::O_DIRECTORY)?;
                 let all = sys::read_dir(&fd).map_err(errno)?;
-                let mut page = Vec::new();
-                let mut size = 64;
-                let mut rest = all
-                    .into_iter()
-                    .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-                    .peekable();
-                while let Some(d) = rest.peek() {
-                    size += d.name.len() + 16;
-                    if size > proto::MAX_MESSAGE / 2 {
-                        break;
-                    }
-                    page.extend(rest.next());
-                }
-                // The last page says so: no round trip for an empty one.
-                let end = rest.peek().is_none();
+                // Each page reads the whole directory again: as few pages as fit in a message.
+                let (page, end) = proto::dirent_page(
+                    all.into_iter()
+                        .skip(usize::try_from(offset).unwrap_or(usize::MAX)),
+                );
                 Reply::Dirents(page, end)
             }
             Request::ReadLink { fid } => {
