@@ -10,9 +10,17 @@ use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// A connected packet socket.
-#[derive(Debug)]
 pub struct Channel {
     sock: OwnedFd,
+    /// The receive buffer, kept from one message to the next: a fresh one would be 64 KiB
+    /// allocated and zeroed per message, for replies of a few dozen bytes.
+    buf: std::sync::Mutex<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Channel").field("sock", &self.sock).finish()
+    }
 }
 
 /// A pair of connected channels (close-on-exec).
@@ -23,12 +31,15 @@ pub fn pair() -> io::Result<(Channel, Channel)> {
         None,
         SockFlag::SOCK_CLOEXEC,
     )?;
-    Ok((Channel { sock: a }, Channel { sock: b }))
+    Ok((Channel::from_fd(a), Channel::from_fd(b)))
 }
 
 impl Channel {
     pub fn from_fd(sock: OwnedFd) -> Channel {
-        Channel { sock }
+        Channel {
+            sock,
+            buf: std::sync::Mutex::new(Vec::new()),
+        }
     }
 
     pub fn fd(&self) -> BorrowedFd<'_> {
@@ -67,10 +78,13 @@ impl Channel {
 
     /// Receives one message and the fd attached to it, if any. `Ok(None)` at end of stream.
     pub fn recv(&self) -> io::Result<Option<(Vec<u8>, Option<OwnedFd>)>> {
-        let mut buf = vec![0u8; MAX_MESSAGE];
+        let mut buf = self.buf.lock().unwrap_or_else(|e| e.into_inner());
+        if buf.len() < MAX_MESSAGE {
+            buf.resize(MAX_MESSAGE, 0);
+        }
         let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 4]);
         loop {
-            let mut iov = [IoSliceMut::new(&mut buf)];
+            let mut iov = [IoSliceMut::new(&mut buf[..])];
             let r = recvmsg::<()>(
                 self.sock.as_raw_fd(),
                 &mut iov,
@@ -101,8 +115,7 @@ impl Channel {
             if len == 0 && fd.is_none() {
                 return Ok(None);
             }
-            buf.truncate(len);
-            return Ok(Some((buf, fd)));
+            return Ok(Some((buf[..len].to_vec(), fd)));
         }
     }
 }
