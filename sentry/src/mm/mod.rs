@@ -814,9 +814,17 @@ impl MmState {
         let Some((start, seg)) = self.segment_at(addr) else {
             return Ok(false);
         };
-        if !seg.lazy {
-            return Ok(true);
+        if seg.lazy {
+            self.map_lazy(start)?;
         }
+        Ok(true)
+    }
+
+    /// Maps the lazy segment starting at `start` with its protection on the host.
+    fn map_lazy(&mut self, start: u64) -> Result<(), Errno> {
+        let Some(seg) = self.segments.get(&start) else {
+            return Ok(());
+        };
         let (len, off, prot) = (seg.end - start, seg.file_off, seg.host_prot());
         self.space
             .map_file(start, len, off, prot)
@@ -824,7 +832,7 @@ impl MmState {
         if let Some(seg) = self.segments.get_mut(&start) {
             seg.lazy = false;
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Marks all private memory copy-on-write, taking write access away on the host where the
@@ -1054,14 +1062,7 @@ impl MmState {
             return Ok(());
         }
         for start in lazy {
-            let Some(seg) = self.segments.get_mut(&start) else {
-                continue;
-            };
-            let (len, off, prot) = (seg.end - start, seg.file_off, seg.host_prot());
-            seg.lazy = false;
-            self.space
-                .map_file(start, len, off, prot)
-                .map_err(platform_errno)?;
+            self.map_lazy(start)?;
         }
         Ok(())
     }
